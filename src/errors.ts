@@ -1,0 +1,61 @@
+/** Typed errors with stable codes. Adapters map them to gRPC / HTTP status codes. */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_UNREADABLE'
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'UNAUTHENTICATED'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export class HealthmeshError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export interface ConfigIssue {
+  /** Dotted field path, e.g. `clusters[0].endpoints[1].port`. */
+  path: string;
+  message: string;
+  /** The offending value, when there is one. */
+  value?: unknown;
+}
+
+export class ConfigError extends HealthmeshError {
+  constructor(
+    readonly file: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super('CONFIG_INVALID', formatIssues(file, issues), { file, issues });
+  }
+}
+
+export class InvalidArgumentError extends HealthmeshError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super('INVALID_ARGUMENT', `${field}: ${message}`, { field });
+  }
+}
+
+export class NotFoundError extends HealthmeshError {
+  constructor(what: string) {
+    super('NOT_FOUND', `${what} not found`);
+  }
+}
+
+function formatIssues(file: string, issues: ConfigIssue[]): string {
+  const lines = issues.map((i) => {
+    const value = i.value === undefined ? '' : ` (got ${JSON.stringify(i.value)})`;
+    return `  ${file}: ${i.path || '<root>'}: ${i.message}${value}`;
+  });
+  return `invalid configuration in ${file}:\n${lines.join('\n')}`;
+}
