@@ -1,0 +1,40 @@
+import { Command } from 'commander';
+import { loadConfigFile } from './config/load.js';
+import { ConfigError } from './errors.js';
+import { serve } from './main.js';
+
+const program = new Command()
+  .name('healthmesh')
+  .description('Health-aware load-balancing xDS control plane for Envoy');
+
+program
+  .command('serve')
+  .description('run the control plane')
+  .option('-c, --config <file>', 'configuration file (YAML)', 'examples/healthmesh.yaml')
+  .action(async (opts: { config: string }) => {
+    const running = await serve(opts.config);
+    const shutdown = (): void => {
+      void running.stop().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+
+program
+  .command('validate')
+  .description('check a configuration file and exit (0 when valid)')
+  .argument('<file>', 'configuration file (YAML)')
+  .action((file: string) => {
+    const config = loadConfigFile(file);
+    const endpoints = config.clusters.reduce((n, c) => n + c.endpoints.length, 0);
+    console.log(`${file}: valid (${config.listeners.length} listeners, ${config.routes.length} route configs, ${config.clusters.length} clusters, ${endpoints} endpoints)`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  console.error(`healthmesh: ${(err as Error).stack ?? String(err)}`);
+  process.exit(1);
+});

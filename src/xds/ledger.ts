@@ -1,0 +1,118 @@
+/** Per connected proxy: what it was sent, what it acknowledged, what it rejected and why. */
+export interface NackRecord {
+  version: string;
+  message: string;
+  code: number;
+  at: number;
+  /** The resources in the rejected response. */
+  resources: string[];
+}
+
+export interface TypeLedger {
+  sentVersion?: string;
+  sentAt?: number;
+  ackedVersion?: string;
+  ackedAt?: number;
+  /** Milliseconds from the snapshot's publication to this proxy's ACK of it. */
+  publishToAckMs?: number;
+  lastNack?: NackRecord;
+  nacks: number;
+}
+
+export interface ProxyRecord {
+  streamId: string;
+  nodeId: string;
+  nodeCluster?: string;
+  userAgent?: string;
+  protocol: 'sotw' | 'delta';
+  peer: string;
+  connectedAt: number;
+  closedAt?: number;
+  types: Record<string, TypeLedger>;
+  unknownTypes: string[];
+}
+
+export type LedgerEvent =
+  | { kind: 'nack'; proxy: ProxyRecord; typeUrl: string; nack: NackRecord }
+  | { kind: 'ack'; proxy: ProxyRecord; typeUrl: string; version: string; publishToAckMs: number };
+
+const MAX_CLOSED = 100;
+
+export class Ledger {
+  private readonly open = new Map<string, ProxyRecord>();
+  private readonly closed: ProxyRecord[] = [];
+  private readonly listeners = new Set<(e: LedgerEvent) => void>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  connect(rec: Omit<ProxyRecord, 'connectedAt' | 'types' | 'unknownTypes'>): ProxyRecord {
+    const full: ProxyRecord = { ...rec, connectedAt: this.now(), types: {}, unknownTypes: [] };
+    this.open.set(rec.streamId, full);
+    return full;
+  }
+
+  disconnect(streamId: string): void {
+    const rec = this.open.get(streamId);
+    if (!rec) return;
+    this.open.delete(streamId);
+    rec.closedAt = this.now();
+    this.closed.push(rec);
+    if (this.closed.length > MAX_CLOSED) this.closed.shift();
+  }
+
+  sent(streamId: string, typeUrl: string, version: string): void {
+    const t = this.type(streamId, typeUrl);
+    if (!t) return;
+    t.sentVersion = version;
+    t.sentAt = this.now();
+  }
+
+  ack(streamId: string, typeUrl: string, version: string, publishedAt: number): void {
+    const rec = this.open.get(streamId);
+    const t = this.type(streamId, typeUrl);
+    if (!rec || !t) return;
+    t.ackedVersion = version;
+    t.ackedAt = this.now();
+    t.publishToAckMs = Math.max(0, t.ackedAt - publishedAt);
+    this.emit({ kind: 'ack', proxy: rec, typeUrl, version, publishToAckMs: t.publishToAckMs });
+  }
+
+  nack(streamId: string, typeUrl: string, nack: Omit<NackRecord, 'at'>): void {
+    const rec = this.open.get(streamId);
+    const t = this.type(streamId, typeUrl);
+    if (!rec || !t) return;
+    t.lastNack = { ...nack, at: this.now() };
+    t.nacks += 1;
+    this.emit({ kind: 'nack', proxy: rec, typeUrl, nack: t.lastNack });
+  }
+
+  unknownType(streamId: string, typeUrl: string): void {
+    const rec = this.open.get(streamId);
+    if (rec && !rec.unknownTypes.includes(typeUrl) && rec.unknownTypes.length < 20) rec.unknownTypes.push(typeUrl);
+  }
+
+  /** Connected proxies (deep copies). */
+  proxies(): ProxyRecord[] {
+    return [...this.open.values()].map((p) => structuredClone(p));
+  }
+
+  /** Recently disconnected proxies, oldest first. */
+  disconnected(): ProxyRecord[] {
+    return this.closed.map((p) => structuredClone(p));
+  }
+
+  onEvent(listener: (e: LedgerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private type(streamId: string, typeUrl: string): TypeLedger | undefined {
+    const rec = this.open.get(streamId);
+    if (!rec) return undefined;
+    return (rec.types[typeUrl] ??= { nacks: 0 });
+  }
+
+  private emit(e: LedgerEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+}

@@ -1,0 +1,126 @@
+import type { ClusterConfig, ListenerConfig, RouteConfig } from '../config/schema.js';
+import { TYPE } from './protos.js';
+import { packAny } from './protos.js';
+
+/** Envoy's `HealthStatus` names, as carried on `LbEndpoint.health_status`. */
+export type EnvoyHealth = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'DEGRADED';
+
+export interface EndpointState {
+  address: string;
+  port: number;
+  zone?: string | undefined;
+  region?: string | undefined;
+  /** Load-balancing weight published to Envoy, 1..128. */
+  weight: number;
+  health: EnvoyHealth;
+  metadata?: Readonly<Record<string, string | number | boolean>> | undefined;
+}
+
+/** A resource ready to encode: its name, the message and what it references (for make-before-break). */
+export interface ResourceSpec {
+  name: string;
+  typeUrl: string;
+  message: Record<string, unknown>;
+  refs: readonly string[];
+}
+
+const adsSource = { ads: {}, resource_api_version: 'V3' };
+
+function hcm(routeConfigName: string, statPrefix: string): { type_url: string; value: Uint8Array } {
+  return packAny(TYPE.hcm, {
+    stat_prefix: statPrefix,
+    codec_type: 'AUTO',
+    rds: { route_config_name: routeConfigName, config_source: adsSource },
+    http_filters: [{ name: 'envoy.filters.http.router', typed_config: packAny(TYPE.router, {}) }],
+  });
+}
+
+export function listenerResource(l: ListenerConfig): ResourceSpec {
+  const statPrefix = l.statPrefix ?? l.name;
+  const message =
+    l.kind === 'api'
+      ? { name: l.name, api_listener: { api_listener: hcm(l.routeConfig, statPrefix) } }
+      : {
+          name: l.name,
+          address: { socket_address: { address: l.address, port_value: l.port } },
+          filter_chains: [
+            { filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm(l.routeConfig, statPrefix) }] },
+          ],
+        };
+  return { name: l.name, typeUrl: TYPE.listener, message, refs: [l.routeConfig] };
+}
+
+export function routeResource(r: RouteConfig): ResourceSpec {
+  const clusters = new Set<string>();
+  const message = {
+    name: r.name,
+    virtual_hosts: r.virtualHosts.map((vh) => ({
+      name: vh.name,
+      domains: [...vh.domains],
+      routes: vh.routes.map((rt) => {
+        clusters.add(rt.cluster);
+        return {
+          match: { prefix: rt.prefix },
+          route: { cluster: rt.cluster, ...(rt.timeoutMs === undefined ? {} : { timeout: duration(rt.timeoutMs) }) },
+        };
+      }),
+    })),
+  };
+  return { name: r.name, typeUrl: TYPE.route, message, refs: [...clusters] };
+}
+
+export function clusterResource(c: ClusterConfig): ResourceSpec {
+  const message: Record<string, unknown> = {
+    name: c.name,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: adsSource },
+    connect_timeout: duration(c.connectTimeoutMs),
+    lb_policy: c.lbPolicy,
+    common_lb_config: { healthy_panic_threshold: { value: c.panicThresholdPercent } },
+  };
+  if (c.http2) {
+    message.typed_extension_protocol_options = {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': packAny(TYPE.httpProtocolOptions, {
+        explicit_http_config: { http2_protocol_options: {} },
+      }),
+    };
+  }
+  return { name: c.name, typeUrl: TYPE.cluster, message, refs: [] };
+}
+
+/** The cluster's endpoints grouped by locality, carrying health and weight. */
+export function endpointsResource(clusterName: string, endpoints: Iterable<EndpointState>): ResourceSpec {
+  const byLocality = new Map<string, { locality: Record<string, string>; lb_endpoints: unknown[] }>();
+  const sorted = [...endpoints].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
+  for (const e of sorted) {
+    const key = `${e.region ?? ''}/${e.zone ?? ''}`;
+    let group = byLocality.get(key);
+    if (!group) {
+      const locality: Record<string, string> = {};
+      if (e.region) locality.region = e.region;
+      if (e.zone) locality.zone = e.zone;
+      group = { locality, lb_endpoints: [] };
+      byLocality.set(key, group);
+    }
+    group.lb_endpoints.push({
+      endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
+      health_status: e.health,
+      load_balancing_weight: { value: e.weight },
+      ...(e.metadata ? { metadata: { filter_metadata: { healthmesh: toStruct(e.metadata) } } } : {}),
+    });
+  }
+  const message = { cluster_name: clusterName, endpoints: [...byLocality.values()] };
+  return { name: clusterName, typeUrl: TYPE.endpoint, message, refs: [clusterName] };
+}
+
+function duration(ms: number): { seconds: number; nanos: number } {
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+function toStruct(obj: Readonly<Record<string, string | number | boolean>>): { fields: Record<string, unknown> } {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj).sort(([a], [b]) => a.localeCompare(b))) {
+    fields[k] = typeof v === 'string' ? { string_value: v } : typeof v === 'number' ? { number_value: v } : { bool_value: v };
+  }
+  return { fields };
+}

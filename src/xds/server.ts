@@ -1,0 +1,91 @@
+import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { XdsConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { SnapshotCache } from './cache.js';
+import type { Ledger } from './ledger.js';
+import { AdsSession, type Protocol } from './session.js';
+import { adsService, type DeltaRequest, type DeltaResponse, type Malformed, type SotwRequest, type SotwResponse } from './wire.js';
+
+export interface XdsServerOptions {
+  config: Pick<XdsConfig, 'listen' | 'maxReceiveMessageBytes' | 'maxSendMessageBytes' | 'stuckStreamTimeoutMs' | 'maxNacksPerMinute'>;
+  cache: SnapshotCache;
+  ledger: Ledger;
+  logger: Logger;
+  /** Extra services to serve on the same port (e.g. LRS, status) added by the composition root. */
+  extend?: (server: Server) => void;
+}
+
+type Stream = ServerDuplexStream<SotwRequest | DeltaRequest | Malformed, SotwResponse | DeltaResponse>;
+
+/** The gRPC ADS server: State-of-the-World and Delta over one port. */
+export class XdsServer {
+  private server: Server | undefined;
+  private readonly sessions = new Set<AdsSession>();
+  private port = 0;
+
+  constructor(private readonly opts: XdsServerOptions) {}
+
+  async start(): Promise<{ port: number }> {
+    if (this.server) return { port: this.port };
+    const server = new Server({
+      'grpc.max_receive_message_length': this.opts.config.maxReceiveMessageBytes,
+      'grpc.max_send_message_length': this.opts.config.maxSendMessageBytes,
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+      'grpc.max_concurrent_streams': 100_000,
+    });
+    server.addService(adsService, {
+      StreamAggregatedResources: (call: Stream) => this.open(call, 'sotw'),
+      DeltaAggregatedResources: (call: Stream) => this.open(call, 'delta'),
+    });
+    this.opts.extend?.(server);
+    this.port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(this.opts.config.listen, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
+    this.server = server;
+    this.opts.logger.info({ address: this.opts.config.listen, port: this.port }, 'xDS server listening');
+    return { port: this.port };
+  }
+
+  streamCount(): number {
+    return this.sessions.size;
+  }
+
+  private open(call: Stream, protocol: Protocol): void {
+    const session = new AdsSession(call, protocol, {
+      cache: this.opts.cache,
+      ledger: this.opts.ledger,
+      logger: this.opts.logger,
+      stuckStreamTimeoutMs: this.opts.config.stuckStreamTimeoutMs,
+      maxNacksPerMinute: this.opts.config.maxNacksPerMinute,
+    });
+    this.sessions.add(session);
+    const forget = (): void => {
+      this.sessions.delete(session);
+    };
+    call.on('close', forget);
+    call.on('cancelled', forget);
+    call.on('error', forget);
+  }
+
+  /** Stop accepting, end open streams (proxies keep their config and reconnect), wait briefly. Idempotent. */
+  async stop(graceMs = 2000): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const s of this.sessions) s.shutdown();
+    this.sessions.clear();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, graceMs);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { encodeAny, encodeDeltaResource, messageType, PUSH_ORDER, type XdsTypeUrl } from './protos.js';
+import type { ResourceSpec } from './resources.js';
+
+/** One resource, encoded once per version; every stream shares these bytes. */
+export interface ResourceEntry {
+  readonly name: string;
+  /** Content hash of the encoded resource: equal content, equal version, across restarts too. */
+  readonly version: string;
+  /** Encoded `google.protobuf.Any` (a SotW `DiscoveryResponse.resources` element). */
+  readonly any: Uint8Array;
+  /** Encoded Delta `Resource` wrapping the same Any. */
+  readonly delta: Uint8Array;
+  /** Names this resource references (listener → route config, route config → clusters). */
+  readonly refs: readonly string[];
+}
+
+export interface TypeSet {
+  /** Snapshot version at which this type's set last changed (SotW `version_info`). */
+  readonly version: string;
+  readonly resources: ReadonlyMap<string, ResourceEntry>;
+}
+
+/** An immutable, versioned view of every resource the control plane serves. */
+export interface Snapshot {
+  readonly version: string;
+  /** When it was published (ms since epoch), for publish-to-ACK times. */
+  readonly publishedAt: number;
+  readonly types: Readonly<Record<XdsTypeUrl, TypeSet>>;
+}
+
+export interface SnapshotDiff {
+  /** Per type: names added or changed, names removed. */
+  readonly changed: Readonly<Record<XdsTypeUrl, readonly string[]>>;
+  readonly removed: Readonly<Record<XdsTypeUrl, readonly string[]>>;
+}
+
+/**
+ * Build the next snapshot. Resources whose encoded bytes did not change keep the previous
+ * entry (same object, same bytes), and a type whose set did not change keeps its version.
+ * Returns `undefined` when nothing changed at all (nothing to publish).
+ */
+export function buildSnapshot(
+  previous: Snapshot | undefined,
+  specs: readonly ResourceSpec[],
+  version: string,
+  publishedAt: number,
+): Snapshot | undefined {
+  const grouped = new Map<XdsTypeUrl, ResourceSpec[]>(PUSH_ORDER.map((t) => [t, []]));
+  for (const spec of specs) {
+    const list = grouped.get(spec.typeUrl as XdsTypeUrl);
+    if (!list) throw new Error(`unsupported resource type ${spec.typeUrl}`);
+    list.push(spec);
+  }
+  let anyChange = previous === undefined;
+  const types = {} as Record<XdsTypeUrl, TypeSet>;
+  for (const typeUrl of PUSH_ORDER) {
+    const before = previous?.types[typeUrl];
+    const resources = new Map<string, ResourceEntry>();
+    let typeChanged = before === undefined;
+    for (const spec of grouped.get(typeUrl) ?? []) {
+      if (resources.has(spec.name)) throw new Error(`duplicate ${typeUrl} resource "${spec.name}"`);
+      const entry = encodeEntry(spec, before?.resources.get(spec.name));
+      if (entry !== before?.resources.get(spec.name)) typeChanged = true;
+      resources.set(spec.name, entry);
+    }
+    if (before && before.resources.size !== resources.size) typeChanged = true;
+    if (before && !typeChanged) {
+      for (const name of before.resources.keys()) if (!resources.has(name)) typeChanged = true;
+    }
+    types[typeUrl] = typeChanged ? { version, resources } : (before as TypeSet);
+    anyChange ||= typeChanged;
+  }
+  if (!anyChange) return undefined;
+  return Object.freeze({ version, publishedAt, types: Object.freeze(types) });
+}
+
+function encodeEntry(spec: ResourceSpec, previous: ResourceEntry | undefined): ResourceEntry {
+  const type = messageType(spec.typeUrl.slice(spec.typeUrl.lastIndexOf('/') + 1));
+  const value = type.encode(type.fromObject(spec.message)).finish();
+  const version = createHash('sha256').update(spec.typeUrl).update(value).digest('base64url').slice(0, 16);
+  if (previous && previous.version === version) return previous;
+  const any = encodeAny({ type_url: spec.typeUrl, value });
+  return Object.freeze({ name: spec.name, version, any, delta: encodeDeltaResource(spec.name, version, any), refs: Object.freeze([...spec.refs]) });
+}
+
+export function diffSnapshots(previous: Snapshot | undefined, next: Snapshot): SnapshotDiff {
+  const changed = {} as Record<XdsTypeUrl, string[]>;
+  const removed = {} as Record<XdsTypeUrl, string[]>;
+  for (const typeUrl of PUSH_ORDER) {
+    const before = previous?.types[typeUrl].resources;
+    const after = next.types[typeUrl].resources;
+    changed[typeUrl] = [...after.values()].filter((e) => before?.get(e.name) !== e).map((e) => e.name);
+    removed[typeUrl] = before ? [...before.keys()].filter((n) => !after.has(n)) : [];
+  }
+  return { changed, removed };
+}
