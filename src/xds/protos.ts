@@ -93,3 +93,9 @@ export function decodeAny<T = Record<string, unknown>>(any: { type_url: string; 
   const type = messageType(any.type_url.slice(any.type_url.lastIndexOf('/') + 1));
   return type.toObject(type.decode(any.value), { longs: String, enums: String, defaults: false }) as T;
 }
+
+/** Decode an encoded `google.protobuf.Any` (as held by snapshot entries) into its message object. */
+export function decodeAnyBytes<T = Record<string, unknown>>(bytes: Uint8Array): T {
+  const any = messageType('google.protobuf.Any').decode(bytes) as unknown as { type_url: string; value: Uint8Array };
+  return decodeAny<T>(any);
+}

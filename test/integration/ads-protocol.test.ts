@@ -1,0 +1,246 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { createControlPlane, type ControlPlane } from '../../src/controlplane.js';
+import { TYPE } from '../../src/xds/protos.js';
+import { AdsTestClient } from '../support/ads-client.js';
+import { waitFor } from '../support/wait.js';
+
+const node = (id: string) => ({ id, cluster: 'test' });
+
+function baseConfig(over: Partial<Record<string, unknown>> = {}): Readonly<Config> {
+  return validateConfig({
+    xds: { listen: '127.0.0.1:0', debounceMs: 10, ...((over.xds as object) ?? {}) },
+    listeners: [{ name: 'l1', port: 10000, routeConfig: 'r1' }],
+    routes: [
+      {
+        name: 'r1',
+        virtualHosts: [{ name: 'vh', routes: [{ prefix: '/a', cluster: 'c1' }, { prefix: '/b', cluster: 'c2' }] }],
+      },
+    ],
+    clusters: [
+      { name: 'c1', endpoints: [{ address: '127.0.0.1', port: 9001 }, { address: '127.0.0.1', port: 9002 }] },
+      { name: 'c2', endpoints: [{ address: '127.0.0.1', port: 9003 }] },
+    ],
+    ...over,
+  });
+}
+
+let cp: ControlPlane | undefined;
+const clients: AdsTestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await cp?.stop();
+  cp = undefined;
+});
+
+async function start(config = baseConfig()): Promise<number> {
+  cp = createControlPlane(config);
+  return (await cp.start()).port;
+}
+function client(port: number, protocol: 'sotw' | 'delta'): AdsTestClient {
+  const c = new AdsTestClient(port, protocol);
+  clients.push(c);
+  return c;
+}
+
+describe('ADS State-of-the-World', () => {
+  it('serves wildcard CDS, named EDS, records ACKs, and re-sends only the changed endpoints', async () => {
+    const port = await start();
+    const c = client(port, 'sotw');
+    c.send({ node: node('n1'), type_url: TYPE.cluster });
+    const cds = await c.next(TYPE.cluster);
+    expect(cds.resources.map((r) => r.name)).toEqual(['c1', 'c2']);
+    c.ack(cds);
+    c.send({ type_url: TYPE.endpoint, resource_names: ['c1', 'c2'] });
+    const eds = await c.next(TYPE.endpoint);
+    expect(eds.resources.map((r) => r.name).sort()).toEqual(['c1', 'c2']);
+    c.ack(eds, { resource_names: ['c1', 'c2'] });
+
+    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.endpoint]?.ackedVersion === eds.version, { timeoutMs: 2000, what: 'EDS ACK in ledger' });
+    const proxy = cp!.ledger.proxies()[0]!;
+    expect(proxy.nodeId).toBe('n1');
+    expect(proxy.protocol).toBe('sotw');
+    expect(proxy.types[TYPE.cluster]?.ackedVersion).toBe(cds.version);
+    expect(proxy.types[TYPE.endpoint]?.publishToAckMs).toBeGreaterThanOrEqual(0);
+
+    cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, health: 'UNHEALTHY' });
+    const update = await c.next(TYPE.endpoint);
+    expect(update.resources.map((r) => r.name)).toEqual(['c1']);
+    expect(Number(update.version)).toBeGreaterThan(Number(eds.version));
+    const lb = (update.resources[0]!.message as { endpoints: Array<{ lb_endpoints: Array<{ health_status: string; endpoint: { address: { socket_address: { port_value: number } } } }> }> }).endpoints.flatMap((e) => e.lb_endpoints);
+    expect(lb.find((e) => e.endpoint.address.socket_address.port_value === 9001)?.health_status).toBe('UNHEALTHY');
+    expect(await c.quiet(TYPE.cluster, 300)).toBe(true);
+  });
+
+  it('records a NACK with its error text, does not re-send the rejected version, keeps serving', async () => {
+    const port = await start();
+    const c = client(port, 'sotw');
+    c.send({ node: node('n-nack'), type_url: TYPE.cluster });
+    const first = await c.next(TYPE.cluster);
+    c.ack(first);
+    cp!.reload(baseConfig({ clusters: [{ name: 'c1', connectTimeoutMs: 2500, endpoints: [] }, { name: 'c2', endpoints: [] }] }));
+    const second = await c.next(TYPE.cluster);
+    c.nack(second, 'cluster c1: rejected for the test');
+    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.lastNack, { timeoutMs: 2000, what: 'NACK in ledger' });
+    const t = cp!.ledger.proxies()[0]!.types[TYPE.cluster]!;
+    expect(t.lastNack).toMatchObject({ message: 'cluster c1: rejected for the test', version: second.version, resources: ['c1', 'c2'] });
+    expect(t.ackedVersion).toBe(first.version);
+    expect(await c.quiet(TYPE.cluster, 300)).toBe(true);
+  });
+
+  it('remembers a subscription to a resource that does not exist yet and answers when it appears', async () => {
+    const port = await start();
+    const c = client(port, 'sotw');
+    c.send({ node: node('n2'), type_url: TYPE.endpoint, resource_names: ['c3'] });
+    expect(await c.quiet(TYPE.endpoint, 300)).toBe(true);
+    const cfg = baseConfig();
+    cp!.reload(validateConfig({ ...structuredClone(cfg), clusters: [...structuredClone(cfg.clusters), { name: 'c3', endpoints: [{ address: '127.0.0.1', port: 9009 }] }] }));
+    const eds = await c.next(TYPE.endpoint);
+    expect(eds.resources.map((r) => r.name)).toEqual(['c3']);
+  });
+
+  it('removes a cluster only after the routes that used it have been updated and ACKed (make-before-break)', async () => {
+    const port = await start();
+    const c = client(port, 'sotw');
+    c.send({ node: node('n3'), type_url: TYPE.cluster });
+    c.ack(await c.next(TYPE.cluster));
+    c.send({ type_url: TYPE.route, resource_names: ['r1'] });
+    c.ack(await c.next(TYPE.route), { resource_names: ['r1'] });
+
+    cp!.reload(
+      baseConfig({
+        routes: [{ name: 'r1', virtualHosts: [{ name: 'vh', routes: [{ prefix: '/', cluster: 'c1' }] }] }],
+        clusters: [{ name: 'c1', endpoints: [] }],
+      }),
+    );
+    const rds = await c.next(TYPE.route);
+    // No CDS without c2 may arrive before the route update is ACKed.
+    expect(c.received.filter((r) => r.typeUrl === TYPE.cluster && !r.resources.some((x) => x.name === 'c2'))).toHaveLength(0);
+    c.ack(rds, { resource_names: ['r1'] });
+    const cds = await c.next(TYPE.cluster);
+    expect(cds.resources.map((r) => r.name)).toEqual(['c1']);
+  });
+
+  it('re-sends a cluster load assignment when its cluster changes (Envoy re-warms it)', async () => {
+    const port = await start();
+    const c = client(port, 'sotw');
+    c.send({ node: node('n4'), type_url: TYPE.cluster });
+    c.ack(await c.next(TYPE.cluster));
+    c.send({ type_url: TYPE.endpoint, resource_names: ['c1', 'c2'] });
+    c.ack(await c.next(TYPE.endpoint), { resource_names: ['c1', 'c2'] });
+    const cfg = structuredClone(baseConfig()) as { clusters: Array<{ connectTimeoutMs: number }> };
+    cfg.clusters[0]!.connectTimeoutMs = 3000;
+    cp!.reload(validateConfig(cfg));
+    const cds = await c.next(TYPE.cluster);
+    expect(cds.resources.map((r) => r.name)).toEqual(['c1', 'c2']);
+    const eds = await c.next(TYPE.endpoint);
+    expect(eds.resources.map((r) => r.name)).toEqual(['c1']);
+  });
+});
+
+describe('ADS Delta', () => {
+  it('sends only changed resources and removed_resources, honouring initial_resource_versions', async () => {
+    const port = await start();
+    const probe = client(port, 'delta');
+    probe.send({ node: node('probe'), type_url: TYPE.cluster });
+    const all = await probe.next(TYPE.cluster);
+    const c1 = all.resources.find((r) => r.name === 'c1')!;
+
+    const c = client(port, 'delta');
+    c.send({ node: node('n5'), type_url: TYPE.cluster, initial_resource_versions: { c1: c1.version!, gone: 'v0' } });
+    const first = await c.next(TYPE.cluster);
+    expect(first.resources.map((r) => r.name)).toEqual(['c2']);
+    expect(first.removed).toEqual(['gone']);
+    c.ack(first);
+
+    c.send({ type_url: TYPE.endpoint, resource_names_subscribe: ['c1', 'c2'] });
+    const eds = await c.next(TYPE.endpoint);
+    expect(eds.resources.map((r) => r.name).sort()).toEqual(['c1', 'c2']);
+    c.ack(eds);
+    cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 7 });
+    const upd = await c.next(TYPE.endpoint);
+    expect(upd.resources.map((r) => r.name)).toEqual(['c2']);
+    expect(upd.removed).toEqual([]);
+
+    c.send({ type_url: TYPE.endpoint, resource_names_unsubscribe: ['c2'] });
+    cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 9 });
+    expect(await c.quiet(TYPE.endpoint, 300)).toBe(true);
+  });
+
+  it('removes a deleted cluster with removed_resources', async () => {
+    const port = await start();
+    const c = client(port, 'delta');
+    c.send({ node: node('n6'), type_url: TYPE.cluster });
+    c.ack(await c.next(TYPE.cluster));
+    cp!.reload(baseConfig({ routes: [{ name: 'r1', virtualHosts: [{ name: 'vh', routes: [{ prefix: '/', cluster: 'c1' }] }] }], clusters: [{ name: 'c1', endpoints: [] }] }));
+    const upd = await c.next(TYPE.cluster);
+    expect(upd.removed).toEqual(['c2']);
+  });
+});
+
+describe('bad input is contained', () => {
+  it('refuses a stream without node.id with INVALID_ARGUMENT', async () => {
+    const port = await start();
+    const c = client(port, 'sotw');
+    c.send({ type_url: TYPE.cluster });
+    const status = await c.closed;
+    expect(status.code).toBe(3);
+    expect(status.details).toMatch(/node\.id/);
+  });
+
+  it('ignores an unknown type_url but keeps the stream and records it', async () => {
+    const port = await start();
+    const c = client(port, 'sotw');
+    c.send({ node: node('n7'), type_url: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret' });
+    c.send({ type_url: TYPE.cluster });
+    expect((await c.next(TYPE.cluster)).resources).toHaveLength(2);
+    expect(cp!.ledger.proxies()[0]?.unknownTypes).toEqual(['type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret']);
+  });
+
+  it('rejects an oversized request with RESOURCE_EXHAUSTED and keeps serving others', async () => {
+    const port = await start(baseConfig({ xds: { listen: '127.0.0.1:0', maxReceiveMessageBytes: 4096 } }));
+    const big = client(port, 'sotw');
+    big.send({ node: node('big'), type_url: TYPE.endpoint, resource_names: Array.from({ length: 500 }, (_, i) => `cluster-${i}`) });
+    expect((await big.closed).code).toBe(8);
+    const ok = client(port, 'sotw');
+    ok.send({ node: node('ok'), type_url: TYPE.cluster });
+    expect((await ok.next(TYPE.cluster)).resources).toHaveLength(2);
+  });
+
+  it('closes a stream that NACKs in a storm', async () => {
+    const port = await start(baseConfig({ xds: { listen: '127.0.0.1:0', debounceMs: 1, maxNacksPerMinute: 3 } }));
+    const c = client(port, 'sotw');
+    c.send({ node: node('storm'), type_url: TYPE.endpoint, resource_names: ['c1'] });
+    for (let i = 0; i < 6; i++) {
+      const r = await c.next(TYPE.endpoint).catch(() => undefined);
+      if (!r) break;
+      c.nack(r, `bad ${i}`, { resource_names: ['c1'] });
+      cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: i + 2 });
+    }
+    const status = await c.closed;
+    expect(status.code).toBe(8);
+    expect(status.details).toMatch(/NACK/);
+  });
+
+  it('a client that never reads is cut off without holding up the others', async () => {
+    const endpoints = Array.from({ length: 3000 }, (_, i) => ({ address: '127.0.0.1', port: 20000 + i }));
+    const port = await start(baseConfig({ xds: { listen: '127.0.0.1:0', debounceMs: 1, stuckStreamTimeoutMs: 500 }, clusters: [{ name: 'c1', endpoints }, { name: 'c2', endpoints: [] }] }));
+    const stuck = new AdsTestClient(port, 'sotw', { 'grpc.http2.lookahead_bytes': 0 } as never);
+    clients.push(stuck);
+    stuck.send({ node: node('stuck'), type_url: TYPE.endpoint, resource_names: ['c1'] });
+    await stuck.next(TYPE.endpoint);
+    (stuck as unknown as { call: { pause(): void } }).call.pause();
+    const healthy = client(port, 'sotw');
+    healthy.send({ node: node('healthy'), type_url: TYPE.endpoint, resource_names: ['c1'] });
+    await healthy.next(TYPE.endpoint);
+    for (let i = 0; i < 60; i++) {
+      cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 20000 + i, weight: 2 + (i % 100) });
+      cp!.topology.publishNow();
+      const r = await healthy.next(TYPE.endpoint, 2000);
+      healthy.ack(r, { resource_names: ['c1'] });
+    }
+    await waitFor(() => !cp!.ledger.proxies().some((p) => p.nodeId === 'stuck'), { timeoutMs: 10_000, what: 'stuck stream closed' });
+    expect(cp!.ledger.proxies().map((p) => p.nodeId)).toEqual(['healthy']);
+  });
+});

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/log.js';
+import { SnapshotCache } from '../../src/xds/cache.js';
+import { decodeAnyBytes, TYPE } from '../../src/xds/protos.js';
+import { buildSnapshot, diffSnapshots, type Snapshot } from '../../src/xds/snapshot.js';
+import { Topology } from '../../src/xds/topology.js';
+import { compareVersions, VersionClock } from '../../src/xds/versions.js';
+
+const config = validateConfig({
+  listeners: [{ name: 'l1', port: 10000, routeConfig: 'r1' }],
+  routes: [{ name: 'r1', virtualHosts: [{ name: 'vh', routes: [{ prefix: '/', cluster: 'c1' }] }] }],
+  clusters: [
+    { name: 'c1', endpoints: [{ address: '127.0.0.1', port: 9001 }, { address: '127.0.0.1', port: 9002 }] },
+    { name: 'c2', endpoints: [{ address: '127.0.0.1', port: 9003 }] },
+  ],
+});
+
+function setup(now = () => 1_000_000) {
+  const cache = new SnapshotCache();
+  const versions = new VersionClock(now);
+  const topology = new Topology(config, { cache, versions, logger: silentLogger(), debounceMs: 5, now });
+  return { cache, topology };
+}
+
+describe('VersionClock', () => {
+  it('is strictly increasing even when the clock stands still or goes back', () => {
+    let t = 5_000;
+    const clock = new VersionClock(() => t);
+    const a = clock.next();
+    const b = clock.next();
+    t = 4_000;
+    const c = clock.next();
+    expect(compareVersions(b, a)).toBeGreaterThan(0);
+    expect(compareVersions(c, b)).toBeGreaterThan(0);
+  });
+
+  it('never goes below an observed floor (restart with a persisted version)', () => {
+    const clock = new VersionClock(() => 1);
+    clock.observe('999999999');
+    expect(Number(clock.next())).toBe(1_000_000_000);
+  });
+
+  it('a restart later in time issues higher versions than the previous run', () => {
+    const first = new VersionClock(() => 1_000).next();
+    const second = new VersionClock(() => 1_001).next();
+    expect(compareVersions(second, first)).toBeGreaterThan(0);
+  });
+});
+
+describe('buildSnapshot', () => {
+  it('encodes every resource and versions each type', () => {
+    const { cache, topology } = setup();
+    const snap = topology.publishNow() as Snapshot;
+    expect(cache.current()).toBe(snap);
+    expect([...snap.types[TYPE.cluster].resources.keys()]).toEqual(['c1', 'c2']);
+    expect([...snap.types[TYPE.endpoint].resources.keys()]).toEqual(['c1', 'c2']);
+    const cla = decodeAnyBytes<{ cluster_name: string; endpoints: Array<{ lb_endpoints: unknown[] }> }>(
+      snap.types[TYPE.endpoint].resources.get('c1')!.any,
+    );
+    expect(cla.cluster_name).toBe('c1');
+    expect(cla.endpoints.flatMap((e) => e.lb_endpoints)).toHaveLength(2);
+  });
+
+  it('publishes nothing when nothing changed', () => {
+    const { topology } = setup();
+    expect(topology.publishNow()).toBeDefined();
+    expect(topology.publishNow()).toBeUndefined();
+  });
+
+  it('a one-endpoint change re-encodes only that cluster load assignment; other entries are the same objects', () => {
+    const { topology } = setup();
+    const a = topology.publishNow() as Snapshot;
+    topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, health: 'UNHEALTHY' });
+    const b = topology.publishNow() as Snapshot;
+    const diff = diffSnapshots(a, b);
+    expect(diff.changed[TYPE.endpoint]).toEqual(['c1']);
+    expect(diff.changed[TYPE.cluster]).toEqual([]);
+    expect(diff.changed[TYPE.listener]).toEqual([]);
+    expect(b.types[TYPE.endpoint].resources.get('c2')).toBe(a.types[TYPE.endpoint].resources.get('c2'));
+    expect(b.types[TYPE.cluster]).toBe(a.types[TYPE.cluster]);
+    expect(b.types[TYPE.endpoint].version).toBe(b.version);
+    expect(b.types[TYPE.cluster].version).toBe(a.version);
+    expect(compareVersions(b.version, a.version)).toBeGreaterThan(0);
+  });
+
+  it('resource versions are content hashes: the same content gets the same version after a restart', () => {
+    const first = setup(() => 1).topology.publishNow() as Snapshot;
+    const second = setup(() => 2).topology.publishNow() as Snapshot;
+    expect(second.types[TYPE.endpoint].resources.get('c1')!.version).toBe(first.types[TYPE.endpoint].resources.get('c1')!.version);
+    expect(compareVersions(second.version, first.version)).toBeGreaterThan(0);
+  });
+
+  it('reports removed resources in the diff', () => {
+    const { topology, cache } = setup();
+    const a = topology.publishNow() as Snapshot;
+    topology.replaceConfig(validateConfig({ ...structuredClone(config), clusters: [config.clusters[0]] }));
+    const b = topology.publishNow() as Snapshot;
+    expect(diffSnapshots(a, b).removed[TYPE.cluster]).toEqual(['c2']);
+    expect(diffSnapshots(a, b).removed[TYPE.endpoint]).toEqual(['c2']);
+    expect(cache.current()).toBe(b);
+  });
+
+  it('rejects duplicate resources', () => {
+    const spec = { name: 'x', typeUrl: TYPE.cluster, message: { name: 'x' }, refs: [] };
+    expect(() => buildSnapshot(undefined, [spec, spec], '1', 0)).toThrow(/duplicate/);
+  });
+});
+
+describe('Topology', () => {
+  it('coalesces many changes within the debounce window into one publish', async () => {
+    const { topology, cache } = setup();
+    topology.publishNow();
+    let publishes = 0;
+    cache.subscribe(() => publishes++);
+    for (let p = 9100; p < 9150; p++) topology.setEndpoint('c2', { address: '127.0.0.1', port: p });
+    await topology.flushed();
+    expect(publishes).toBe(1);
+    expect(topology.endpoints('c2')).toHaveLength(51);
+  });
+
+  it('refuses unknown clusters and bad endpoints with typed errors naming the field', () => {
+    const { topology } = setup();
+    expect(() => topology.setEndpoint('nope', { address: 'a', port: 1 })).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => topology.setEndpoint('c1', { address: 'a', port: 70000 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'port' }));
+    expect(() => topology.setEndpoint('c1', { address: 'a', port: 1, weight: 0 })).toThrow(expect.objectContaining({ field: 'weight' }));
+  });
+
+  it('keeps runtime endpoints and health across a config reload', () => {
+    const { topology } = setup();
+    topology.setEndpoint('c1', { address: '10.0.0.9', port: 80 });
+    topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, health: 'UNHEALTHY' });
+    topology.replaceConfig(config);
+    const eps = topology.endpoints('c1');
+    expect(eps.map((e) => `${e.address}:${e.port}`).sort()).toEqual(['10.0.0.9:80', '127.0.0.1:9001', '127.0.0.1:9002']);
+    expect(eps.find((e) => e.port === 9001)?.health).toBe('UNHEALTHY');
+  });
+});
+
