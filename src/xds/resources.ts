@@ -90,7 +90,7 @@ export function clusterResource(c: ClusterConfig): ResourceSpec {
 
 /** The cluster's endpoints grouped by locality, carrying health and weight. */
 export function endpointsResource(clusterName: string, endpoints: Iterable<EndpointState>): ResourceSpec {
-  const byLocality = new Map<string, { locality: Record<string, string>; lb_endpoints: unknown[] }>();
+  const byLocality = new Map<string, { locality: Record<string, string>; lb_endpoints: unknown[]; load_balancing_weight: { value: number } }>();
   const sorted = [...endpoints].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
   for (const e of sorted) {
     const key = `${e.region ?? ''}/${e.zone ?? ''}`;
@@ -99,9 +99,10 @@ export function endpointsResource(clusterName: string, endpoints: Iterable<Endpo
       const locality: Record<string, string> = {};
       if (e.region) locality.region = e.region;
       if (e.zone) locality.zone = e.zone;
-      group = { locality, lb_endpoints: [] };
+      group = { locality, lb_endpoints: [], load_balancing_weight: { value: 0 } };
       byLocality.set(key, group);
     }
+    if (e.health !== 'UNHEALTHY' && e.health !== 'DRAINING') group.load_balancing_weight.value += e.weight;
     group.lb_endpoints.push({
       endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
       health_status: e.health,
@@ -109,6 +110,9 @@ export function endpointsResource(clusterName: string, endpoints: Iterable<Endpo
       ...(e.metadata ? { metadata: { filter_metadata: { healthmesh: toStruct(e.metadata) } } } : {}),
     });
   }
+  // gRPC clients ignore a locality without weight; Envoy uses it only with locality-weighted LB.
+  // Weighting a locality by its serving endpoints keeps per-endpoint shares fair for both.
+  for (const g of byLocality.values()) g.load_balancing_weight.value = Math.max(1, g.load_balancing_weight.value);
   const message = { cluster_name: clusterName, endpoints: [...byLocality.values()] };
   return { name: clusterName, typeUrl: TYPE.endpoint, message, refs: [clusterName] };
 }
