@@ -1,0 +1,70 @@
+/** Child-process side of RemoteLoadClient: hosts one AdsLoadClient and answers IPC requests. */
+import { AdsLoadClient, SyncError, endpointsOf, loadProtos, now } from './ads-load.js';
+import type { OpenResult, WorkerRequest } from './ads-load-remote.js';
+
+if (!process.send) throw new Error('ads-load-worker must be started with child_process.fork');
+const send = (m: unknown): void => {
+  process.send?.(m);
+};
+
+loadProtos();
+let client: AdsLoadClient | undefined;
+
+async function handle(req: WorkerRequest & { id: number }): Promise<unknown> {
+  switch (req.op) {
+    case 'ping':
+      return now();
+    case 'open': {
+      if (client) throw new Error('already open');
+      const c = new AdsLoadClient(req.opts);
+      client = c;
+      const startedAt = now();
+      const base = (): Omit<OpenResult, 'ok' | 'error' | 'diagnostics'> => ({ startedAt, syncedAt: now(), syncDurations: c.syncDurations(), channels: c.channelCount, summary: c.summary() });
+      try {
+        await c.open(req.timeoutMs);
+        return { ok: true, ...base() } satisfies OpenResult;
+      } catch (err) {
+        return { ok: false, error: (err as Error).message, diagnostics: err instanceof SyncError ? err.diagnostics : c.diagnose(), ...base() } satisfies OpenResult;
+      }
+    }
+    case 'waitForEndpoint': {
+      const c = need();
+      const p = c.waitForEndpoint(req.watch, req.timeoutMs);
+      send({ armed: req.id });
+      return p;
+    }
+    case 'counters':
+      return need().counters();
+    case 'summary':
+      return need().summary();
+    case 'diagnose':
+      return need().diagnose(req.limit);
+    case 'inspect': {
+      const c = need();
+      return req.streams.map((i) => {
+        const cla = req.cluster === undefined ? undefined : c.lastAssignments(i).get(req.cluster);
+        return { ...c.diagnoseStream(i), ...(cla ? { endpoints: endpointsOf(cla) } : {}) };
+      });
+    }
+    case 'memory':
+      return process.memoryUsage();
+    case 'close':
+      await client?.close();
+      client = undefined;
+      setImmediate(() => process.exit(0));
+      return true;
+  }
+}
+
+function need(): AdsLoadClient {
+  if (!client) throw new Error('not open');
+  return client;
+}
+
+process.on('message', (m: WorkerRequest & { id: number }) => {
+  handle(m).then(
+    (value) => send({ id: m.id, ok: true, value }),
+    (err: unknown) => send({ id: m.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+  );
+});
+process.on('disconnect', () => process.exit(0));

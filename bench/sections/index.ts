@@ -1,0 +1,5 @@
+/** Registered benchmark sections, in run order. Add new ones (health checks, reports, …) here. */
+import type { Section } from './types.js';
+import { xdsSection } from './xds.js';
+
+export const sections: Section[] = [xdsSection];
