@@ -11,6 +11,7 @@ import { now, type AdsLoadOptions, type Counters, type EndpointView, type Endpoi
 
 export type WorkerRequest =
   | { op: 'open'; opts: AdsLoadOptions; timeoutMs: number }
+  | { op: 'warmup'; opts: AdsLoadOptions; timeoutMs: number }
   | { op: 'waitForEndpoint'; watch: EndpointWatch; timeoutMs: number }
   | { op: 'counters' }
   | { op: 'summary' }
@@ -30,6 +31,8 @@ export interface OpenResult {
   syncDurations: Array<number | null>;
   channels: number;
   summary: Summary;
+  /** CPU time the load-client process used while opening (user + system). */
+  clientCpuMs: number;
 }
 export interface Summary {
   streams: number;
@@ -121,8 +124,14 @@ export class RemoteLoadClient {
     return { result };
   }
 
-  counters(): Promise<Counters> {
-    return this.call({ op: 'counters' }) as Promise<Counters>;
+  /** Open a separate set of streams (node ids `warmup-<i>`), wait for them to sync, close them. */
+  warmup(opts: AdsLoadOptions, timeoutMs: number): Promise<OpenResult> {
+    return this.call({ op: 'warmup', opts, timeoutMs }) as Promise<OpenResult>;
+  }
+
+  /** Cumulative counters, plus the load-client process's CPU time so far. */
+  counters(): Promise<Counters & { clientCpuMs: number }> {
+    return this.call({ op: 'counters' }) as Promise<Counters & { clientCpuMs: number }>;
   }
 
   summary(): Promise<Summary> {

@@ -16,16 +16,14 @@ async function handle(req: WorkerRequest & { id: number }): Promise<unknown> {
       return now();
     case 'open': {
       if (client) throw new Error('already open');
-      const c = new AdsLoadClient(req.opts);
-      client = c;
-      const startedAt = now();
-      const base = (): Omit<OpenResult, 'ok' | 'error' | 'diagnostics'> => ({ startedAt, syncedAt: now(), syncDurations: c.syncDurations(), channels: c.channelCount, summary: c.summary() });
-      try {
-        await c.open(req.timeoutMs);
-        return { ok: true, ...base() } satisfies OpenResult;
-      } catch (err) {
-        return { ok: false, error: (err as Error).message, diagnostics: err instanceof SyncError ? err.diagnostics : c.diagnose(), ...base() } satisfies OpenResult;
-      }
+      client = new AdsLoadClient(req.opts);
+      return openAndReport(client, req.timeoutMs);
+    }
+    case 'warmup': {
+      const c = new AdsLoadClient({ ...req.opts, nodeIdPrefix: 'warmup-', keepHistory: false });
+      const r = await openAndReport(c, req.timeoutMs);
+      await c.close();
+      return r;
     }
     case 'waitForEndpoint': {
       const c = need();
@@ -34,7 +32,7 @@ async function handle(req: WorkerRequest & { id: number }): Promise<unknown> {
       return p;
     }
     case 'counters':
-      return need().counters();
+      return { ...need().counters(), clientCpuMs: cpuMs() };
     case 'summary':
       return need().summary();
     case 'diagnose':
@@ -53,6 +51,23 @@ async function handle(req: WorkerRequest & { id: number }): Promise<unknown> {
       client = undefined;
       setImmediate(() => process.exit(0));
       return true;
+  }
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function openAndReport(c: AdsLoadClient, timeoutMs: number): Promise<OpenResult> {
+  const startedAt = now();
+  const cpu0 = cpuMs();
+  const base = (): Omit<OpenResult, 'ok' | 'error' | 'diagnostics'> => ({ startedAt, syncedAt: now(), syncDurations: c.syncDurations(), channels: c.channelCount, summary: c.summary(), clientCpuMs: cpuMs() - cpu0 });
+  try {
+    await c.open(timeoutMs);
+    return { ok: true, ...base() };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message, diagnostics: err instanceof SyncError ? err.diagnostics : c.diagnose(), ...base() };
   }
 }
 

@@ -55,7 +55,7 @@ export const INCLUDE_DIRS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-valid
 
 interface Any {
   type_url: string;
-  value: Buffer;
+  value: Uint8Array;
 }
 interface NodeMsg {
   id: string;
@@ -101,11 +101,17 @@ interface MethodDef {
   requestSerialize: (value: unknown) => Buffer;
   responseDeserialize: (buf: Buffer) => unknown;
 }
+interface Codec {
+  serialize: (value: unknown) => Buffer;
+  deserialize: (buf: Buffer) => unknown;
+}
 interface Protos {
   sotw: MethodDef;
   delta: MethodDef;
-  decodeCla: (buf: Buffer) => ClusterLoadAssignment;
-  decodeResourceWrapper: (buf: Buffer) => DeltaResource;
+  /** protobufjs codecs for the same messages: decode without toObject() (plain field access), far cheaper. */
+  fast: { sotw: Codec; delta: Codec };
+  decodeCla: (buf: Uint8Array) => ClusterLoadAssignment;
+  decodeResourceWrapper: (buf: Uint8Array) => DeltaResource;
 }
 
 let protos: Protos | undefined;
@@ -142,9 +148,21 @@ export function loadProtos(): Protos {
   const claType = root.lookupType('envoy.config.endpoint.v3.ClusterLoadAssignment');
   const resType = root.lookupType('envoy.service.discovery.v3.Resource');
   const toObj = { enums: String, longs: String, bytes: Buffer } as protobuf.IConversionOptions;
+  const codec = (req: string, res: string): Codec => {
+    const reqType = root.lookupType(`envoy.service.discovery.v3.${req}`);
+    const resType = root.lookupType(`envoy.service.discovery.v3.${res}`);
+    return {
+      serialize: (value) => {
+        const u8 = reqType.encode(value as protobuf.Message).finish();
+        return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+      },
+      deserialize: (buf) => resType.decode(buf),
+    };
+  };
   protos = {
     sotw,
     delta,
+    fast: { sotw: codec('DiscoveryRequest', 'DiscoveryResponse'), delta: codec('DeltaDiscoveryRequest', 'DeltaDiscoveryResponse') },
     decodeCla: (buf) => claType.toObject(claType.decode(buf), toObj) as ClusterLoadAssignment,
     decodeResourceWrapper: (buf) => {
       const r = resType.toObject(resType.decode(buf), toObj) as Partial<DeltaResource>;
@@ -241,6 +259,11 @@ export interface AdsLoadOptions {
   /** Keep every response's arrival time, type and size per stream (`history()`). Default true. */
   keepHistory?: boolean;
   nodeIdPrefix?: string;
+  /**
+   * 'fast' (default): protobufjs encode/decode of the same messages (no toObject conversion), so that the load
+   * client stays cheap next to the server; 'proto-loader': the service's own (de)serializers from @grpc/proto-loader.
+   */
+  codec?: 'fast' | 'proto-loader';
 }
 
 /** One response as seen by a stream, handed to `waitFor` predicates. */
@@ -257,8 +280,10 @@ export interface ResponseEvent {
   /** Names of the resources carried by the response (decoded from the payload for SotW). */
   names: string[];
   removed: string[];
-  /** For EDS responses: the decoded assignments by cluster name. */
-  clas: Map<string, ClusterLoadAssignment>;
+  /** Serialized resources by name. */
+  resources: Map<string, Uint8Array>;
+  /** For EDS responses: the decoded assignment for a cluster (decoded on demand, cached by content). */
+  cla(name: string): ClusterLoadAssignment | undefined;
 }
 
 export interface WaitResult {
@@ -338,7 +363,8 @@ export class AdsLoadClient {
   private readonly clients: grpc.Client[] = [];
   private readonly st: StreamState[] = [];
   private readonly watches = new Set<Watch>();
-  private readonly lastCla: Array<Map<string, ClusterLoadAssignment>> = [];
+  private readonly lastCla: Array<Map<string, Uint8Array>> = [];
+  private claCache = new Map<string, ClusterLoadAssignment>();
   private readonly byType: Record<string, { bytes: number; responses: number }> = {};
   private syncWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private unsynced = 0;
@@ -351,6 +377,7 @@ export class AdsLoadClient {
       nodeOnEveryRequest: false,
       keepHistory: true,
       nodeIdPrefix: 'bench-',
+      codec: 'fast',
       ...opts,
     };
   }
@@ -430,7 +457,7 @@ export class AdsLoadClient {
   /** Wait until every stream received an EDS response in which the watched endpoint has the given state. */
   waitForEndpoint(watch: EndpointWatch, timeoutMs: number): Promise<WaitResult> {
     return this.waitFor((ev) => {
-      const cla = ev.type === 'EDS' ? ev.clas.get(watch.cluster) : undefined;
+      const cla = ev.type === 'EDS' ? ev.cla(watch.cluster) : undefined;
       return cla ? matchEndpoint(cla, watch) : undefined;
     }, timeoutMs);
   }
@@ -454,7 +481,19 @@ export class AdsLoadClient {
 
   /** Latest EDS assignment a stream holds per cluster (for diagnostics). */
   lastAssignments(stream: number): Map<string, ClusterLoadAssignment> {
-    return this.lastCla[stream] ?? new Map();
+    return new Map([...(this.lastCla[stream] ?? [])].map(([k, v]) => [k, this.decodeCla(v)]));
+  }
+
+  /** Every stream gets the same bytes for the same assignment: decode each distinct payload once. */
+  private decodeCla(bytes: Uint8Array): ClusterLoadAssignment {
+    const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    let cla = this.claCache.get(key);
+    if (!cla) {
+      if (this.claCache.size >= 1024) this.claCache = new Map();
+      cla = this.protos.decodeCla(bytes);
+      this.claCache.set(key, cla);
+    }
+    return cla;
   }
 
   /** Diagnostics for up to `limit` streams, unsynced or ended streams first. */
@@ -535,11 +574,13 @@ export class AdsLoadClient {
     this.st.push(s);
     this.lastCla.push(new Map());
     const method = this.opts.mode === 'sotw' ? this.protos.sotw : this.protos.delta;
+    const fast = this.opts.mode === 'sotw' ? this.protos.fast.sotw : this.protos.fast.delta;
+    const [serialize, inner] = this.opts.codec === 'fast' ? [fast.serialize, fast.deserialize] : [method.requestSerialize, method.responseDeserialize];
     const deserialize = (buf: Buffer): unknown => {
       s.pending.push({ size: buf.length, t: now() });
-      return method.responseDeserialize(buf);
+      return inner(buf);
     };
-    const call = client.makeBidiStreamRequest<unknown, unknown>(method.path, method.requestSerialize, deserialize, new grpc.Metadata(), {});
+    const call = client.makeBidiStreamRequest<unknown, unknown>(method.path, serialize, deserialize, new grpc.Metadata(), {});
     s.call = call;
     call.on('data', (msg: unknown) => this.onResponse(s, msg));
     call.on('error', (err: grpc.ServiceError) => this.onEnd(s, err.code ?? grpc.status.UNKNOWN, err.details ?? err.message));
@@ -601,7 +642,24 @@ export class AdsLoadClient {
       s.histBytes.push(size);
     }
 
-    const ev: ResponseEvent = { stream: s.index, nodeId: s.nodeId, t, bytes: size, type, typeUrl, version: '', nonce: '', names: [], removed: [], clas: new Map() };
+    const resources = new Map<string, Uint8Array>();
+    const ev: ResponseEvent = {
+      stream: s.index,
+      nodeId: s.nodeId,
+      t,
+      bytes: size,
+      type,
+      typeUrl,
+      version: '',
+      nonce: '',
+      names: [],
+      removed: [],
+      resources,
+      cla: (name) => {
+        const b = type === 'EDS' ? resources.get(name) : undefined;
+        return b ? this.decodeCla(b) : undefined;
+      },
+    };
     const payloads: Array<{ name: string; any: Any | null }> = [];
     if (delta) {
       const r = msg as DeltaDiscoveryResponse;
@@ -626,11 +684,12 @@ export class AdsLoadClient {
       if (any && any.type_url !== typeUrl) this.anomaly(s, `${type ?? typeUrl} response carries a resource of type ${any.type_url}`);
       if (!name && any) name = resourceNameOf(any.value);
       ev.names.push(name);
-      if (type === 'EDS' && any) {
-        const cla = this.protos.decodeCla(any.value);
-        if (cla.cluster_name && cla.cluster_name !== name) this.anomaly(s, `EDS resource "${name}" has cluster_name "${cla.cluster_name}"`);
-        ev.clas.set(name || cla.cluster_name || '', cla);
-        this.lastCla[s.index]!.set(name || cla.cluster_name || '', cla);
+      if (any) {
+        resources.set(name, any.value);
+        if (type === 'EDS') {
+          if (delta && resourceNameOf(any.value) !== name) this.anomaly(s, `EDS resource "${name}" has cluster_name "${resourceNameOf(any.value)}"`);
+          this.lastCla[s.index]!.set(name, any.value);
+        }
       }
     }
     s.lastResponses.push({ t, summary: `${type ?? typeUrl} v=${ev.version} nonce=${ev.nonce} bytes=${size} resources=[${ev.names.join(',')}]${ev.removed.length ? ` removed=[${ev.removed.join(',')}]` : ''}` });
@@ -744,14 +803,16 @@ async function main(): Promise<void> {
     .option('--mode <mode>', 'sotw or delta', 'sotw')
     .option('--streams-per-channel <n>', 'streams per grpc channel', '100')
     .option('--routes <names>', 'comma-separated RDS names', 'local_route')
+    .option('--codec <codec>', 'fast or proto-loader', 'fast')
+    .option('--timeout-ms <ms>', 'initial sync deadline', '60000')
     .option('--hold <seconds>', 'keep the streams open this long after syncing, printing counters', '0')
     .parse();
-  const o = cmd.opts<{ address: string; streams: string; mode: string; streamsPerChannel: string; routes: string; hold: string }>();
+  const o = cmd.opts<{ address: string; streams: string; mode: string; streamsPerChannel: string; routes: string; timeoutMs: string; hold: string; codec: string }>();
   if (o.mode !== 'sotw' && o.mode !== 'delta') throw new Error('--mode must be sotw or delta');
-  const client = new AdsLoadClient({ address: o.address, mode: o.mode, streams: Number(o.streams), streamsPerChannel: Number(o.streamsPerChannel), routeNames: o.routes.split(',').filter(Boolean) });
+  const client = new AdsLoadClient({ address: o.address, mode: o.mode, streams: Number(o.streams), streamsPerChannel: Number(o.streamsPerChannel), routeNames: o.routes.split(',').filter(Boolean), codec: o.codec === 'proto-loader' ? 'proto-loader' : 'fast' });
   const t0 = now();
   try {
-    await client.open();
+    await client.open(Number(o.timeoutMs));
   } catch (err) {
     console.error(String(err));
     if (err instanceof SyncError) console.error(JSON.stringify(err.diagnostics, null, 2));

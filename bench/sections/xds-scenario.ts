@@ -26,6 +26,8 @@ export interface Settings {
   streams: number[];
   changes: number;
   debounceMs: number;
+  /** Streams opened, synced and closed before the measured ones (server and client JIT warm-up). */
+  warmupStreams: number;
   streamsPerChannel: number;
   settleMs: number;
   changeTimeoutMs: number;
@@ -52,6 +54,8 @@ export interface ChangeRecord {
   responses: number;
   edsResponses: number;
   serverCpuMs: number;
+  /** Load-client process CPU over the same window (if close to the latency, the client is the bottleneck). */
+  clientCpuMs: number;
   /** Server-side (ledger): snapshot publication → EDS ACK, over the proxies that ACKed this change's version. */
   publishToAckP50Ms?: number;
   publishToAckP99Ms?: number;
@@ -65,7 +69,7 @@ export interface ScenarioResult {
   error?: string;
   diagnostics?: StreamDiagnostic[];
   serverView?: unknown;
-  initialSync?: { allMs: number; perStreamMs: Dist; bytesTotal: number; bytesPerStream: number; responses: number; serverCpuMs: number; summary: Summary };
+  initialSync?: { allMs: number; perStreamMs: Dist; bytesTotal: number; bytesPerStream: number; responses: number; serverCpuMs: number; clientCpuMs: number; summary: Summary };
   memory?: {
     rssBefore: number;
     rssAfter: number;
@@ -88,6 +92,7 @@ export interface ScenarioResult {
     bytesPerChangePerStream: number;
     responsesPerChange: Dist;
     serverCpuMsPerChange: Dist;
+    clientCpuMsPerChange: Dist;
     publishToAckMs: Dist;
     perChange: ChangeRecord[];
     failures: Array<{ change: number; missing: number; diagnostics: unknown }>;
@@ -159,6 +164,10 @@ export async function runScenario(mode: Mode, n: number, s: Settings, log: (msg:
   const { port } = await cp.start();
   const client = await RemoteLoadClient.start();
   try {
+    // Warm-up (JIT, first connections): a few streams of the same mode, synced then closed, not measured.
+    const warm = await client.warmup({ address: `127.0.0.1:${port}`, mode, streams: s.warmupStreams, streamsPerChannel: s.streamsPerChannel, routeNames: [ROUTE_NAME] }, s.openTimeoutMs);
+    if (!warm.ok) log(`xds: ${mode} N=${n}: warm-up streams did not sync: ${warm.error}`);
+    await sleep(200);
     const mem0 = await settledMemory();
     const cpu0 = process.cpuUsage();
     log(`xds: ${mode} N=${n}: opening streams to 127.0.0.1:${port}`);
@@ -169,7 +178,7 @@ export async function runScenario(mode: Mode, n: number, s: Settings, log: (msg:
       res.error = open.error;
       res.diagnostics = open.diagnostics;
       res.serverView = serverView(cp, open.diagnostics?.map((d) => d.nodeId));
-      res.initialSync = { allMs: NaN, perStreamMs: dist(open.syncDurations.filter((d): d is number => d !== null)), bytesTotal: NaN, bytesPerStream: NaN, responses: NaN, serverCpuMs: (cpuSync.user + cpuSync.system) / 1000, summary: open.summary };
+      res.initialSync = { allMs: NaN, perStreamMs: dist(open.syncDurations.filter((d): d is number => d !== null)), bytesTotal: NaN, bytesPerStream: NaN, responses: NaN, serverCpuMs: (cpuSync.user + cpuSync.system) / 1000, clientCpuMs: open.clientCpuMs, summary: open.summary };
       log(`xds: ${mode} N=${n}: FAILED to sync: ${open.error}`);
       return res;
     }
@@ -181,6 +190,7 @@ export async function runScenario(mode: Mode, n: number, s: Settings, log: (msg:
       bytesPerStream: c0.bytes / n,
       responses: c0.responses,
       serverCpuMs: (cpuSync.user + cpuSync.system) / 1000,
+      clientCpuMs: open.clientCpuMs,
       summary: open.summary,
     };
     log(`xds: ${mode} N=${n}: synced in ${fmtMs(res.initialSync.allMs)} ms; running ${s.changes} changes`);
@@ -260,6 +270,7 @@ export async function runScenario(mode: Mode, n: number, s: Settings, log: (msg:
         responses: after.responses - before.responses,
         edsResponses: (after.byType.EDS?.responses ?? 0) - (before.byType.EDS?.responses ?? 0),
         serverCpuMs: (cpu.user + cpu.system) / 1000,
+        clientCpuMs: after.clientCpuMs - before.clientCpuMs,
         ...(acks.length ? { publishToAckP50Ms: ackD.p50, publishToAckP99Ms: ackD.p99 } : {}),
       };
       perChange.push(rec);
@@ -288,6 +299,7 @@ export async function runScenario(mode: Mode, n: number, s: Settings, log: (msg:
       bytesPerChangePerStream: dist(perChange.map((c) => c.bytes)).mean / n,
       responsesPerChange: dist(perChange.map((c) => c.responses)),
       serverCpuMsPerChange: dist(perChange.map((c) => c.serverCpuMs)),
+      clientCpuMsPerChange: dist(perChange.map((c) => c.clientCpuMs)),
       publishToAckMs: dist(perChange.flatMap((c) => (c.publishToAckP50Ms === undefined ? [] : [c.publishToAckP50Ms]))),
       perChange,
       failures,

@@ -23,6 +23,7 @@ function settingsFrom(ctx: SectionContext): Settings {
     modes: modes.length ? modes : ['sotw', 'delta'],
     streams: list(o.streams) ?? (ctx.quick ? [50] : [100, 1000]),
     changes: o.changes !== undefined ? Number(o.changes) : 20,
+    warmupStreams: 10,
     debounceMs,
     streamsPerChannel: 100,
     settleMs: Math.max(150, 2 * debounceMs),
@@ -73,6 +74,7 @@ function render(results: ScenarioResult[], s: Settings, clientDesc: string): str
     row('initial sync per stream p50 / p99 (ms)', (r) => pair(r.initialSync?.perStreamMs.p50, r.initialSync?.perStreamMs.p99, fmtMs)),
     row('initial sync bytes per stream', (r) => fmtBytes(r.initialSync?.bytesPerStream)),
     row('server CPU for initial sync (ms)', (r) => fmtMs(r.initialSync?.serverCpuMs)),
+    row('load client CPU for initial sync (ms)', (r) => fmtMs(r.initialSync?.clientCpuMs)),
     null,
     row('changes delivered to all streams', (r) => (r.changes ? `${r.changes.deliveredToAll}/${r.changes.attempted}` : '—')),
     row('change → all streams p50 (ms)', (r) => fmtMs(r.changes?.allStreamsMs.p50)),
@@ -86,6 +88,7 @@ function render(results: ScenarioResult[], s: Settings, clientDesc: string): str
     row('bytes per change per stream', (r) => fmtBytes(r.changes?.bytesPerChangePerStream)),
     row('responses per change, all streams', (r) => fmtNum(r.changes?.responsesPerChange.mean, 1)),
     row('server CPU per change p50 (ms)', (r) => fmtMs(r.changes?.serverCpuMsPerChange.p50)),
+    row('load client CPU per change p50 (ms)', (r) => fmtMs(r.changes?.clientCpuMsPerChange.p50)),
     null,
     row('server RSS per stream', (r) => fmtBytes(r.memory?.rssPerStream)),
     row('server heap per stream', (r) => fmtBytes(r.memory?.heapPerStream)),
@@ -96,7 +99,7 @@ function render(results: ScenarioResult[], s: Settings, clientDesc: string): str
   ];
   const title =
     `xDS fan-out: 1 listener, 1 route config, ${CLUSTERS} clusters × ${ENDPOINTS_PER_CLUSTER} endpoints; ${s.changes} one-endpoint changes (weight/health toggles)\n` +
-    `debounce ${s.debounceMs} ms (included in change latencies); load client: ${clientDesc}; ${s.streamsPerChannel} streams per channel\n` +
+    `debounce ${s.debounceMs} ms (included in change latencies); load client: ${clientDesc}; ${s.streamsPerChannel} streams per channel; ${s.warmupStreams} warm-up streams first\n` +
     `bytes = serialized response messages received; p99 over ${s.changes} changes is nearest-rank (= max); server memory measured in a fresh process per scenario after ${results.every((r) => r.memory?.gc !== false) ? 'forced GC' : 'NO forced GC'}`;
   const lines = [title, '', table([header1, header2], rows)];
   for (const r of results) {
