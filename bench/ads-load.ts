@@ -321,7 +321,7 @@ interface StreamState {
   clusters: Set<string>;
   anomalies: string[];
   lastRequests: Array<{ t: number; req: unknown }>;
-  lastResponses: Array<{ t: number; summary: string }>;
+  lastResponses: ResponseEvent[];
   histT: number[];
   histType: string[];
   histBytes: number[];
@@ -400,6 +400,7 @@ export class AdsLoadClient {
           'healthmesh.bench.channel_index': c, // distinct args => distinct subchannel => distinct connection
           'grpc.max_receive_message_length': 256 * 1024 * 1024,
           'grpc.max_send_message_length': 64 * 1024 * 1024,
+          'grpc.enable_retries': 0, // no retry buffering of ACKs: keep the client cheap
         }),
       );
     }
@@ -484,6 +485,8 @@ export class AdsLoadClient {
     return new Map([...(this.lastCla[stream] ?? [])].map(([k, v]) => [k, this.decodeCla(v)]));
   }
 
+  private readonly claDecoder = (bytes: Uint8Array): ClusterLoadAssignment => this.decodeCla(bytes);
+
   /** Every stream gets the same bytes for the same assignment: decode each distinct payload once. */
   private decodeCla(bytes: Uint8Array): ClusterLoadAssignment {
     const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
@@ -511,7 +514,11 @@ export class AdsLoadClient {
     for (const [k, v] of Object.entries(st.types)) {
       types[k] = { requested: v.requested, subscribed: v.subscribed, responses: v.responses, version: v.version, nonce: v.nonce, received: [...v.received] };
     }
-    return { stream: st.index, nodeId: st.nodeId, synced: st.syncedAt !== null, ended: st.ended, types, anomalies: st.anomalies.slice(0, 20), lastRequests: st.lastRequests, lastResponses: st.lastResponses };
+    const lastResponses = st.lastResponses.map((ev) => ({
+      t: ev.t,
+      summary: `${ev.type ?? ev.typeUrl} v=${ev.version} nonce=${ev.nonce} bytes=${ev.bytes} resources=[${ev.names.join(',')}]${ev.removed.length ? ` removed=[${ev.removed.join(',')}]` : ''}`,
+    }));
+    return { stream: st.index, nodeId: st.nodeId, synced: st.syncedAt !== null, ended: st.ended, types, anomalies: st.anomalies.slice(0, 20), lastRequests: st.lastRequests, lastResponses };
   }
 
   /** Count of unsynced / ended streams and how many streams got at least one response per type. */
@@ -642,57 +649,20 @@ export class AdsLoadClient {
       s.histBytes.push(size);
     }
 
-    const resources = new Map<string, Uint8Array>();
-    const ev: ResponseEvent = {
-      stream: s.index,
-      nodeId: s.nodeId,
-      t,
-      bytes: size,
-      type,
-      typeUrl,
-      version: '',
-      nonce: '',
-      names: [],
-      removed: [],
-      resources,
-      cla: (name) => {
-        const b = type === 'EDS' ? resources.get(name) : undefined;
-        return b ? this.decodeCla(b) : undefined;
-      },
-    };
-    const payloads: Array<{ name: string; any: Any | null }> = [];
+    const ev = new Event(s.index, s.nodeId, t, size, type, typeUrl, this.claDecoder);
     if (delta) {
       const r = msg as DeltaDiscoveryResponse;
       ev.version = r.system_version_info;
       ev.nonce = r.nonce;
       ev.removed = r.removed_resources;
-      for (const res of r.resources) payloads.push({ name: res.name, any: res.resource });
+      for (const res of r.resources) this.addResource(s, ev, res.name, res.resource);
     } else {
       const r = msg as DiscoveryResponse;
       ev.version = r.version_info;
       ev.nonce = r.nonce;
-      for (const any of r.resources) payloads.push({ name: '', any });
+      for (const any of r.resources) this.addResource(s, ev, '', any);
     }
-    for (const pl of payloads) {
-      let any = pl.any;
-      let name = pl.name;
-      if (any && any.type_url === RESOURCE_WRAPPER_TYPE) {
-        const inner = this.protos.decodeResourceWrapper(any.value);
-        any = inner.resource;
-        name ||= inner.name;
-      }
-      if (any && any.type_url !== typeUrl) this.anomaly(s, `${type ?? typeUrl} response carries a resource of type ${any.type_url}`);
-      if (!name && any) name = resourceNameOf(any.value);
-      ev.names.push(name);
-      if (any) {
-        resources.set(name, any.value);
-        if (type === 'EDS') {
-          if (delta && resourceNameOf(any.value) !== name) this.anomaly(s, `EDS resource "${name}" has cluster_name "${resourceNameOf(any.value)}"`);
-          this.lastCla[s.index]!.set(name, any.value);
-        }
-      }
-    }
-    s.lastResponses.push({ t, summary: `${type ?? typeUrl} v=${ev.version} nonce=${ev.nonce} bytes=${size} resources=[${ev.names.join(',')}]${ev.removed.length ? ` removed=[${ev.removed.join(',')}]` : ''}` });
+    s.lastResponses.push(ev);
     if (s.lastResponses.length > KEEP_LAST) s.lastResponses.shift();
 
     if (!type) {
@@ -718,6 +688,25 @@ export class AdsLoadClient {
       }
     }
     this.checkSynced(s);
+  }
+
+  private addResource(s: StreamState, ev: Event, name: string, any: Any | null): void {
+    const { type, typeUrl } = ev;
+    if (any && any.type_url === RESOURCE_WRAPPER_TYPE) {
+      const inner = this.protos.decodeResourceWrapper(any.value);
+      any = inner.resource;
+      name ||= inner.name;
+    }
+    if (any && any.type_url !== typeUrl) this.anomaly(s, `${type ?? typeUrl} response carries a resource of type ${any.type_url}`);
+    if (!name && any) name = resourceNameOf(any.value);
+    ev.names.push(name);
+    if (any) {
+      ev.resources.set(name, any.value);
+      if (type === 'EDS') {
+        if (this.opts.mode === 'delta' && resourceNameOf(any.value) !== name) this.anomaly(s, `EDS resource "${name}" has cluster_name "${resourceNameOf(any.value)}"`);
+        this.lastCla[s.index]!.set(name, any.value);
+      }
+    }
   }
 
   /** Follow-up subscriptions, then the ACK (the order Envoy uses). */
@@ -762,7 +751,7 @@ export class AdsLoadClient {
     if (s.syncedAt === null && this.syncWaiter) {
       const w = this.syncWaiter;
       this.syncWaiter = undefined;
-      w.reject(new SyncError(`stream ${s.nodeId} ended before syncing: ${grpc.status[code] ?? code} ${details}`, [this.diagnoseStream(s), ...this.diagnose(2)]));
+      w.reject(new SyncError(`stream ${s.nodeId} ended before syncing: ${grpc.status[code] ?? code} ${details}`, [this.diagnoseStream(s), ...this.diagnose(3).filter((d) => d.stream !== s.index).slice(0, 2)]));
     }
     // An ended stream can never match a pending watch.
     for (const w of this.watches) {
@@ -779,6 +768,28 @@ export class AdsLoadClient {
     clearTimeout(w.timer);
     const matched = w.arrivals.filter((a) => a !== null).length;
     w.done({ arrivals: w.arrivals, matched, missing: w.arrivals.length - matched, startedAt: w.startedAt, endedAt: now(), how: w.how });
+  }
+}
+
+class Event implements ResponseEvent {
+  version = '';
+  nonce = '';
+  names: string[] = [];
+  removed: string[] = [];
+  readonly resources = new Map<string, Uint8Array>();
+  constructor(
+    readonly stream: number,
+    readonly nodeId: string,
+    readonly t: number,
+    readonly bytes: number,
+    readonly type: ShortType | undefined,
+    readonly typeUrl: string,
+    private readonly decode: (b: Uint8Array) => ClusterLoadAssignment,
+  ) {}
+
+  cla(name: string): ClusterLoadAssignment | undefined {
+    const b = this.type === 'EDS' ? this.resources.get(name) : undefined;
+    return b ? this.decode(b) : undefined;
   }
 }
 

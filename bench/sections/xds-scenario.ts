@@ -327,11 +327,13 @@ if (process.send && process.argv[1] && path.resolve(process.argv[1]) === fileURL
   const send = (m: unknown): void => {
     process.send?.(m);
   };
+  process.on('disconnect', () => process.exit(1)); // the orchestrator went away
   process.once('message', (m: StartMessage) => {
     runScenario(m.mode, m.n, m.settings, (msg) => send({ log: msg })).then(
       (result) => send({ result }),
       (err: unknown) => send({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
     ).finally(() => {
+      process.removeAllListeners('disconnect');
       process.disconnect?.();
       setTimeout(() => process.exit(0), 200).unref();
     });

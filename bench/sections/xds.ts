@@ -81,8 +81,8 @@ function render(results: ScenarioResult[], s: Settings, clientDesc: string): str
     row('change → all streams p99 (ms)', (r) => fmtMs(r.changes?.allStreamsMs.p99)),
     row('per-stream latency p50 (ms)', (r) => fmtMs(r.changes?.perStreamMs.p50)),
     row('per-stream latency p99 (ms)', (r) => fmtMs(r.changes?.perStreamMs.p99)),
-    row('  of which call → publish p50 (ms)', (r) => fmtMs(r.changes?.publishMs.p50)),
-    row('  publish → all streams p50 (ms)', (r) => fmtMs(r.changes?.fanoutMs.p50)),
+    row('  call → publish done p50 (ms) ¹', (r) => fmtMs(r.changes?.publishMs.p50)),
+    row('  publish done → all streams p50 (ms)', (r) => fmtMs(r.changes?.fanoutMs.p50)),
     row('server publish → EDS ACK p50 (ms)', (r) => fmtMs(r.changes?.publishToAckMs.p50)),
     row('bytes per change, all streams', (r) => fmtBytes(r.changes?.bytesPerChange.mean)),
     row('bytes per change per stream', (r) => fmtBytes(r.changes?.bytesPerChangePerStream)),
@@ -101,7 +101,12 @@ function render(results: ScenarioResult[], s: Settings, clientDesc: string): str
     `xDS fan-out: 1 listener, 1 route config, ${CLUSTERS} clusters × ${ENDPOINTS_PER_CLUSTER} endpoints; ${s.changes} one-endpoint changes (weight/health toggles)\n` +
     `debounce ${s.debounceMs} ms (included in change latencies); load client: ${clientDesc}; ${s.streamsPerChannel} streams per channel; ${s.warmupStreams} warm-up streams first\n` +
     `bytes = serialized response messages received; p99 over ${s.changes} changes is nearest-rank (= max); server memory measured in a fresh process per scenario after ${results.every((r) => r.memory?.gc !== false) ? 'forced GC' : 'NO forced GC'}`;
-  const lines = [title, '', table([header1, header2], rows)];
+  const lines = [
+    title,
+    '',
+    table([header1, header2], rows),
+    '¹ setEndpoint() → topology.flushed(): the debounce plus the server\'s synchronous snapshot build and push to every stream.',
+  ];
   for (const r of results) {
     if (r.error) lines.push('', `!! ${label(r.mode)} N=${r.streams}: ${r.error}`);
     for (const f of r.changes?.failures ?? []) lines.push(`!! ${label(r.mode)} N=${r.streams}: change ${f.change} missed by ${f.missing} streams (details in JSON)`);

@@ -10,15 +10,85 @@ const resourceName = z
 const port = z.number().int().min(1).max(65535);
 const host = z.string().min(1).max(253);
 
+
+const statusRange = z
+  .string()
+  .regex(/^\d{3}(-\d{3})?$/, 'a status code or range, e.g. "200" or "200-399"');
+
+/** One active check. Exactly one of http / tcp / grpc / custom. */
+export const checkSchema = z
+  .object({
+    http: z
+      .object({
+        method: z.enum(['GET', 'HEAD', 'POST', 'OPTIONS']).default('GET'),
+        path: z.string().startsWith('/').default('/healthz'),
+        https: z.boolean().default(false),
+        host: z.string().max(253).optional(),
+        expectedStatuses: z.array(statusRange).min(1).default(['200-399']),
+        bodyMatch: z.string().max(1000).optional(),
+        headers: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+    tcp: z.object({}).strict().optional(),
+    grpc: z.object({ service: z.string().max(200).default('') }).strict().optional(),
+    custom: z
+      .object({
+        /** Path of a JS/TS module exporting `default async (target, { signal, options }) => { ok, detail? }`. */
+        module: z.string().min(1),
+        options: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((c) => [c.http, c.tcp, c.grpc, c.custom].filter(Boolean).length === 1, 'exactly one of http, tcp, grpc or custom');
+
+export const healthCheckSchema = z
+  .object({
+    check: checkSchema.default({ tcp: {} }),
+    intervalMs: z.number().int().min(50).max(3_600_000).default(5000),
+    timeoutMs: z.number().int().min(10).max(600_000).default(1000),
+    /** Random spread of each interval, in percent of it. */
+    jitterPercent: z.number().min(0).max(50).default(10),
+    healthyThreshold: z.number().int().min(1).max(100).default(2),
+    unhealthyThreshold: z.number().int().min(1).max(100).default(3),
+    /** A passing probe slower than this counts against the score ("p99 > limit"). */
+    latencyThresholdMs: z.number().int().min(1).max(600_000).optional(),
+  })
+  .strict()
+  .refine((h) => h.timeoutMs <= h.intervalMs, { message: 'timeoutMs must not exceed intervalMs', path: ['timeoutMs'] });
+
+export const dependencySchema = z
+  .object({
+    name: resourceName,
+    address: host,
+    port,
+    check: checkSchema.default({ tcp: {} }),
+    timeoutMs: z.number().int().min(10).max(600_000).default(1000),
+  })
+  .strict();
+
 export const endpointSchema = z
   .object({
     address: host,
     port,
     zone: z.string().max(100).optional(),
     region: z.string().max(100).optional(),
-    weight: z.number().int().min(1).max(128).default(1),
+    weight: z.number().int().min(1).max(1000).default(1),
     health: z.enum(['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'DEGRADED']).default('HEALTHY'),
     metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    /** Per-endpoint override of the cluster's check (merged over it). */
+    healthCheck: z.lazy(() => healthCheckOverrideSchema).optional(),
+  })
+  .strict();
+
+const healthCheckOverrideSchema = z
+  .object({
+    check: checkSchema.optional(),
+    intervalMs: z.number().int().min(50).max(3_600_000).optional(),
+    timeoutMs: z.number().int().min(10).max(600_000).optional(),
+    latencyThresholdMs: z.number().int().min(1).max(600_000).optional(),
   })
   .strict();
 
@@ -30,6 +100,10 @@ export const clusterSchema = z
     /** Envoy's panic threshold in percent; see README "Panic threshold". */
     panicThresholdPercent: z.number().min(0).max(100).default(0),
     http2: z.boolean().default(false),
+    /** Active health checking by healthmesh (absent: endpoints are published as configured). */
+    healthCheck: healthCheckSchema.optional(),
+    /** Targets every endpoint of the cluster depends on (e.g. its database); a failing one fails the endpoints. */
+    dependencies: z.array(dependencySchema).default([]),
     endpoints: z.array(endpointSchema).default([]),
   })
   .strict();
@@ -89,6 +163,108 @@ export const xdsSchema = z
   })
   .strict();
 
+
+export const scoringSchema = z
+  .object({
+    /** Relative weights of the signal families in the fused score. */
+    weights: z
+      .object({
+        active: z.number().min(0).default(0.6),
+        passive: z.number().min(0).default(0.25),
+        node: z.number().min(0).default(0.15),
+      })
+      .strict()
+      .default({ active: 0.6, passive: 0.25, node: 0.15 }),
+    /** Score thresholds with hysteresis: going down at one value, coming back at a higher one. */
+    degradedBelow: z.number().min(0).max(100).default(70),
+    unhealthyBelow: z.number().min(0).max(100).default(30),
+    recoverAbove: z.number().min(0).max(100).default(80),
+    /** Number of recent probes the failure ratio is taken over. */
+    probeWindow: z.number().int().min(2).max(1000).default(10),
+    /** Passive: error ratio from Envoy's load reports that starts to cost score, and that costs all of it. */
+    passiveErrorRateWarn: z.number().min(0).max(1).default(0.05),
+    passiveErrorRateFail: z.number().min(0).max(1).default(0.5),
+    /** Passive reports with fewer requests than this are ignored (too little traffic to judge). */
+    passiveMinRequests: z.number().int().min(1).default(20),
+  })
+  .strict()
+  .refine((s) => s.unhealthyBelow <= s.degradedBelow && s.degradedBelow <= s.recoverAbove, 'need unhealthyBelow <= degradedBelow <= recoverAbove');
+
+export const circuitSchema = z
+  .object({
+    /** First open period; doubled (backoffMultiplier) for each repeat trip, capped at maxOpenMs. */
+    baseOpenMs: z.number().int().min(0).max(3_600_000).default(10_000),
+    maxOpenMs: z.number().int().min(0).max(86_400_000).default(300_000),
+    backoffMultiplier: z.number().min(1).max(10).default(2),
+    /** Consecutive passing probes needed in half-open before the circuit closes. */
+    probationSuccesses: z.number().int().min(1).max(100).default(2),
+    /** Trips within flapWindowMs at or above flapThreshold mark the endpoint flapping (held down longer). */
+    flapWindowMs: z.number().int().min(1000).max(86_400_000).default(300_000),
+    flapThreshold: z.number().int().min(2).max(100).default(3),
+    /** Closed this long without a trip: the backoff is forgotten. */
+    resetAfterMs: z.number().int().min(0).max(86_400_000).default(600_000),
+  })
+  .strict();
+
+export const recoverySchema = z
+  .object({
+    /** Slow-start window after the circuit closes: weight ramps from minWeightPercent to 100%. */
+    windowMs: z.number().int().min(0).max(3_600_000).default(60_000),
+    /** Curve: weight = max(min, (t / window) ^ (1 / aggression)); 1 is linear, larger is faster early. */
+    aggression: z.number().min(0.1).max(10).default(1),
+    minWeightPercent: z.number().min(1).max(100).default(10),
+    /** Weights are quantised to this many steps so Envoy is not rebuilt on every tick. */
+    steps: z.number().int().min(1).max(100).default(5),
+  })
+  .strict();
+
+export const guardSchema = z
+  .object({
+    /** At most this share of a cluster's endpoints is ejected (UNHEALTHY) at once. */
+    maxEjectedPercent: z.number().min(0).max(100).default(50),
+  })
+  .strict();
+
+export const healthSchema = z
+  .object({
+    scoring: scoringSchema.default(scoringSchema.parse({})),
+    circuit: circuitSchema.default(circuitSchema.parse({})),
+    recovery: recoverySchema.default(recoverySchema.parse({})),
+    guard: guardSchema.default(guardSchema.parse({})),
+    /** DEGRADED endpoints: `weight` publishes them HEALTHY at degradedWeightPercent of their weight
+     *  (Envoy and gRPC both keep sending them some traffic); `status` publishes Envoy's DEGRADED
+     *  (Envoy uses them only when healthy hosts are not enough; gRPC clients drop them). */
+    degradedMode: z.enum(['weight', 'status']).default('weight'),
+    degradedWeightPercent: z.number().min(1).max(100).default(30),
+    /** Engine tick: advances ramps, circuit timers and heartbeat timeouts between signals. */
+    tickMs: z.number().int().min(10).max(60_000).default(250),
+    /** Concurrent probes at most. */
+    probeConcurrency: z.number().int().min(1).max(10_000).default(256),
+    /** Probe targets normally refused (link-local, cloud metadata) that are allowed anyway. */
+    allowTargets: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export const agentsSchema = z
+  .object({
+    /** No heartbeat for this long: the node's endpoints are degraded; for failAfterMs: failed. */
+    heartbeatTimeoutMs: z.number().int().min(100).max(3_600_000).default(15_000),
+    failAfterMs: z.number().int().min(100).max(3_600_000).default(45_000),
+    cpuPercentMax: z.number().min(1).max(100).default(90),
+    memoryPercentMax: z.number().min(1).max(100).default(90),
+    diskPercentMax: z.number().min(1).max(100).default(95),
+  })
+  .strict()
+  .refine((a) => a.failAfterMs >= a.heartbeatTimeoutMs, { message: 'failAfterMs must be >= heartbeatTimeoutMs', path: ['failAfterMs'] });
+
+export const lrsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** How often Envoy is asked to report load. */
+    reportIntervalMs: z.number().int().min(100).max(600_000).default(2000),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -99,6 +275,9 @@ export const configSchema = z
   .object({
     xds: xdsSchema.default(xdsSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
+    health: healthSchema.default(healthSchema.parse({})),
+    agents: agentsSchema.default(agentsSchema.parse({})),
+    lrs: lrsSchema.default(lrsSchema.parse({})),
     listeners: z.array(listenerSchema).default([]),
     routes: z.array(routeConfigSchema).default([]),
     clusters: z.array(clusterSchema).default([]),
@@ -155,3 +334,9 @@ export type EndpointConfig = z.infer<typeof endpointSchema>;
 export type ListenerConfig = z.infer<typeof listenerSchema>;
 export type RouteConfig = z.infer<typeof routeConfigSchema>;
 export type XdsConfig = z.infer<typeof xdsSchema>;
+export type HealthCheckConfig = z.infer<typeof healthCheckSchema>;
+export type CheckConfig = z.infer<typeof checkSchema>;
+export type DependencyConfig = z.infer<typeof dependencySchema>;
+export type HealthConfig = z.infer<typeof healthSchema>;
+export type AgentsConfig = z.infer<typeof agentsSchema>;
+export type LrsConfig = z.infer<typeof lrsSchema>;

@@ -10,7 +10,7 @@ export interface EndpointState {
   port: number;
   zone?: string | undefined;
   region?: string | undefined;
-  /** Load-balancing weight published to Envoy, 1..128. */
+  /** Load-balancing weight published to Envoy, 1..100000. */
   weight: number;
   health: EnvoyHealth;
   metadata?: Readonly<Record<string, string | number | boolean>> | undefined;

@@ -184,7 +184,7 @@ function validatePatch(p: EndpointPatch): void {
     throw new InvalidArgumentError('address', 'must be a non-empty host name or IP address');
   }
   if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new InvalidArgumentError('port', `must be 1..65535, got ${p.port}`);
-  if (p.weight !== undefined && (!Number.isInteger(p.weight) || p.weight < 1 || p.weight > 128)) {
-    throw new InvalidArgumentError('weight', `must be an integer 1..128, got ${p.weight}`);
+  if (p.weight !== undefined && (!Number.isInteger(p.weight) || p.weight < 1 || p.weight > 100_000)) {
+    throw new InvalidArgumentError('weight', `must be an integer 1..100000, got ${p.weight}`);
   }
 }
