@@ -1,3 +1,4 @@
+import type { Server } from '@grpc/grpc-js';
 import type { Config } from './config/schema.js';
 import { silentLogger, type Logger } from './log.js';
 import { SnapshotCache } from './xds/cache.js';
@@ -11,6 +12,8 @@ export interface ControlPlaneOptions {
   now?: () => number;
   /** Lowest version to issue (the last one persisted before a restart). */
   versionFloor?: string;
+  /** Register more gRPC services on the xDS port (LRS, agent heartbeats, status). */
+  extend?: (server: Server) => void;
 }
 
 export interface ControlPlane {
@@ -32,7 +35,7 @@ export function createControlPlane(config: Readonly<Config>, opts: ControlPlaneO
   const cache = new SnapshotCache();
   const ledger = new Ledger(now);
   const topology = new Topology(config, { cache, versions, logger: logger.child({ component: 'topology' }), debounceMs: config.xds.debounceMs, now });
-  const xds = new XdsServer({ config: config.xds, cache, ledger, logger: logger.child({ component: 'xds' }) });
+  const xds = new XdsServer({ config: config.xds, cache, ledger, logger: logger.child({ component: 'xds' }), extend: opts.extend });
   let stopped = false;
   return {
     topology,
