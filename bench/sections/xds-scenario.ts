@@ -228,7 +228,7 @@ export async function runScenario(mode: Mode, n: number, s: Settings, log: (msg:
       state.set(key, next);
 
       const before = await client.counters();
-      const { result } = await client.waitForEndpoint({ cluster, port: epPort, address: "127.0.0.1", weight: next.weight + 100, health: next.health }, s.changeTimeoutMs);
+      const { result } = await client.waitForEndpoint({ cluster, port: epPort, address: '127.0.0.1', weight: next.weight, health: next.health }, s.changeTimeoutMs);
       const cpuA = process.cpuUsage();
       const wallT0 = Date.now();
       const t0 = now();
