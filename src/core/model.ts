@@ -45,6 +45,8 @@ export interface EndpointSignals {
   /** Consecutive passing / failing probes, counted over all probes (not just the window). */
   consecutiveOk: number;
   consecutiveFail: number;
+  /** Probes completed so far (a sequence number: probation counts probes after a given one). */
+  probeCount: number;
   /** Failing dependencies by name, with their last detail. */
   failingDependencies: ReadonlyArray<{ name: string; detail: string }>;
   /** Recent load reports, oldest first. */
@@ -59,6 +61,7 @@ export const emptySignals = (actively: boolean): EndpointSignals => ({
   probes: [],
   consecutiveOk: 0,
   consecutiveFail: 0,
+  probeCount: 0,
   failingDependencies: [],
   traffic: [],
   actively,

@@ -1,0 +1,127 @@
+import { closedCircuit, isFlapping, stepCircuit, type Circuit } from './circuit.js';
+import type { CircuitState, EndpointSignals, Status } from './model.js';
+import type { EndpointPolicy } from './policy.js';
+import { rampFraction, weightFor } from './recovery.js';
+import { scoreEndpoint } from './score.js';
+
+/** What Envoy / gRPC clients are told about an endpoint. */
+export type PublishedHealth = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY';
+
+export interface Decision {
+  score: number;
+  status: Status;
+  circuit: CircuitState;
+  health: PublishedHealth;
+  weight: number;
+  targetWeight: number;
+  /** Share of the target weight currently granted (slow start, degradation, probation). */
+  weightFraction: number;
+  reasons: string[];
+  flapping: boolean;
+  /** Kept in rotation by the cluster guard although failing. */
+  guarded: boolean;
+  openUntil?: number | undefined;
+}
+
+export interface EndpointMemory {
+  readonly circuit: Circuit;
+  /** Status in the closed state, remembered for hysteresis. */
+  readonly status: Exclude<Status, 'UNHEALTHY'>;
+}
+
+export const initialMemory = (now: number): EndpointMemory => ({ circuit: closedCircuit(now), status: 'HEALTHY' });
+
+const secs = (ms: number): string => `${Math.max(0, Math.round(ms / 1000))} s`;
+
+/**
+ * One evaluation of one endpoint: score the signals, step the breaker, apply hysteresis and the
+ * slow-start ramp, and say what to publish and why. Pure: same inputs, same output.
+ */
+export function decideEndpoint(
+  prev: EndpointMemory,
+  signals: EndpointSignals,
+  policy: EndpointPolicy,
+  targetWeight: number,
+  now: number,
+): { memory: EndpointMemory; decision: Decision } {
+  // After a trip, only probes since probation began count: old failures do not haunt a healed host.
+  const since = prev.circuit.state !== 'open' ? prev.circuit.probationStartedAt : undefined;
+  const view = since === undefined ? signals : { ...signals, probes: signals.probes.filter((p) => p.at >= since) };
+  const result = scoreEndpoint(view, policy, now);
+  const failing = result.hardFail || result.score < policy.scoring.unhealthyBelow;
+  const circuit = stepCircuit(
+    prev.circuit,
+    {
+      now,
+      failing,
+      externalFail: result.externalFail,
+      recovered: !failing && result.score >= policy.scoring.recoverAbove,
+      actively: signals.actively,
+      probeCount: signals.probeCount,
+      consecutiveOk: signals.consecutiveOk,
+    },
+    policy.circuit,
+  );
+  const flapping = isFlapping(circuit, policy.circuit, now);
+  const reasons = [...result.reasons];
+  if (flapping) reasons.push(`flapping: ${circuit.tripTimes.length} trips within ${secs(policy.circuit.flapWindowMs)}, held down longer`);
+
+  let status: Status;
+  let memoryStatus = prev.status;
+  let health: PublishedHealth;
+  let fraction: number;
+  switch (circuit.state) {
+    case 'open':
+      status = 'UNHEALTHY';
+      health = 'UNHEALTHY';
+      fraction = 0;
+      reasons.push(`circuit open (trip ${circuit.trips}), probation not before ${secs(circuit.openUntil - now)} from now`);
+      break;
+    case 'half-open': {
+      status = 'DEGRADED';
+      health = 'HEALTHY';
+      fraction = policy.recovery.minWeightPercent / 100;
+      const passed = Math.max(0, Math.min(signals.consecutiveOk, signals.probeCount - circuit.probationFromProbe));
+      reasons.push(`half-open: probation ${passed}/${policy.circuit.probationSuccesses} checks passed`);
+      break;
+    }
+    case 'closed': {
+      const justClosed = prev.circuit.state !== 'closed';
+      memoryStatus = hysteresis(justClosed ? 'HEALTHY' : prev.status, result.score, policy);
+      status = memoryStatus;
+      const ramp = rampFraction(circuit.closedAt === undefined ? undefined : now - circuit.closedAt, policy.recovery);
+      if (ramp < 1) reasons.push(`slow start: ${Math.round(ramp * 100)}% of weight (${secs(now - (circuit.closedAt ?? now))} of ${secs(policy.recovery.windowMs)})`);
+      if (status === 'DEGRADED' && policy.degradedMode === 'weight') {
+        health = 'HEALTHY';
+        fraction = ramp * (policy.degradedWeightPercent / 100);
+        reasons.push(`degraded: ${policy.degradedWeightPercent}% of weight`);
+      } else {
+        health = status === 'DEGRADED' ? 'DEGRADED' : 'HEALTHY';
+        fraction = ramp;
+      }
+      break;
+    }
+  }
+  const weight = health === 'UNHEALTHY' ? targetWeight : weightFor(targetWeight, fraction);
+  return {
+    memory: { circuit, status: memoryStatus },
+    decision: {
+      score: result.score,
+      status,
+      circuit: circuit.state,
+      health,
+      weight,
+      targetWeight,
+      weightFraction: health === 'UNHEALTHY' ? 0 : weight / targetWeight,
+      reasons,
+      flapping,
+      guarded: false,
+      openUntil: circuit.state === 'open' ? circuit.openUntil : undefined,
+    },
+  };
+}
+
+function hysteresis(prev: Exclude<Status, 'UNHEALTHY'>, score: number, policy: EndpointPolicy): Exclude<Status, 'UNHEALTHY'> {
+  if (prev === 'HEALTHY') return score < policy.scoring.degradedBelow ? 'DEGRADED' : 'HEALTHY';
+  return score >= policy.scoring.recoverAbove ? 'HEALTHY' : 'DEGRADED';
+}

@@ -1,0 +1,124 @@
+import type { EndpointSignals, ProbeOutcome } from './model.js';
+import type { CheckPolicy, NodePolicy, ScoringPolicy } from './policy.js';
+
+export interface ScoreResult {
+  /** 0..100, integer. */
+  score: number;
+  /** Human-readable causes, worst first: "3 consecutive failed checks (last: HTTP 503)". */
+  reasons: string[];
+  /** A signal that alone makes the endpoint fail (threshold of failed checks, dead dependency, lost node). */
+  hardFail: boolean;
+  /** Enough consecutive passing checks (or no active check at all). */
+  hardPass: boolean;
+  /** A hard failure that no probe can clear: a failing dependency or a node that stopped heartbeating. */
+  externalFail: boolean;
+}
+
+interface Component {
+  score: number;
+  weight: number;
+}
+
+const round = (n: number): number => Math.round(Math.max(0, Math.min(100, n)));
+const pct = (n: number): string => `${Math.round(n)}%`;
+const secs = (ms: number): string => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
+const fmtMs = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+
+/** Fuse active, passive and node signals into one score with its reasons. Pure. */
+export function scoreEndpoint(s: EndpointSignals, policy: { scoring: ScoringPolicy; check: CheckPolicy; node: NodePolicy }, now: number): ScoreResult {
+  const reasons: string[] = [];
+  const components: Component[] = [];
+  let hardFail = false;
+  let externalFail = false;
+
+  if (s.actively && s.probes.length > 0) {
+    const active = activeScore(s, policy.scoring, policy.check, reasons);
+    components.push({ score: active.score, weight: policy.scoring.weights.active });
+    hardFail ||= active.hardFail;
+  }
+  for (const dep of s.failingDependencies) {
+    reasons.unshift(`dependency ${dep.name} failing: ${dep.detail}`);
+    hardFail = true;
+    externalFail = true;
+  }
+  const passive = passiveScore(s, policy.scoring, reasons);
+  if (passive !== undefined) components.push({ score: passive, weight: policy.scoring.weights.passive });
+  const node = nodeScore(s, policy.node, now, reasons);
+  if (node) {
+    components.push({ score: node.score, weight: policy.scoring.weights.node });
+    hardFail ||= node.hardFail;
+    externalFail ||= node.hardFail;
+  }
+
+  const totalWeight = components.reduce((n, c) => n + c.weight, 0);
+  const fused = totalWeight > 0 ? components.reduce((n, c) => n + c.score * c.weight, 0) / totalWeight : 100;
+  const score = hardFail ? Math.min(round(fused), policy.scoring.unhealthyBelow > 0 ? policy.scoring.unhealthyBelow - 1 : 0) : round(fused);
+  const hardPass = !s.actively || s.consecutiveOk >= policy.check.healthyThreshold;
+  return { score: Math.max(0, score), reasons, hardFail, hardPass, externalFail };
+}
+
+function activeScore(s: EndpointSignals, scoring: ScoringPolicy, check: CheckPolicy, reasons: string[]): { score: number; hardFail: boolean } {
+  const window = s.probes.slice(-scoring.probeWindow);
+  const failed = window.filter((p) => !p.ok);
+  const last = s.probes[s.probes.length - 1] as ProbeOutcome;
+  let score = 100 * (1 - failed.length / window.length);
+  const hardFail = s.consecutiveFail >= check.unhealthyThreshold;
+  if (hardFail) {
+    reasons.push(`${s.consecutiveFail} consecutive failed checks (last: ${last.detail})`);
+  } else if (failed.length > 0) {
+    reasons.push(`${failed.length} of the last ${window.length} checks failed (last failure: ${failed[failed.length - 1]?.detail})`);
+  }
+  if (check.latencyThresholdMs !== undefined) {
+    const latencies = window.filter((p) => p.ok).map((p) => p.latencyMs).sort((a, b) => a - b);
+    if (latencies.length > 0) {
+      const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] as number;
+      if (p99 > check.latencyThresholdMs) {
+        const penalty = Math.min(60, 30 * (p99 / check.latencyThresholdMs));
+        score -= penalty;
+        reasons.push(`p99 ${fmtMs(p99)} > ${fmtMs(check.latencyThresholdMs)}`);
+      }
+    }
+  }
+  return { score: round(score), hardFail };
+}
+
+function passiveScore(s: EndpointSignals, scoring: ScoringPolicy, reasons: string[]): number | undefined {
+  let ok = 0;
+  let errors = 0;
+  for (const t of s.traffic) {
+    ok += t.successes;
+    errors += t.errors;
+  }
+  const total = ok + errors;
+  if (total < scoring.passiveMinRequests) return undefined;
+  const rate = errors / total;
+  if (rate <= scoring.passiveErrorRateWarn) return 100;
+  reasons.push(`error rate ${pct(rate * 100)} (${errors}/${total}) > ${pct(scoring.passiveErrorRateWarn * 100)}`);
+  if (rate >= scoring.passiveErrorRateFail) return 0;
+  return round(100 * (1 - (rate - scoring.passiveErrorRateWarn) / (scoring.passiveErrorRateFail - scoring.passiveErrorRateWarn)));
+}
+
+function nodeScore(s: EndpointSignals, node: NodePolicy, now: number, reasons: string[]): { score: number; hardFail: boolean } | undefined {
+  const n = s.node;
+  if (!n) return undefined;
+  const age = now - n.at;
+  if (age > node.failAfterMs) {
+    reasons.unshift(`no heartbeat from node ${n.nodeId} for ${secs(age)}`);
+    return { score: 0, hardFail: true };
+  }
+  if (age > node.heartbeatTimeoutMs) {
+    reasons.push(`no heartbeat from node ${n.nodeId} for ${secs(age)}`);
+    return { score: 40, hardFail: false };
+  }
+  let score = 100;
+  const over = (label: string, value: number, max: number): void => {
+    if (value > max) {
+      score -= 35;
+      reasons.push(`${label} ${pct(value)} > ${pct(max)}`);
+    }
+  };
+  over('cpu', n.cpuPercent, node.cpuPercentMax);
+  over('memory', n.memoryPercent, node.memoryPercentMax);
+  over('disk', n.diskPercent, node.diskPercentMax);
+  return { score: round(score), hardFail: false };
+}

@@ -1,0 +1,115 @@
+import type { EndpointKey, EndpointSignals, NodeSample, ProbeOutcome, TrafficSample } from '../core/model.js';
+import { emptySignals } from '../core/model.js';
+
+interface Mutable {
+  probes: ProbeOutcome[];
+  consecutiveOk: number;
+  consecutiveFail: number;
+  probeCount: number;
+  traffic: TrafficSample[];
+  node?: NodeSample | undefined;
+  actively: boolean;
+}
+
+/**
+ * The recent signals per endpoint, bounded: the last `probeWindow` probes, load reports younger
+ * than `trafficWindowMs`, the latest heartbeat. Dependencies are kept per cluster.
+ */
+export class SignalBook {
+  private readonly endpoints = new Map<EndpointKey, Mutable>();
+  /** cluster → dependency name → last failure detail (absent: passing). */
+  private readonly failingDeps = new Map<string, Map<string, string>>();
+
+  constructor(
+    private probeWindow: number,
+    private readonly trafficWindowMs: number,
+  ) {}
+
+  setProbeWindow(n: number): void {
+    this.probeWindow = n;
+  }
+
+  ensure(key: EndpointKey, actively: boolean): void {
+    const e = this.endpoints.get(key);
+    if (!e) this.endpoints.set(key, { ...emptySignals(actively), probes: [], traffic: [] });
+    else if (e.actively !== actively) {
+      e.actively = actively;
+      if (!actively) Object.assign(e, { probes: [], consecutiveOk: 0, consecutiveFail: 0 });
+    }
+  }
+
+  delete(key: EndpointKey): void {
+    this.endpoints.delete(key);
+  }
+
+  has(key: EndpointKey): boolean {
+    return this.endpoints.has(key);
+  }
+
+  recordProbe(key: EndpointKey, outcome: ProbeOutcome): void {
+    const e = this.endpoints.get(key);
+    if (!e) return;
+    e.probes.push(outcome);
+    if (e.probes.length > this.probeWindow) e.probes.splice(0, e.probes.length - this.probeWindow);
+    e.probeCount += 1;
+    if (outcome.ok) {
+      e.consecutiveOk += 1;
+      e.consecutiveFail = 0;
+    } else {
+      e.consecutiveFail += 1;
+      e.consecutiveOk = 0;
+    }
+  }
+
+  recordTraffic(key: EndpointKey, sample: TrafficSample): boolean {
+    const e = this.endpoints.get(key);
+    if (!e) return false;
+    e.traffic.push(sample);
+    this.pruneTraffic(e, sample.at);
+    return true;
+  }
+
+  recordHeartbeat(key: EndpointKey, sample: NodeSample): boolean {
+    const e = this.endpoints.get(key);
+    if (!e) return false;
+    e.node = sample;
+    return true;
+  }
+
+  recordDependency(cluster: string, name: string, outcome: ProbeOutcome): void {
+    let deps = this.failingDeps.get(cluster);
+    if (!deps) this.failingDeps.set(cluster, (deps = new Map()));
+    if (outcome.ok) deps.delete(name);
+    else deps.set(name, outcome.detail);
+  }
+
+  forgetDependencies(cluster: string, keep: ReadonlySet<string>): void {
+    const deps = this.failingDeps.get(cluster);
+    for (const name of deps?.keys() ?? []) if (!keep.has(name)) deps?.delete(name);
+  }
+
+  /** A read-only view for the core (cheap: arrays are shared, not copied). */
+  view(key: EndpointKey, cluster: string, now: number): EndpointSignals | undefined {
+    const e = this.endpoints.get(key);
+    if (!e) return undefined;
+    this.pruneTraffic(e, now);
+    const deps = this.failingDeps.get(cluster);
+    return {
+      probes: e.probes,
+      consecutiveOk: e.consecutiveOk,
+      consecutiveFail: e.consecutiveFail,
+      probeCount: e.probeCount,
+      traffic: e.traffic,
+      node: e.node,
+      actively: e.actively,
+      failingDependencies: deps ? [...deps].map(([name, detail]) => ({ name, detail })) : [],
+    };
+  }
+
+  private pruneTraffic(e: Mutable, now: number): void {
+    const cutoff = now - this.trafficWindowMs;
+    let drop = 0;
+    while (drop < e.traffic.length && (e.traffic[drop]?.at ?? 0) < cutoff) drop++;
+    if (drop > 0) e.traffic.splice(0, drop);
+  }
+}
