@@ -1,11 +1,12 @@
 import { loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { createControlPlane, type ControlPlane } from './controlplane.js';
+import { dirname, resolve } from 'node:path';
+import { createHealthmesh, type Healthmesh } from './app.js';
 import { ConfigError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 
 export interface RunningServer {
-  controlPlane: ControlPlane;
+  app: Healthmesh;
   xdsPort: number;
   stop(): Promise<void>;
 }
@@ -14,13 +15,13 @@ export interface RunningServer {
 export async function serve(configFile: string, logger?: Logger): Promise<RunningServer> {
   const config: Readonly<Config> = loadConfigFile(configFile);
   const log = logger ?? createLogger(config.log.level);
-  const controlPlane = createControlPlane(config, { logger: log });
-  const { port } = await controlPlane.start();
+  const app = createHealthmesh(config, { logger: log, configDir: dirname(resolve(configFile)) });
+  const { xdsPort } = await app.start();
 
   const onHup = (): void => {
     try {
       const next = loadConfigFile(configFile);
-      controlPlane.reload(next);
+      app.reload(next);
       log.info({ file: configFile }, 'configuration reloaded');
     } catch (err) {
       const detail = err instanceof ConfigError ? err.message : (err as Error).message;
@@ -32,10 +33,10 @@ export async function serve(configFile: string, logger?: Logger): Promise<Runnin
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       process.off('SIGHUP', onHup);
-      await controlPlane.stop();
+      await app.stop();
       log.info('stopped');
     })();
     return stopping;
   };
-  return { controlPlane, xdsPort: port, stop };
+  return { app, xdsPort, stop };
 }

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { HealthImplementation } from 'grpc-health-check';
 
 export interface Backend {
   name: string;
@@ -23,6 +24,8 @@ export interface Backend {
   setHang(hang: boolean): void;
   /** Status for GET /healthz only (default 200). */
   setHealthStatus(code: number): void;
+  /** /healthz answers cycle through these codes, one per check (empty: back to setHealthStatus). */
+  setHealthPattern(codes: number[]): void;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,8 @@ async function startHttpBackend(name: string): Promise<Backend> {
   let hang = false;
   let requests = 0;
   let healthChecks = 0;
+  let pattern: number[] = [];
+  let patternAt = 0;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const isHealth = (req.url ?? '').split('?')[0] === '/healthz';
@@ -45,7 +50,7 @@ async function startHttpBackend(name: string): Promise<Backend> {
     else requests++;
     req.resume();
     if (hang) return;
-    const code = isHealth ? healthStatus : status;
+    const code = isHealth ? (pattern.length > 0 ? (pattern[patternAt++ % pattern.length] as number) : healthStatus) : status;
     const answer = () => {
       if (res.destroyed) return;
       res.writeHead(code, { 'content-type': 'text/plain', 'x-backend': name });
@@ -78,6 +83,10 @@ async function startHttpBackend(name: string): Promise<Backend> {
     setDelay: (ms) => void (delay = ms),
     setHang: (h) => void (hang = h),
     setHealthStatus: (code) => void (healthStatus = code),
+    setHealthPattern: (codes) => {
+      pattern = [...codes];
+      patternAt = 0;
+    },
     close() {
       closing ??= new Promise<void>((res) => {
         server.close(() => res());
@@ -127,6 +136,8 @@ export interface GrpcBackend {
   address: string;
   /** Who calls received. */
   readonly requests: number;
+  /** What its grpc.health.v1 service answers for the service "" (default SERVING). */
+  setServing(serving: boolean): void;
   close(): Promise<void>;
 }
 
@@ -139,6 +150,8 @@ async function startGrpcBackend(name: string): Promise<GrpcBackend> {
       cb(null, { backend: name, payload: call.request.payload ?? '' });
     },
   });
+  const health = new HealthImplementation({ '': 'SERVING' });
+  health.addToServer(server);
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
   );
@@ -150,6 +163,7 @@ async function startGrpcBackend(name: string): Promise<GrpcBackend> {
     get requests() {
       return requests;
     },
+    setServing: (serving) => health.setStatus('', serving ? 'SERVING' : 'NOT_SERVING'),
     close() {
       closing ??= new Promise<void>((res) => {
         server.forceShutdown();

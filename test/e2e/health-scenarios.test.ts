@@ -1,0 +1,226 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHealthmesh, type Healthmesh } from '../../src/app.js';
+import { validateConfig } from '../../src/config/load.js';
+import { endpointKey } from '../../src/core/model.js';
+import type { EngineEvent } from '../../src/health/engine.js';
+import { TYPE } from '../../src/xds/protos.js';
+import { startHttpBackends, type Backend } from '../support/backends.js';
+import { startEnvoy, type EnvoyHandle } from '../support/envoy.js';
+import { freePort } from '../support/net.js';
+import { shares } from '../support/traffic.js';
+import { waitFor } from '../support/wait.js';
+
+/** Scenarios 2–6: a real Envoy, real backends, healthmesh's probes deciding. */
+const INTERVAL = 500;
+const UNHEALTHY_THRESHOLD = 2;
+
+interface Rig {
+  backends: Backend[];
+  app: Healthmesh;
+  envoy: EnvoyHandle;
+  url: string;
+  events: EngineEvent[];
+  probes: Array<{ id: string; latencyMs: number; ok: boolean; at: number }>;
+  key(b: Backend): string;
+  host(b: Backend): Promise<{ health: string[]; weight: number } | undefined>;
+}
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  cleanup = [];
+});
+
+async function rig(n: number, health: Record<string, unknown> = {}, intervalMs = INTERVAL): Promise<Rig> {
+  const backends = await startHttpBackends(n);
+  cleanup.push(() => Promise.all(backends.map((b) => b.close())).then(() => undefined));
+  const listenerPort = await freePort();
+  const config = validateConfig({
+    xds: { listen: '127.0.0.1:0', debounceMs: 20 },
+    health: {
+      tickMs: 100,
+      circuit: { baseOpenMs: 1500, maxOpenMs: 30_000, probationSuccesses: 2 },
+      recovery: { windowMs: 6000, steps: 4, minWeightPercent: 10 },
+      guard: { maxEjectedPercent: 70 },
+      ...health,
+    },
+    listeners: [{ name: 'ingress', port: listenerPort, routeConfig: 'local_route' }],
+    routes: [{ name: 'local_route', virtualHosts: [{ name: 'all', routes: [{ prefix: '/', cluster: 'demo' }] }] }],
+    clusters: [
+      {
+        name: 'demo',
+        healthCheck: { check: { http: { path: '/healthz' } }, intervalMs, timeoutMs: Math.min(300, intervalMs - 50), healthyThreshold: 2, unhealthyThreshold: UNHEALTHY_THRESHOLD },
+        endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
+      },
+    ],
+  });
+  const app = createHealthmesh(config);
+  const events: EngineEvent[] = [];
+  app.engine.onEvent((e) => events.push(e));
+  const probes: Rig['probes'] = [];
+  app.onProbe((id, o) => probes.push({ id, latencyMs: o.latencyMs, ok: o.ok, at: o.at }));
+  const { xdsPort } = await app.start();
+  cleanup.push(() => app.stop());
+  const envoy = await startEnvoy({ xdsPort, mode: 'sotw' });
+  cleanup.push(() => envoy.stop());
+  const url = `http://127.0.0.1:${listenerPort}/`;
+  await waitFor(async () => Object.keys((await shares(url, 30)).counts).length === n, { timeoutMs: 10_000, what: 'traffic to every backend' });
+  return {
+    backends,
+    app,
+    envoy,
+    url,
+    events,
+    probes,
+    key: (b) => endpointKey('demo', '127.0.0.1', b.port),
+    host: async (b) => (await envoy.clusterHosts('demo')).find((h) => h.port === b.port),
+  };
+}
+
+const ejected = (h: { health: string[] } | undefined): boolean => !!h?.health.includes('UNHEALTHY');
+
+describe('health scenarios with a real Envoy', () => {
+  it('2: a host failing its health check is drained within interval × threshold + 1 s', async () => {
+    const r = await rig(3);
+    const [bad, ...good] = r.backends as [Backend, Backend, Backend];
+    const t0 = Date.now();
+    bad.setHealthStatus(503);
+    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 5000, intervalMs: 20, what: 'the failing host ejected in Envoy' });
+    const drainMs = Date.now() - t0;
+    console.log(`[scenario 2] drained in ${drainMs} ms (bound ${INTERVAL * UNHEALTHY_THRESHOLD + 1000} ms)`);
+    expect(drainMs).toBeLessThanOrEqual(INTERVAL * UNHEALTHY_THRESHOLD * 1.1 + 1000);
+    const s = await shares(r.url, 600, { concurrency: 6 });
+    expect(s.share(bad.name)).toBeLessThan(0.02);
+    expect(s.errors).toBe(0);
+    for (const b of good) expect(s.share(b.name)).toBeGreaterThan(0.4);
+    const d = r.app.engine.endpoint(r.key(bad))!.decision;
+    expect(d).toMatchObject({ status: 'UNHEALTHY', circuit: 'open', health: 'UNHEALTHY' });
+    expect(d.reasons[0]).toMatch(/consecutive failed checks \(last: HTTP 503\)/);
+    const later = await shares(r.url, 300, { concurrency: 6 });
+    expect(later.share(bad.name)).toBeLessThan(0.02);
+  });
+
+  it('3: a slow host and a hanging host are drained; healthy probes keep their schedule', async () => {
+    const r = await rig(3);
+    const [slow, hung, ok] = r.backends as [Backend, Backend, Backend];
+    const t0 = Date.now();
+    slow.setDelay(2000);
+    hung.setHang(true);
+    await waitFor(async () => ejected(await r.host(slow)) && ejected(await r.host(hung)), { timeoutMs: 6000, intervalMs: 20, what: 'slow and hanging hosts ejected' });
+    console.log(`[scenario 3] slow and hanging hosts drained in ${Date.now() - t0} ms`);
+    expect(r.app.engine.endpoint(r.key(slow))!.decision.reasons.join(' ')).toMatch(/timeout after 300 ms/);
+    const s = await shares(r.url, 300, { concurrency: 6, timeoutMs: 5000 });
+    expect(s.errors).toBe(0);
+    expect(s.share(ok.name)).toBe(1);
+    // Let a few more rounds run with two probes hanging every time.
+    const before = r.app.scheduler.jobStats(r.key(ok))!;
+    await waitFor(() => r.app.scheduler.jobStats(r.key(ok))!.runs >= before.runs + 4, { timeoutMs: 5000, what: 'more probe rounds' });
+    const okStats = r.app.scheduler.jobStats(r.key(ok))!;
+    const hungRounds = r.probes.filter((p) => p.id === r.key(hung) && p.at > t0).map((p) => p.latencyMs);
+    const slowRounds = r.probes.filter((p) => p.id === r.key(slow) && p.at > t0 + 100).map((p) => p.latencyMs);
+    console.log(`[scenario 3] healthy job lag max ${okStats.maxLagMs} ms over ${okStats.runs} runs; hanging probe rounds ${hungRounds.join(', ')} ms; slow ${slowRounds.join(', ')} ms`);
+    expect(okStats.maxLagMs).toBeLessThanOrEqual(INTERVAL * 0.1);
+    expect(hungRounds.length).toBeGreaterThanOrEqual(3);
+    for (const ms of [...hungRounds, ...slowRounds]) expect(ms).toBeLessThanOrEqual(300 * 1.1);
+  });
+
+  it('4: a healed host goes half-open, passes probation and ramps up, never above its fair share', async () => {
+    const r = await rig(3);
+    const [bad] = r.backends as [Backend];
+    bad.setHealthStatus(503);
+    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 5000, intervalMs: 20, what: 'ejected' });
+    const healedAt = Date.now();
+    bad.setHealthStatus(200);
+    const weights: number[] = [];
+    const windows: number[] = [];
+    await waitFor(
+      async () => {
+        const h = await r.host(bad);
+        if (h && !ejected(h)) {
+          weights.push(h.weight);
+          const s = await shares(r.url, 150, { concurrency: 5 });
+          expect(s.errors).toBe(0);
+          windows.push(s.share(bad.name));
+        }
+        return h?.weight === 100 && !ejected(h);
+      },
+      { timeoutMs: 20_000, intervalMs: 50, what: 'the healed host back at full weight' },
+    );
+    console.log(`[scenario 4] full weight ${Date.now() - healedAt} ms after healing; weights seen ${[...new Set(weights)].join(' → ')}; shares ${windows.map((w) => w.toFixed(2)).join(' ')}`);
+    const circuits = r.events.filter((e) => e.kind === 'endpoint' && e.endpoint.key === r.key(bad)).map((e) => (e.kind === 'endpoint' ? e.endpoint.decision.circuit : ''));
+    expect(circuits).toEqual(expect.arrayContaining(['open', 'half-open', 'closed']));
+    expect(circuits.indexOf('half-open')).toBeLessThan(circuits.lastIndexOf('closed'));
+    expect(weights).toEqual([...weights].sort((a, b) => a - b));
+    expect(new Set(weights.filter((w) => w > 1 && w < 100)).size).toBeGreaterThanOrEqual(2);
+    for (const w of windows) expect(w).toBeLessThanOrEqual(1 / 3 + 0.06);
+    const end = await shares(r.url, 600, { concurrency: 6 });
+    expect(end.share(bad.name)).toBeGreaterThanOrEqual(0.9 / 3 - 0.03);
+  });
+
+  it('5: a host failing every other check causes only a handful of EDS pushes', async () => {
+    const r = await rig(3, {}, 250);
+    const [flappy] = r.backends as [Backend];
+    let pushes = 0;
+    r.app.controlPlane.cache.subscribe((next, prev) => {
+      if (next.types[TYPE.endpoint].resources.get('demo') !== prev?.types[TYPE.endpoint].resources.get('demo')) pushes++;
+    });
+    const checksBefore = flappy.healthChecks;
+    flappy.setHealthPattern([503, 200]);
+    await waitFor(() => flappy.healthChecks - checksBefore >= 60, { timeoutMs: 30_000, intervalMs: 200, what: '60 alternating checks' });
+    const d = r.app.engine.endpoint(r.key(flappy))!.decision;
+    console.log(`[scenario 5] ${flappy.healthChecks - checksBefore} alternating checks → ${pushes} EDS pushes; now ${d.status}/${d.circuit} weight ${d.weight}: ${d.reasons.join('; ')}`);
+    expect(pushes).toBeLessThanOrEqual(5);
+    expect(d.status).not.toBe('HEALTHY');
+  });
+
+  it('5b: a host that trips the breaker over and over is held down by backoff, not toggled per check', async () => {
+    const r = await rig(3, {}, 250);
+    const [flappy] = r.backends as [Backend];
+    let pushes = 0;
+    r.app.controlPlane.cache.subscribe((next, prev) => {
+      if (next.types[TYPE.endpoint].resources.get('demo') !== prev?.types[TYPE.endpoint].resources.get('demo')) pushes++;
+    });
+    const checksBefore = flappy.healthChecks;
+    flappy.setHealthPattern([503, 503, 200, 200]); // two failures trip it (threshold 2), two passes would let it back
+    await waitFor(() => flappy.healthChecks - checksBefore >= 60, { timeoutMs: 30_000, intervalMs: 200, what: '60 checks' });
+    const d = r.app.engine.endpoint(r.key(flappy))!.decision;
+    const trips = r.events.filter((e) => e.kind === 'endpoint' && e.endpoint.key === r.key(flappy) && e.endpoint.decision.circuit === 'open').length;
+    console.log(`[scenario 5b] ${flappy.healthChecks - checksBefore} checks (15 failure bursts) → ${trips} trips, ${pushes} EDS pushes; now ${d.status}/${d.circuit}: ${d.reasons.join('; ')}`);
+    expect(pushes).toBeLessThanOrEqual(8);
+    expect(d.flapping || d.circuit === 'open').toBe(true);
+  });
+
+  it('6: three of four failing at once: guard caps ejections, never an empty set, says why', async () => {
+    const r = await rig(4, { guard: { maxEjectedPercent: 50 } });
+    const [a, b, c, d] = r.backends as [Backend, Backend, Backend, Backend];
+    const seen: number[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const hosts = await r.envoy.clusterHosts('demo');
+        seen.push(hosts.filter((h) => !ejected(h)).length);
+        if (hosts.length !== 4) throw new Error(`Envoy saw ${hosts.length} hosts`);
+        await new Promise((res) => setTimeout(res, 25));
+      }
+    })();
+    for (const x of [a, b, c]) x.setHealthStatus(503);
+    const verdict = await waitFor(() => {
+      const v = r.app.engine.clusters().get('demo');
+      return v && v.failing === 3 ? v : undefined;
+    }, { timeoutMs: 5000, what: 'three failing endpoints' });
+    await waitFor(async () => (await r.envoy.clusterHosts('demo')).filter(ejected).length === 2, { timeoutMs: 3000, what: 'two ejected in Envoy' });
+    watching = false;
+    await watcher;
+    expect(verdict).toMatchObject({ total: 4, failing: 3, ejected: 2, guarded: 1, maxEjected: 2 });
+    expect(verdict.reason).toBe('3 of 4 endpoints failing; at most 50% (2) may be ejected');
+    expect(Math.min(...seen)).toBeGreaterThanOrEqual(2);
+    const guarded = r.app.engine.endpoints('demo').find((e) => e.decision.guarded)!;
+    expect(guarded.decision.health).toBe('DEGRADED');
+    expect(guarded.decision.reasons.at(-1)).toMatch(/kept in rotation by the guard/);
+    const s = await shares(r.url, 600, { concurrency: 6 });
+    expect(s.errors).toBe(0);
+    expect(s.share(d.name)).toBeGreaterThan(0.3);
+    const ejectedNames = r.backends.filter((x) => x !== d && x.port !== guarded.port).map((x) => x.name);
+    for (const name of ejectedNames) expect(s.share(name)).toBeLessThan(0.02);
+  });
+});
