@@ -22,7 +22,7 @@ export interface Circuit {
 
 export interface CircuitInput {
   now: number;
-  /** Closed: the evaluation says the endpoint fails (hard failure or score below the unhealthy bar). */
+  /** The evaluation (signals since probation began, in half-open) says the endpoint fails: hard failure or score below the unhealthy bar. */
   failing: boolean;
   /** A failure no probe can clear (dead dependency, lost node): blocks and ends probation. */
   externalFail: boolean;
@@ -72,7 +72,7 @@ export function stepCircuit(c: Circuit, input: CircuitInput, policy: CircuitPoli
     }
     case 'half-open': {
       const failedProbe = input.actively && input.consecutiveOk === 0 && input.probeCount > c.probationFromProbe;
-      if (input.externalFail || failedProbe || (!input.actively && !input.recovered)) return trip(c, input, policy);
+      if (input.failing || failedProbe || (!input.actively && !input.recovered)) return trip(c, input, policy);
       const passed = input.actively ? Math.min(input.consecutiveOk, input.probeCount - c.probationFromProbe) : policy.probationSuccesses;
       if (passed >= policy.probationSuccesses) return { ...c, state: 'closed', since: now, closedAt: now };
       return c;

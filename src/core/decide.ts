@@ -44,9 +44,9 @@ export function decideEndpoint(
   targetWeight: number,
   now: number,
 ): { memory: EndpointMemory; decision: Decision } {
-  // After a trip, only probes since probation began count: old failures do not haunt a healed host.
+  // After a trip, only signals since probation began count: old failures do not haunt a healed host.
   const since = prev.circuit.state !== 'open' ? prev.circuit.probationStartedAt : undefined;
-  const view = since === undefined ? signals : { ...signals, probes: signals.probes.filter((p) => p.at >= since) };
+  const view = since === undefined ? signals : { ...signals, probes: signals.probes.filter((p) => p.at >= since), traffic: signals.traffic.filter((t) => t.at >= since) };
   const result = scoreEndpoint(view, policy, now);
   const failing = result.hardFail || result.score < policy.scoring.unhealthyBelow;
   const circuit = stepCircuit(

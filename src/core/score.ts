@@ -42,7 +42,10 @@ export function scoreEndpoint(s: EndpointSignals, policy: { scoring: ScoringPoli
     externalFail = true;
   }
   const passive = passiveScore(s, policy.scoring, reasons);
-  if (passive !== undefined) components.push({ score: passive, weight: policy.scoring.weights.passive });
+  if (passive !== undefined) {
+    components.push({ score: passive, weight: policy.scoring.weights.passive });
+    hardFail ||= passive === 0;
+  }
   const node = nodeScore(s, policy.node, now, reasons);
   if (node) {
     components.push({ score: node.score, weight: policy.scoring.weights.node });
@@ -93,8 +96,11 @@ function passiveScore(s: EndpointSignals, scoring: ScoringPolicy, reasons: strin
   if (total < scoring.passiveMinRequests) return undefined;
   const rate = errors / total;
   if (rate <= scoring.passiveErrorRateWarn) return 100;
+  if (rate >= scoring.passiveErrorRateFail) {
+    reasons.unshift(`error rate ${pct(rate * 100)} (${errors}/${total}) >= ${pct(scoring.passiveErrorRateFail * 100)} in real traffic`);
+    return 0;
+  }
   reasons.push(`error rate ${pct(rate * 100)} (${errors}/${total}) > ${pct(scoring.passiveErrorRateWarn * 100)}`);
-  if (rate >= scoring.passiveErrorRateFail) return 0;
   return round(100 * (1 - (rate - scoring.passiveErrorRateWarn) / (scoring.passiveErrorRateFail - scoring.passiveErrorRateWarn)));
 }
 

@@ -56,6 +56,15 @@ describe('scoreEndpoint', () => {
     expect(r.reasons).toEqual(['error rate 20% (20/100) > 5%']);
   });
 
+  it('a majority of errors in real traffic fails the endpoint even when its checks pass', () => {
+    const s = signalsFrom([true, true, true], 0, { traffic: [{ at: 1, intervalMs: 1000, successes: 10, errors: 90 }] });
+    const r = scoreEndpoint(s, policy, 2000);
+    expect(r).toMatchObject({ hardFail: true, externalFail: false });
+    expect(r.reasons).toEqual(['error rate 90% (90/100) >= 50% in real traffic']);
+    const quiet = scoreEndpoint(signalsFrom([true], 0, { traffic: [{ at: 1, intervalMs: 1000, successes: 0, errors: 5 }] }), policy, 2000);
+    expect(quiet.hardFail).toBe(false); // too few requests to judge
+  });
+
   it('node pressure and lost heartbeats, and dependencies', () => {
     const node = { at: 0, nodeId: 'n1', cpuPercent: 10, memoryPercent: 93, diskPercent: 10 };
     expect(scoreEndpoint(signalsFrom([true, true], 0, { node }), policy, 1000).reasons).toEqual(['memory 93% > 90%']);
