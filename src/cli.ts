@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { agentCommand } from './agent/command.js';
 import { loadConfigFile } from './config/load.js';
 import { ConfigError } from './errors.js';
 import { serve } from './main.js';
@@ -29,6 +30,8 @@ program
     const endpoints = config.clusters.reduce((n, c) => n + c.endpoints.length, 0);
     console.log(`${file}: valid (${config.listeners.length} listeners, ${config.routes.length} route configs, ${config.clusters.length} clusters, ${endpoints} endpoints)`);
   });
+
+program.addCommand(agentCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

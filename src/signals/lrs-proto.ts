@@ -1,0 +1,138 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
+import { messageType, protoIncludeDirs } from '../xds/protos.js';
+
+/** The parts of envoy.service.load_stats.v3.LoadStatsRequest we read (decoded with longs as numbers). */
+export interface LoadStatsRequest {
+  /** Only the id is decoded (see decodeLoadStatsRequest). */
+  node?: { id?: string } | null;
+  cluster_stats?: ClusterStats[];
+}
+
+export interface ClusterStats {
+  cluster_name?: string;
+  cluster_service_name?: string;
+  upstream_locality_stats?: Array<{ upstream_endpoint_stats?: UpstreamEndpointStats[] }>;
+  load_report_interval?: Duration | null;
+}
+
+export interface UpstreamEndpointStats {
+  address?: { socket_address?: { address?: string; port_value?: number } | null } | null;
+  total_successful_requests?: number;
+  total_error_requests?: number;
+  total_issued_requests?: number;
+  total_requests_in_progress?: number;
+}
+
+export interface Duration {
+  seconds?: number | string;
+  nanos?: number;
+}
+
+export interface LoadStatsResponse {
+  clusters: string[];
+  send_all_clusters: boolean;
+  load_reporting_interval: { seconds: number; nanos: number };
+  report_endpoint_granularity: boolean;
+}
+
+export type DecodedLoadStats = LoadStatsRequest | { malformed: string };
+
+export const isMalformedLoadStats = (x: DecodedLoadStats): x is { malformed: string } => 'malformed' in x;
+
+const SERVICE = 'envoy.service.load_stats.v3.LoadReportingService';
+
+let service: grpc.ServiceDefinition | undefined;
+
+/** LoadReportingService from Envoy's protos bundled in @grpc/grpc-js-xds; loaded once (immutable). */
+export function lrsServiceDefinition(): grpc.ServiceDefinition {
+  if (service) return service;
+  const def = protoLoader.loadSync('envoy/service/load_stats/v3/lrs.proto', {
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: false,
+    arrays: true,
+    includeDirs: protoIncludeDirs(),
+  });
+  const svc = def[SERVICE] as grpc.ServiceDefinition | undefined;
+  const method = svc?.StreamLoadStats;
+  if (!method) throw new Error(`${SERVICE}/StreamLoadStats not found in Envoy's protos`);
+  // Decoding is ours (decodeLoadStatsRequest); proto-loader provides the path and the response encoder.
+  service = { StreamLoadStats: { ...method, requestDeserialize: decodeLoadStatsRequest } } as grpc.ServiceDefinition;
+  return service;
+}
+
+const TAG_NODE = (1 << 3) | 2;
+const TAG_CLUSTER_STATS = (2 << 3) | 2;
+const TAG_NODE_ID = (1 << 3) | 2;
+
+/** Reads a length prefix and checks that many bytes are really there. */
+function sub(r: protobuf.Reader): number {
+  const len = r.uint32();
+  if (len > r.len - r.pos) throw new RangeError(`length ${len} exceeds the ${r.len - r.pos} bytes left`);
+  return r.pos + len;
+}
+
+/** node.id without decoding the rest of the Node (Envoy sends its whole Node, ~80 KB, in every report). */
+function readNodeId(r: protobuf.Reader, end: number): string | undefined {
+  let id: string | undefined;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === TAG_NODE_ID) {
+      const stop = sub(r);
+      id = protobuf.util.utf8.read(r.buf, r.pos, stop);
+      r.pos = stop;
+    } else {
+      r.skipType(tag & 7);
+    }
+  }
+  if (r.pos > end) throw new RangeError('node: truncated');
+  return id;
+}
+
+const CLUSTER_STATS_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, arrays: true, defaults: false };
+
+/**
+ * LoadStatsRequest decoder: node.id plus cluster_stats, skipping the rest of the Node. Bytes that do
+ * not decode give `{ malformed }` (the stream handler logs them and keeps the stream).
+ */
+export function decodeLoadStatsRequest(buf: Uint8Array): DecodedLoadStats {
+  try {
+    const clusterStats = messageType('envoy.config.endpoint.v3.ClusterStats');
+    const r = protobuf.Reader.create(buf);
+    const out: LoadStatsRequest = { cluster_stats: [] };
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (tag === TAG_NODE) {
+        const end = sub(r);
+        out.node = { id: readNodeId(r, end) };
+        r.pos = end;
+      } else if (tag === TAG_CLUSTER_STATS) {
+        const end = sub(r);
+        const msg = clusterStats.decode(r, end - r.pos);
+        if (r.pos !== end) throw new RangeError('cluster_stats: truncated');
+        out.cluster_stats?.push(clusterStats.toObject(msg, CLUSTER_STATS_OBJECT) as ClusterStats);
+      } else {
+        r.skipType(tag & 7);
+      }
+    }
+    if (r.pos !== r.len) throw new RangeError('truncated message');
+    return out;
+  } catch (err) {
+    return { malformed: (err as Error).message };
+  }
+}
+
+export function msToDuration(ms: number): { seconds: number; nanos: number } {
+  const seconds = Math.floor(ms / 1000);
+  return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
+}
+
+/** Milliseconds of a decoded Duration, or undefined if absent or not a sane number. */
+export function durationToMs(d: Duration | null | undefined): number | undefined {
+  if (!d) return undefined;
+  const ms = Number(d.seconds ?? 0) * 1000 + Number(d.nanos ?? 0) / 1e6;
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
