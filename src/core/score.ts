@@ -64,7 +64,8 @@ function activeScore(s: EndpointSignals, scoring: ScoringPolicy, check: CheckPol
   const window = s.probes.slice(-scoring.probeWindow);
   const failed = window.filter((p) => !p.ok);
   const last = s.probes[s.probes.length - 1] as ProbeOutcome;
-  let score = 100 * (1 - failed.length / window.length);
+  // Missing history counts as passing: a single early failure is not a 100% failure ratio.
+  let score = 100 * (1 - failed.length / Math.max(window.length, scoring.probeWindow));
   const hardFail = s.consecutiveFail >= check.unhealthyThreshold;
   if (hardFail) {
     reasons.push(`${s.consecutiveFail} consecutive failed checks (last: ${last.detail})`);
@@ -82,7 +83,8 @@ function activeScore(s: EndpointSignals, scoring: ScoringPolicy, check: CheckPol
       }
     }
   }
-  return { score: round(score), hardFail };
+  // Failed checks degrade; only the consecutive-failure threshold fails an endpoint on checks alone.
+  return { score: hardFail ? round(score) : Math.max(round(score), scoring.unhealthyBelow), hardFail };
 }
 
 function passiveScore(s: EndpointSignals, scoring: ScoringPolicy, reasons: string[]): number | undefined {

@@ -37,6 +37,7 @@ async function rig(n: number, health: Record<string, unknown> = {}, intervalMs =
   const listenerPort = await freePort();
   const config = validateConfig({
     xds: { listen: '127.0.0.1:0', debounceMs: 20 },
+    lrs: { reportIntervalMs: 500 },
     health: {
       tickMs: 100,
       circuit: { baseOpenMs: 1500, maxOpenMs: 30_000, probationSuccesses: 2 },
@@ -188,6 +189,25 @@ describe('health scenarios with a real Envoy', () => {
     console.log(`[scenario 5b] ${flappy.healthChecks - checksBefore} checks (15 failure bursts) → ${trips} trips, ${pushes} EDS pushes; now ${d.status}/${d.circuit}: ${d.reasons.join('; ')}`);
     expect(pushes).toBeLessThanOrEqual(8);
     expect(d.flapping || d.circuit === 'open').toBe(true);
+  });
+
+  it('passive: a host answering 5xx to real traffic while its checks pass is drained via Envoy load reports', async () => {
+    const r = await rig(3);
+    const [bad] = r.backends as [Backend];
+    bad.setStatus(500);
+    const t0 = Date.now();
+    await waitFor(
+      async () => {
+        await shares(r.url, 60, { concurrency: 4 });
+        return ejected(await r.host(bad));
+      },
+      { timeoutMs: 10_000, intervalMs: 0, what: 'the erroring host ejected from load reports' },
+    );
+    console.log(`[passive] drained ${Date.now() - t0} ms after it started failing real traffic`);
+    expect(r.app.engine.endpoint(r.key(bad))!.decision.reasons[0]).toMatch(/^error rate \d+% \(\d+\/\d+\) >= 50% in real traffic/);
+    const s = await shares(r.url, 300, { concurrency: 5 });
+    expect(s.share(bad.name)).toBeLessThan(0.02);
+    expect(s.errors).toBe(0);
   });
 
   it('6: three of four failing at once: guard caps ejections, never an empty set, says why', async () => {

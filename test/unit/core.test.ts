@@ -38,8 +38,8 @@ function signalsFrom(history: Array<boolean | Partial<ProbeOutcome>>, at = 0, ex
 describe('scoreEndpoint', () => {
   it.each([
     ['all passing', [true, true, true], 100, false, []],
-    ['three consecutive failures', [true, false, false, false], 25, true, ['3 consecutive failed checks (last: HTTP 503)']],
-    ['one failure in four', [true, true, false, true], 75, false, ['1 of the last 4 checks failed (last failure: HTTP 503)']],
+    ['three consecutive failures', [true, false, false, false], 29, true, ['3 consecutive failed checks (last: HTTP 503)']],
+    ['one failure in four', [true, true, false, true], 90, false, ['1 of the last 4 checks failed (last failure: HTTP 503)']],
     ['slow but passing', [{ latencyMs: 1800 }, { latencyMs: 1800 }], 0, false, ['p99 1.8 s > 500 ms']],
   ] as const)('%s', (_name, history, maxScore, hardFail, reasons) => {
     const r = scoreEndpoint(signalsFrom([...history] as Array<boolean | Partial<ProbeOutcome>>), policy, 10_000);
