@@ -265,6 +265,84 @@ export const lrsSchema = z
   })
   .strict();
 
+
+export const storeSchema = z
+  .object({
+    /** SQLite file (created with its directory); ":memory:" keeps nothing across restarts. */
+    path: z.string().min(1).default('data/healthmesh.db'),
+    /** Every endpoint's score/status/metrics are recorded at least this often (and on every change). */
+    sampleIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
+    retention: z
+      .object({
+        historyHours: z.number().min(1).max(24 * 365).default(24 * 7),
+        /** History older than this is downsampled to one point per endpoint per minute. */
+        fullResolutionHours: z.number().min(0).max(24 * 365).default(24),
+        alertsHours: z.number().min(1).max(24 * 365).default(24 * 30),
+      })
+      .strict()
+      .default({ historyHours: 24 * 7, fullResolutionHours: 24, alertsHours: 24 * 30 }),
+    cleanupIntervalMs: z.number().int().min(1000).max(86_400_000).default(600_000),
+  })
+  .strict();
+
+export const adminSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Loopback by default; binding elsewhere is an explicit choice. */
+    listen: listenAddress.default('127.0.0.1:9090'),
+    /** Bearer token for mutating calls; or tokenEnv names an environment variable holding it. Without either, mutations are refused. */
+    token: z.string().min(16, 'use at least 16 characters').optional(),
+    tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+  })
+  .strict();
+
+export const statusSchema = z
+  .object({
+    /** Where the gRPC status service listens; default: on the xDS port. */
+    listen: listenAddress.optional(),
+    /** Points of history returned by GetEndpoint by default. */
+    historyLimit: z.number().int().min(1).max(100_000).default(100),
+  })
+  .strict();
+
+const alertLevel = z.enum(['info', 'warning', 'critical']);
+
+export const alertsSchema = z
+  .object({
+    /** The same rule for the same subject fires again only after this long. */
+    cooldownMs: z.number().int().min(0).max(86_400_000).default(60_000),
+    rules: z
+      .object({
+        endpointUnhealthy: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('warning') }).strict().default({ enabled: true, level: 'warning' }),
+        /** Cluster capacity: healthy share below `belowPercent`. Mass failure beyond the guard is always critical. */
+        clusterCapacity: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('critical'), belowPercent: z.number().min(0).max(100).default(50) }).strict().default({ enabled: true, level: 'critical', belowPercent: 50 }),
+        flapping: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('warning') }).strict().default({ enabled: true, level: 'warning' }),
+        nack: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('critical') }).strict().default({ enabled: true, level: 'critical' }),
+        heartbeatMissing: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('warning') }).strict().default({ enabled: true, level: 'warning' }),
+        resources: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('info') }).strict().default({ enabled: true, level: 'info' }),
+      })
+      .strict()
+      .default({
+        endpointUnhealthy: { enabled: true, level: 'warning' },
+        clusterCapacity: { enabled: true, level: 'critical', belowPercent: 50 },
+        flapping: { enabled: true, level: 'warning' },
+        nack: { enabled: true, level: 'critical' },
+        heartbeatMissing: { enabled: true, level: 'warning' },
+        resources: { enabled: true, level: 'info' },
+      }),
+    webhook: z
+      .object({
+        url: z.string().url(),
+        timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+        retries: z.number().int().min(0).max(10).default(3),
+        minLevel: alertLevel.default('warning'),
+      })
+      .strict()
+      .optional(),
+    historyLimit: z.number().int().min(10).max(1_000_000).default(10_000),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -278,6 +356,10 @@ export const configSchema = z
     health: healthSchema.default(healthSchema.parse({})),
     agents: agentsSchema.default(agentsSchema.parse({})),
     lrs: lrsSchema.default(lrsSchema.parse({})),
+    store: storeSchema.default(storeSchema.parse({})),
+    admin: adminSchema.default(adminSchema.parse({})),
+    status: statusSchema.default(statusSchema.parse({})),
+    alerts: alertsSchema.default(alertsSchema.parse({})),
     listeners: z.array(listenerSchema).default([]),
     routes: z.array(routeConfigSchema).default([]),
     clusters: z.array(clusterSchema).default([]),
@@ -340,3 +422,7 @@ export type DependencyConfig = z.infer<typeof dependencySchema>;
 export type HealthConfig = z.infer<typeof healthSchema>;
 export type AgentsConfig = z.infer<typeof agentsSchema>;
 export type LrsConfig = z.infer<typeof lrsSchema>;
+export type StoreConfig = z.infer<typeof storeSchema>;
+export type AdminConfig = z.infer<typeof adminSchema>;
+export type StatusConfig = z.infer<typeof statusSchema>;
+export type AlertsConfig = z.infer<typeof alertsSchema>;

@@ -1,0 +1,49 @@
+import type { AlertRecord, HistoryPoint, HistoryQuery, RegistrationRequest } from '../operations.js';
+
+export interface StoredRegistration extends RegistrationRequest {
+  weight: number;
+  registeredAt: number;
+}
+
+export interface RetentionPolicy {
+  /** History older than this is deleted. */
+  historyMs: number;
+  /** History older than this (but within historyMs) keeps one point per endpoint per minute. */
+  fullResolutionMs: number;
+  /** Resolved alerts older than this are deleted. */
+  alertsMs: number;
+}
+
+export interface RangeQuery {
+  from: number;
+  to: number;
+  cluster?: string | undefined;
+}
+
+/**
+ * Durable state. Writes are synchronous and durable when they return (SQLite WAL, synchronous=NORMAL
+ * is not enough for "acknowledged registration survives kill -9": registrations use FULL).
+ */
+export interface Store {
+  saveRegistration(r: StoredRegistration): void;
+  deleteRegistration(cluster: string, address: string, port: number): boolean;
+  registrations(): StoredRegistration[];
+
+  appendHistory(points: readonly HistoryPoint[]): void;
+  /** One endpoint, oldest first, the newest `limit` points in range. */
+  history(key: string, query?: HistoryQuery): HistoryPoint[];
+  /** All endpoints in a time range (optionally one cluster), ordered by key then time; streamed. */
+  historyRange(query: RangeQuery): IterableIterator<HistoryPoint>;
+  /** Endpoint keys with history in the range. */
+  historyKeys(query: RangeQuery): string[];
+
+  saveAlert(a: AlertRecord): void;
+  alerts(query?: { from?: number | undefined; to?: number | undefined; state?: AlertRecord['state'] | undefined }): AlertRecord[];
+
+  /** The highest xDS version issued, so versions never go backwards across a restart. */
+  versionFloor(): string | undefined;
+  saveVersionFloor(version: string): void;
+
+  cleanup(now: number, retention: RetentionPolicy): { historyDeleted: number; historyDownsampled: number; alertsDeleted: number };
+  close(): void;
+}
