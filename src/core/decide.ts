@@ -2,7 +2,7 @@ import { closedCircuit, isFlapping, stepCircuit, type Circuit } from './circuit.
 import type { CircuitState, EndpointSignals, Status } from './model.js';
 import type { EndpointPolicy } from './policy.js';
 import { rampFraction, weightFor } from './recovery.js';
-import { scoreEndpoint } from './score.js';
+import { scoreEndpoint, type ScoreFacts } from './score.js';
 
 /** What Envoy / gRPC clients are told about an endpoint. */
 export type PublishedHealth = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY';
@@ -17,6 +17,7 @@ export interface Decision {
   /** Share of the target weight currently granted (slow start, degradation, probation). */
   weightFraction: number;
   reasons: string[];
+  facts: ScoreFacts;
   flapping: boolean;
   /** Kept in rotation by the cluster guard although failing. */
   guarded: boolean;
@@ -114,6 +115,7 @@ export function decideEndpoint(
       targetWeight,
       weightFraction: health === 'UNHEALTHY' ? 0 : weight / targetWeight,
       reasons,
+      facts: result.facts,
       flapping,
       guarded: false,
       openUntil: circuit.state === 'open' ? circuit.openUntil : undefined,

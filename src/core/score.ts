@@ -1,7 +1,17 @@
 import type { EndpointSignals, ProbeOutcome } from './model.js';
 import type { CheckPolicy, NodePolicy, ScoringPolicy } from './policy.js';
 
+/** Structured facts behind the reasons, for alert rules (reasons are for humans). */
+export interface ScoreFacts {
+  /** The node agent reporting for this endpoint, and how stale its last heartbeat is. */
+  nodeId?: string | undefined;
+  heartbeat?: 'late' | 'lost' | undefined;
+  /** Node resources above their limits. */
+  pressure: Array<'cpu' | 'memory' | 'disk'>;
+}
+
 export interface ScoreResult {
+  facts: ScoreFacts;
   /** 0..100, integer. */
   score: number;
   /** Human-readable causes, worst first: "3 consecutive failed checks (last: HTTP 503)". */
@@ -27,6 +37,7 @@ const fmtMs = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s
 /** Fuse active, passive and node signals into one score with its reasons. Pure. */
 export function scoreEndpoint(s: EndpointSignals, policy: { scoring: ScoringPolicy; check: CheckPolicy; node: NodePolicy }, now: number): ScoreResult {
   const reasons: string[] = [];
+  const facts: ScoreFacts = { pressure: [] };
   const components: Component[] = [];
   let hardFail = false;
   let externalFail = false;
@@ -46,7 +57,7 @@ export function scoreEndpoint(s: EndpointSignals, policy: { scoring: ScoringPoli
     components.push({ score: passive, weight: policy.scoring.weights.passive });
     hardFail ||= passive === 0;
   }
-  const node = nodeScore(s, policy.node, now, reasons);
+  const node = nodeScore(s, policy.node, now, reasons, facts);
   if (node) {
     components.push({ score: node.score, weight: policy.scoring.weights.node });
     hardFail ||= node.hardFail;
@@ -57,7 +68,7 @@ export function scoreEndpoint(s: EndpointSignals, policy: { scoring: ScoringPoli
   const fused = totalWeight > 0 ? components.reduce((n, c) => n + c.score * c.weight, 0) / totalWeight : 100;
   const score = hardFail ? Math.min(round(fused), policy.scoring.unhealthyBelow > 0 ? policy.scoring.unhealthyBelow - 1 : 0) : round(fused);
   const hardPass = !s.actively || s.consecutiveOk >= policy.check.healthyThreshold;
-  return { score: Math.max(0, score), reasons, hardFail, hardPass, externalFail };
+  return { score: Math.max(0, score), reasons, hardFail, hardPass, externalFail, facts };
 }
 
 function activeScore(s: EndpointSignals, scoring: ScoringPolicy, check: CheckPolicy, reasons: string[]): { score: number; hardFail: boolean } {
@@ -106,22 +117,26 @@ function passiveScore(s: EndpointSignals, scoring: ScoringPolicy, reasons: strin
   return round(100 * (1 - (rate - scoring.passiveErrorRateWarn) / (scoring.passiveErrorRateFail - scoring.passiveErrorRateWarn)));
 }
 
-function nodeScore(s: EndpointSignals, node: NodePolicy, now: number, reasons: string[]): { score: number; hardFail: boolean } | undefined {
+function nodeScore(s: EndpointSignals, node: NodePolicy, now: number, reasons: string[], facts: ScoreFacts): { score: number; hardFail: boolean } | undefined {
   const n = s.node;
   if (!n) return undefined;
+  facts.nodeId = n.nodeId;
   const age = now - n.at;
   if (age > node.failAfterMs) {
+    facts.heartbeat = 'lost';
     reasons.unshift(`no heartbeat from node ${n.nodeId} for ${secs(age)}`);
     return { score: 0, hardFail: true };
   }
   if (age > node.heartbeatTimeoutMs) {
+    facts.heartbeat = 'late';
     reasons.push(`no heartbeat from node ${n.nodeId} for ${secs(age)}`);
     return { score: 40, hardFail: false };
   }
   let score = 100;
-  const over = (label: string, value: number, max: number): void => {
+  const over = (label: 'cpu' | 'memory' | 'disk', value: number, max: number): void => {
     if (value > max) {
       score -= 35;
+      facts.pressure.push(label);
       reasons.push(`${label} ${pct(value)} > ${pct(max)}`);
     }
   };

@@ -1,0 +1,99 @@
+import { request } from 'undici';
+import type { Logger } from '../log.js';
+import type { AlertRecord } from '../operations.js';
+
+export interface WebhookOptions {
+  url: string;
+  timeoutMs: number;
+  retries: number;
+  logger: Logger;
+  /** Deliveries waiting at most; beyond it the oldest is dropped (and logged). */
+  maxQueue?: number;
+  /** Backoff before retry n (1-based); default 250 ms × 2^(n-1). */
+  backoffMs?: (attempt: number) => number;
+}
+
+export interface WebhookPayload {
+  event: 'fired' | 'resolved' | 'updated';
+  alert: AlertRecord;
+  source: 'healthmesh';
+}
+
+/**
+ * POSTs alert events as JSON to a URL, one at a time, in order, each attempt bounded by a timeout,
+ * retried with backoff on network errors and 5xx/429. A hanging or failing receiver never blocks
+ * the caller: `send` only enqueues.
+ */
+export class WebhookSink {
+  private readonly queue: WebhookPayload[] = [];
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  delivered = 0;
+  failed = 0;
+
+  constructor(private readonly opts: WebhookOptions) {}
+
+  send(payload: WebhookPayload): void {
+    if (this.stopped) return;
+    const max = this.opts.maxQueue ?? 1000;
+    if (this.queue.length >= max) {
+      const dropped = this.queue.shift();
+      this.opts.logger.warn({ alert: dropped?.alert.id }, 'alert webhook queue full: dropping the oldest delivery');
+    }
+    this.queue.push(payload);
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Resolves when everything queued so far has been delivered or given up on. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue.length = 0;
+    await this.idle();
+  }
+
+  private async drain(): Promise<void> {
+    for (let next = this.queue.shift(); next && !this.stopped; next = this.queue.shift()) await this.deliver(next);
+  }
+
+  private async deliver(payload: WebhookPayload): Promise<void> {
+    const body = JSON.stringify(payload);
+    const attempts = this.opts.retries + 1;
+    for (let attempt = 1; attempt <= attempts && !this.stopped; attempt++) {
+      const outcome = await this.attempt(body);
+      if (outcome === 'ok') {
+        this.delivered++;
+        return;
+      }
+      const last = attempt === attempts;
+      this.opts.logger[last ? 'error' : 'warn']({ alert: payload.alert.id, attempt, of: attempts, outcome }, last ? 'alert webhook delivery failed; giving up' : 'alert webhook delivery failed; retrying');
+      if (outcome === 'permanent') break;
+      if (!last) await new Promise((r) => setTimeout(r, (this.opts.backoffMs ?? ((n) => 250 * 2 ** (n - 1)))(attempt)));
+    }
+    this.failed++;
+  }
+
+  private async attempt(body: string): Promise<'ok' | 'permanent' | string> {
+    try {
+      const res = await request(this.opts.url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'user-agent': 'healthmesh-alerts' },
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+        headersTimeout: this.opts.timeoutMs,
+        bodyTimeout: this.opts.timeoutMs,
+      });
+      await res.body.dump();
+      if (res.statusCode >= 200 && res.statusCode < 300) return 'ok';
+      if (res.statusCode === 429 || res.statusCode >= 500) return `HTTP ${res.statusCode}`;
+      return 'permanent';
+    } catch (err) {
+      return (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' ? `timeout after ${this.opts.timeoutMs} ms` : (err as Error).message;
+    }
+  }
+}
