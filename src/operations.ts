@@ -6,7 +6,8 @@
 import type { CircuitState, EndpointKey, Status } from './core/model.js';
 import type { ProxyRecord } from './xds/ledger.js';
 
-export type PublishedHealth = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY';
+/** What Envoy is told; DRAINING marks an endpoint an operator took out of rotation. */
+export type PublishedHealth = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY' | 'DRAINING';
 export type AlertLevel = 'info' | 'warning' | 'critical';
 
 export interface EndpointSnapshot {

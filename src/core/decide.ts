@@ -5,7 +5,7 @@ import { rampFraction, weightFor } from './recovery.js';
 import { scoreEndpoint, type ScoreFacts } from './score.js';
 
 /** What Envoy / gRPC clients are told about an endpoint. */
-export type PublishedHealth = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY';
+export type PublishedHealth = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY' | 'DRAINING';
 
 export interface Decision {
   score: number;

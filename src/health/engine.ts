@@ -25,6 +25,7 @@ export interface Prober {
 }
 
 export interface EndpointHealth {
+  drained: boolean;
   key: EndpointKey;
   cluster: string;
   address: string;
@@ -37,6 +38,7 @@ export interface EndpointHealth {
 
 export type EngineEvent =
   | { kind: 'endpoint'; at: number; endpoint: EndpointHealth; previous: Decision | undefined }
+  | { kind: 'removed'; at: number; key: EndpointKey; cluster: string }
   | { kind: 'cluster'; at: number; cluster: string; verdict: ClusterVerdict; previous: ClusterVerdict | undefined };
 
 export interface HealthEngineOptions {
@@ -45,6 +47,18 @@ export interface HealthEngineOptions {
   prober: Prober;
   logger: Logger;
   now?: () => number;
+  /** Configured weight of endpoints registered at run time (config endpoints carry theirs). */
+  runtimeWeight?: (key: EndpointKey) => number | undefined;
+}
+
+/** Recent measurements behind an endpoint's decision, for history and reports. */
+export interface EndpointMetrics {
+  latencyMs?: number | undefined;
+  errorRate?: number | undefined;
+  cpuPercent?: number | undefined;
+  memoryPercent?: number | undefined;
+  diskPercent?: number | undefined;
+  heartbeatAgeS?: number | undefined;
 }
 
 interface Tracked {
@@ -63,6 +77,10 @@ interface Tracked {
   /** What was last published (health, weight) and reported (status, circuit). */
   published: Decision;
   changedAt: number;
+  /** Taken out of rotation by an operator: published DRAINING whatever its health. */
+  drained: boolean;
+  /** The active check, when there is one (for on-demand re-checks). */
+  job?: ProbeJob | undefined;
 }
 
 const DEP_PREFIX = 'dep:';
@@ -128,7 +146,7 @@ export class HealthEngine {
         const declared = cluster.endpoints.find((e) => e.address === ep.address && e.port === ep.port);
         const check = effectiveHealthCheck(cluster, declared);
         const policy = endpointPolicy(this.config, check);
-        const targetWeight = (declared?.weight ?? 1) * WEIGHT_UNIT;
+        const targetWeight = (declared?.weight ?? this.opts.runtimeWeight?.(key) ?? 1) * WEIGHT_UNIT;
         this.book.ensure(key, check !== undefined);
         const existing = this.tracked.get(key);
         if (existing) {
@@ -138,13 +156,12 @@ export class HealthEngine {
         } else {
           const memory = initialMemory(now);
           const { decision } = decideEndpoint(memory, this.book.view(key, cluster.name, now)!, policy, targetWeight, now);
-          this.tracked.set(key, { key, cluster: cluster.name, address: ep.address, port: ep.port, zone: ep.zone, targetWeight, policy, memory, decision, published: { ...decision, weight: -1 }, changedAt: now });
+          this.tracked.set(key, { key, cluster: cluster.name, address: ep.address, port: ep.port, zone: ep.zone, targetWeight, policy, memory, decision, published: { ...decision, weight: -1 }, changedAt: now, drained: false });
         }
-        if (check) {
-          this.opts.prober.upsert({ id: key, target: { address: ep.address, port: ep.port }, check: check.check, intervalMs: check.intervalMs, timeoutMs: check.timeoutMs, jitterPercent: check.jitterPercent });
-        } else {
-          this.opts.prober.remove(key);
-        }
+        const t = this.tracked.get(key)!;
+        t.job = check ? { id: key, target: { address: ep.address, port: ep.port }, check: check.check, intervalMs: check.intervalMs, timeoutMs: check.timeoutMs, jitterPercent: check.jitterPercent } : undefined;
+        if (t.job) this.opts.prober.upsert(t.job);
+        else this.opts.prober.remove(key);
       }
       this.reconcileDependencies(cluster);
     }
@@ -154,6 +171,7 @@ export class HealthEngine {
       this.byCluster.get(t.cluster)?.delete(key);
       this.book.delete(key);
       this.opts.prober.remove(key);
+      this.emit({ kind: 'removed', at: now, key, cluster: t.cluster });
     }
     for (const name of [...this.byCluster.keys()]) {
       if (!this.config.clusters.some((c) => c.name === name)) {
@@ -220,6 +238,47 @@ export class HealthEngine {
     return { accepted };
   }
 
+  /** Take an endpoint out of rotation (published DRAINING) or put it back. */
+  setDrained(key: EndpointKey, drained: boolean): EndpointHealth {
+    const t = this.tracked.get(key);
+    if (!t) throw new NotFoundError(`endpoint "${key}"`);
+    if (t.drained !== drained) {
+      t.drained = drained;
+      this.log.info({ endpoint: key, drained }, drained ? 'endpoint drained by operator' : 'endpoint returned to rotation by operator');
+      this.publishCluster(t.cluster, this.now());
+    }
+    return this.view(t);
+  }
+
+  /** The endpoint's active check, if it has one. */
+  probeJob(key: EndpointKey): ProbeJob | undefined {
+    return this.tracked.get(key)?.job;
+  }
+
+  /** Recent measurements behind the decision. */
+  metrics(key: EndpointKey): EndpointMetrics | undefined {
+    const t = this.tracked.get(key);
+    if (!t) return undefined;
+    const now = this.now();
+    const s = this.book.view(key, t.cluster, now);
+    if (!s) return undefined;
+    const latencies = s.probes.filter((p) => p.ok).map((p) => p.latencyMs);
+    let ok = 0;
+    let errors = 0;
+    for (const x of s.traffic) {
+      ok += x.successes;
+      errors += x.errors;
+    }
+    return {
+      latencyMs: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : undefined,
+      errorRate: ok + errors > 0 ? errors / (ok + errors) : undefined,
+      cpuPercent: s.node?.cpuPercent,
+      memoryPercent: s.node?.memoryPercent,
+      diskPercent: s.node?.diskPercent,
+      heartbeatAgeS: s.node ? Math.max(0, (now - s.node.at) / 1000) : undefined,
+    };
+  }
+
   endpoints(cluster?: string): EndpointHealth[] {
     const out: EndpointHealth[] = [];
     for (const t of this.tracked.values()) {
@@ -273,16 +332,22 @@ export class HealthEngine {
     const keys = this.byCluster.get(cluster);
     if (!keys) return;
     const decisions = new Map<EndpointKey, Decision>();
+    const drained: EndpointKey[] = [];
     for (const key of keys) {
       const t = this.tracked.get(key);
-      if (t) decisions.set(key, t.decision);
+      if (t?.drained) drained.push(key);
+      else if (t) decisions.set(key, t.decision);
     }
     const minWeight = this.config.health.recovery.minWeightPercent;
     const { decisions: guarded, verdict } = guardCluster(decisions, this.config.health.guard, minWeight);
+    for (const key of drained) {
+      const t = this.tracked.get(key)!;
+      guarded.set(key, { ...t.decision, health: 'DRAINING', weightFraction: 0, weight: t.targetWeight, reasons: [...t.decision.reasons, 'drained by an operator'] });
+    }
     for (const [key, d] of guarded) {
       const t = this.tracked.get(key)!;
       const prev = t.published;
-      t.guard = d.guarded ? { health: d.health, weight: d.weight, weightFraction: d.weightFraction, reasons: d.reasons.slice(t.decision.reasons.length) } : undefined;
+      t.guard = d.guarded || t.drained ? { health: d.health, weight: d.weight, weightFraction: d.weightFraction, reasons: d.reasons.slice(t.decision.reasons.length) } : undefined;
       if (prev.health === d.health && prev.weight === d.weight && prev.circuit === d.circuit && prev.status === d.status && prev.guarded === d.guarded) continue;
       t.published = d;
       if (prev.health !== d.health || prev.weight !== d.weight) {
@@ -304,8 +369,8 @@ export class HealthEngine {
 
   private view(t: Tracked): EndpointHealth {
     const g = t.guard;
-    const decision = g ? { ...t.decision, health: g.health, weight: g.weight, weightFraction: g.weightFraction, guarded: true, reasons: [...t.decision.reasons, ...g.reasons] } : t.decision;
-    return { key: t.key, cluster: t.cluster, address: t.address, port: t.port, zone: t.zone, decision, changedAt: t.changedAt };
+    const decision = g ? { ...t.decision, health: g.health, weight: g.weight, weightFraction: g.weightFraction, guarded: !t.drained, reasons: [...t.decision.reasons, ...g.reasons] } : t.decision;
+    return { drained: t.drained, key: t.key, cluster: t.cluster, address: t.address, port: t.port, zone: t.zone, decision, changedAt: t.changedAt };
   }
 
   private emit(e: EngineEvent): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alertsSchema } from '../../src/config/schema.js';
-import { conditionKey, deriveConditions, reconcileAlerts, type AlertInput, type AlertInputEndpoint, type OpenAlert } from '../../src/core/alerts.js';
+import { conditionKey, deriveConditions, reconcileAlerts, type AlertInput, type AlertInputCluster, type AlertInputEndpoint, type OpenAlert } from '../../src/core/alerts.js';
 
 const policy = alertsSchema.parse({ cooldownMs: 60_000 });
 const ep = (key: string, over: Partial<AlertInputEndpoint> = {}): AlertInputEndpoint => ({ key, cluster: key.split('/')[0]!, health: 'HEALTHY', guarded: false, drained: false, flapping: false, pressure: [], ...over });
@@ -19,7 +19,7 @@ describe('deriveConditions', () => {
     ]);
   });
 
-  it.each([
+  it.each<[AlertInputCluster, string | undefined]>([
     [{ name: 'web', total: 4, healthy: 3, guarded: 0, allFailing: false }, undefined],
     [{ name: 'web', total: 4, healthy: 1, guarded: 0, allFailing: false }, 'critical'],
     [{ name: 'web', total: 4, healthy: 1, guarded: 1, allFailing: false, reason: '3 of 4 endpoints failing; at most 50% (2) may be ejected' }, 'critical'],

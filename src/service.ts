@@ -1,0 +1,259 @@
+import { isIP } from 'node:net';
+import type { AlertManager } from './alerts/manager.js';
+import type { RunCheck } from './checks/types.js';
+import type { Config } from './config/schema.js';
+import { endpointKey, type EndpointKey, type ProbeOutcome, type Status } from './core/model.js';
+import { InvalidArgumentError, NotFoundError } from './errors.js';
+import type { EndpointHealth, HealthEngine } from './health/engine.js';
+import type {
+  AlertRecord,
+  ChangeEvent,
+  ClusterSnapshot,
+  EndpointSnapshot,
+  HistoryPoint,
+  HistoryQuery,
+  Operations,
+  RegistrationRequest,
+} from './operations.js';
+import type { Store, StoredRegistration } from './store/types.js';
+import type { Ledger, ProxyRecord } from './xds/ledger.js';
+import type { Topology } from './xds/topology.js';
+
+export interface ServiceDeps {
+  config: () => Readonly<Config>;
+  engine: HealthEngine;
+  topology: Topology;
+  ledger: Ledger;
+  alerts: AlertManager;
+  store: Store;
+  /** Runs one check now (for re-checks). */
+  runCheck: RunCheck;
+  /** Feed an on-demand probe result back like a scheduled one. */
+  onProbe: (id: string, outcome: ProbeOutcome) => void;
+  ready: () => boolean;
+  now?: () => number;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Operations over the running parts: what the status service, the admin endpoint and reports call. */
+export class HealthmeshService implements Operations {
+  private readonly runtime = new Map<EndpointKey, StoredRegistration>();
+  private readonly listeners = new Set<(e: ChangeEvent) => void>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.now = deps.now ?? Date.now;
+    deps.engine.onEvent((e) => {
+      if (e.kind === 'endpoint') this.emit({ kind: 'endpoint', at: e.at, endpoint: this.snapshot(e.endpoint), previous: e.previous && { status: e.previous.status, circuit: e.previous.circuit, health: e.previous.health, weight: e.previous.weight } });
+      else if (e.kind === 'removed') this.emit({ kind: 'endpoint-removed', at: e.at, key: e.key, cluster: e.cluster });
+      else this.emit({ kind: 'cluster', at: e.at, cluster: this.cluster(e.cluster) ?? { name: e.cluster, total: 0, healthy: 0, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false } });
+    });
+    deps.alerts.onAlert((alert) => this.emit({ kind: 'alert', at: this.now(), alert }));
+  }
+
+  /** Re-apply persisted registrations (before the engine starts). */
+  restoreRegistrations(): number {
+    let n = 0;
+    for (const r of this.deps.store.registrations()) {
+      if (!this.deps.config().clusters.some((c) => c.name === r.cluster)) continue;
+      this.runtime.set(endpointKey(r.cluster, r.address, r.port), r);
+      this.deps.topology.setEndpoint(r.cluster, { address: r.address, port: r.port, zone: r.zone, region: r.region, metadata: r.metadata, weight: r.weight * 100 });
+      n++;
+    }
+    return n;
+  }
+
+  /** Configured weight of a runtime endpoint (the engine's target). */
+  runtimeWeight(key: EndpointKey): number | undefined {
+    return this.runtime.get(key)?.weight;
+  }
+
+  clusters(): ClusterSnapshot[] {
+    return this.deps.config().clusters.map((c) => this.cluster(c.name)!);
+  }
+
+  endpoints(filter: { cluster?: string | undefined; status?: Status | undefined } = {}): EndpointSnapshot[] {
+    if (filter.cluster && !this.deps.config().clusters.some((c) => c.name === filter.cluster)) throw new NotFoundError(`cluster "${filter.cluster}"`);
+    return this.deps.engine
+      .endpoints(filter.cluster)
+      .map((e) => this.snapshot(e))
+      .filter((e) => !filter.status || e.status === filter.status);
+  }
+
+  endpoint(key: EndpointKey): EndpointSnapshot | undefined {
+    const e = this.deps.engine.endpoint(key);
+    return e && this.snapshot(e);
+  }
+
+  history(key: EndpointKey, query: HistoryQuery = {}): HistoryPoint[] {
+    return this.deps.store.history(key, query);
+  }
+
+  watch(listener: (e: ChangeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async register(req: RegistrationRequest): Promise<{ created: boolean; endpoint: EndpointSnapshot }> {
+    const cluster = this.deps.config().clusters.find((c) => c.name === req.cluster);
+    if (!req.cluster) throw new InvalidArgumentError('cluster', 'required');
+    if (!cluster) throw new NotFoundError(`cluster "${req.cluster}"`);
+    validateRegistration(req);
+    const key = endpointKey(req.cluster, req.address, req.port);
+    if (cluster.endpoints.some((e) => e.address === req.address && e.port === req.port)) {
+      throw new InvalidArgumentError('address', `${req.address}:${req.port} is declared in the config file for cluster ${req.cluster}; it cannot be registered again`);
+    }
+    const existing = this.runtime.get(key);
+    const reg: StoredRegistration = {
+      cluster: req.cluster,
+      address: req.address,
+      port: req.port,
+      weight: req.weight ?? 1,
+      zone: req.zone,
+      region: req.region,
+      metadata: req.metadata,
+      registeredAt: existing?.registeredAt ?? this.now(),
+    };
+    const same = existing && JSON.stringify({ ...existing, registeredAt: 0 }) === JSON.stringify({ ...reg, registeredAt: 0 });
+    if (!same) {
+      this.deps.store.saveRegistration(reg);
+      this.runtime.set(key, reg);
+      this.deps.topology.setEndpoint(req.cluster, { address: req.address, port: req.port, zone: req.zone, region: req.region, metadata: req.metadata, weight: reg.weight * 100 });
+      this.deps.engine.reconcile();
+    }
+    return { created: !existing, endpoint: this.endpoint(key)! };
+  }
+
+  async deregister(cluster: string, address: string, port: number): Promise<{ removed: boolean }> {
+    const c = this.deps.config().clusters.find((x) => x.name === cluster);
+    if (!c) throw new NotFoundError(`cluster "${cluster}"`);
+    if (c.endpoints.some((e) => e.address === address && e.port === port)) {
+      throw new InvalidArgumentError('address', `${address}:${port} is declared in the config file; remove it there`);
+    }
+    const key = endpointKey(cluster, address, port);
+    if (!this.runtime.has(key)) return { removed: false };
+    this.deps.store.deleteRegistration(cluster, address, port);
+    this.runtime.delete(key);
+    this.deps.topology.removeEndpoint(cluster, address, port);
+    this.deps.engine.reconcile();
+    return { removed: true };
+  }
+
+  drain(key: EndpointKey, drained: boolean): EndpointSnapshot {
+    return this.snapshot(this.deps.engine.setDrained(key, drained));
+  }
+
+  async recheck(key: EndpointKey): Promise<{ ok: boolean; detail: string; latencyMs: number }> {
+    if (!this.deps.engine.endpoint(key)) throw new NotFoundError(`endpoint "${key}"`);
+    const job = this.deps.engine.probeJob(key);
+    if (!job) throw new InvalidArgumentError('endpoint', `${key} has no active health check`);
+    const result = await this.deps.runCheck(job.target, job.check, { timeoutMs: job.timeoutMs });
+    this.deps.onProbe(key, { at: this.now(), ok: result.ok, latencyMs: result.latencyMs, detail: result.detail, timedOut: result.timedOut });
+    return { ok: result.ok, detail: result.detail, latencyMs: result.latencyMs };
+  }
+
+  proxies(): ProxyRecord[] {
+    return this.deps.ledger.proxies();
+  }
+
+  alerts(filter: Parameters<Operations['alerts']>[0] = {}): AlertRecord[] {
+    return this.deps.alerts.list(filter);
+  }
+
+  acknowledgeAlert(id: string, by?: string): AlertRecord {
+    return this.deps.alerts.acknowledge(id, by);
+  }
+
+  config(): unknown {
+    return redact(this.deps.config());
+  }
+
+  ready(): boolean {
+    return this.deps.ready();
+  }
+
+  /** Every endpoint as a history point, for the recorder. */
+  historyPoints(at: number, keys?: Iterable<EndpointKey>): HistoryPoint[] {
+    const list = keys ? [...keys].flatMap((k) => this.deps.engine.endpoint(k) ?? []) : this.deps.engine.endpoints();
+    return list.map((e) => {
+      const m = this.deps.engine.metrics(e.key) ?? {};
+      return { key: e.key, cluster: e.cluster, at, score: e.decision.score, status: e.decision.status, circuit: e.decision.circuit, health: e.decision.health, weight: e.decision.weight, ...m, reasons: e.decision.reasons.length ? e.decision.reasons : undefined };
+    });
+  }
+
+  private cluster(name: string): ClusterSnapshot | undefined {
+    const v = this.deps.engine.clusters().get(name);
+    const eps = this.deps.engine.endpoints(name);
+    const healthy = eps.filter((e) => e.decision.health === 'HEALTHY').length;
+    if (!v) return { name, total: eps.length, healthy, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false };
+    return { name, total: eps.length, healthy, failing: v.failing, ejected: v.ejected, guarded: v.guarded, maxEjected: v.maxEjected, allFailing: v.allFailing, reason: v.reason };
+  }
+
+  private snapshot(e: EndpointHealth): EndpointSnapshot {
+    const d = e.decision;
+    return {
+      key: e.key,
+      cluster: e.cluster,
+      address: e.address,
+      port: e.port,
+      zone: e.zone,
+      score: d.score,
+      status: d.status,
+      circuit: d.circuit,
+      health: d.health,
+      weight: d.weight,
+      targetWeight: d.targetWeight,
+      weightFraction: d.weightFraction,
+      reasons: d.reasons,
+      flapping: d.flapping,
+      guarded: d.guarded,
+      drained: e.drained,
+      source: this.runtime.has(e.key) ? 'runtime' : 'config',
+      changedAt: e.changedAt,
+    };
+  }
+
+  private emit(e: ChangeEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // a failing watcher must not break the others
+      }
+    }
+  }
+}
+
+function validateRegistration(r: RegistrationRequest): void {
+  if (typeof r.address !== 'string' || r.address.length === 0) throw new InvalidArgumentError('address', 'required');
+  if (!isIP(r.address) && !HOSTNAME.test(r.address)) throw new InvalidArgumentError('address', `not an IP address or host name: "${r.address.slice(0, 100)}"`);
+  if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw new InvalidArgumentError('port', `must be 1..65535, got ${r.port}`);
+  if (r.weight !== undefined && (!Number.isInteger(r.weight) || r.weight < 1 || r.weight > 1000)) throw new InvalidArgumentError('weight', `must be 1..1000, got ${r.weight}`);
+  for (const f of ['zone', 'region'] as const) {
+    const v = r[f];
+    if (v !== undefined && (typeof v !== 'string' || v.length > 100)) throw new InvalidArgumentError(f, 'must be a string of at most 100 characters');
+  }
+  const meta = Object.entries(r.metadata ?? {});
+  if (meta.length > 32) throw new InvalidArgumentError('metadata', `at most 32 entries, got ${meta.length}`);
+  for (const [k, v] of meta) {
+    if (k.length === 0 || k.length > 100 || typeof v !== 'string' || v.length > 1000) throw new InvalidArgumentError(`metadata.${k.slice(0, 100)}`, 'keys of 1..100 and values of at most 1000 characters');
+  }
+}
+
+/** The config with secrets removed: admin token, webhook URL credentials and query. */
+function redact(config: Readonly<Config>): unknown {
+  const copy = structuredClone(config) as Config & { admin: { token?: string } };
+  if (copy.admin.token) copy.admin.token = '[redacted]';
+  if (copy.alerts.webhook) {
+    try {
+      const u = new URL(copy.alerts.webhook.url);
+      if (u.username || u.password) u.username = u.password = 'redacted';
+      if (u.search) u.search = '?redacted';
+      copy.alerts.webhook.url = u.toString();
+    } catch {
+      copy.alerts.webhook.url = '[redacted]';
+    }
+  }
+  return copy;
+}
