@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { agentCommand } from './agent/command.js';
+import { proxiesCommand, statusCommand } from './cli/status-command.js';
 import { loadConfigFile } from './config/load.js';
 import { ConfigError } from './errors.js';
 import { serve } from './main.js';
@@ -32,6 +33,8 @@ program
   });
 
 program.addCommand(agentCommand());
+program.addCommand(statusCommand());
+program.addCommand(proxiesCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -1,0 +1,138 @@
+import * as grpc from '@grpc/grpc-js';
+import type { StatusConfig } from '../config/schema.js';
+import { NotFoundError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Operations } from '../operations.js';
+import { alertToWire, clusterToWire, endpointToWire, historyToWire, proxyToWire } from './convert.js';
+import { toGrpcStatus } from './grpc-status.js';
+import { isMalformed, statusServiceDefinition, type Decoded, type StatusUnaryMethod, type StatusUnaryMethods, type WatchEventWire, type WatchRequestWire } from './proto.js';
+import { validateDeregister, validateGetEndpoint, validateListAlerts, validateListEndpoints, validateRegister, validateWatch } from './validate.js';
+import { WatchStream } from './watch.js';
+
+export interface StatusServiceOptions {
+  ops: Operations;
+  logger: Logger;
+  config: StatusConfig;
+  now?: () => number;
+  /** Live events a Watch client may be behind before its stream is closed (default 1024). */
+  watchBacklog?: number;
+}
+
+type Handler<M extends StatusUnaryMethod> = (req: Partial<StatusUnaryMethods[M][0]>) => StatusUnaryMethods[M][1] | Promise<StatusUnaryMethods[M][1]>;
+
+export const DEFAULT_WATCH_BACKLOG = 1024;
+
+/**
+ * healthmesh.v1.Status: a thin gRPC adapter over Operations. Every request field is validated
+ * before Operations is called (INVALID_ARGUMENT naming the field); unknown clusters and endpoints
+ * are NOT_FOUND; HealthmeshErrors keep their code; anything else is INTERNAL without details.
+ */
+export class StatusService {
+  private readonly ops: Operations;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly backlog: number;
+  private readonly watches = new Set<WatchStream>();
+  private stopped = false;
+
+  constructor(private readonly opts: StatusServiceOptions) {
+    this.ops = opts.ops;
+    this.log = opts.logger;
+    this.now = opts.now ?? Date.now;
+    this.backlog = Math.max(1, opts.watchBacklog ?? DEFAULT_WATCH_BACKLOG);
+  }
+
+  /** Open Watch streams. */
+  get activeWatches(): number {
+    return this.watches.size;
+  }
+
+  register(server: grpc.Server): void {
+    server.addService(statusServiceDefinition(), {
+      ListClusters: this.unary('ListClusters', () => ({ clusters: this.ops.clusters().map(clusterToWire) })),
+      ListEndpoints: this.unary('ListEndpoints', (req) => {
+        const filter = validateListEndpoints(req);
+        if (filter.cluster !== undefined) this.requireCluster(filter.cluster);
+        return { endpoints: this.ops.endpoints(filter).map(endpointToWire) };
+      }),
+      GetEndpoint: this.unary('GetEndpoint', (req) => {
+        const { ref, history } = validateGetEndpoint(req, this.opts.config.historyLimit);
+        this.requireCluster(ref.cluster);
+        const endpoint = this.ops.endpoint(ref.key);
+        if (!endpoint) throw new NotFoundError(`endpoint "${ref.key}"`);
+        return { endpoint: endpointToWire(endpoint), history: this.ops.history(ref.key, history).map(historyToWire) };
+      }),
+      RegisterEndpoint: this.unary('RegisterEndpoint', async (req) => {
+        const reg = validateRegister(req);
+        this.requireCluster(reg.cluster);
+        const { created, endpoint } = await this.ops.register(reg);
+        this.log.info({ endpoint: endpoint.key, created }, 'endpoint registered');
+        return { created, endpoint: endpointToWire(endpoint) };
+      }),
+      DeregisterEndpoint: this.unary('DeregisterEndpoint', async (req) => {
+        const ref = validateDeregister(req);
+        this.requireCluster(ref.cluster);
+        const { removed } = await this.ops.deregister(ref.cluster, ref.address, ref.port);
+        this.log.info({ endpoint: ref.key, removed }, 'endpoint deregistered');
+        return { removed };
+      }),
+      ListProxies: this.unary('ListProxies', () => ({ proxies: this.ops.proxies().map(proxyToWire) })),
+      ListAlerts: this.unary('ListAlerts', (req) => ({ alerts: this.ops.alerts(validateListAlerts(req)).map(alertToWire) })),
+      Watch: (call: grpc.ServerWritableStream<Decoded<WatchRequestWire>, WatchEventWire>) => this.watch(call),
+    });
+  }
+
+  /** Ends every Watch stream (UNAVAILABLE) and refuses new ones. Idempotent. */
+  stop(): void {
+    this.stopped = true;
+    for (const w of [...this.watches]) w.fail(grpc.status.UNAVAILABLE, 'healthmesh is shutting down; call Watch again once it is back');
+    this.watches.clear();
+  }
+
+  private requireCluster(name: string): void {
+    if (!this.ops.clusters().some((c) => c.name === name)) throw new NotFoundError(`cluster "${name}"`);
+  }
+
+  private unary<M extends StatusUnaryMethod>(method: M, handle: Handler<M>): grpc.handleUnaryCall<Decoded<StatusUnaryMethods[M][0]>, StatusUnaryMethods[M][1]> {
+    return (call, cb) => {
+      const req = call.request;
+      if (isMalformed(req)) {
+        this.log.warn({ method, error: req.malformed }, 'undecodable request refused');
+        cb({ code: grpc.status.INVALID_ARGUMENT, details: `request: not a valid healthmesh.v1.${method}Request` });
+        return;
+      }
+      Promise.resolve()
+        .then(() => handle(req ?? {}))
+        .then(
+          (res) => cb(null, res),
+          (err: unknown) => cb(toGrpcStatus(err, this.log, method)),
+        );
+    };
+  }
+
+  private watch(call: grpc.ServerWritableStream<Decoded<WatchRequestWire>, WatchEventWire>): void {
+    const refuse = (status: Partial<grpc.StatusObject>): void => {
+      call.emit('error', Object.assign(new Error(status.details), status));
+    };
+    const req = call.request;
+    if (isMalformed(req)) return refuse({ code: grpc.status.INVALID_ARGUMENT, details: 'request: not a valid healthmesh.v1.WatchRequest' });
+    if (this.stopped) return refuse({ code: grpc.status.UNAVAILABLE, details: 'healthmesh is shutting down' });
+    let cluster: string | undefined;
+    try {
+      cluster = validateWatch(req ?? {}).cluster;
+      if (cluster !== undefined) this.requireCluster(cluster);
+    } catch (err) {
+      return refuse(toGrpcStatus(err, this.log, 'Watch'));
+    }
+    const stream = new WatchStream(call, {
+      ops: this.ops,
+      logger: this.log,
+      now: this.now,
+      cluster,
+      backlog: this.backlog,
+      onClose: (w) => this.watches.delete(w),
+    });
+    this.watches.add(stream);
+    stream.start();
+  }
+}
