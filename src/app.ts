@@ -1,68 +1,204 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { AdminServer, type ReportsHandler } from './admin/server.js';
+import { AlertManager } from './alerts/manager.js';
 import { ProbeScheduler, createChecker, type Checker } from './checks/index.js';
 import type { Config } from './config/schema.js';
-import type { ProbeOutcome } from './core/model.js';
 import { createControlPlane, type ControlPlane } from './controlplane.js';
+import type { AlertInput } from './core/alerts.js';
+import type { ProbeOutcome } from './core/model.js';
 import { HealthEngine } from './health/engine.js';
 import { silentLogger, type Logger } from './log.js';
+import { createMetrics, xdsTypeShort, type HealthmeshMetrics } from './metrics.js';
+import { HealthmeshService } from './service.js';
 import { AgentIntake } from './signals/agent-intake.js';
 import { LrsService } from './signals/lrs.js';
+import { registerSelfServices, type SelfServices } from './status/health.js';
+import { StatusService } from './status/service.js';
+import { openStore, RetentionJob, type Store } from './store/index.js';
+import { PUSH_ORDER } from './xds/protos.js';
 
 export interface HealthmeshOptions {
   logger?: Logger;
   now?: () => number;
   /** Directory that relative paths in the config (custom check modules) are resolved against. */
   configDir?: string;
+  /** Use this store instead of opening `config.store.path` (it is closed on stop either way). */
+  store?: Store;
+  /** Mount extra admin routes (reports). */
+  reports?: (ops: HealthmeshService, store: Store) => ReportsHandler;
 }
 
 export interface Healthmesh {
   readonly controlPlane: ControlPlane;
   readonly engine: HealthEngine;
   readonly scheduler: ProbeScheduler;
+  readonly service: HealthmeshService;
+  readonly alerts: AlertManager;
+  readonly metrics: HealthmeshMetrics;
+  readonly store: Store;
   /** Observe every completed probe (metrics, tests). */
   onProbe(listener: (id: string, outcome: ProbeOutcome) => void): () => void;
-  start(): Promise<{ xdsPort: number }>;
+  start(): Promise<{ xdsPort: number; adminPort?: number | undefined; statusPort: number }>;
   reload(config: Readonly<Config>): void;
+  /** Record every endpoint's current state in the history now. */
+  recordHistory(): void;
   stop(): Promise<void>;
 }
 
 /**
- * Everything wired together: xDS control plane, probe scheduler and checkers, LRS and agent
- * heartbeat intake on the xDS port, and the health engine in the middle.
+ * The composition root: store, xDS control plane, probes, passive signals and agents, the health
+ * engine, alerts, the operations facade and its adapters (status gRPC, admin HTTP, metrics).
  */
 export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOptions = {}): Healthmesh {
   const logger = opts.logger ?? silentLogger();
   const now = opts.now ?? Date.now;
   let config = initial;
-  let engine: HealthEngine | undefined;
+  let published = false;
+  const store = opts.store ?? openStore(config.store, { logger: logger.child({ component: 'store' }) });
   const probeListeners = new Set<(id: string, outcome: ProbeOutcome) => void>();
 
-  const lrs = new LrsService({ config: config.lrs, logger: logger.child({ component: 'lrs' }), now, onTraffic: (key, sample) => engine?.onTraffic(key, sample) });
+  // Late-bound: the services below are created after the control plane that serves them.
+  let engine: HealthEngine;
+  let service: HealthmeshService;
+  let status: StatusService;
+  let self: SelfServices | undefined;
+  let statusServer: Server | undefined;
+
+  const lrs = new LrsService({ config: config.lrs, logger: logger.child({ component: 'lrs' }), now, onTraffic: (key, sample) => engine.onTraffic(key, sample) });
   const agents = new AgentIntake({
     logger: logger.child({ component: 'agents' }),
     now,
     intervalMs: Math.max(1000, Math.floor(config.agents.heartbeatTimeoutMs / 3)),
-    onHeartbeat: (hb) => engine?.onHeartbeat(hb) ?? { accepted: 0 },
+    onHeartbeat: (hb) => engine.onHeartbeat(hb),
   });
   const controlPlane = createControlPlane(config, {
     logger,
     now,
+    versionFloor: store.versionFloor(),
     extend: (server) => {
       lrs.register(server);
       agents.register(server);
+      if (!config.status.listen) {
+        status.register(server);
+        self = registerSelfServices(server, { ops: service, logger: logger.child({ component: 'grpc-health' }) });
+      }
     },
   });
+
   let checker: Checker = newChecker(config);
   const scheduler = new ProbeScheduler({
     run: (target, check, runOpts) => checker.run(target, check, runOpts),
-    onResult: (id, outcome) => {
-      engine?.onProbe(id, outcome);
-      for (const l of probeListeners) l(id, outcome);
-    },
+    onResult: (id, outcome) => onProbe(id, outcome),
     concurrency: config.health.probeConcurrency,
     now,
     logger: logger.child({ component: 'scheduler' }),
   });
-  engine = new HealthEngine({ config, topology: controlPlane.topology, prober: scheduler, logger: logger.child({ component: 'engine' }), now });
+  engine = new HealthEngine({
+    config,
+    topology: controlPlane.topology,
+    prober: scheduler,
+    logger: logger.child({ component: 'engine' }),
+    now,
+    runtimeWeight: (key) => service.runtimeWeight(key),
+  });
+  const alerts = new AlertManager({ config: config.alerts, logger: logger.child({ component: 'alerts' }), store, now, input: alertInput });
+  service = new HealthmeshService({
+    config: () => config,
+    engine,
+    topology: controlPlane.topology,
+    ledger: controlPlane.ledger,
+    alerts,
+    store,
+    runCheck: (target, check, runOpts) => checker.run(target, check, runOpts),
+    onProbe: (id, outcome) => onProbe(id, outcome),
+    ready: () => published,
+    now,
+  });
+  status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, now });
+  const metrics = createMetrics(service);
+  const admin = config.admin.enabled
+    ? new AdminServer({ ops: service, metrics, config: config.admin, logger: logger.child({ component: 'admin' }), reports: opts.reports?.(service, store) })
+    : undefined;
+  const retention = new RetentionJob(store, config.store, { logger, now });
+
+  // Signals that move alerts, metrics and history.
+  engine.onEvent((e) => {
+    alerts.schedule();
+    if (e.kind === 'endpoint') changedKeys.add(e.endpoint.key);
+    scheduleHistory();
+  });
+  controlPlane.ledger.onEvent((e) => {
+    metrics.observeLedger(e);
+    if (e.kind === 'nack') alerts.schedule();
+  });
+  alerts.onAlert((a, kind) => {
+    if (kind === 'fired') metrics.observeAlert(a.level);
+  });
+  controlPlane.cache.subscribe((next, prev) => {
+    published = true;
+    try {
+      store.saveVersionFloor(next.version);
+    } catch (err) {
+      logger.error({ err }, 'could not persist the xDS version floor');
+    }
+    const streams = controlPlane.xds.streamCount();
+    for (const t of PUSH_ORDER) if (next.types[t] !== prev?.types[t]) metrics.observePush(xdsTypeShort(t)!, streams);
+  });
+
+  // History: every endpoint at sampleIntervalMs, and each endpoint whenever its decision changes.
+  const changedKeys = new Set<string>();
+  let historyTimer: NodeJS.Timeout | undefined;
+  let historyFlush: NodeJS.Timeout | undefined;
+  function scheduleHistory(): void {
+    historyFlush ??= setTimeout(() => {
+      historyFlush = undefined;
+      const keys = [...changedKeys];
+      changedKeys.clear();
+      write(service.historyPoints(now(), keys));
+    }, 100);
+  }
+  function recordHistory(): void {
+    write(service.historyPoints(now()));
+  }
+  function write(points: ReturnType<HealthmeshService['historyPoints']>): void {
+    if (points.length === 0) return;
+    try {
+      store.appendHistory(points);
+    } catch (err) {
+      logger.error({ err }, 'could not record health history');
+    }
+  }
+
+  function onProbe(id: string, outcome: ProbeOutcome): void {
+    engine.onProbe(id, outcome);
+    const check = id.startsWith('dep:') ? undefined : engine.probeJob(id)?.check;
+    metrics.observeProbe(check ? (check.http ? 'http' : check.tcp ? 'tcp' : check.grpc ? 'grpc' : 'custom') : 'dependency', outcome);
+    for (const l of probeListeners) l(id, outcome);
+  }
+
+  function alertInput(): AlertInput {
+    return {
+      endpoints: engine.endpoints().map((e) => ({
+        key: e.key,
+        cluster: e.cluster,
+        health: e.decision.health === 'DRAINING' ? 'UNHEALTHY' : e.decision.health,
+        guarded: e.decision.guarded,
+        drained: e.drained,
+        flapping: e.decision.flapping,
+        firstReason: e.decision.reasons[0],
+        nodeId: e.decision.facts.nodeId,
+        heartbeat: e.decision.facts.heartbeat,
+        pressure: e.decision.facts.pressure,
+      })),
+      clusters: service.clusters().map((c) => ({ name: c.name, total: c.total, healthy: c.healthy, guarded: c.guarded, allFailing: c.allFailing, reason: c.reason })),
+      proxies: controlPlane.ledger.proxies().map((p) => ({
+        nodeId: p.nodeId,
+        nacked: Object.entries(p.types)
+          .filter(([, t]) => t.lastNack && (t.ackedAt === undefined || t.lastNack.at > t.ackedAt))
+          .map(([type, t]) => ({ type: type.slice(type.lastIndexOf('.') + 1), message: t.lastNack!.message })),
+      })),
+    };
+  }
 
   function newChecker(c: Readonly<Config>): Checker {
     return createChecker({ allowTargets: c.health.allowTargets, baseDir: opts.configDir ?? process.cwd(), logger });
@@ -73,16 +209,38 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     controlPlane,
     engine,
     scheduler,
+    service,
+    alerts,
+    metrics,
+    store,
     onProbe(listener) {
       probeListeners.add(listener);
       return () => probeListeners.delete(listener);
     },
     async start() {
-      engine!.start();
+      const restored = service.restoreRegistrations();
+      if (restored > 0) logger.info({ registrations: restored }, 'registrations restored from the store');
+      engine.start();
       controlPlane.topology.publishNow();
-      const { port } = await controlPlane.start();
+      const { port: xdsPort } = await controlPlane.start();
+      let statusPort = xdsPort;
+      if (config.status.listen) {
+        statusServer = new Server();
+        status.register(statusServer);
+        self = registerSelfServices(statusServer, { ops: service, logger: logger.child({ component: 'grpc-health' }) });
+        statusPort = await new Promise<number>((resolve, reject) =>
+          statusServer!.bindAsync(config.status.listen!, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+        );
+      }
       scheduler.start();
-      return { xdsPort: port };
+      alerts.start();
+      retention.start();
+      recordHistory();
+      historyTimer = setInterval(recordHistory, config.store.sampleIntervalMs);
+      historyTimer.unref();
+      const adminInfo = admin ? await admin.start() : undefined;
+      logger.info({ xdsPort, statusPort, adminPort: adminInfo?.port }, 'healthmesh started');
+      return { xdsPort, statusPort, adminPort: adminInfo?.port };
     },
     reload(next) {
       const allowChanged = JSON.stringify(next.health.allowTargets) !== JSON.stringify(config.health.allowTargets);
@@ -93,16 +251,26 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
         checker = newChecker(next);
         void old.close();
       }
-      engine!.reload(next);
+      engine.reload(next);
     },
+    recordHistory,
     async stop() {
       if (stopped) return;
       stopped = true;
-      engine!.stop();
+      if (historyTimer) clearInterval(historyTimer);
+      if (historyFlush) clearTimeout(historyFlush);
+      retention.stop();
+      engine.stop();
+      status.stop();
+      self?.stop();
       lrs.stop();
+      await admin?.stop();
+      await alerts.stop();
       await scheduler.stop();
+      if (statusServer) statusServer.forceShutdown();
       await controlPlane.stop();
       await checker.close();
+      store.close();
     },
   };
 }

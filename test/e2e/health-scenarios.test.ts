@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHealthmesh, type Healthmesh } from '../../src/app.js';
-import { validateConfig } from '../../src/config/load.js';
+import { testConfig } from '../support/config.js';
 import { endpointKey } from '../../src/core/model.js';
 import type { EngineEvent } from '../../src/health/engine.js';
 import { TYPE } from '../../src/xds/protos.js';
@@ -35,7 +35,7 @@ async function rig(n: number, health: Record<string, unknown> = {}, intervalMs =
   const backends = await startHttpBackends(n);
   cleanup.push(() => Promise.all(backends.map((b) => b.close())).then(() => undefined));
   const listenerPort = await freePort();
-  const config = validateConfig({
+  const config = testConfig({
     xds: { listen: '127.0.0.1:0', debounceMs: 20 },
     lrs: { reportIntervalMs: 500 },
     health: {

@@ -68,6 +68,8 @@ describe.each(['sotw', 'delta'] as const)('control-plane restart (%s)', (mode) =
       stringify({
         xds: { listen: `127.0.0.1:${xdsPort}`, debounceMs: 20 },
         log: { level: 'info' },
+        store: { path: join(dir, 'healthmesh.db') },
+        admin: { enabled: false },
         listeners: [{ name: 'ingress', port: listenerPort, routeConfig: 'local_route' }],
         routes: [{ name: 'local_route', virtualHosts: [{ name: 'all', routes: [{ prefix: '/', cluster: 'demo' }] }] }],
         clusters: [{ name: 'demo', endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })) }],

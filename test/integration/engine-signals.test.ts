@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NodeAgent } from '../../src/agent/agent.js';
 import { createHealthmesh, type Healthmesh } from '../../src/app.js';
-import { validateConfig } from '../../src/config/load.js';
+import { testConfig } from '../support/config.js';
 import { endpointKey } from '../../src/core/model.js';
 import { silentLogger } from '../../src/log.js';
 import { startHttpBackends, type Backend } from '../support/backends.js';
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 async function start(raw: Record<string, unknown>): Promise<{ app: Healthmesh; xdsPort: number }> {
-  const app = createHealthmesh(validateConfig({ xds: { listen: '127.0.0.1:0', debounceMs: 10 }, ...raw }), { configDir: FIXTURES });
+  const app = createHealthmesh(testConfig({ xds: { listen: '127.0.0.1:0', debounceMs: 10 }, ...raw }), { configDir: FIXTURES });
   const { xdsPort } = await app.start();
   stops.push(() => app.stop());
   return { app, xdsPort };

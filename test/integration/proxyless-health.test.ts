@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthmesh, type Healthmesh } from '../../src/app.js';
-import { validateConfig } from '../../src/config/load.js';
+import { testConfig } from '../support/config.js';
 import { endpointKey } from '../../src/core/model.js';
 import { echoClientCtor, startGrpcBackends, type GrpcBackend, type WhoReply } from '../support/backends.js';
 import { waitFor } from '../support/wait.js';
@@ -30,7 +30,7 @@ async function tally(n: number): Promise<Record<string, number>> {
 
 beforeAll(async () => {
   backends = await startGrpcBackends(3);
-  const config = validateConfig({
+  const config = testConfig({
     xds: { listen: '127.0.0.1:0', debounceMs: 20 },
     health: { tickMs: 100, circuit: { baseOpenMs: 1000, probationSuccesses: 2 }, recovery: { windowMs: 2000, steps: 2 } },
     listeners: [{ name: 'echo', kind: 'api', routeConfig: 'echo_route' }],
