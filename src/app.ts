@@ -6,6 +6,7 @@ import type { Config } from './config/schema.js';
 import { createControlPlane, type ControlPlane } from './controlplane.js';
 import type { AlertInput } from './core/alerts.js';
 import type { ProbeOutcome } from './core/model.js';
+import { HealthmeshError } from './errors.js';
 import { HealthEngine } from './health/engine.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, xdsTypeShort, type HealthmeshMetrics } from './metrics.js';
@@ -185,7 +186,6 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
         guarded: e.decision.guarded,
         drained: e.drained,
         flapping: e.decision.flapping,
-        firstReason: e.decision.reasons[0],
         nodeId: e.decision.facts.nodeId,
         heartbeat: e.decision.facts.heartbeat,
         pressure: e.decision.facts.pressure,
@@ -222,7 +222,9 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       if (restored > 0) logger.info({ registrations: restored }, 'registrations restored from the store');
       engine.start();
       controlPlane.topology.publishNow();
-      const { port: xdsPort } = await controlPlane.start();
+      const { port: xdsPort } = await controlPlane.start().catch((err: Error) => {
+        throw new HealthmeshError('UNAVAILABLE', `xds: cannot listen on ${config.xds.listen}: ${err.message}`);
+      });
       let statusPort = xdsPort;
       if (config.status.listen) {
         statusServer = new Server();
@@ -238,7 +240,9 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       recordHistory();
       historyTimer = setInterval(recordHistory, config.store.sampleIntervalMs);
       historyTimer.unref();
-      const adminInfo = admin ? await admin.start() : undefined;
+      const adminInfo = admin ? await admin.start().catch((err: Error) => {
+        throw new HealthmeshError('UNAVAILABLE', `admin: cannot listen on ${config.admin.listen}: ${err.message}`);
+      }) : undefined;
       logger.info({ xdsPort, statusPort, adminPort: adminInfo?.port }, 'healthmesh started');
       return { xdsPort, statusPort, adminPort: adminInfo?.port };
     },

@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { agentCommand } from './agent/command.js';
 import { proxiesCommand, statusCommand } from './cli/status-command.js';
 import { loadConfigFile } from './config/load.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, HealthmeshError } from './errors.js';
+import { fileURLToPath } from 'node:url';
+import { runDemo } from './demo/demo.js';
 import { serve } from './main.js';
 
 const program = new Command()
@@ -32,6 +34,22 @@ program
     console.log(`${file}: valid (${config.listeners.length} listeners, ${config.routes.length} route configs, ${config.clusters.length} clusters, ${endpoints} endpoints)`);
   });
 
+program
+  .command('demo')
+  .description('the out-of-the-box demo: healthmesh, three demo backends, a control panel and a real Envoy')
+  .option('-c, --config <file>', 'configuration file (YAML)', 'examples/healthmesh.yaml')
+  .option('--control-port <port>', 'port of the demo control panel', '9100')
+  .option('--no-envoy', 'do not start Envoy')
+  .action(async (opts: { config: string; controlPort: string; envoy: boolean }) => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const demo = await runDemo({ configFile: opts.config, root, controlPort: Number(opts.controlPort), envoy: opts.envoy });
+    const shutdown = (): void => {
+      void demo.stop().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+
 program.addCommand(agentCommand());
 program.addCommand(statusCommand());
 program.addCommand(proxiesCommand());
@@ -40,6 +58,10 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {
     console.error(err.message);
     process.exit(2);
+  }
+  if (err instanceof HealthmeshError) {
+    console.error(`healthmesh: ${err.message}`);
+    process.exit(1);
   }
   console.error(`healthmesh: ${(err as Error).stack ?? String(err)}`);
   process.exit(1);

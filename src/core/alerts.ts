@@ -29,7 +29,6 @@ export interface AlertInputEndpoint {
   guarded: boolean;
   drained: boolean;
   flapping: boolean;
-  firstReason?: string | undefined;
   nodeId?: string | undefined;
   heartbeat?: 'late' | 'lost' | undefined;
   pressure: readonly string[];
@@ -102,8 +101,8 @@ export function deriveConditions(input: AlertInput, policy: AlertPolicy): Condit
   const out: Condition[] = [];
   if (r.endpointUnhealthy.enabled) {
     for (const [cluster, eps] of groupBy(input.endpoints.filter((e) => (e.health === 'UNHEALTHY' || e.guarded) && !e.drained), (e) => e.cluster)) {
-      const first = eps[0]?.firstReason ? ` (${eps[0].key}: ${eps[0].firstReason})` : '';
-      out.push({ rule: 'endpoint_unhealthy', subject: cluster, cluster, level: r.endpointUnhealthy.level, message: `${eps.length} endpoint(s) failing in cluster ${cluster}: ${list(eps.map((e) => e.key.slice(cluster.length + 1)))}${first}` });
+      // Stable text (no counters) so a still-failing set is not re-announced on every probe.
+      out.push({ rule: 'endpoint_unhealthy', subject: cluster, cluster, level: r.endpointUnhealthy.level, message: `${eps.length} endpoint(s) failing in cluster ${cluster}: ${list(eps.map((e) => e.key.slice(cluster.length + 1)))}` });
     }
   }
   if (r.clusterCapacity.enabled) {
@@ -167,7 +166,7 @@ export function reconcileAlerts(known: ReadonlyMap<string, OpenAlert>, condition
     holding.add(key);
     const prev = known.get(key);
     if (prev?.state === 'firing') {
-      if (prev.message !== c.message || prev.level !== c.level) out.updated.push({ ...prev, message: c.message, level: c.level, lastSeenAt: now, count: prev.count + 1 });
+      if (prev.message !== c.message || prev.level !== c.level) out.updated.push({ ...prev, message: c.message, level: c.level, lastSeenAt: now });
       continue;
     }
     if (prev && prev.state === 'resolved' && prev.resolvedAt !== undefined && now - prev.firedAt < policy.cooldownMs) {

@@ -15,9 +15,9 @@ export function findEnvoy(root: string): string | undefined {
   return undefined;
 }
 
-/** Start Envoy with a bootstrap file; its output goes to `onLine` (warnings and errors only by default). */
+/** Start Envoy with a bootstrap file; its output goes to `onLine` (errors only). */
 export function startEnvoyProcess(binary: string, bootstrap: string, onLine: (line: string) => void): ChildProcess {
-  const child = spawn(binary, ['-c', bootstrap, '--disable-hot-restart', '--concurrency', '1', '-l', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, ['-c', bootstrap, '--disable-hot-restart', '--concurrency', '1', '-l', 'error'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const forward = (b: Buffer): void => {
     for (const line of b.toString().split('\n')) if (line.trim()) onLine(line);
   };
