@@ -1,5 +1,7 @@
 /** Registered benchmark sections, in run order. Add new ones (health checks, reports, …) here. */
+import { healthDrainSection } from './health-drain.js';
+import { healthScaleSection } from './health-scale.js';
 import type { Section } from './types.js';
 import { xdsSection } from './xds.js';
 
-export const sections: Section[] = [xdsSection];
+export const sections: Section[] = [xdsSection, healthDrainSection, healthScaleSection];
