@@ -171,7 +171,7 @@ export async function runScaleScenario(s: ScaleScenario, log: (msg: string) => v
 
     const mem0 = await settledMemory();
     const tv = performance.now();
-    const config = validateConfig({ ...buildConfig(s, targets), ...BENCH_ISOLATION }, 'bench/sections/health-scale.ts');
+    const config = validateConfig({ ...(buildConfig(s, targets) as object), ...BENCH_ISOLATION }, 'bench/sections/health-scale.ts');
     const validateConfigMs = performance.now() - tv;
 
     // Counters fed by hooks on the app (no changes to src/: instance methods are wrapped).
