@@ -305,16 +305,24 @@ export class HealthEngine {
   /** Advance timers (open periods, ramps, heartbeat age, traffic windows) for every endpoint. */
   tick(): void {
     const now = this.now();
-    for (const cluster of this.byCluster.keys()) this.evaluateCluster(cluster, now, false);
+    for (const cluster of this.byCluster.keys()) this.evaluateCluster(cluster, now, false, true);
   }
 
-  private evaluateCluster(cluster: string, now: number, force: boolean): void {
+  private evaluateCluster(cluster: string, now: number, force: boolean, onlyTimed = false): void {
     let changed = force;
     for (const key of this.byCluster.get(cluster) ?? []) {
       const t = this.tracked.get(key);
-      if (t && this.evaluate(t, now)) changed = true;
+      if (t && (!onlyTimed || this.hasTimers(t, now)) && this.evaluate(t, now)) changed = true;
     }
     if (changed) this.publishCluster(cluster, now);
+  }
+
+  /** Whether time alone can change this endpoint's decision (open period, ramp, heartbeat age, traffic window, forgiven trips). */
+  private hasTimers(t: Tracked, now: number): boolean {
+    const c = t.memory.circuit;
+    if (c.state !== 'closed' || c.trips > 0) return true;
+    if (c.closedAt !== undefined && now - c.closedAt < t.policy.recovery.windowMs + 1000) return true;
+    return this.book.hasTimedSignals(t.key);
   }
 
   /** Re-decide one endpoint; true when what would be published changed. */

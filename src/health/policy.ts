@@ -27,7 +27,8 @@ export function endpointPolicy(config: Readonly<Config>, check: HealthCheckConfi
       latencyThresholdMs: check?.latencyThresholdMs,
     },
     node: config.agents,
-    circuit: h.circuit,
+    // Probation needs at least the check's healthy threshold of consecutive passes.
+    circuit: { ...h.circuit, probationSuccesses: Math.max(h.circuit.probationSuccesses, check?.healthyThreshold ?? 1) },
     recovery: h.recovery,
     degradedMode: h.degradedMode,
     degradedWeightPercent: h.degradedWeightPercent,

@@ -88,6 +88,12 @@ export class SignalBook {
     for (const name of deps?.keys() ?? []) if (!keep.has(name)) deps?.delete(name);
   }
 
+  /** Signals that age: heartbeats (late/lost) and load reports (they leave the window). */
+  hasTimedSignals(key: EndpointKey): boolean {
+    const e = this.endpoints.get(key);
+    return !!e && (e.node !== undefined || e.traffic.length > 0);
+  }
+
   /** A read-only view for the core (cheap: arrays are shared, not copied). */
   view(key: EndpointKey, cluster: string, now: number): EndpointSignals | undefined {
     const e = this.endpoints.get(key);
