@@ -50,8 +50,17 @@ afterAll(async () => {
 describe('ProbeScheduler with real HTTP checks', () => {
   it('keeps healthy probes on schedule while hanging endpoints time out (100 healthy + 10 hung, cap 16)', async () => {
     const outcomes = new Map<string, ProbeOutcome[]>();
+    let active = 0;
+    let peak = 0;
     const scheduler = new ProbeScheduler({
-      run: checker.run,
+      run: async (target, check, opts) => {
+        peak = Math.max(peak, ++active);
+        try {
+          return await checker.run(target, check, opts);
+        } finally {
+          active--;
+        }
+      },
       concurrency: 16,
       onResult: (id, o) => {
         const list = outcomes.get(id) ?? [];
@@ -80,8 +89,12 @@ describe('ProbeScheduler with real HTTP checks', () => {
     const hung = ids.slice(HEALTHY);
     const healthyLag = Math.max(...healthy.map((id) => scheduler.jobStats(id)!.maxLagMs));
     const hungLag = Math.max(...hung.map((id) => scheduler.jobStats(id)!.maxLagMs));
+    const healthyLatencies = healthy.flatMap((id) => outcomes.get(id)!.map((o) => o.latencyMs)).sort((a, b) => a - b);
     const report = JSON.stringify({
       stats,
+      peakInFlight: peak,
+      healthyLatencyMs: { p50: healthyLatencies[Math.floor(healthyLatencies.length * 0.5)], p99: healthyLatencies[Math.floor(healthyLatencies.length * 0.99)] },
+      slowHealthy: healthy.flatMap((id) => outcomes.get(id)!.filter((o) => o.latencyMs > 100).map((o) => `${o.detail} ${o.latencyMs}`)).slice(0, 10),
       healthyMaxLagMs: Math.round(healthyLag),
       hungMaxLagMs: Math.round(hungLag),
       eventLoopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) },
@@ -99,6 +112,7 @@ describe('ProbeScheduler with real HTTP checks', () => {
       expect(list.every((o) => !o.ok && o.timedOut === true && o.detail === `timeout after ${TIMEOUT_MS} ms`), report).toBe(true);
       expect(Math.max(...list.map((o) => o.latencyMs))).toBeLessThan(TIMEOUT_MS + 150);
     }
+    expect(peak).toBeLessThanOrEqual(16);
     expect(stats.inFlight).toBe(0);
     expect(stats.completed).toBeGreaterThanOrEqual(ids.length * RUNS);
   });

@@ -30,7 +30,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-export async function rig(n: number, health: Record<string, unknown> = {}, intervalMs = INTERVAL): Promise<Rig> {
+export async function rig(n: number, health: Record<string, unknown> = {}, intervalMs = INTERVAL, timeoutMs = Math.min(300, intervalMs - 50)): Promise<Rig> {
   const backends = await startHttpBackends(n);
   cleanup.push(() => Promise.all(backends.map((b) => b.close())).then(() => undefined));
   const listenerPort = await freePort();
@@ -49,7 +49,7 @@ export async function rig(n: number, health: Record<string, unknown> = {}, inter
     clusters: [
       {
         name: 'demo',
-        healthCheck: { check: { http: { path: '/healthz' } }, intervalMs, timeoutMs: Math.min(300, intervalMs - 50), healthyThreshold: 2, unhealthyThreshold: UNHEALTHY_THRESHOLD },
+        healthCheck: { check: { http: { path: '/healthz' } }, intervalMs, timeoutMs, healthyThreshold: 2, unhealthyThreshold: UNHEALTHY_THRESHOLD },
         endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
       },
     ],
