@@ -39,10 +39,11 @@ program
   .description('the out-of-the-box demo: healthmesh, three demo backends, a control panel and a real Envoy')
   .option('-c, --config <file>', 'configuration file (YAML)', 'examples/healthmesh.yaml')
   .option('--control-port <port>', 'port of the demo control panel', '9100')
+  .option('--control-host <host>', 'address the demo control panel binds', '127.0.0.1')
   .option('--no-envoy', 'do not start Envoy')
-  .action(async (opts: { config: string; controlPort: string; envoy: boolean }) => {
+  .action(async (opts: { config: string; controlPort: string; controlHost: string; envoy: boolean }) => {
     const root = fileURLToPath(new URL('..', import.meta.url));
-    const demo = await runDemo({ configFile: opts.config, root, controlPort: Number(opts.controlPort), envoy: opts.envoy });
+    const demo = await runDemo({ configFile: opts.config, root, controlPort: Number(opts.controlPort), controlHost: opts.controlHost, envoy: opts.envoy });
     const shutdown = (): void => {
       void demo.stop().then(() => process.exit(0));
     };

@@ -12,6 +12,7 @@ export interface DemoOptions {
   /** Repository root (for envoy/ and the recorded envoy path). */
   root: string;
   controlPort: number;
+  controlHost?: string;
   envoy: boolean;
 }
 
@@ -29,7 +30,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ stop(): Promise<void
   if (!demo) throw new Error(`${opts.configFile}: the demo needs a cluster named "demo"`);
   const backends: DemoBackend[] = [];
   for (const [i, e] of demo.endpoints.entries()) backends.push(await startDemoBackend(`b${i + 1}`, e.port, e.address));
-  const control = await startDemoControl(backends, opts.controlPort);
+  const control = await startDemoControl(backends, opts.controlPort, opts.controlHost);
   const running = await serve(opts.configFile, logger);
 
   let envoy: ChildProcess | undefined;
