@@ -3,12 +3,14 @@
  * HTTP endpoint, the CLI and the reports use. Implemented in src/app.ts over the engine, topology,
  * ledger, alerts and store; adapters depend on this interface only.
  */
+import type { AlertLevel, OpenAlert } from './core/alerts.js';
 import type { CircuitState, EndpointKey, Status } from './core/model.js';
+
+export type { AlertLevel };
 import type { ProxyRecord } from './xds/ledger.js';
 
 /** What Envoy is told; DRAINING marks an endpoint an operator took out of rotation. */
 export type PublishedHealth = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY' | 'DRAINING';
-export type AlertLevel = 'info' | 'warning' | 'critical';
 
 export interface EndpointSnapshot {
   key: EndpointKey;
@@ -72,24 +74,7 @@ export interface HistoryPoint {
   reasons?: string[] | undefined;
 }
 
-export interface AlertRecord {
-  id: string;
-  rule: string;
-  level: AlertLevel;
-  /** What it is about: a cluster name, an endpoint key, a proxy node id. */
-  subject: string;
-  cluster?: string | undefined;
-  message: string;
-  state: 'firing' | 'resolved';
-  firedAt: number;
-  /** Last time the condition was seen (aggregated repeats update it). */
-  lastSeenAt: number;
-  resolvedAt?: number | undefined;
-  acknowledgedAt?: number | undefined;
-  acknowledgedBy?: string | undefined;
-  /** How many times it fired or was re-raised while firing. */
-  count: number;
-}
+export type AlertRecord = OpenAlert;
 
 export type ChangeEvent =
   | { kind: 'endpoint'; at: number; endpoint: EndpointSnapshot; previous?: Pick<EndpointSnapshot, 'status' | 'circuit' | 'health' | 'weight'> | undefined }

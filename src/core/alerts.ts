@@ -63,19 +63,23 @@ export interface Condition {
   message: string;
 }
 
+/** An alert as raised, updated and resolved (the record operators see and the store keeps). */
 export interface OpenAlert {
   id: string;
   rule: string;
+  /** What it is about: a cluster name, an endpoint key, a proxy node id. */
   subject: string;
   level: AlertLevel;
   cluster?: string | undefined;
   message: string;
   state: 'firing' | 'resolved';
   firedAt: number;
+  /** Last time the condition was seen (aggregated repeats update it). */
   lastSeenAt: number;
   resolvedAt?: number | undefined;
   acknowledgedAt?: number | undefined;
   acknowledgedBy?: string | undefined;
+  /** How many times it fired or was re-raised while firing. */
   count: number;
 }
 

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthmesh, type Healthmesh } from '../../src/app.js';
 import { testConfig } from '../support/config.js';
 import { endpointKey } from '../../src/core/model.js';
-import { echoClientCtor, startGrpcBackends, type GrpcBackend, type WhoReply } from '../support/backends.js';
+import { echoClientCtor, startGrpcBackends, type GrpcBackend } from '../support/backends.js';
+import { echoCaller } from '../support/echo-client.js';
 import { waitFor } from '../support/wait.js';
 
 /** Scenario 9: a @grpc/grpc-js-xds client follows the same health decisions as Envoy. */
@@ -12,21 +13,7 @@ let app: Healthmesh;
 let backends: GrpcBackend[];
 let client: grpc.Client;
 
-function who(): Promise<string> {
-  return new Promise((resolve, reject) =>
-    (client as unknown as { Who(req: object, opts: object, cb: (err: Error | null, r?: WhoReply) => void): void }).Who({}, { deadline: Date.now() + 3000 }, (err, reply) =>
-      err ? reject(err) : resolve(reply!.backend),
-    ),
-  );
-}
-async function tally(n: number): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const b = await who();
-    counts[b] = (counts[b] ?? 0) + 1;
-  }
-  return counts;
-}
+const { tally } = echoCaller(() => client);
 
 beforeAll(async () => {
   backends = await startGrpcBackends(3);

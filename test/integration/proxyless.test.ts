@@ -3,7 +3,8 @@ import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import { createControlPlane, type ControlPlane } from '../../src/controlplane.js';
-import { echoClientCtor, startGrpcBackends, type GrpcBackend, type WhoReply } from '../support/backends.js';
+import { echoClientCtor, startGrpcBackends, type GrpcBackend } from '../support/backends.js';
+import { echoCaller } from '../support/echo-client.js';
 import { waitFor } from '../support/wait.js';
 
 /** A real @grpc/grpc-js-xds client resolves `xds:///echo` through healthmesh and round-robins across real backends. */
@@ -11,24 +12,7 @@ let cp: ControlPlane;
 let backends: GrpcBackend[];
 let client: grpc.Client;
 
-function who(): Promise<string> {
-  return new Promise((resolve, reject) =>
-    (client as unknown as { Who(req: object, opts: object, cb: (err: Error | null, r?: WhoReply) => void): void }).Who(
-      {},
-      { deadline: Date.now() + 3000 },
-      (err, reply) => (err ? reject(err) : resolve(reply!.backend)),
-    ),
-  );
-}
-
-async function tally(n: number): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const b = await who();
-    counts[b] = (counts[b] ?? 0) + 1;
-  }
-  return counts;
-}
+const { tally } = echoCaller(() => client);
 
 beforeAll(async () => {
   backends = await startGrpcBackends(3);
