@@ -58,10 +58,8 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   const store = opts.store ?? openStore(config.store, { logger: logger.child({ component: 'store' }) });
   const probeListeners = new Set<(id: string, outcome: ProbeOutcome) => void>();
 
-  // Late-bound: the services below are created after the control plane that serves them.
-  let engine: HealthEngine;
-  let service: HealthmeshService;
-  let status: StatusService;
+  // The engine, service and status service are created below the control plane that serves them;
+  // the closures here run only after start(), when they exist.
   let self: SelfServices | undefined;
   let statusServer: Server | undefined;
 
@@ -94,7 +92,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     now,
     logger: logger.child({ component: 'scheduler' }),
   });
-  engine = new HealthEngine({
+  const engine = new HealthEngine({
     config,
     topology: controlPlane.topology,
     prober: scheduler,
@@ -103,7 +101,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     runtimeWeight: (key) => service.runtimeWeight(key),
   });
   const alerts = new AlertManager({ config: config.alerts, logger: logger.child({ component: 'alerts' }), store, now, input: alertInput });
-  service = new HealthmeshService({
+  const service: HealthmeshService = new HealthmeshService({
     config: () => config,
     engine,
     topology: controlPlane.topology,
@@ -115,7 +113,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     ready: () => published,
     now,
   });
-  status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, now });
+  const status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, now });
   const metrics = createMetrics(service);
   const admin = config.admin.enabled
     ? new AdminServer({ ops: service, metrics, config: config.admin, logger: logger.child({ component: 'admin' }), reports: opts.reports?.(service, store) })
