@@ -222,7 +222,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
     expect(eps.find((e) => e.port === extra.port)).toMatchObject({ source: 'ENDPOINT_SOURCE_RUNTIME', target_weight: 200 });
     const history = (await rpc('GetEndpoint', { key, history_limit: 1000 })).history;
     expect(history.filter((p) => Number(p.at_ms) < killedAt).length).toBeGreaterThanOrEqual(historyBefore.length);
-    await waitFor(async () => (await versionText()) > before, { timeoutMs: 10_000, what: 'Envoy on a higher version after restart' });
+    await waitFor(async () => (await versionText()) > before, { timeoutMs: 40_000, what: 'Envoy on a higher version after restart (it reconnects with backoff)' });
     expect((await envoy.stats()).get('cluster_manager.cds.update_empty') ?? 0).toBe(0);
     expect((await hostPorts()).sort()).toEqual([...backends.map((b) => b.port), extra.port].sort());
     const s = await shares(url, 300, { concurrency: 5 });

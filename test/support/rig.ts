@@ -64,7 +64,7 @@ export async function rig(n: number, health: Record<string, unknown> = {}, inter
   const envoy = await startEnvoy({ xdsPort, mode: 'sotw' });
   cleanup.push(() => envoy.stop());
   const url = `http://127.0.0.1:${listenerPort}/`;
-  await waitFor(async () => Object.keys((await shares(url, 30)).counts).length === n, { timeoutMs: 10_000, what: 'traffic to every backend' });
+  await waitFor(async () => Object.keys((await shares(url, 30)).counts).length === n, { timeoutMs: 20_000, what: 'traffic to every backend' });
   return {
     backends,
     app,
