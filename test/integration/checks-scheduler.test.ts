@@ -100,8 +100,9 @@ describe('ProbeScheduler with real HTTP checks', () => {
       eventLoopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) },
     });
 
-    // Healthy endpoints keep their schedule: lag under 10% of the interval, plus a generous 50 ms for a busy machine.
-    expect(healthyLag, report).toBeLessThan(0.1 * INTERVAL_MS + 50);
+    // Healthy endpoints keep their schedule: lag under 10% of the interval plus 50 ms, plus whatever the
+    // event loop itself stalled (a starved machine delays every timer; that is not the scheduler's doing).
+    expect(healthyLag, report).toBeLessThan(0.1 * INTERVAL_MS + 50 + loopDelay.max / 1e6);
     for (const id of healthy) {
       const list = outcomes.get(id)!;
       expect(list.every((o) => o.ok && o.detail === 'HTTP 200'), `${id}: ${JSON.stringify(list.filter((o) => !o.ok))}`).toBe(true);
