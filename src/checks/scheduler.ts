@@ -63,6 +63,8 @@ interface Entry {
   queueToken: number;
   abort: AbortController | undefined;
   stats: JobStats;
+  /** Its last probe timed out: it may hold at most half of the concurrency cap (see drain). */
+  suspect: boolean;
 }
 
 interface Queued {
@@ -84,6 +86,9 @@ export class ProbeScheduler {
   private queue: Queued[] = [];
   private queueHead = 0;
   private queuedCount = 0;
+  /** Runs of jobs whose last probe timed out, waiting for one of their (half of the cap) slots. */
+  private suspectQueue: Queued[] = [];
+  private suspectInFlight = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly now: () => number;
   private readonly random: () => number;
@@ -126,8 +131,7 @@ export class ProbeScheduler {
     if (this.stopping) return this.stopping;
     this.running = false;
     this.clearTimer();
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const q = this.queue[i]!;
+    for (const q of [...this.queue.slice(this.queueHead), ...this.suspectQueue]) {
       if (this.isLive(q)) q.entry.state = 'idle';
     }
     this.resetQueue();
@@ -150,6 +154,7 @@ export class ProbeScheduler {
         queueToken: 0,
         abort: undefined,
         stats: { runs: 0, maxLagMs: 0, lastLagMs: 0, lateRuns: 0, skipped: 0 },
+        suspect: false,
       };
       this.entries.set(job.id, entry);
       this.heap.push(entry);
@@ -242,7 +247,7 @@ export class ProbeScheduler {
       }
       top.state = 'queued';
       top.queueToken++;
-      this.queue.push({ entry: top, due, token: top.queueToken });
+      (top.suspect ? this.suspectQueue : this.queue).push({ entry: top, due, token: top.queueToken });
       this.queuedCount++;
     }
     this.drain();
@@ -266,15 +271,29 @@ export class ProbeScheduler {
     return q.token === q.entry.queueToken && q.entry.state === 'queued' && this.entries.get(q.entry.job.id) === q.entry;
   }
 
+  /**
+   * Start queued runs up to the cap, oldest first. Jobs whose last probe timed out (hanging targets)
+   * may hold at most half of the cap, so they can never starve the probes of healthy endpoints.
+   */
   private drain(): void {
-    while (this.running && this.inFlight.size < this.concurrency && this.queueHead < this.queue.length) {
-      const q = this.queue[this.queueHead++]!;
-      if (!this.isLive(q)) continue;
+    const suspectCap = Math.max(1, Math.floor(this.concurrency / 2));
+    while (this.running && this.inFlight.size < this.concurrency) {
+      let q: Queued | undefined;
+      if (this.queueHead < this.queue.length) {
+        const head = this.queue[this.queueHead]!;
+        const suspectFirst = this.suspectQueue[0] && this.suspectInFlight < suspectCap && this.suspectQueue[0].due < head.due;
+        q = suspectFirst ? this.suspectQueue.shift() : this.queue[this.queueHead++];
+      } else if (this.suspectQueue.length > 0 && this.suspectInFlight < suspectCap) {
+        q = this.suspectQueue.shift();
+      } else break;
+      if (!q || !this.isLive(q)) continue;
       this.queuedCount--;
       this.begin(q.entry, q.due);
     }
-    if (this.queueHead === this.queue.length) this.resetQueue();
-    else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.queueHead);
       this.queueHead = 0;
     }
@@ -283,6 +302,7 @@ export class ProbeScheduler {
   private resetQueue(): void {
     this.queue = [];
     this.queueHead = 0;
+    this.suspectQueue = [];
     this.queuedCount = 0;
   }
 
@@ -300,11 +320,15 @@ export class ProbeScheduler {
       this.lateRuns++;
     }
     entry.state = 'running';
+    const suspect = entry.suspect;
+    if (suspect) this.suspectInFlight++;
     const generation = entry.generation;
     const abort = new AbortController();
     entry.abort = abort;
     const p = this.guardedRun(job, abort.signal).then((result) => {
       this.inFlight.delete(p);
+      if (suspect) this.suspectInFlight--;
+      entry.suspect = result.timedOut === true;
       this.completed++;
       if (entry.abort === abort) entry.abort = undefined;
       if (entry.state === 'running') entry.state = 'idle';
