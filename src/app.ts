@@ -1,5 +1,5 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { AdminServer, type ReportsHandler } from './admin/server.js';
+import { AdminServer } from './admin/server.js';
 import { AlertManager } from './alerts/manager.js';
 import { ProbeScheduler, createChecker, type Checker } from './checks/index.js';
 import type { Config } from './config/schema.js';
@@ -10,6 +10,7 @@ import { HealthmeshError } from './errors.js';
 import { HealthEngine } from './health/engine.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, xdsTypeShort, type HealthmeshMetrics } from './metrics.js';
+import { createReportsHandler, ReportScheduler } from './reports/index.js';
 import { HealthmeshService } from './service.js';
 import { AgentIntake } from './signals/agent-intake.js';
 import { LrsService } from './signals/lrs.js';
@@ -25,8 +26,6 @@ export interface HealthmeshOptions {
   configDir?: string;
   /** Use this store instead of opening `config.store.path` (it is closed on stop either way). */
   store?: Store;
-  /** Mount extra admin routes (reports). */
-  reports?: (ops: HealthmeshService, store: Store) => ReportsHandler;
 }
 
 export interface Healthmesh {
@@ -115,9 +114,22 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   });
   const status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, now });
   const metrics = createMetrics(service);
+  // Reports judge metrics against the same limits the health engine uses.
+  const reportOptions = {
+    logger,
+    now,
+    thresholds: {
+      score: config.health.scoring.degradedBelow,
+      cpuPercent: config.agents.cpuPercentMax,
+      memoryPercent: config.agents.memoryPercentMax,
+      diskPercent: config.agents.diskPercentMax,
+      errorRate: config.health.scoring.passiveErrorRateFail,
+    },
+  };
   const admin = config.admin.enabled
-    ? new AdminServer({ ops: service, metrics, config: config.admin, logger: logger.child({ component: 'admin' }), reports: opts.reports?.(service, store) })
+    ? new AdminServer({ ops: service, metrics, config: config.admin, logger: logger.child({ component: 'admin' }), reports: createReportsHandler(service, store, reportOptions) })
     : undefined;
+  const reportScheduler = config.reports.schedule.length > 0 ? new ReportScheduler({ config: config.reports, source: { store, ops: service }, logger, now, build: { thresholds: reportOptions.thresholds } }) : undefined;
   const retention = new RetentionJob(store, config.store, { logger, now });
 
   // Signals that move alerts, metrics and history.
@@ -235,6 +247,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       scheduler.start();
       alerts.start();
       retention.start();
+      reportScheduler?.start();
       recordHistory();
       historyTimer = setInterval(recordHistory, config.store.sampleIntervalMs);
       historyTimer.unref();
@@ -262,6 +275,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       if (historyTimer) clearInterval(historyTimer);
       if (historyFlush) clearTimeout(historyFlush);
       retention.stop();
+      await reportScheduler?.stop();
       engine.stop();
       status.stop();
       self?.stop();

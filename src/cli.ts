@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { agentCommand } from './agent/command.js';
+import { reportCommand } from './cli/report-command.js';
 import { proxiesCommand, statusCommand } from './cli/status-command.js';
 import { loadConfigFile } from './config/load.js';
 import { ConfigError, HealthmeshError } from './errors.js';
@@ -54,6 +55,7 @@ program
 program.addCommand(agentCommand());
 program.addCommand(statusCommand());
 program.addCommand(proxiesCommand());
+program.addCommand(reportCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -1,7 +1,8 @@
 /** Registered benchmark sections, in run order. Add new ones (health checks, reports, …) here. */
 import { healthDrainSection } from './health-drain.js';
 import { healthScaleSection } from './health-scale.js';
+import { reportsSection } from './reports.js';
 import type { Section } from './types.js';
 import { xdsSection } from './xds.js';
 
-export const sections: Section[] = [xdsSection, healthDrainSection, healthScaleSection];
+export const sections: Section[] = [xdsSection, healthDrainSection, healthScaleSection, reportsSection];

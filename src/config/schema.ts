@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reportsConfigSchema } from '../reports/config.js';
 
 /** Names end up as xDS resource names and metric labels: keep them boring. */
 const resourceName = z
@@ -360,6 +361,8 @@ export const configSchema = z
     admin: adminSchema.default(adminSchema.parse({})),
     status: statusSchema.default(statusSchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
+    /** Scheduled reports written to a directory (the schema lives with the reports module). */
+    reports: reportsConfigSchema.default(reportsConfigSchema.parse({})),
     listeners: z.array(listenerSchema).default([]),
     routes: z.array(routeConfigSchema).default([]),
     clusters: z.array(clusterSchema).default([]),
@@ -426,3 +429,4 @@ export type StoreConfig = z.infer<typeof storeSchema>;
 export type AdminConfig = z.infer<typeof adminSchema>;
 export type StatusConfig = z.infer<typeof statusSchema>;
 export type AlertsConfig = z.infer<typeof alertsSchema>;
+export type ReportsSettings = z.infer<typeof reportsConfigSchema>;

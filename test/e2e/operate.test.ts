@@ -198,6 +198,28 @@ describe('operating healthmesh (child process, real Envoy)', () => {
     }
   });
 
+  it('11: every report type in every format from the admin endpoint, built from the recorded history', async () => {
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    for (const type of ['summary', 'detailed', 'metrics', 'alerts', 'trends']) {
+      for (const [format, contentType] of [['json', 'application/json'], ['html', 'text/html'], ['csv', 'text/csv'], ['md', 'text/markdown'], ['xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet']] as const) {
+        const res = await fetch(`${admin}/reports/${type}?format=${format}&from=${encodeURIComponent(from)}&cluster=demo`);
+        expect(res.status, `${type}.${format}`).toBe(200);
+        expect(res.headers.get('content-type')).toContain(contentType);
+        expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="healthmesh-${type}-\\d{8}T\\d{6}Z-\\d{8}T\\d{6}Z\\.${format}"$`));
+        const body = Buffer.from(await res.arrayBuffer());
+        expect(body.length).toBeGreaterThan(100);
+      }
+    }
+    const summary = (await (await fetch(`${admin}/reports/summary?format=json&cluster=demo`)).json()) as Record<string, unknown>;
+    expect(JSON.stringify(summary)).toContain(`127.0.0.1:${backends[0]!.port}`);
+    const html = await (await fetch(`${admin}/reports/trends?format=html`)).text();
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    const bad = await fetch(`${admin}/reports/summary?format=pdf`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/format/);
+  });
+
   it('8: kill -9 loses nothing: Envoy keeps routing; registrations and history come back; versions only go up', async () => {
     const versionText = async (): Promise<number> => Number(/"(\d+)"/.exec(await (await fetch(`${envoy.adminUrl}/stats?filter=^cluster_manager\\.cds\\.version_text$`)).text())?.[1]);
     await waitFor(async () => (await rpc('ListClusters', {})).clusters[0]?.healthy === 5, { timeoutMs: 10_000, what: 'everything healthy before the kill' });
