@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import type { AlertRecord, HistoryPoint } from '../../src/operations.js';
 import { openSqliteStore } from '../../src/store/index.js';
+import { mulberry32 } from '../../test/support/prng.js';
 
 export interface HistorySpec {
   endpoints: number;
@@ -25,16 +26,7 @@ export interface GeneratedHistory {
   bytes: number;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 export function generateHistory(path: string, spec: HistorySpec, log: (msg: string) => void): GeneratedHistory {
   const started = Date.now();

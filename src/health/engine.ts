@@ -5,6 +5,7 @@ import { endpointKey, type EndpointKey, type NodeSample, type ProbeOutcome, type
 import { WEIGHT_UNIT, type EndpointPolicy } from '../core/policy.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { HistoryPoint } from '../operations.js';
 import type { Topology } from '../xds/topology.js';
 import { effectiveHealthCheck, endpointPolicy } from './policy.js';
 import { SignalBook } from './signal-book.js';
@@ -52,14 +53,7 @@ export interface HealthEngineOptions {
 }
 
 /** Recent measurements behind an endpoint's decision, for history and reports. */
-export interface EndpointMetrics {
-  latencyMs?: number | undefined;
-  errorRate?: number | undefined;
-  cpuPercent?: number | undefined;
-  memoryPercent?: number | undefined;
-  diskPercent?: number | undefined;
-  heartbeatAgeS?: number | undefined;
-}
+export type EndpointMetrics = Pick<HistoryPoint, 'latencyMs' | 'errorRate' | 'cpuPercent' | 'memoryPercent' | 'diskPercent' | 'heartbeatAgeS'>;
 
 interface Tracked {
   key: EndpointKey;

@@ -9,6 +9,7 @@ import type { EndpointKey } from '../../src/core/model.js';
 import type { AlertRecord, HistoryPoint } from '../../src/operations.js';
 import { createMemoryStore, type Store } from '../../src/store/index.js';
 import { FakeOperations, fakeEndpoint } from './fake-operations-admin.js';
+import { mulberry32 } from './prng.js';
 
 /** 2026-11-25T00:00:00Z */
 export const T0 = Date.UTC(2026, 10, 25, 0, 0, 0);
@@ -57,17 +58,7 @@ export const ENDPOINTS = {
   lonely: ep('edge:v2.eu-1', '10.0.2.1', 7000),
 } as const;
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function point(e: SeededEndpoint, at: number, over: Partial<HistoryPoint>): HistoryPoint {
   return { key: e.key, cluster: e.cluster, at, score: 100, status: 'HEALTHY', circuit: 'closed', health: 'HEALTHY', weight: 100, ...over };

@@ -4,20 +4,11 @@ import type { ProbeOutcome } from '../../src/core/model.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { ProbeScheduler, type ProbeJob } from '../../src/checks/scheduler.js';
 import type { CheckResult, RunCheck, RunCheckOptions } from '../../src/checks/types.js';
+import { mulberry32 } from '../support/prng.js';
 
 const TCP: CheckConfig = { tcp: {} };
 
-/** A small deterministic PRNG (mulberry32) so spreads are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = mulberry32;
 
 const job = (id: string, over: Partial<ProbeJob> = {}): ProbeJob => ({
   id,

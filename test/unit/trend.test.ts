@@ -2,21 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeTrend, humanDuration, type Point, type Trend, type TrendOptions } from '../../src/core/trend.js';
 import { theilSenSlope } from '../../src/core/trend-stats.js';
+import { mulberry32 } from '../support/prng.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 const HOUR = 3_600_000;
 const MIN = 60_000;
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal deviates (Box–Muller) from a uniform source. */
 function gaussian(rand: () => number): () => number {
