@@ -275,9 +275,10 @@ export class HealthEngine {
 
   endpoints(cluster?: string): EndpointHealth[] {
     const out: EndpointHealth[] = [];
-    for (const t of this.tracked.values()) {
-      if (cluster && t.cluster !== cluster) continue;
-      out.push(this.view(t));
+    const keys = cluster === undefined ? this.tracked.keys() : (this.byCluster.get(cluster) ?? []);
+    for (const key of keys) {
+      const t = this.tracked.get(key);
+      if (t) out.push(this.view(t));
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
