@@ -11,11 +11,11 @@ import { ProbeScheduler } from '../../src/checks/scheduler.js';
 import { silentLogger } from '../../src/log.js';
 import { waitFor } from '../support/wait.js';
 
-const INTERVAL_MS = 300;
-const TIMEOUT_MS = 200;
-const HEALTHY = 100;
+const INTERVAL_MS = 500;
+const TIMEOUT_MS = 300;
+const HEALTHY = 50;
 const HANGING = 10;
-/** Runs per job to wait for: ~3 s of probing at 300 ms. */
+/** Runs per job to wait for: ~5 s of probing at 500 ms. */
 const RUNS = 10;
 
 const CHILD = resolve(fileURLToPath(import.meta.url), '../../fixtures/checks/backends-child.ts');
@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('ProbeScheduler with real HTTP checks', () => {
-  it('keeps healthy probes on schedule while hanging endpoints time out (100 healthy + 10 hung, cap 16)', async () => {
+  it('keeps healthy probes on schedule while hanging endpoints time out (50 healthy + 10 hung, cap 16)', async () => {
     const outcomes = new Map<string, ProbeOutcome[]>();
     let active = 0;
     let peak = 0;
