@@ -35,6 +35,8 @@ interface TypeState {
 }
 
 interface Plan {
+  /** Everything the client subscribes to that exists (SotW LDS/CDS responses carry all of it). */
+  wanted: ResourceEntry[];
   send: ResourceEntry[];
   removed: string[];
   /** SotW wildcard types: removed resources kept in the set until nothing references them. */
@@ -197,12 +199,7 @@ export class AdsSession {
 
   private plan(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): Plan {
     const set = snapshot.types[typeUrl].resources;
-    const wanted: ResourceEntry[] = [];
-    if (st.wildcard) wanted.push(...set.values());
-    for (const n of st.names) {
-      const e = set.get(n);
-      if (e && !(st.wildcard && wanted.includes(e))) wanted.push(e);
-    }
+    const wanted: ResourceEntry[] = st.wildcard ? [...set.values()] : [...st.names].flatMap((n) => set.get(n) ?? []);
     const send = wanted.filter((e) => versionOf(st.known.get(e.name)) !== e.version);
     const removed: string[] = [];
     const retained: ResourceEntry[] = [];
@@ -211,7 +208,7 @@ export class AdsSession {
       if (this.canRemove(typeUrl, name, snapshot)) removed.push(name);
       else if (typeof held !== 'string') retained.push(held);
     }
-    return { send, removed, retained };
+    return { wanted, send, removed, retained };
   }
 
   /** A resource goes only when nothing the client holds still references it. */
@@ -243,7 +240,7 @@ export class AdsSession {
     let ok: boolean;
     if (this.protocol === 'sotw') {
       // LDS/CDS carry the whole set; RDS/EDS only what changed.
-      entries = st.wildcard ? [...this.wantedAll(st, snapshot, typeUrl), ...plan.retained] : plan.send;
+      entries = st.wildcard ? [...plan.wanted, ...plan.retained] : plan.send;
       ok = this.call.write({ version_info: version, type_url: typeUrl, nonce, resources: entries.map((e) => e.any) });
     } else {
       entries = plan.send;
@@ -265,11 +262,6 @@ export class AdsSession {
     st.pending = { nonce, version, publishedAt: snapshot.publishedAt, names: entries.map((e) => e.name) };
     this.opts.ledger.sent(this.id, typeUrl, version);
     if (!ok) this.block();
-  }
-
-  private wantedAll(st: TypeState, snapshot: Snapshot, typeUrl: XdsTypeUrl): ResourceEntry[] {
-    const set = snapshot.types[typeUrl].resources;
-    return st.wildcard ? [...set.values()] : [...st.names].flatMap((n) => set.get(n) ?? []);
   }
 
   private block(): void {
