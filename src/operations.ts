@@ -4,33 +4,20 @@
  * ledger, alerts and store; adapters depend on this interface only.
  */
 import type { AlertLevel, OpenAlert } from './core/alerts.js';
+import type { Decision, PublishedHealth } from './core/decide.js';
 import type { CircuitState, EndpointKey, Status } from './core/model.js';
-
-export type { AlertLevel };
 import type { ProxyRecord } from './xds/ledger.js';
 
-/** What Envoy is told; DRAINING marks an endpoint an operator took out of rotation. */
-export type PublishedHealth = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY' | 'DRAINING';
+export type { AlertLevel, PublishedHealth };
 
-export interface EndpointSnapshot {
+/** An endpoint as operators see it: the engine's decision (after the guard and any drain) plus who it is. */
+export interface EndpointSnapshot extends Pick<Decision, 'score' | 'status' | 'circuit' | 'health' | 'weight' | 'targetWeight' | 'weightFraction' | 'reasons' | 'flapping' | 'guarded'> {
   key: EndpointKey;
   cluster: string;
   address: string;
   port: number;
   zone?: string | undefined;
-  score: number;
-  status: Status;
-  circuit: CircuitState;
-  /** What Envoy is told. */
-  health: PublishedHealth;
-  weight: number;
-  targetWeight: number;
-  weightFraction: number;
-  reasons: string[];
-  flapping: boolean;
-  /** Kept in rotation by the cluster guard although failing. */
-  guarded: boolean;
-  /** Drained by an operator (published UNHEALTHY regardless of its health). */
+  /** Drained by an operator (published DRAINING regardless of its health). */
   drained: boolean;
   /** `config`: declared in the config file; `runtime`: registered over the API. */
   source: 'config' | 'runtime';

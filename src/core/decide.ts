@@ -4,7 +4,7 @@ import type { EndpointPolicy } from './policy.js';
 import { rampFraction, weightFor } from './recovery.js';
 import { scoreEndpoint, type ScoreFacts } from './score.js';
 
-/** What Envoy / gRPC clients are told about an endpoint. */
+/** What Envoy / gRPC clients are told about an endpoint; DRAINING marks one an operator took out of rotation. */
 export type PublishedHealth = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY' | 'DRAINING';
 
 export interface Decision {
