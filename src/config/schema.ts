@@ -77,7 +77,8 @@ export const endpointSchema = z
     zone: z.string().max(100).optional(),
     region: z.string().max(100).optional(),
     weight: z.number().int().min(1).max(1000).default(1),
-    health: z.enum(['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'DEGRADED']).default('HEALTHY'),
+    /** Operator override: published as this whatever the checks say (absent: healthmesh decides). */
+    health: z.enum(['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'DEGRADED']).optional(),
     metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     /** Per-endpoint override of the cluster's check (merged over it). */
     healthCheck: z.lazy(() => healthCheckOverrideSchema).optional(),
@@ -241,6 +242,8 @@ export const healthSchema = z
     tickMs: z.number().int().min(10).max(60_000).default(250),
     /** Concurrent probes at most. */
     probeConcurrency: z.number().int().min(1).max(10_000).default(256),
+    /** At start, the first snapshot waits at most this long for new endpoints' first check (Envoy's cluster warming). */
+    warmupTimeoutMs: z.number().int().min(0).max(600_000).default(5000),
     /** Probe targets normally refused (link-local, cloud metadata) that are allowed anyway. */
     allowTargets: z.array(z.string()).default([]),
   })
