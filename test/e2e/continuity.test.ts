@@ -16,13 +16,14 @@ import { waitFor } from '../support/wait.js';
  * the kill gets no request, no weight in Envoy jumps past its pre-kill value by more than one ramp step,
  * the ramp completes within its window plus the downtime, and Envoy never sees an empty update.
  */
-const RESTARTS = 20;
+const RESTARTS = Number(process.env.CONTINUITY_RESTARTS ?? 20);
 const WINDOW_MS = 4000;
 const STEPS = 4;
 /** One ramp step in Envoy's weight units (configured weight 1 × 100 / steps). */
 const STEP = 100 / STEPS;
 const PHASES = ['ejected', 'ramp', 'probation', 'failing', 'healthy'] as const;
 type Phase = (typeof PHASES)[number];
+const phases: readonly Phase[] = process.env.CONTINUITY_PHASES ? (process.env.CONTINUITY_PHASES.split(',') as Phase[]) : PHASES;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -37,6 +38,8 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
   let trafficOn = true;
   let traffic: Promise<void> | undefined;
   const tally = { ok: 0, errors: 0 };
+  /** Every answer through Envoy: when and which backend (diagnostics for a failed check). */
+  const answers: Array<{ at: number; backend: string; status: number }> = [];
 
   beforeAll(async () => {
     backends = await startHttpBackends(4);
@@ -79,6 +82,8 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
           try {
             const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
             await res.text();
+            answers.push({ at: Date.now(), backend: res.headers.get('x-backend') ?? '?', status: res.status });
+            if (answers.length > 20_000) answers.splice(0, 10_000);
             if (res.ok) tally.ok++;
             else tally.errors++;
           } catch {
@@ -164,7 +169,7 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
     const downtimes: number[] = [];
     const log: string[] = [];
     for (let i = 0; i < RESTARTS; i++) {
-      const phase = PHASES[i % PHASES.length]!;
+      const phase = phases[i % phases.length]!;
       await bringTo(phase, rand);
 
       // The moment of the kill: what Envoy holds, what the victim has served.
@@ -198,6 +203,11 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
       if (victimEjected) {
         // It stays failing: give Envoy time to have used any wrong decision, then count its requests.
         await sleep(500);
+        if (victim.requests !== servedAtKill) {
+          const hits = answers.filter((a) => a.backend === victim.name && a.at >= killAt - 2000).map((a) => `${a.at - killAt} ms: ${a.status}`);
+          const changes = child.log().split('\n').filter((l) => l.includes(String(victim.port)) && /changed|restored/.test(l));
+          console.log(`[continuity] victim answers around the kill (ms after kill): ${hits.join(', ')}; ready ${child.readyAt - killAt} ms\n${changes.join('\n')}`);
+        }
         expect(victim.requests, `${line}: requests reached the ejected victim`).toBe(servedAtKill);
       }
       if (phase === 'ramp' || phase === 'probation') {
