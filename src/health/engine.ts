@@ -334,16 +334,15 @@ export class HealthEngine {
   warmedUp(timeoutMs: number): Promise<void> {
     if (this.unprobedWarming() === 0 || timeoutMs <= 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.warmupWaiters.delete(waiter);
+        resolve();
+      };
       const waiter = (): void => {
         if (this.unprobedWarming() === 0) done();
       };
-      const self = this;
-      function done(): void {
-        clearTimeout(timer);
-        self.warmupWaiters.delete(waiter);
-        resolve();
-      }
+      const timer = setTimeout(done, timeoutMs);
       this.warmupWaiters.add(waiter);
     });
   }
