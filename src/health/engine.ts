@@ -105,6 +105,8 @@ export class HealthEngine {
   private readonly dirty = new Set<string>();
   private readonly removedKeys = new Map<string, EndpointKey[]>();
   private readonly warmupWaiters = new Set<() => void>();
+  /** Warming endpoints whose first probe has not completed yet. */
+  private readonly firstProbePending = new Set<EndpointKey>();
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private unsubscribe: (() => void) | undefined;
@@ -233,12 +235,15 @@ export class HealthEngine {
       : undefined;
     if (t.job) this.opts.prober.upsert(t.job);
     else this.opts.prober.remove(m.key);
+    if (t.job && warming && !t.decision.reasons[0]?.includes('(last:')) this.firstProbePending.add(m.key);
+    else this.firstProbePending.delete(m.key);
   }
 
   private untrack(key: EndpointKey, now: number): void {
     const t = this.tracked.get(key);
     if (!t) return;
     this.tracked.delete(key);
+    this.firstProbePending.delete(key);
     this.byCluster.get(t.cluster)?.delete(key);
     this.book.delete(key);
     this.opts.prober.remove(key);
@@ -279,7 +284,7 @@ export class HealthEngine {
     if (!t) return;
     this.book.recordProbe(id, outcome);
     if (this.evaluate(t, now)) this.assign(t.cluster, now);
-    for (const w of [...this.warmupWaiters]) w();
+    if (this.firstProbePending.delete(id)) for (const w of [...this.warmupWaiters]) w();
   }
 
   /** A load report for one endpoint (from LRS). Unknown endpoints are ignored. */
@@ -348,9 +353,7 @@ export class HealthEngine {
   }
 
   private unprobedWarming(): number {
-    let n = 0;
-    for (const t of this.tracked.values()) if (t.memory.warming && t.job && (this.book.view(t.key, t.cluster, 0)?.probeCount ?? 0) === 0) n++;
-    return n;
+    return this.firstProbePending.size;
   }
 
   /** Recent measurements behind the decision. */

@@ -237,7 +237,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
 
     log = '';
     child = await startHealthmesh();
-    expect(log).toMatch(/registrations restored from the store/);
+    expect(log).toMatch(/"registrations":1,"assignments":\d+[^\n]*state restored; first snapshot published/);
     client.close();
     client = createStatusClient(`127.0.0.1:${xdsPort}`);
     const eps = (await rpc('ListEndpoints', { cluster: 'demo' })).endpoints;
