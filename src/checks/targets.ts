@@ -87,7 +87,7 @@ export class TargetPolicy {
     if (!this.isNameAllowed(target)) {
       for (const a of addrs) {
         const why = this.refuseIp(a.address);
-        if (why) return { ok: false, detail: `target ${target} refused: resolves to ${a.address}, a ${why}` };
+        if (why) return { ok: false, detail: `target ${target} refused: resolves to ${a.address}: ${why}` };
       }
     }
     const pick = addrs.find((a) => a.family === 4) ?? addrs[0]!;
