@@ -79,9 +79,23 @@ const unbracket = (s: string): string => (s.startsWith('[') && s.endsWith(']') ?
  * A zone id (`fe80::1%eth0`) is accepted only with `allowZone`.
  */
 export function parseIpLiteral(text: string, opts: { allowZone?: boolean } = {}): Ip | undefined {
-  if (isIP(text) === 0) return undefined;
+  const family = isIP(text);
+  if (family === 0) return undefined;
   if (text.includes('%') && !opts.allowZone) return undefined;
-  return ipaddr.parse(text);
+  return family === 4 ? ipaddr.parse(text) : ipaddr.parse(hexTail(text));
+}
+
+/**
+ * `::1.2.3.4` → `::102:304`. ipaddr.js reads any dotted tail as IPv4-mapped (`::ffff:1.2.3.4`);
+ * inet_pton (Envoy, the kernel) reads it as the last 32 bits, which is what we must judge.
+ */
+function hexTail(v6: string): string {
+  const zone = v6.indexOf('%');
+  const addr = zone === -1 ? v6 : v6.slice(0, zone);
+  const m = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(addr);
+  if (!m) return v6;
+  const [a, b, c, d] = [m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number];
+  return `${m[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}${zone === -1 ? '' : v6.slice(zone)}`;
 }
 
 export const normHostName = (name: string): string => name.trim().toLowerCase().replace(/\.$/, '');
@@ -146,7 +160,8 @@ export class AddressPolicy {
    * an IPv6 one is judged too; an allowlist entry covering either the address or its IPv4 form allows it.
    */
   refusal(address: string | Ip): string | undefined {
-    const ip = typeof address === 'string' ? ipaddr.parse(address) : address;
+    const ip = typeof address === 'string' ? parseIpLiteral(address, { allowZone: true }) : address;
+    if (!ip) return 'not an IP address';
     if (this.isAllowed(ip)) return undefined;
     const direct = denied(ip);
     if (direct) return `${direct} (allow it with health.allowTargets)`;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { reportsConfigSchema } from '../reports/config.js';
 import { isHostName, parseAllowEntry, parseIpLiteral, policyFor } from './address-policy.js';
-import { addressProblem, endpointIssues } from './endpoint-rules.js';
+import { endpointIssues } from './endpoint-rules.js';
 import { proxylessIssues } from './proxyless-rules.js';
 
 /** Names end up as xDS resource names and metric labels: keep them boring. */
@@ -435,13 +435,16 @@ export const configSchema = z
         seen.add(key);
       });
     });
-    const policy = policyFor(cfg.health.allowTargets);
+    // A malformed allowTargets entry has its own issue; the policy checks need a valid list.
+    const policy = cfg.health.allowTargets.every((a) => !('error' in parseAllowEntry(a))) ? policyFor(cfg.health.allowTargets) : undefined;
     let endpointCount = 0;
     cfg.clusters.forEach((c, i) => {
       endpointCount += c.endpoints.length;
+      if (!policy) return;
       c.endpoints.forEach((e, j) => {
-        const why = addressProblem(e.address, policy);
-        if (why) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'endpoints', j, 'address'], message: why, input: e.address });
+        const ip = parseIpLiteral(e.address); // a malformed address has its issue already
+        const why = ip && policy.refusal(ip);
+        if (why) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'endpoints', j, 'address'], message: `${e.address} refused: ${why}`, input: e.address });
       });
       c.dependencies.forEach((d, j) => {
         const ip = parseIpLiteral(d.address);
