@@ -8,7 +8,6 @@ import { silentLogger } from '../../src/log.js';
 
 const ALLOW_HINT = '(allow it with health.allowTargets)';
 const METADATA = `cloud metadata address ${ALLOW_HINT}`;
-const METADATA_NAME = `cloud metadata host name ${ALLOW_HINT}`;
 /** Any refusal names the allowlist that would lift it. */
 const refusedPattern = (address: string): RegExp => new RegExp(`target ${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} refused: .+ \\(allow it with health\\.allowTargets\\)$`);
 const httpCheck: CheckConfig = { http: { method: 'GET', path: '/healthz', https: false, expectedStatuses: ['200-399'] } };
