@@ -8,6 +8,9 @@ import type { AlertInput } from './core/alerts.js';
 import type { ProbeOutcome } from './core/model.js';
 import { HealthmeshError } from './errors.js';
 import { HealthEngine } from './health/engine.js';
+import { Membership } from './membership/registry.js';
+import { AssignmentJournal } from './store/assignment-journal.js';
+import { assignedEndpoints } from './xds/endpoint-source.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, xdsTypeShort, type HealthmeshMetrics } from './metrics.js';
 import { createReportsHandler, ReportScheduler } from './reports/index.js';
@@ -69,10 +72,24 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     intervalMs: Math.max(1000, Math.floor(config.agents.heartbeatTimeoutMs / 3)),
     onHeartbeat: (hb) => engine.onHeartbeat(hb),
   });
+  const membership = new Membership(config);
+  let checker: Checker = newChecker(config);
+  const scheduler = new ProbeScheduler({
+    run: (target, check, runOpts) => checker.run(target, check, runOpts),
+    onResult: (id, outcome) => onProbe(id, outcome),
+    concurrency: config.health.probeConcurrency,
+    now,
+    logger: logger.child({ component: 'scheduler' }),
+  });
+  const engine = new HealthEngine({ config, membership, prober: scheduler, logger: logger.child({ component: 'engine' }), now });
+  const journal = new AssignmentJournal(store, { logger: logger.child({ component: 'journal' }), now });
   const controlPlane = createControlPlane(config, {
     logger,
     now,
     versionFloor: store.versionFloor(),
+    // EDS = membership × assignment; the assignment is written ahead of every snapshot that publishes it.
+    endpoints: assignedEndpoints(membership, (key) => engine.published(key)?.decision),
+    beforePublish: (next) => journal.flush(next.version),
     extend: (server) => {
       lrs.register(server);
       agents.register(server);
@@ -83,27 +100,11 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     },
   });
 
-  let checker: Checker = newChecker(config);
-  const scheduler = new ProbeScheduler({
-    run: (target, check, runOpts) => checker.run(target, check, runOpts),
-    onResult: (id, outcome) => onProbe(id, outcome),
-    concurrency: config.health.probeConcurrency,
-    now,
-    logger: logger.child({ component: 'scheduler' }),
-  });
-  const engine = new HealthEngine({
-    config,
-    topology: controlPlane.topology,
-    prober: scheduler,
-    logger: logger.child({ component: 'engine' }),
-    now,
-    runtimeWeight: (key) => service.runtimeWeight(key),
-  });
   const alerts = new AlertManager({ config: config.alerts, logger: logger.child({ component: 'alerts' }), store, now, input: alertInput });
   const service: HealthmeshService = new HealthmeshService({
     config: () => config,
     engine,
-    topology: controlPlane.topology,
+    membership,
     ledger: controlPlane.ledger,
     alerts,
     store,
@@ -134,6 +135,11 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
 
   // Signals that move alerts, metrics and history.
   engine.onEvent((e) => {
+    if (e.kind === 'assignment') {
+      journal.stage(e.changed, e.removed);
+      controlPlane.topology.changed();
+      return;
+    }
     alerts.schedule();
     if (e.kind === 'endpoint') changedKeys.add(e.endpoint.key);
     scheduleHistory();
@@ -147,11 +153,6 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   });
   controlPlane.cache.subscribe((next, prev) => {
     published = true;
-    try {
-      store.saveVersionFloor(next.version);
-    } catch (err) {
-      logger.error({ err }, 'could not persist the xDS version floor');
-    }
     const streams = controlPlane.xds.streamCount();
     for (const t of PUSH_ORDER) if (next.types[t] !== prev?.types[t]) metrics.observePush(xdsTypeShort(t)!, streams);
   });
@@ -189,7 +190,8 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
 
   function alertInput(): AlertInput {
     return {
-      endpoints: engine.endpoints().map((e) => ({
+      // Warming endpoints (new, first check pending) were never serving: not an incident.
+      endpoints: engine.endpoints().filter((e) => !e.decision.warming).map((e) => ({
         key: e.key,
         cluster: e.cluster,
         health: e.decision.health === 'DRAINING' ? 'UNHEALTHY' : e.decision.health,
@@ -228,10 +230,16 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       return () => probeListeners.delete(listener);
     },
     async start() {
-      const restored = service.restoreRegistrations();
-      if (restored > 0) logger.info({ registrations: restored }, 'registrations restored from the store');
+      const began = now();
+      const registrations = service.restoreRegistrations();
+      const restored = engine.restore(store.assignments());
       engine.start();
+      scheduler.start();
+      // Like Envoy's cluster warming: endpoints new to healthmesh are not served before their first
+      // check; give the first round a bounded time so a cold start does not begin with empty clusters.
+      await engine.warmedUp(config.health.warmupTimeoutMs);
       controlPlane.topology.publishNow();
+      logger.info({ registrations, assignments: restored, ms: now() - began }, 'state restored; first snapshot published');
       const { port: xdsPort } = await controlPlane.start().catch((err: Error) => {
         throw new HealthmeshError('UNAVAILABLE', `xds: cannot listen on ${config.xds.listen}: ${err.message}`);
       });
@@ -244,7 +252,6 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
           statusServer!.bindAsync(config.status.listen!, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
         );
       }
-      scheduler.start();
       alerts.start();
       retention.start();
       reportScheduler?.start();
@@ -260,6 +267,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     reload(next) {
       const allowChanged = JSON.stringify(next.health.allowTargets) !== JSON.stringify(config.health.allowTargets);
       config = next;
+      membership.replaceConfig(next);
       controlPlane.reload(next);
       if (allowChanged) {
         const old = checker;
@@ -277,6 +285,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       retention.stop();
       await reportScheduler?.stop();
       engine.stop();
+      journal.stop();
       status.stop();
       self?.stop();
       lrs.stop();

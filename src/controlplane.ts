@@ -2,7 +2,9 @@ import type { Server } from '@grpc/grpc-js';
 import type { Config } from './config/schema.js';
 import { silentLogger, type Logger } from './log.js';
 import { SnapshotCache } from './xds/cache.js';
+import type { EndpointSource } from './xds/endpoint-source.js';
 import { Ledger } from './xds/ledger.js';
+import type { Snapshot } from './xds/snapshot.js';
 import { XdsServer } from './xds/server.js';
 import { Topology } from './xds/topology.js';
 import { VersionClock } from './xds/versions.js';
@@ -14,6 +16,10 @@ export interface ControlPlaneOptions {
   versionFloor?: string;
   /** Register more gRPC services on the xDS port (LRS, agent heartbeats, status). */
   extend?: (server: Server) => void;
+  /** EDS: membership × assignment (absent: endpoints as configured, settable by hand). */
+  endpoints?: EndpointSource;
+  /** Runs with each new snapshot before any stream sees it (write-ahead persistence). */
+  beforePublish?: (next: Snapshot) => void;
 }
 
 export interface ControlPlane {
@@ -34,7 +40,15 @@ export function createControlPlane(config: Readonly<Config>, opts: ControlPlaneO
   if (opts.versionFloor) versions.observe(opts.versionFloor);
   const cache = new SnapshotCache();
   const ledger = new Ledger(now);
-  const topology = new Topology(config, { cache, versions, logger: logger.child({ component: 'topology' }), debounceMs: config.xds.debounceMs, now });
+  const topology = new Topology(config, {
+    cache,
+    versions,
+    logger: logger.child({ component: 'topology' }),
+    debounceMs: config.xds.debounceMs,
+    now,
+    endpoints: opts.endpoints,
+    beforePublish: opts.beforePublish,
+  });
   const xds = new XdsServer({ config: config.xds, cache, ledger, logger: logger.child({ component: 'xds' }), extend: opts.extend });
   let stopped = false;
   return {

@@ -7,6 +7,7 @@ import type { Config } from './config/schema.js';
 import { endpointKey, type EndpointKey, type ProbeOutcome, type Status } from './core/model.js';
 import { InvalidArgumentError, NotFoundError } from './errors.js';
 import type { EndpointHealth, HealthEngine } from './health/engine.js';
+import type { Membership } from './membership/registry.js';
 import type {
   AlertRecord,
   ChangeEvent,
@@ -19,12 +20,11 @@ import type {
 } from './operations.js';
 import type { Store, StoredRegistration } from './store/types.js';
 import type { Ledger, ProxyRecord } from './xds/ledger.js';
-import type { Topology } from './xds/topology.js';
 
 export interface ServiceDeps {
   config: () => Readonly<Config>;
   engine: HealthEngine;
-  topology: Topology;
+  membership: Membership;
   ledger: Ledger;
   alerts: AlertManager;
   store: Store;
@@ -52,24 +52,19 @@ export class HealthmeshService implements Operations {
     deps.alerts.onAlert((alert) => this.emit({ kind: 'alert', at: this.now(), alert }));
   }
 
-  /** Re-apply persisted registrations (before the engine starts). */
+  /** Re-apply persisted registrations to the membership (before the engine starts). */
   restoreRegistrations(): number {
     let n = 0;
     const policy = policyFor(this.deps.config().health.allowTargets);
     for (const r of this.deps.store.registrations()) {
-      if (!this.deps.config().clusters.some((c) => c.name === r.cluster)) continue;
+      if (!this.deps.membership.hasCluster(r.cluster)) continue;
       // Stored by an older version (e.g. a host name): publishing it would have Envoy NACK the cluster.
       if (endpointIssues(r, policy, 'string').length > 0) continue;
       this.runtime.set(endpointKey(r.cluster, r.address, r.port), r);
-      this.deps.topology.setEndpoint(r.cluster, { address: r.address, port: r.port, zone: r.zone, region: r.region, metadata: r.metadata, weight: r.weight * 100 });
+      this.deps.membership.upsert(memberOf(r));
       n++;
     }
     return n;
-  }
-
-  /** Configured weight of a runtime endpoint (the engine's target). */
-  runtimeWeight(key: EndpointKey): number | undefined {
-    return this.runtime.get(key)?.weight;
   }
 
   clusters(): ClusterSnapshot[] {
@@ -126,8 +121,7 @@ export class HealthmeshService implements Operations {
     if (!same) {
       this.deps.store.saveRegistration(reg);
       this.runtime.set(key, reg);
-      this.deps.topology.setEndpoint(req.cluster, { address: req.address, port: req.port, zone: req.zone, region: req.region, metadata: req.metadata, weight: reg.weight * 100 });
-      this.deps.engine.reconcile();
+      this.deps.membership.upsert(memberOf(reg));
     }
     return { created: !existing, endpoint: this.endpoint(key)! };
   }
@@ -142,8 +136,7 @@ export class HealthmeshService implements Operations {
     if (!this.runtime.has(key)) return { removed: false };
     this.deps.store.deleteRegistration(cluster, address, port);
     this.runtime.delete(key);
-    this.deps.topology.removeEndpoint(cluster, address, port);
-    this.deps.engine.reconcile();
+    this.deps.membership.remove(cluster, address, port);
     return { removed: true };
   }
 
@@ -230,4 +223,8 @@ export class HealthmeshService implements Operations {
       }
     }
   }
+}
+
+function memberOf(r: StoredRegistration): Parameters<Membership['upsert']>[0] {
+  return { cluster: r.cluster, address: r.address, port: r.port, weight: r.weight, zone: r.zone, region: r.region, metadata: r.metadata };
 }

@@ -97,7 +97,8 @@ export const endpointSchema = z
     zone: z.string().optional(),
     region: z.string().optional(),
     weight: z.number().default(1),
-    health: z.enum(['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'DEGRADED']).default('HEALTHY'),
+    /** Operator override: published as this whatever the checks say (absent: healthmesh decides). */
+    health: z.enum(['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'DEGRADED']).optional(),
     metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     /** Per-endpoint override of the cluster's check (merged over it). */
     healthCheck: z.lazy(() => healthCheckOverrideSchema).optional(),
@@ -264,6 +265,8 @@ export const healthSchema = z
     tickMs: z.number().int().min(10).max(60_000).default(250),
     /** Concurrent probes at most. */
     probeConcurrency: z.number().int().min(1).max(10_000).default(256),
+    /** At start, the first snapshot waits at most this long for new endpoints' first check (Envoy's cluster warming). */
+    warmupTimeoutMs: z.number().int().min(0).max(600_000).default(5000),
     /** Probe targets normally refused (link-local, cloud metadata) that are allowed anyway. */
     allowTargets: z
       .array(

@@ -72,7 +72,9 @@ describe('engine with real signals', () => {
         },
       ],
     });
-    await waitFor(() => decision(app, 'custom', b2!.port)?.health === 'UNHEALTHY', { timeoutMs: 5000, what: 'the throwing custom check to fail its endpoint' });
+    // New endpoints are not served before their first passing check; the throwing one never passes and trips.
+    await waitFor(() => decision(app, 'custom', b2!.port)?.circuit === 'open', { timeoutMs: 5000, what: 'the throwing custom check to fail its endpoint' });
+    expect(decision(app, 'custom', b2!.port)!.health).toBe('UNHEALTHY');
     expect(decision(app, 'custom', b1!.port)).toMatchObject({ health: 'HEALTHY', score: 100 });
     console.log('[custom] reasons:', decision(app, 'custom', b2!.port)!.reasons);
     expect(decision(app, 'custom', b2!.port)!.reasons[0]).toMatch(/consecutive failed checks/);
