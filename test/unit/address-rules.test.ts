@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AddressPolicy, parseAllowEntry, parseIpLiteral } from '../../src/config/address-policy.js';
 import { addressProblem, checkEndpointCapacity, endpointIssues, validateRegistration } from '../../src/config/endpoint-rules.js';
+import { validateConfig } from '../../src/config/load.js';
 import { InvalidArgumentError, ResourceExhaustedError } from '../../src/errors.js';
+import { clusterName } from '../../src/status/validate.js';
 
 const hex = (a: number, b: number): string => ((a << 8) | b).toString(16);
 type Quad = [number, number, number, number];
@@ -217,5 +219,49 @@ describe('endpoint rules (examples)', () => {
     expect(() => checkEndpointCapacity(9, 10)).not.toThrow();
     expect(() => checkEndpointCapacity(10, 10)).toThrow(ResourceExhaustedError);
     expect(() => checkEndpointCapacity(10, 10)).toThrow(expect.objectContaining({ code: 'RESOURCE_EXHAUSTED' }));
+  });
+});
+
+describe('names (properties): the status API and the config file agree', () => {
+  const NAME_CHARS = 'abcXYZ019_.:-';
+  const accepts = (name: string): { api: boolean; config: boolean } => {
+    let api = true;
+    try {
+      clusterName('cluster', name, true);
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      api = false;
+    }
+    let config = true;
+    try {
+      validateConfig({ clusters: [{ name }] });
+    } catch {
+      config = false;
+    }
+    return { api, config };
+  };
+
+  it('every name of the allowed alphabet (1..200 characters) is accepted by both', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...NAME_CHARS), minLength: 1, maxLength: 200 }), (name) => {
+        expect(accepts(name)).toEqual({ api: true, config: true });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('every name with another character, or too long, is refused by both', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 0, maxLength: 20 }),
+        fc.string({ unit: fc.constantFrom(' ', '/', '"', '\n', 'é', '*', '\u0000', '%'), minLength: 1, maxLength: 3 }),
+        fc.string({ minLength: 0, maxLength: 20 }),
+        (before, bad, after) => {
+          expect(accepts(`${before}${bad}${after}`)).toEqual({ api: false, config: false });
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(accepts('x'.repeat(201))).toEqual({ api: false, config: false });
   });
 });
