@@ -1,6 +1,8 @@
-import { isIP } from 'node:net';
 import type { AlertManager } from './alerts/manager.js';
 import type { RunCheck } from './checks/types.js';
+import { policyFor } from './config/address-policy.js';
+import { checkEndpointCapacity, endpointIssues, validateRegistration } from './config/endpoint-rules.js';
+import { redactConfig } from './config/redact.js';
 import type { Config } from './config/schema.js';
 import { endpointKey, type EndpointKey, type ProbeOutcome, type Status } from './core/model.js';
 import { InvalidArgumentError, NotFoundError } from './errors.js';
@@ -34,8 +36,6 @@ export interface ServiceDeps {
   now?: () => number;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
 /** Operations over the running parts: what the status service, the admin endpoint and reports call. */
 export class HealthmeshService implements Operations {
   private readonly runtime = new Map<EndpointKey, StoredRegistration>();
@@ -55,8 +55,11 @@ export class HealthmeshService implements Operations {
   /** Re-apply persisted registrations to the membership (before the engine starts). */
   restoreRegistrations(): number {
     let n = 0;
+    const policy = policyFor(this.deps.config().health.allowTargets);
     for (const r of this.deps.store.registrations()) {
       if (!this.deps.membership.hasCluster(r.cluster)) continue;
+      // Stored by an older version (e.g. a host name): publishing it would have Envoy NACK the cluster.
+      if (endpointIssues(r, policy, 'string').length > 0) continue;
       this.runtime.set(endpointKey(r.cluster, r.address, r.port), r);
       this.deps.membership.upsert(memberOf(r));
       n++;
@@ -94,12 +97,16 @@ export class HealthmeshService implements Operations {
     const cluster = this.deps.config().clusters.find((c) => c.name === req.cluster);
     if (!req.cluster) throw new InvalidArgumentError('cluster', 'required');
     if (!cluster) throw new NotFoundError(`cluster "${req.cluster}"`);
-    validateRegistration(req);
+    validateRegistration(req, policyFor(this.deps.config().health.allowTargets));
     const key = endpointKey(req.cluster, req.address, req.port);
     if (cluster.endpoints.some((e) => e.address === req.address && e.port === req.port)) {
       throw new InvalidArgumentError('address', `${req.address}:${req.port} is declared in the config file for cluster ${req.cluster}; it cannot be registered again`);
     }
     const existing = this.runtime.get(key);
+    if (!existing) {
+      const configured = this.deps.config().clusters.reduce((n, c) => n + c.endpoints.length, 0);
+      checkEndpointCapacity(this.runtime.size + configured, this.deps.config().limits.maxEndpoints);
+    }
     const reg: StoredRegistration = {
       cluster: req.cluster,
       address: req.address,
@@ -159,7 +166,7 @@ export class HealthmeshService implements Operations {
   }
 
   config(): unknown {
-    return redact(this.deps.config());
+    return redactConfig(this.deps.config());
   }
 
   ready(): boolean {
@@ -220,37 +227,4 @@ export class HealthmeshService implements Operations {
 
 function memberOf(r: StoredRegistration): Parameters<Membership['upsert']>[0] {
   return { cluster: r.cluster, address: r.address, port: r.port, weight: r.weight, zone: r.zone, region: r.region, metadata: r.metadata };
-}
-
-function validateRegistration(r: RegistrationRequest): void {
-  if (typeof r.address !== 'string' || r.address.length === 0) throw new InvalidArgumentError('address', 'required');
-  if (!isIP(r.address) && !HOSTNAME.test(r.address)) throw new InvalidArgumentError('address', `not an IP address or host name: "${r.address.slice(0, 100)}"`);
-  if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw new InvalidArgumentError('port', `must be 1..65535, got ${r.port}`);
-  if (r.weight !== undefined && (!Number.isInteger(r.weight) || r.weight < 1 || r.weight > 1000)) throw new InvalidArgumentError('weight', `must be 1..1000, got ${r.weight}`);
-  for (const f of ['zone', 'region'] as const) {
-    const v = r[f];
-    if (v !== undefined && (typeof v !== 'string' || v.length > 100)) throw new InvalidArgumentError(f, 'must be a string of at most 100 characters');
-  }
-  const meta = Object.entries(r.metadata ?? {});
-  if (meta.length > 32) throw new InvalidArgumentError('metadata', `at most 32 entries, got ${meta.length}`);
-  for (const [k, v] of meta) {
-    if (k.length === 0 || k.length > 100 || typeof v !== 'string' || v.length > 1000) throw new InvalidArgumentError(`metadata.${k.slice(0, 100)}`, 'keys of 1..100 and values of at most 1000 characters');
-  }
-}
-
-/** The config with secrets removed: admin token, webhook URL credentials and query. */
-function redact(config: Readonly<Config>): unknown {
-  const copy = structuredClone(config) as Config & { admin: { token?: string } };
-  if (copy.admin.token) copy.admin.token = '[redacted]';
-  if (copy.alerts.webhook) {
-    try {
-      const u = new URL(copy.alerts.webhook.url);
-      if (u.username || u.password) u.username = u.password = 'redacted';
-      if (u.search) u.search = '?redacted';
-      copy.alerts.webhook.url = u.toString();
-    } catch {
-      copy.alerts.webhook.url = '[redacted]';
-    }
-  }
-  return copy;
 }
