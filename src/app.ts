@@ -265,13 +265,16 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       return { xdsPort, statusPort, adminPort: adminInfo?.port };
     },
     reload(next) {
+      // All or nothing: everything that can fail (the new checker) is built before anything changes;
+      // the loader already validated the whole file (src/config/load.ts).
       const allowChanged = JSON.stringify(next.health.allowTargets) !== JSON.stringify(config.health.allowTargets);
+      const nextChecker = allowChanged ? newChecker(next) : undefined;
       config = next;
       membership.replaceConfig(next);
       controlPlane.reload(next);
-      if (allowChanged) {
+      if (nextChecker) {
         const old = checker;
-        checker = newChecker(next);
+        checker = nextChecker;
         void old.close();
       }
       engine.reload(next);
