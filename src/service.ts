@@ -183,11 +183,10 @@ export class HealthmeshService implements Operations {
   }
 
   private cluster(name: string): ClusterSnapshot | undefined {
-    const v = this.deps.engine.clusters().get(name);
-    const eps = this.deps.engine.endpoints(name);
-    const healthy = eps.filter((e) => e.decision.health === 'HEALTHY').length;
-    if (!v) return { name, total: eps.length, healthy, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false };
-    return { name, total: eps.length, healthy, failing: v.failing, ejected: v.ejected, guarded: v.guarded, maxEjected: v.maxEjected, allFailing: v.allFailing, reason: v.reason };
+    const s = this.deps.engine.clusterSummary(name);
+    if (!s) return { name, total: 0, healthy: 0, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false };
+    const v = s.verdict;
+    return { name, total: s.total, healthy: s.healthy, failing: v.failing, ejected: v.ejected, guarded: v.guarded, maxEjected: v.maxEjected, allFailing: v.allFailing, reason: v.reason };
   }
 
   private snapshot(e: EndpointHealth): EndpointSnapshot {

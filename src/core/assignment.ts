@@ -27,6 +27,8 @@ export interface ClusterAssignment {
   readonly cluster: string;
   readonly endpoints: ReadonlyMap<EndpointKey, EndpointAssignment>;
   readonly verdict: ClusterVerdict;
+  /** Endpoints published HEALTHY (serving at some weight). */
+  readonly healthy: number;
 }
 
 /** One endpoint's input to its cluster's assignment. */
@@ -62,13 +64,21 @@ export function assignCluster(
   for (const i of inputs) if (!i.drained && i.override === undefined) judged.set(i.key, i.decision);
   const { decisions: guarded, verdict } = guardCluster(judged, policy.guard, policy.minWeightPercent);
   const endpoints = new Map<EndpointKey, EndpointAssignment>();
+  let healthy = 0;
   for (const i of inputs) {
-    const decision = overlay(i, guarded.get(i.key) ?? i.decision);
+    const guardedDecision = guarded.get(i.key) ?? i.decision;
+    const decision = i.drained || i.override !== undefined ? overlay(i, guardedDecision) : guardedDecision;
+    if (decision.health === 'HEALTHY') healthy++;
     const before = previous?.endpoints.get(i.key);
+    // Unchanged input, unchanged output: keep the previous object (cheap re-assignment of large clusters).
+    if (before && before.decision === decision && before.memory === i.memory && before.drained === i.drained) {
+      endpoints.set(i.key, before);
+      continue;
+    }
     const same = before !== undefined && before.decision.health === decision.health && before.decision.weight === decision.weight;
     endpoints.set(i.key, Object.freeze({ key: i.key, cluster, decision, memory: i.memory, drained: i.drained, changedAt: same ? before.changedAt : now }));
   }
-  return Object.freeze({ cluster, endpoints, verdict });
+  return Object.freeze({ cluster, endpoints, verdict, healthy });
 }
 
 function overlay(i: AssignmentInput, d: Decision): Decision {

@@ -84,6 +84,8 @@ interface Tracked {
 const DEP_PREFIX = 'dep:';
 /** Warming endpoints get their first probe within this long (or one interval if shorter). */
 const WARM_FIRST_PROBE_MS = 1000;
+/** Membership changes (registrations) within this window are assigned together. */
+const MEMBERSHIP_COALESCE_MS = 5;
 
 /**
  * Turns signals into the per-cluster assignment. Signals come in (probe results, load reports,
@@ -108,6 +110,7 @@ export class HealthEngine {
   /** Warming endpoints whose first probe has not completed yet. */
   private readonly firstProbePending = new Set<EndpointKey>();
   private timer: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
   private started = false;
   private unsubscribe: (() => void) | undefined;
   private readonly now: () => number;
@@ -137,11 +140,10 @@ export class HealthEngine {
     for (const cluster of this.config.clusters) {
       for (const m of this.opts.membership.members(cluster.name)) this.track(m, now);
       this.reconcileDependencies(cluster);
-      this.dirty.add(cluster.name);
     }
     this.restored.clear();
     this.unsubscribe = this.opts.membership.onChange((ch) => this.onMembership(ch));
-    this.flush();
+    for (const cluster of this.config.clusters) this.evaluateCluster(cluster.name, now, true);
     this.timer = setInterval(() => this.tick(), this.config.health.tickMs);
     this.timer.unref?.();
   }
@@ -151,6 +153,8 @@ export class HealthEngine {
     this.timer = undefined;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
   }
 
   /** A new config (after membership took it): re-derive policies and checks, drop vanished clusters. */
@@ -164,8 +168,9 @@ export class HealthEngine {
     for (const cluster of config.clusters) {
       for (const m of this.opts.membership.members(cluster.name)) this.track(m, now);
       this.reconcileDependencies(cluster);
-      this.dirty.add(cluster.name);
     }
+    this.dirty.clear();
+    for (const cluster of config.clusters) this.evaluateCluster(cluster.name, now, true);
     for (const id of [...this.depJobs]) {
       const cluster = id.slice(DEP_PREFIX.length, id.indexOf('/', DEP_PREFIX.length));
       if (!wanted.has(cluster)) {
@@ -173,7 +178,6 @@ export class HealthEngine {
         this.opts.prober.remove(id);
       }
     }
-    this.flush();
     if (this.timer) {
       clearInterval(this.timer);
       this.timer = setInterval(() => this.tick(), config.health.tickMs);
@@ -181,21 +185,34 @@ export class HealthEngine {
     }
   }
 
-  /** Decide clusters whose membership changed (called by reads too, so they never see a stale view). */
+  /**
+   * Assign the clusters whose membership changed. Runs shortly after a burst of registrations (one
+   * assignment per cluster per burst, so N registrations cost O(N), not O(N²)) and before every read.
+   */
   flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     if (this.dirty.size === 0) return;
     const now = this.now();
     const clusters = [...this.dirty];
     this.dirty.clear();
-    for (const c of clusters) this.evaluateCluster(c, now, true);
+    for (const c of clusters) this.assign(c, now);
   }
 
+  /** One endpoint joined, changed or left: decide that endpoint only, assign its cluster soon. */
   private onMembership(ch: MembershipChange): void {
     const now = this.now();
     if (ch.kind === 'removed') this.untrack(ch.member.key, now);
-    else this.track(ch.member, now);
+    else {
+      this.track(ch.member, now);
+      const t = this.tracked.get(ch.member.key);
+      if (t) this.evaluate(t, now);
+    }
     this.dirty.add(ch.member.cluster);
-    queueMicrotask(() => this.flush());
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), MEMBERSHIP_COALESCE_MS);
+      this.flushTimer.unref?.();
+    }
   }
 
   private track(m: Member, now: number): void {
@@ -391,8 +408,8 @@ export class HealthEngine {
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
+  /** One endpoint (no flush: an endpoint not assigned yet shows its own decision). */
   endpoint(key: EndpointKey): EndpointHealth | undefined {
-    this.flush();
     const t = this.tracked.get(key);
     return t && this.view(t);
   }
@@ -407,6 +424,13 @@ export class HealthEngine {
   published(key: EndpointKey): EndpointAssignment | undefined {
     const cluster = key.slice(0, key.indexOf('/'));
     return this.assignments.get(cluster)?.endpoints.get(key);
+  }
+
+  /** The cluster's verdict and counts from its current assignment (O(1)). */
+  clusterSummary(cluster: string): { verdict: ClusterVerdict; total: number; healthy: number } | undefined {
+    this.flush();
+    const a = this.assignments.get(cluster);
+    return a && { verdict: a.verdict, total: a.endpoints.size, healthy: a.healthy };
   }
 
   clusters(): Map<string, ClusterVerdict> {

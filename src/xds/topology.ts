@@ -5,6 +5,7 @@ import type { SnapshotCache } from './cache.js';
 export type { EndpointPatch } from './endpoint-source.js';
 import { ManualEndpoints, type EndpointPatch, type EndpointSource } from './endpoint-source.js';
 import { clusterResource, endpointsResource, listenerResource, routeResource, type EndpointState, type ResourceSpec } from './resources.js';
+import { TYPE } from './protos.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
 import type { VersionClock } from './versions.js';
 
@@ -31,6 +32,11 @@ export class Topology {
   /** Present when endpoints are set by hand (no health engine). */
   readonly manual: ManualEndpoints | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Resources to rebuild at the next publish: everything (config changed), or these clusters' EDS. */
+  private allDirty = true;
+  private readonly dirtyEds = new Set<string>();
+  private lastBuildMs = 0;
+  private lastPublishAt = -Infinity;
   private readonly now: () => number;
   private flushWaiters: Array<() => void> = [];
 
@@ -51,6 +57,7 @@ export class Topology {
   replaceConfig(config: Readonly<Config>): void {
     this.config = config;
     this.manual?.membership.replaceConfig(config);
+    this.allDirty = true;
     this.schedule();
   }
 
@@ -66,18 +73,20 @@ export class Topology {
   /** Manual mode only: add an endpoint or change it (weight, health, locality, metadata). */
   setEndpoint(cluster: string, patch: EndpointPatch): void {
     this.requireManual().set(cluster, patch);
-    this.schedule();
+    this.changed(cluster);
   }
 
   /** Manual mode only. */
   removeEndpoint(cluster: string, address: string, port: number): boolean {
     const removed = this.requireManual().remove(cluster, address, port);
-    if (removed) this.schedule();
+    if (removed) this.changed(cluster);
     return removed;
   }
 
-  /** Something EDS reads changed (an assignment, a member): publish after the debounce. */
-  changed(): void {
+  /** Something EDS reads changed (an assignment, a member) for `cluster` (absent: anything): publish soon. */
+  changed(cluster?: string): void {
+    if (cluster === undefined) this.allDirty = true;
+    else this.dirtyEds.add(cluster);
     this.schedule();
   }
 
@@ -86,7 +95,13 @@ export class Topology {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const previous = this.opts.cache.current();
-    const next = buildSnapshot(previous, this.specs(), this.opts.versions.next(), this.now());
+    const began = performance.now();
+    const specs = this.specs(previous);
+    this.allDirty = false;
+    this.dirtyEds.clear();
+    const next = buildSnapshot(previous, specs, this.opts.versions.next(), this.now());
+    this.lastBuildMs = performance.now() - began;
+    this.lastPublishAt = performance.now();
     if (next) {
       this.opts.beforePublish?.(next);
       this.opts.cache.publish(next);
@@ -112,20 +127,32 @@ export class Topology {
     for (const w of waiters) w();
   }
 
+  /**
+   * Leading edge with a trailing window: a change after a quiet period is published at once (on the
+   * next turn of the event loop, so changes made together go together); changes within the window
+   * after a publish are coalesced into one publish at its end. The window is `debounceMs`, or twice
+   * the last build time when that is longer, so large snapshots cannot take the whole CPU.
+   */
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => this.publishNow(), this.opts.debounceMs);
+    const window = Math.max(this.opts.debounceMs, 2 * this.lastBuildMs);
+    const wait = Math.max(0, this.lastPublishAt + window - performance.now());
+    this.timer = setTimeout(() => this.publishNow(), wait);
     this.timer.unref?.();
   }
 
-  private specs(): ResourceSpec[] {
+  /** Every resource; those unchanged since `previous` (config not reloaded, cluster's EDS clean) are reused, not rebuilt. */
+  private specs(previous: Snapshot | undefined): ResourceSpec[] {
     const specs: ResourceSpec[] = [];
+    const has = (typeUrl: string, name: string): boolean => previous?.types[typeUrl as keyof Snapshot['types']]?.resources.has(name) ?? false;
+    const reuse = (typeUrl: string, name: string): ResourceSpec => ({ name, typeUrl, message: {}, refs: [], reuse: true });
+    const clean = !this.allDirty && previous !== undefined;
     for (const c of this.config.clusters) {
-      specs.push(clusterResource(c));
-      specs.push(endpointsResource(c.name, this.source.endpoints(c.name)));
+      specs.push(clean && has(TYPE.cluster, c.name) ? reuse(TYPE.cluster, c.name) : clusterResource(c));
+      specs.push(clean && !this.dirtyEds.has(c.name) && has(TYPE.endpoint, c.name) ? reuse(TYPE.endpoint, c.name) : endpointsResource(c.name, this.source.endpoints(c.name)));
     }
-    for (const l of this.config.listeners) specs.push(listenerResource(l));
-    for (const r of this.config.routes) specs.push(routeResource(r));
+    for (const l of this.config.listeners) specs.push(clean && has(TYPE.listener, l.name) ? reuse(TYPE.listener, l.name) : listenerResource(l));
+    for (const r of this.config.routes) specs.push(clean && has(TYPE.route, r.name) ? reuse(TYPE.route, r.name) : routeResource(r));
     return specs;
   }
 

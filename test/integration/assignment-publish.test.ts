@@ -83,7 +83,7 @@ describe('EDS is membership × assignment', () => {
     await h.start();
     expect(eds(h, 'web')[b1!.port]).toBe('HEALTHY/100');
     await h.service.register({ cluster: 'web', address: '127.0.0.1', port: b2!.port });
-    await h.controlPlane.topology.flushed();
+    await waitFor(() => eds(h, 'web')[b2!.port], { timeoutMs: 5000, what: 'the registered endpoint in EDS' });
     expect(eds(h, 'web')[b2!.port]).toMatch(/^UNHEALTHY\//);
     const reasons = (): string[] => h.engine.endpoint(endpointKey('web', '127.0.0.1', b2!.port))!.decision.reasons;
     expect(reasons()[0]).toMatch(/^new endpoint: awaiting its first/);
