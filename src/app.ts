@@ -1,5 +1,6 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { AdminServer } from './admin/server.js';
+import { Authenticator, authorizationOf, authStatus, serverCredentials } from './auth/index.js';
 import { AlertManager } from './alerts/manager.js';
 import { ProbeScheduler, createChecker, type Checker } from './checks/index.js';
 import type { Config } from './config/schema.js';
@@ -62,8 +63,19 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   let self: SelfServices | undefined;
   let statusServer: Server | undefined;
 
-  const lrs = new LrsService({ config: config.lrs, logger: logger.child({ component: 'lrs' }), now, onTraffic: (key, sample) => engine.onTraffic(key, sample) });
+  // Bearer tokens for the write RPCs (status Register/Deregister, agent Heartbeat, LRS; ADS when auth.requireProxyToken).
+  const auth = new Authenticator(config.auth, config.admin);
+  for (const problem of auth.problems) logger.warn({ problem }, 'auth token not usable');
+  const lrs = new LrsService({
+    config: config.lrs,
+    logger: logger.child({ component: 'lrs' }),
+    now,
+    onTraffic: (key, sample) => engine.onTraffic(key, sample),
+    auth,
+    hasAdsStream: (nodeId) => controlPlane.ledger.hasOpenStream(nodeId),
+  });
   const agents = new AgentIntake({
+    auth,
     logger: logger.child({ component: 'agents' }),
     now,
     intervalMs: Math.max(1000, Math.floor(config.agents.heartbeatTimeoutMs / 3)),
@@ -73,6 +85,17 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     logger,
     now,
     versionFloor: store.versionFloor(),
+    admitAds: (metadata) => {
+      if (!config.auth.requireProxyToken) return undefined;
+      try {
+        auth.require(authorizationOf(metadata), 'proxy', 'ADS');
+        return undefined;
+      } catch (err) {
+        const status = authStatus(err);
+        if (status) return status;
+        throw err;
+      }
+    },
     extend: (server) => {
       lrs.register(server);
       agents.register(server);
@@ -112,7 +135,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     ready: () => published,
     now,
   });
-  const status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, now });
+  const status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, auth, now });
   const metrics = createMetrics(service);
   // Reports judge metrics against the same limits the health engine uses.
   const reportOptions = {
@@ -241,7 +264,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
         status.register(statusServer);
         self = registerSelfServices(statusServer, { ops: service, logger: logger.child({ component: 'grpc-health' }) });
         statusPort = await new Promise<number>((resolve, reject) =>
-          statusServer!.bindAsync(config.status.listen!, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+          statusServer!.bindAsync(config.status.listen!, serverCredentials(config.xds.tls), (err, port) => (err ? reject(err) : resolve(port))),
         );
       }
       scheduler.start();
@@ -260,6 +283,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     reload(next) {
       const allowChanged = JSON.stringify(next.health.allowTargets) !== JSON.stringify(config.health.allowTargets);
       config = next;
+      auth.reload(next.auth, next.admin);
       controlPlane.reload(next);
       if (allowChanged) {
         const old = checker;

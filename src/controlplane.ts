@@ -3,7 +3,7 @@ import type { Config } from './config/schema.js';
 import { silentLogger, type Logger } from './log.js';
 import { SnapshotCache } from './xds/cache.js';
 import { Ledger } from './xds/ledger.js';
-import { XdsServer } from './xds/server.js';
+import { XdsServer, type XdsServerOptions } from './xds/server.js';
 import { Topology } from './xds/topology.js';
 import { VersionClock } from './xds/versions.js';
 
@@ -14,6 +14,8 @@ export interface ControlPlaneOptions {
   versionFloor?: string;
   /** Register more gRPC services on the xDS port (LRS, agent heartbeats, status). */
   extend?: (server: Server) => void;
+  /** Admission of ADS streams (proxy token when auth.requireProxyToken). */
+  admitAds?: XdsServerOptions['admitAds'];
 }
 
 export interface ControlPlane {
@@ -35,7 +37,7 @@ export function createControlPlane(config: Readonly<Config>, opts: ControlPlaneO
   const cache = new SnapshotCache();
   const ledger = new Ledger(now);
   const topology = new Topology(config, { cache, versions, logger: logger.child({ component: 'topology' }), debounceMs: config.xds.debounceMs, now });
-  const xds = new XdsServer({ config: config.xds, cache, ledger, logger: logger.child({ component: 'xds' }), extend: opts.extend });
+  const xds = new XdsServer({ config: config.xds, cache, ledger, logger: logger.child({ component: 'xds' }), extend: opts.extend, admitAds: opts.admitAds });
   let stopped = false;
   return {
     topology,

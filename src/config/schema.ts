@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { reportsConfigSchema } from '../reports/config.js';
+import { authSchema, watchLimitsShape, xdsTlsSchema } from './security-schema.js';
 
 /** Names end up as xDS resource names and metric labels: keep them boring. */
 const resourceName = z
@@ -161,6 +162,8 @@ export const xdsSchema = z
     stuckStreamTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     /** NACKs accepted per stream per minute before the stream is closed. */
     maxNacksPerMinute: z.number().int().min(1).max(100_000).default(60),
+    /** TLS (and mTLS with clientCa) for the gRPC port; see security-schema.ts. */
+    tls: xdsTlsSchema.optional(),
   })
   .strict();
 
@@ -254,6 +257,8 @@ export const agentsSchema = z
     cpuPercentMax: z.number().min(1).max(100).default(90),
     memoryPercentMax: z.number().min(1).max(100).default(90),
     diskPercentMax: z.number().min(1).max(100).default(95),
+    /** A node silent for failAfterMs + detachGraceMs is detached from its endpoints: its last sample stops counting. */
+    detachGraceMs: z.number().int().min(0).max(86_400_000).default(30_000),
   })
   .strict()
   .refine((a) => a.failAfterMs >= a.heartbeatTimeoutMs, { message: 'failAfterMs must be >= heartbeatTimeoutMs', path: ['failAfterMs'] });
@@ -303,6 +308,8 @@ export const statusSchema = z
     listen: listenAddress.optional(),
     /** Points of history returned by GetEndpoint by default. */
     historyLimit: z.number().int().min(1).max(100_000).default(100),
+    /** Watch stream caps (maxWatchers, watchBacklog, maxWatchBacklogBytes); see security-schema.ts. */
+    ...watchLimitsShape,
   })
   .strict();
 
@@ -361,6 +368,8 @@ export const configSchema = z
     admin: adminSchema.default(adminSchema.parse({})),
     status: statusSchema.default(statusSchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
+    /** Bearer tokens for the write RPCs on the gRPC port; see security-schema.ts. */
+    auth: authSchema.default(authSchema.parse({})),
     /** Scheduled reports written to a directory (the schema lives with the reports module). */
     reports: reportsConfigSchema.default(reportsConfigSchema.parse({})),
     listeners: z.array(listenerSchema).default([]),
@@ -429,4 +438,5 @@ export type StoreConfig = z.infer<typeof storeSchema>;
 export type AdminConfig = z.infer<typeof adminSchema>;
 export type StatusConfig = z.infer<typeof statusSchema>;
 export type AlertsConfig = z.infer<typeof alertsSchema>;
+export type { AuthConfig, AuthTokenConfig, XdsTlsConfig } from './security-schema.js';
 export type ReportsSettings = z.infer<typeof reportsConfigSchema>;

@@ -79,6 +79,9 @@ interface Tracked {
 
 const DEP_PREFIX = 'dep:';
 
+/** A node silent this long is detached from its endpoints (its last heartbeat stops counting). */
+const nodeDetachAfter = (c: Readonly<Config>): number => c.agents.failAfterMs + c.agents.detachGraceMs;
+
 /**
  * Turns signals into published endpoint health. Signals come in (probe results, load reports,
  * heartbeats), the pure core decides, the guard caps ejections per cluster, and only a change in
@@ -100,7 +103,7 @@ export class HealthEngine {
     this.config = opts.config;
     this.now = opts.now ?? Date.now;
     this.log = opts.logger;
-    this.book = new SignalBook(opts.config.health.scoring.probeWindow, 3 * opts.config.lrs.reportIntervalMs + 1000);
+    this.book = new SignalBook(opts.config.health.scoring.probeWindow, 3 * opts.config.lrs.reportIntervalMs + 1000, nodeDetachAfter(opts.config));
   }
 
   start(): void {
@@ -118,6 +121,7 @@ export class HealthEngine {
   reload(config: Readonly<Config>): void {
     this.config = config;
     this.book.setProbeWindow(config.health.scoring.probeWindow);
+    this.book.setNodeDetachAfter(nodeDetachAfter(config));
     this.reconcile();
     if (this.timer) {
       clearInterval(this.timer);
