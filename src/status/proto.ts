@@ -230,11 +230,10 @@ export type StatusUnaryMethod = keyof StatusUnaryMethods;
 export type Decoded<T> = T | { malformed: string };
 export const isMalformed = <T>(x: Decoded<T>): x is { malformed: string } => typeof x === 'object' && x !== null && 'malformed' in x;
 
-type UnaryCallFn<Req, Res> = (
-  req: Partial<Req>,
-  options: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: Res) => void,
-) => grpc.ClientUnaryCall;
+type UnaryCallFn<Req, Res> = {
+  (req: Partial<Req>, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void): grpc.ClientUnaryCall;
+  (req: Partial<Req>, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void): grpc.ClientUnaryCall;
+};
 
 /** A raw healthmesh.v1.Status client (callback style, as grpc-js generates it). */
 export type StatusClient = grpc.Client & { [M in StatusUnaryMethod]: UnaryCallFn<StatusUnaryMethods[M][0], StatusUnaryMethods[M][1]> } & {
@@ -296,9 +295,11 @@ export function callStatus<M extends StatusUnaryMethod>(
   method: M,
   req: Partial<StatusUnaryMethods[M][0]>,
   deadlineMs = 5000,
+  /** Call metadata, e.g. `authorization: Bearer <token>` for RegisterEndpoint / DeregisterEndpoint. */
+  metadata: grpc.Metadata = new grpc.Metadata(),
 ): Promise<StatusUnaryMethods[M][1]> {
   return new Promise((resolve, reject) => {
     const fn = client[method] as unknown as UnaryCallFn<StatusUnaryMethods[M][0], StatusUnaryMethods[M][1]>;
-    fn.call(client, req, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : res ? resolve(res) : reject(new Error(`${method}: no response`))));
+    fn.call(client, req, metadata, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : res ? resolve(res) : reject(new Error(`${method}: no response`))));
   });
 }

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { authorizeCall, type Authenticator } from '../auth/index.js';
+import { authorizeCall, type Authenticator, type AuthRole, type Identity } from '../auth/index.js';
 import type { StatusConfig } from '../config/schema.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -19,7 +19,7 @@ export interface StatusServiceOptions {
   now?: () => number;
 }
 
-type Handler<M extends StatusUnaryMethod> = (req: Partial<StatusUnaryMethods[M][0]>, call: { metadata: grpc.Metadata }) => StatusUnaryMethods[M][1] | Promise<StatusUnaryMethods[M][1]>;
+type Handler<M extends StatusUnaryMethod> = (req: Partial<StatusUnaryMethods[M][0]>, who: Identity | undefined) => StatusUnaryMethods[M][1] | Promise<StatusUnaryMethods[M][1]>;
 
 export const DEFAULT_WATCH_BACKLOG = 1024;
 export const DEFAULT_MAX_WATCHERS = 256;
@@ -63,37 +63,35 @@ export class StatusService {
 
   register(server: grpc.Server): void {
     server.addService(statusServiceDefinition(), {
-      ListClusters: this.unary('ListClusters', () => ({ clusters: this.ops.clusters().map(clusterToWire) })),
-      ListEndpoints: this.unary('ListEndpoints', (req) => {
+      ListClusters: this.unary('ListClusters', undefined, () => ({ clusters: this.ops.clusters().map(clusterToWire) })),
+      ListEndpoints: this.unary('ListEndpoints', undefined, (req) => {
         const filter = validateListEndpoints(req);
         if (filter.cluster !== undefined) this.requireCluster(filter.cluster);
         return { endpoints: this.ops.endpoints(filter).map(endpointToWire) };
       }),
-      GetEndpoint: this.unary('GetEndpoint', (req) => {
+      GetEndpoint: this.unary('GetEndpoint', undefined, (req) => {
         const { ref, history } = validateGetEndpoint(req, this.opts.config.historyLimit);
         this.requireCluster(ref.cluster);
         const endpoint = this.ops.endpoint(ref.key);
         if (!endpoint) throw new NotFoundError(`endpoint "${ref.key}"`);
         return { endpoint: endpointToWire(endpoint), history: this.ops.history(ref.key, history).map(historyToWire) };
       }),
-      RegisterEndpoint: this.unary('RegisterEndpoint', async (req, call) => {
-        const who = authorizeCall(this.opts.auth, call, 'operator', 'RegisterEndpoint');
+      RegisterEndpoint: this.unary('RegisterEndpoint', 'operator', async (req, who) => {
         const reg = validateRegister(req);
         this.requireCluster(reg.cluster);
         const { created, endpoint } = await this.ops.register(reg);
-        this.log.info({ endpoint: endpoint.key, created, by: who.name }, 'endpoint registered');
+        this.log.info({ endpoint: endpoint.key, created, by: who?.name }, 'endpoint registered');
         return { created, endpoint: endpointToWire(endpoint) };
       }),
-      DeregisterEndpoint: this.unary('DeregisterEndpoint', async (req, call) => {
-        const who = authorizeCall(this.opts.auth, call, 'operator', 'DeregisterEndpoint');
+      DeregisterEndpoint: this.unary('DeregisterEndpoint', 'operator', async (req, who) => {
         const ref = validateDeregister(req);
         this.requireCluster(ref.cluster);
         const { removed } = await this.ops.deregister(ref.cluster, ref.address, ref.port);
-        this.log.info({ endpoint: ref.key, removed, by: who.name }, 'endpoint deregistered');
+        this.log.info({ endpoint: ref.key, removed, by: who?.name }, 'endpoint deregistered');
         return { removed };
       }),
-      ListProxies: this.unary('ListProxies', () => ({ proxies: this.ops.proxies().map(proxyToWire) })),
-      ListAlerts: this.unary('ListAlerts', (req) => ({ alerts: this.ops.alerts(validateListAlerts(req)).map(alertToWire) })),
+      ListProxies: this.unary('ListProxies', undefined, () => ({ proxies: this.ops.proxies().map(proxyToWire) })),
+      ListAlerts: this.unary('ListAlerts', undefined, (req) => ({ alerts: this.ops.alerts(validateListAlerts(req)).map(alertToWire) })),
       Watch: (call: grpc.ServerWritableStream<Decoded<WatchRequestWire>, WatchEventWire>) => this.watch(call),
     });
   }
@@ -109,8 +107,16 @@ export class StatusService {
     if (!this.ops.clusters().some((c) => c.name === name)) throw new NotFoundError(`cluster "${name}"`);
   }
 
-  private unary<M extends StatusUnaryMethod>(method: M, handle: Handler<M>): grpc.handleUnaryCall<Decoded<StatusUnaryMethods[M][0]>, StatusUnaryMethods[M][1]> {
+  /** A unary handler; with `role`, the caller's bearer token is checked first (before the request is even looked at). */
+  private unary<M extends StatusUnaryMethod>(method: M, role: AuthRole | undefined, handle: Handler<M>): grpc.handleUnaryCall<Decoded<StatusUnaryMethods[M][0]>, StatusUnaryMethods[M][1]> {
     return (call, cb) => {
+      let who: Identity | undefined;
+      try {
+        if (role) who = authorizeCall(this.opts.auth, call, role, method);
+      } catch (err) {
+        cb(toGrpcStatus(err, this.log, method));
+        return;
+      }
       const req = call.request;
       if (isMalformed(req)) {
         this.log.warn({ method, error: req.malformed }, 'undecodable request refused');
@@ -118,7 +124,7 @@ export class StatusService {
         return;
       }
       Promise.resolve()
-        .then(() => handle(req ?? {}, call))
+        .then(() => handle(req ?? {}, who))
         .then(
           (res) => cb(null, res),
           (err: unknown) => cb(toGrpcStatus(err, this.log, method)),
