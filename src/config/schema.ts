@@ -268,6 +268,8 @@ export const lrsSchema = z
     enabled: z.boolean().default(true),
     /** How often Envoy is asked to report load. */
     reportIntervalMs: z.number().int().min(100).max(600_000).default(2000),
+    /** A load-report stream whose node id has no open ADS stream for this long is closed (its reports never count). */
+    adsGraceMs: z.number().int().min(100).max(600_000).default(10_000),
   })
   .strict();
 

@@ -19,8 +19,6 @@ export interface LrsServiceOptions {
   auth: Authenticator;
   /** Whether node `nodeId` has an ADS stream open now: reports are accepted only then. */
   hasAdsStream: (nodeId: string) => boolean;
-  /** How long a stream may go without an ADS stream under its node id before it is closed (default 10 s); its reports are ignored meanwhile. */
-  adsGraceMs?: number;
 }
 
 type LrsCall = grpc.ServerDuplexStream<DecodedLoadStats, LoadStatsResponse>;
@@ -40,7 +38,7 @@ const LOG_EVERY_MS = 30_000;
  * Envoy's LoadReportingService (StreamLoadStats): asks every proxy for per-endpoint load reports of
  * all clusters every `reportIntervalMs`, and turns each report into TrafficSamples. A stream needs a
  * proxy (or the admin) bearer token, and its reports count only while the same node id has an ADS
- * stream open; a stream whose node has none for `adsGraceMs` is closed with PERMISSION_DENIED.
+ * stream open; a stream whose node has none for `lrs.adsGraceMs` is closed (its reports are ignored meanwhile) with PERMISSION_DENIED.
  */
 export class LrsService {
   private readonly now: () => number;
@@ -143,7 +141,7 @@ export class LrsService {
       state.timer = undefined;
       return true;
     }
-    const graceMs = this.opts.adsGraceMs ?? 10_000;
+    const graceMs = this.opts.config.adsGraceMs;
     const now = this.now();
     if (state.orphanSince === undefined) {
       state.orphanSince = now;

@@ -77,12 +77,11 @@ describe('LrsService over real gRPC', () => {
 
   beforeAll(async () => {
     lrs = new LrsService({
-      config: { enabled: true, reportIntervalMs: 500 },
+      config: { enabled: true, reportIntervalMs: 500, adsGraceMs: 300 },
       logger: silentLogger(),
       now: () => 42_000,
       auth: testAuthenticator(),
       hasAdsStream: (nodeId) => ads.has(nodeId),
-      adsGraceMs: 300,
       onTraffic: (key, sample, nodeId) => {
         if (key === throwFor) throw new Error('downstream failure');
         received.push({ key, sample, nodeId });
