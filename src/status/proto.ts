@@ -284,9 +284,9 @@ export function healthmeshPackageDefinition(): protoLoader.PackageDefinition {
 }
 
 /** A client for the Status service at `target` (host:port), insecure. */
-export function createStatusClient(target: string, options: grpc.ChannelOptions = {}): StatusClient {
+export function createStatusClient(target: string, options: grpc.ChannelOptions = {}, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): StatusClient {
   const Ctor = load().client;
-  return new Ctor(target, grpc.credentials.createInsecure(), options) as unknown as StatusClient;
+  return new Ctor(target, credentials, options) as unknown as StatusClient;
 }
 
 /** Promise form of a unary call with a deadline. */
