@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
 import { Command, InvalidArgumentError as OptionError, Option } from 'commander';
+import { clientCredentials } from '../auth/tls.js';
 import { InvalidArgumentError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { HostedEndpoint } from '../signals/agent-proto.js';
@@ -32,21 +31,6 @@ interface AgentCliOptions {
   logLevel: (typeof LEVELS)[number];
 }
 
-/** TLS (--tls-ca) or mTLS (plus --tls-cert and --tls-key) channel credentials, or undefined for plaintext. */
-function channelCredentials(opts: Pick<AgentCliOptions, 'tlsCa' | 'tlsCert' | 'tlsKey'>): grpc.ChannelCredentials | undefined {
-  if (!opts.tlsCa && !opts.tlsCert && !opts.tlsKey) return undefined;
-  if (!opts.tlsCa) throw new InvalidArgumentError('--tls-ca', 'needed with --tls-cert / --tls-key');
-  if (!opts.tlsCert !== !opts.tlsKey) throw new InvalidArgumentError(opts.tlsCert ? '--tls-key' : '--tls-cert', 'mTLS needs both --tls-cert and --tls-key');
-  const read = (flag: string, file: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (err) {
-      throw new InvalidArgumentError(flag, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  };
-  return grpc.credentials.createSsl(read('--tls-ca', opts.tlsCa), opts.tlsKey ? read('--tls-key', opts.tlsKey) : null, opts.tlsCert ? read('--tls-cert', opts.tlsCert) : null);
-}
-
 const collectEndpoint = (raw: string, prev: HostedEndpoint[] = []): HostedEndpoint[] => [...prev, option(parseEndpointSpec)(raw)];
 
 /** `healthmesh agent`: heartbeats this host's CPU/memory/disk for the given endpoints until SIGTERM/SIGINT. */
@@ -65,7 +49,7 @@ export function agentCommand(): Command {
     .action((opts: AgentCliOptions) => {
       const logger = createLogger(opts.logLevel).child({ component: 'agent' });
       if (!opts.token) logger.warn('no --token / HEALTHMESH_AGENT_TOKEN: the control plane will refuse heartbeats (UNAUTHENTICATED)');
-      const credentials = channelCredentials(opts);
+      const credentials = clientCredentials(opts);
       const agent = new NodeAgent({ controlPlane: opts.controlPlane, nodeId: opts.nodeId, endpoints: opts.endpoint, intervalMs: opts.intervalMs, logger, token: opts.token, credentials });
       agent.start();
       const shutdown = (): void => {

@@ -1,3 +1,3 @@
 export { AuthError, Authenticator, mayBeNode, mayServe, type AuthRole, type Identity } from './tokens.js';
 export { authorizationOf, authorizeCall, authStatus } from './grpc.js';
-export { serverCredentials, isLoopbackListen } from './tls.js';
+export { clientCredentials, isLoopbackListen, serverCredentials, type ClientTlsFiles } from './tls.js';

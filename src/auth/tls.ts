@@ -1,7 +1,8 @@
 /** Server credentials of the gRPC port: insecure, TLS, or mTLS (client certificates checked against clientCa). */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { ServerCredentials } from '@grpc/grpc-js';
+import { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
+import { InvalidArgumentError } from '../errors.js';
 import type { XdsTlsConfig } from '../config/security-schema.js';
 
 /** Reads the PEM files (validated at config load) and builds the credentials. */
@@ -18,4 +19,26 @@ export function isLoopbackListen(listen: string): boolean {
   if (isIP(host) === 4) return host.startsWith('127.');
   if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
   return false;
+}
+
+/** Client TLS flags of the CLI (`--tls-ca`, and for mTLS `--tls-cert` + `--tls-key`). */
+export interface ClientTlsFiles {
+  tlsCa?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+}
+
+/** TLS (CA only) or mTLS (CA, certificate and key) channel credentials; undefined when no flag is given (plaintext). */
+export function clientCredentials(opts: ClientTlsFiles): ChannelCredentials | undefined {
+  if (!opts.tlsCa && !opts.tlsCert && !opts.tlsKey) return undefined;
+  if (!opts.tlsCa) throw new InvalidArgumentError('--tls-ca', 'needed with --tls-cert / --tls-key');
+  if (!opts.tlsCert !== !opts.tlsKey) throw new InvalidArgumentError(opts.tlsCert ? '--tls-key' : '--tls-cert', 'mTLS needs both --tls-cert and --tls-key');
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new InvalidArgumentError(flag, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  return ChannelCredentials.createSsl(read('--tls-ca', opts.tlsCa), opts.tlsKey ? read('--tls-key', opts.tlsKey) : null, opts.tlsCert ? read('--tls-cert', opts.tlsCert) : null);
 }

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthmesh, type Healthmesh } from '../../src/app.js';
-import { isLoopbackListen } from '../../src/auth/index.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { NodeAgent } from '../../src/agent/agent.js';
+import { clientCredentials, isLoopbackListen } from '../../src/auth/index.js';
+import { silentLogger } from '../../src/log.js';
 import { validateConfig } from '../../src/config/load.js';
 import { endpointKey } from '../../src/core/model.js';
 import { ConfigError } from '../../src/errors.js';
@@ -20,6 +24,7 @@ import { waitFor } from '../support/wait.js';
 
 /** Issue 10, finding 1: every write RPC on the gRPC port needs credentials, against a real app on 127.0.0.1. */
 const ADMIN = 'test-admin-token-0123456789abcdef';
+const ROOT = join(import.meta.dirname, '../..');
 const LRS_PATH = '/envoy.service.load_stats.v3.LoadReportingService/StreamLoadStats';
 const lrsRequest = () => messageType('envoy.service.load_stats.v3.LoadStatsRequest');
 const encodeLrs = (obj: Record<string, unknown>): Buffer => Buffer.from(lrsRequest().encode(lrsRequest().fromObject(obj)).finish());
@@ -292,6 +297,31 @@ describe('TLS and mTLS on the gRPC port', () => {
     ads.send({ node: { id: 'tls-envoy' }, type_url: TYPE.cluster });
     expect((await ads.next(TYPE.cluster)).resources.map((r) => r.name)).toEqual(['demo']);
     ads.close();
+    // A node agent on another host: mTLS plus its agent token.
+    const agent = new NodeAgent({
+      controlPlane: `127.0.0.1:${port}`,
+      nodeId: 'tls-node',
+      endpoints: [{ cluster: 'demo', address: '127.0.0.1', port: 9 }],
+      intervalMs: 60_000,
+      logger: silentLogger(),
+      token: TEST_TOKENS.agent,
+      credentials: clientCredentials({ tlsCa: certs.ca, tlsCert: certs.clientCert, tlsKey: certs.clientKey }),
+      sample: async () => ({ cpuPercent: 1, memoryPercent: 1, diskPercent: 1 }),
+    });
+    agent.start();
+    try {
+      await waitFor(() => agent.stats().ok === 1 || agent.stats().lastError, { timeoutMs: 10_000, what: 'the agent heartbeat over mTLS' });
+      expect(agent.stats()).toMatchObject({ ok: 1, failed: 0 });
+    } finally {
+      await agent.stop();
+    }
+    // `healthmesh status` reaches a TLS port with --tls-ca (and the client certificate for mTLS).
+    const cli = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'status', '--server', `127.0.0.1:${port}`, '--json', '--tls-ca', certs.ca, '--tls-cert', certs.clientCert, '--tls-key', certs.clientKey],
+      { cwd: ROOT, timeout: 60_000 },
+    );
+    expect(JSON.parse(cli.stdout).clusters.map((c: { name: string }) => c.name)).toEqual(['demo']);
   });
 
   it('xds.tls files are checked at load: missing, not PEM, key not matching the certificate', () => {
