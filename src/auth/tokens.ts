@@ -66,8 +66,8 @@ export class Authenticator {
     this.entries = [];
     this.problems = [];
     const adminToken = resolveToken(admin, env);
+    // (An unusable admin.tokenEnv is reported by the admin server already.)
     if (adminToken.token !== undefined) this.add(adminToken.token, { name: 'admin', role: 'admin', endpoints: ['*'], nodes: undefined });
-    else if (adminToken.problem) this.problems.push(adminToken.problem);
     auth.tokens.forEach((t, i) => {
       let value = t.token;
       if (value === undefined && t.tokenEnv) {
