@@ -1,6 +1,6 @@
 import { Server } from '@grpc/grpc-js';
 import { AdminServer } from './admin/server.js';
-import { Authenticator, authorizationOf, authStatus, serverCredentials } from './auth/index.js';
+import { adsAdmission, Authenticator, serverCredentials } from './auth/index.js';
 import { AlertManager } from './alerts/manager.js';
 import { ProbeScheduler, createChecker, type Checker } from './checks/index.js';
 import type { Config } from './config/schema.js';
@@ -64,8 +64,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   let statusServer: Server | undefined;
 
   // Bearer tokens for the write RPCs (status Register/Deregister, agent Heartbeat, LRS; ADS when auth.requireProxyToken).
-  const auth = new Authenticator(config.auth, config.admin);
-  for (const problem of auth.problems) logger.warn({ problem }, 'auth token not usable');
+  const auth = new Authenticator(config.auth, config.admin, process.env, logger.child({ component: 'auth' }));
   const lrs = new LrsService({
     config: config.lrs,
     logger: logger.child({ component: 'lrs' }),
@@ -85,17 +84,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     logger,
     now,
     versionFloor: store.versionFloor(),
-    admitAds: (metadata) => {
-      if (!config.auth.requireProxyToken) return undefined;
-      try {
-        auth.require(authorizationOf(metadata), 'proxy', 'ADS');
-        return undefined;
-      } catch (err) {
-        const status = authStatus(err);
-        if (status) return status;
-        throw err;
-      }
-    },
+    admitAds: adsAdmission(auth, () => config.auth.requireProxyToken),
     extend: (server) => {
       lrs.register(server);
       agents.register(server);

@@ -1,7 +1,8 @@
 /** gRPC side of the write-path auth: bearer tokens from call metadata, failures as gRPC status objects. */
 import * as grpc from '@grpc/grpc-js';
 import type { AuthRole } from '../config/security-schema.js';
-import { AuthError, type Authenticator, type Identity } from './tokens.js';
+import type { Authenticator, Identity } from './tokens.js';
+import { AuthError } from './errors.js';
 
 /** The `authorization` metadata value (the first one; a binary or repeated header counts as malformed). */
 export function authorizationOf(metadata: grpc.Metadata | undefined): string | undefined {

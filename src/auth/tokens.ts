@@ -7,7 +7,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { MIN_TOKEN_LENGTH, resolveToken } from '../admin/auth.js';
 import type { AdminConfig } from '../config/schema.js';
 import type { AuthConfig, AuthRole } from '../config/security-schema.js';
-import { HealthmeshError } from '../errors.js';
+import type { Metadata } from '@grpc/grpc-js';
+import { AuthError } from './errors.js';
+import type { Logger } from '../log.js';
+import { authorizationOf, authStatus } from './grpc.js';
 
 export type { AuthRole } from '../config/security-schema.js';
 
@@ -21,11 +24,7 @@ export interface Identity {
   readonly nodes: ReadonlySet<string> | undefined;
 }
 
-export class AuthError extends HealthmeshError {
-  constructor(code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED', message: string) {
-    super(code, message);
-  }
-}
+export { AuthError };
 
 const ROLE_CALLS: Readonly<Record<AuthRole, string>> = {
   operator: 'RegisterEndpoint/DeregisterEndpoint',
@@ -53,12 +52,18 @@ export class Authenticator {
   private entries: Entry[] = [];
   problems: string[] = [];
 
-  constructor(auth: Pick<AuthConfig, 'tokens'>, admin: Pick<AdminConfig, 'token' | 'tokenEnv'>, env: NodeJS.ProcessEnv = process.env) {
+  /** `logger`: where unusable tokens and roles nobody can call are warned about (at start and on every reload). */
+  constructor(
+    auth: Pick<AuthConfig, 'tokens'>,
+    admin: Pick<AdminConfig, 'token' | 'tokenEnv'>,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly logger?: Logger,
+  ) {
     this.load(auth, admin, env);
   }
 
   /** Replaces every token (config reload); calls in flight keep the identity they were given. */
-  reload(auth: Pick<AuthConfig, 'tokens'>, admin: Pick<AdminConfig, 'token' | 'tokenEnv'>, env: NodeJS.ProcessEnv = process.env): void {
+  reload(auth: Pick<AuthConfig, 'tokens'>, admin: Pick<AdminConfig, 'token' | 'tokenEnv'>, env: NodeJS.ProcessEnv = this.env): void {
     this.load(auth, admin, env);
   }
 
@@ -95,6 +100,7 @@ export class Authenticator {
     for (const [role, calls] of Object.entries(ROLE_CALLS) as Array<[AuthRole, string]>) {
       if (!this.canAnyone(role)) this.problems.push(`no ${role} token and no admin token configured (auth.tokens, admin.token): ${calls} calls are refused`);
     }
+    for (const problem of this.problems) this.logger?.warn({ problem }, 'auth: token not usable');
   }
 
   private add(token: string, identity: Identity): void {
@@ -144,4 +150,22 @@ export function mayServe(who: Identity, cluster: string, key: string): boolean {
 /** Whether `who` may use node id `nodeId`. */
 export function mayBeNode(who: Identity, nodeId: string): boolean {
   return who.nodes === undefined || who.nodes.has(nodeId);
+}
+
+/**
+ * The ADS admission check for XdsServer: with `required()` (auth.requireProxyToken, read per stream so a
+ * reload applies), a stream needs a proxy or admin token; the refusal is a gRPC status.
+ */
+export function adsAdmission(auth: Authenticator, required: () => boolean): (metadata: Metadata) => { code: number; details: string } | undefined {
+  return (metadata) => {
+    if (!required()) return undefined;
+    try {
+      auth.require(authorizationOf(metadata), 'proxy', 'ADS');
+      return undefined;
+    } catch (err) {
+      const status = authStatus(err);
+      if (status) return status;
+      throw err;
+    }
+  };
 }
