@@ -1,6 +1,6 @@
 import { Server } from '@grpc/grpc-js';
 import { AdminServer } from './admin/server.js';
-import { adsAdmission, Authenticator, serverCredentials } from './auth/index.js';
+import { adsAdmission, Authenticator, serverCredentials, warnIfExposedPlaintext } from './auth/index.js';
 import { AlertManager } from './alerts/manager.js';
 import { ProbeScheduler, createChecker, type Checker } from './checks/index.js';
 import type { Config } from './config/schema.js';
@@ -255,6 +255,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
         statusPort = await new Promise<number>((resolve, reject) =>
           statusServer!.bindAsync(config.status.listen!, serverCredentials(config.xds.tls), (err, port) => (err ? reject(err) : resolve(port))),
         );
+        warnIfExposedPlaintext(config.status.listen, config.xds.tls, logger, 'the status gRPC port (status.listen)');
       }
       scheduler.start();
       alerts.start();

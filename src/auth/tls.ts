@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 import { InvalidArgumentError } from '../errors.js';
 import type { XdsTlsConfig } from '../config/security-schema.js';
+import type { Logger } from '../log.js';
 
 /** Reads the PEM files (validated at config load) and builds the credentials. */
 export function serverCredentials(tls: XdsTlsConfig | undefined): ServerCredentials {
@@ -41,4 +42,13 @@ export function clientCredentials(opts: ClientTlsFiles): ChannelCredentials | un
     }
   };
   return ChannelCredentials.createSsl(read('--tls-ca', opts.tlsCa), opts.tlsKey ? read('--tls-key', opts.tlsKey) : null, opts.tlsCert ? read('--tls-cert', opts.tlsCert) : null);
+}
+
+/** Warns (naming the risk) when a gRPC port listens beyond loopback without TLS. */
+export function warnIfExposedPlaintext(listen: string, tls: XdsTlsConfig | undefined, logger: Logger, port = 'the gRPC port'): void {
+  if (tls || isLoopbackListen(listen)) return;
+  logger.warn(
+    { address: listen },
+    `${port} listens beyond loopback without TLS: bearer tokens, xDS config and health data cross the network in clear text, and any host that can reach it can read status and Watch streams; set xds.tls (cert, key, clientCa for mTLS) or bind 127.0.0.1`,
+  );
 }

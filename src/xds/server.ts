@@ -1,5 +1,5 @@
 import { Server, type Metadata, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
-import { isLoopbackListen, serverCredentials } from '../auth/tls.js';
+import { serverCredentials, warnIfExposedPlaintext } from '../auth/tls.js';
 import type { XdsConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { SnapshotCache } from './cache.js';
@@ -51,12 +51,7 @@ export class XdsServer {
     this.server = server;
     const security = tls ? (tls.clientCa ? 'mTLS' : 'TLS') : 'plaintext';
     this.opts.logger.info({ address: listen, port: this.port, security }, 'xDS server listening');
-    if (!tls && !isLoopbackListen(listen)) {
-      this.opts.logger.warn(
-        { address: listen },
-        'the gRPC port listens beyond loopback without TLS: bearer tokens, xDS config and health data cross the network in clear text and any host that can reach it can read status and watch streams; set xds.tls (cert, key, clientCa for mTLS) or bind 127.0.0.1',
-      );
-    }
+    warnIfExposedPlaintext(listen, tls, this.opts.logger, 'the xDS/gRPC port');
     return { port: this.port };
   }
 

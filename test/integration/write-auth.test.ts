@@ -6,8 +6,9 @@ import { createHealthmesh, type Healthmesh } from '../../src/app.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { NodeAgent } from '../../src/agent/agent.js';
-import { clientCredentials, isLoopbackListen } from '../../src/auth/index.js';
-import { silentLogger } from '../../src/log.js';
+import { PassThrough } from 'node:stream';
+import { clientCredentials, isLoopbackListen, warnIfExposedPlaintext } from '../../src/auth/index.js';
+import { createLogger, silentLogger } from '../../src/log.js';
 import { validateConfig } from '../../src/config/load.js';
 import { endpointKey } from '../../src/core/model.js';
 import { ConfigError } from '../../src/errors.js';
@@ -363,8 +364,18 @@ describe('auth config', () => {
     expect(err({ tokens: [{ name: 'a', role: 'proxy', token: 'z'.repeat(20) }, { name: 'b', role: 'operator', token: 'z'.repeat(20) }] })).toMatch(/tokens\[1\]\.name: has the same token as tokens\[0\]/);
   });
 
-  it('isLoopbackListen tells which binds get the "no TLS beyond loopback" warning', () => {
+  it('a bind beyond loopback without TLS logs a warning naming the risk', () => {
     for (const l of ['127.0.0.1:18000', '127.1.2.3:1', 'localhost:18000', '[::1]:18000']) expect(isLoopbackListen(l)).toBe(true);
     for (const l of ['0.0.0.0:18000', '10.0.0.5:18000', '[::]:18000', 'example.com:18000']) expect(isLoopbackListen(l)).toBe(false);
+    const lines: string[] = [];
+    const out = new PassThrough();
+    out.on('data', (b: Buffer) => lines.push(...b.toString().trim().split('\n')));
+    const logger = createLogger('info', out);
+    warnIfExposedPlaintext('127.0.0.1:18000', undefined, logger);
+    warnIfExposedPlaintext('0.0.0.0:18000', { cert: 'c', key: 'k' }, logger);
+    expect(lines).toEqual([]);
+    warnIfExposedPlaintext('0.0.0.0:18000', undefined, logger, 'the xDS/gRPC port');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, address: '0.0.0.0:18000', msg: expect.stringMatching(/^the xDS\/gRPC port listens beyond loopback without TLS: bearer tokens.*clear text.*set xds\.tls/) });
   });
 });
