@@ -7,7 +7,6 @@ export type ErrorCode =
   | 'ALREADY_EXISTS'
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
-  | 'RESOURCE_EXHAUSTED'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 

@@ -9,7 +9,6 @@ export const GRPC_CODE: Readonly<Record<ErrorCode, grpc.status>> = {
   ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
   UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
   PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
-  RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   INTERNAL: grpc.status.INTERNAL,
   CONFIG_INVALID: grpc.status.FAILED_PRECONDITION,
