@@ -1,5 +1,6 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { AdminServer } from './admin/server.js';
+import { adsAdmission, Authenticator, serverCredentials, warnIfExposedPlaintext } from './auth/index.js';
 import { AlertManager } from './alerts/manager.js';
 import { ProbeScheduler, createChecker, type Checker } from './checks/index.js';
 import type { Config } from './config/schema.js';
@@ -65,8 +66,18 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   let self: SelfServices | undefined;
   let statusServer: Server | undefined;
 
-  const lrs = new LrsService({ config: config.lrs, logger: logger.child({ component: 'lrs' }), now, onTraffic: (key, sample) => engine.onTraffic(key, sample) });
+  // Bearer tokens for the write RPCs (status Register/Deregister, agent Heartbeat, LRS; ADS when auth.requireProxyToken).
+  const auth = new Authenticator(config.auth, config.admin, process.env, logger.child({ component: 'auth' }));
+  const lrs = new LrsService({
+    config: config.lrs,
+    logger: logger.child({ component: 'lrs' }),
+    now,
+    onTraffic: (key, sample) => engine.onTraffic(key, sample),
+    auth,
+    hasAdsStream: (nodeId) => controlPlane.ledger.hasOpenStream(nodeId),
+  });
   const agents = new AgentIntake({
+    auth,
     logger: logger.child({ component: 'agents' }),
     now,
     intervalMs: Math.max(1000, Math.floor(config.agents.heartbeatTimeoutMs / 3)),
@@ -87,6 +98,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     logger,
     now,
     versionFloor: store.versionFloor(),
+    admitAds: adsAdmission(auth, () => config.auth.requireProxyToken),
     // EDS = membership × assignment; the assignment is written ahead of every snapshot that publishes it.
     endpoints: assignedEndpoints(membership, (key) => engine.published(key)?.decision),
     beforePublish: (next) => journal.flush(next.version),
@@ -113,7 +125,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     ready: () => published,
     now,
   });
-  const status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, now });
+  const status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, auth, now });
   const metrics = createMetrics(service);
   // Reports judge metrics against the same limits the health engine uses.
   const reportOptions = {
@@ -249,8 +261,9 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
         status.register(statusServer);
         self = registerSelfServices(statusServer, { ops: service, logger: logger.child({ component: 'grpc-health' }) });
         statusPort = await new Promise<number>((resolve, reject) =>
-          statusServer!.bindAsync(config.status.listen!, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+          statusServer!.bindAsync(config.status.listen!, serverCredentials(config.xds.tls), (err, port) => (err ? reject(err) : resolve(port))),
         );
+        warnIfExposedPlaintext(config.status.listen, config.xds.tls, logger, 'the status gRPC port (status.listen)');
       }
       alerts.start();
       retention.start();
@@ -270,6 +283,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       const allowChanged = JSON.stringify(next.health.allowTargets) !== JSON.stringify(config.health.allowTargets);
       const nextChecker = allowChanged ? newChecker(next) : undefined;
       config = next;
+      auth.reload(next.auth, next.admin);
       membership.replaceConfig(next);
       controlPlane.reload(next);
       if (nextChecker) {

@@ -5,7 +5,7 @@ import { SnapshotCache } from './xds/cache.js';
 import type { EndpointSource } from './xds/endpoint-source.js';
 import { Ledger } from './xds/ledger.js';
 import type { Snapshot } from './xds/snapshot.js';
-import { XdsServer } from './xds/server.js';
+import { XdsServer, type XdsServerOptions } from './xds/server.js';
 import { Topology } from './xds/topology.js';
 import { VersionClock } from './xds/versions.js';
 
@@ -20,6 +20,8 @@ export interface ControlPlaneOptions {
   endpoints?: EndpointSource;
   /** Runs with each new snapshot before any stream sees it (write-ahead persistence). */
   beforePublish?: (next: Snapshot) => void;
+  /** Admission of ADS streams (proxy token when auth.requireProxyToken). */
+  admitAds?: XdsServerOptions['admitAds'];
 }
 
 export interface ControlPlane {
@@ -49,7 +51,7 @@ export function createControlPlane(config: Readonly<Config>, opts: ControlPlaneO
     endpoints: opts.endpoints,
     beforePublish: opts.beforePublish,
   });
-  const xds = new XdsServer({ config: config.xds, cache, ledger, logger: logger.child({ component: 'xds' }), extend: opts.extend });
+  const xds = new XdsServer({ config: config.xds, cache, ledger, logger: logger.child({ component: 'xds' }), extend: opts.extend, admitAds: opts.admitAds });
   let stopped = false;
   return {
     topology,

@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
   | 'UNAVAILABLE'
   | 'RESOURCE_EXHAUSTED'
   | 'INTERNAL';

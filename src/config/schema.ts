@@ -3,6 +3,7 @@ import { reportsConfigSchema } from '../reports/config.js';
 import { isHostName, parseAllowEntry, parseIpLiteral, policyFor } from './address-policy.js';
 import { endpointIssues } from './endpoint-rules.js';
 import { proxylessIssues } from './proxyless-rules.js';
+import { authSchema, watchLimitsShape, xdsTlsSchema } from './security-schema.js';
 
 /** Names end up as xDS resource names and metric labels: keep them boring. */
 const resourceName = z
@@ -185,6 +186,8 @@ export const xdsSchema = z
     stuckStreamTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     /** NACKs accepted per stream per minute before the stream is closed. */
     maxNacksPerMinute: z.number().int().min(1).max(100_000).default(60),
+    /** TLS (and mTLS with clientCa) for the gRPC port; see security-schema.ts. */
+    tls: xdsTlsSchema.optional(),
   })
   .strict();
 
@@ -288,6 +291,8 @@ export const agentsSchema = z
     cpuPercentMax: z.number().min(1).max(100).default(90),
     memoryPercentMax: z.number().min(1).max(100).default(90),
     diskPercentMax: z.number().min(1).max(100).default(95),
+    /** A node silent for failAfterMs + detachGraceMs is detached from its endpoints: its last sample stops counting. */
+    detachGraceMs: z.number().int().min(0).max(86_400_000).default(30_000),
   })
   .strict()
   .refine((a) => a.failAfterMs >= a.heartbeatTimeoutMs, { message: 'failAfterMs must be >= heartbeatTimeoutMs', path: ['failAfterMs'] });
@@ -297,6 +302,8 @@ export const lrsSchema = z
     enabled: z.boolean().default(true),
     /** How often Envoy is asked to report load. */
     reportIntervalMs: z.number().int().min(100).max(600_000).default(2000),
+    /** A load-report stream whose node id has no open ADS stream for this long is closed (its reports never count). */
+    adsGraceMs: z.number().int().min(100).max(600_000).default(10_000),
   })
   .strict();
 
@@ -337,6 +344,8 @@ export const statusSchema = z
     listen: listenAddress.optional(),
     /** Points of history returned by GetEndpoint by default. */
     historyLimit: z.number().int().min(1).max(100_000).default(100),
+    /** Watch stream caps (maxWatchers, watchBacklog, maxWatchBacklogBytes); see security-schema.ts. */
+    ...watchLimitsShape,
   })
   .strict();
 
@@ -402,6 +411,8 @@ export const configSchema = z
     admin: adminSchema.default(adminSchema.parse({})),
     status: statusSchema.default(statusSchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
+    /** Bearer tokens for the write RPCs on the gRPC port; see security-schema.ts. */
+    auth: authSchema.default(authSchema.parse({})),
     /** Scheduled reports written to a directory (the schema lives with the reports module). */
     reports: reportsConfigSchema.default(reportsConfigSchema.parse({})),
     limits: limitsSchema.default(limitsSchema.parse({})),
@@ -493,4 +504,5 @@ export type AdminConfig = z.infer<typeof adminSchema>;
 export type StatusConfig = z.infer<typeof statusSchema>;
 export type AlertsConfig = z.infer<typeof alertsSchema>;
 export type LimitsConfig = z.infer<typeof limitsSchema>;
+export type { AuthConfig, AuthTokenConfig, XdsTlsConfig } from './security-schema.js';
 export type ReportsSettings = z.infer<typeof reportsConfigSchema>;

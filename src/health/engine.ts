@@ -87,6 +87,9 @@ const WARM_FIRST_PROBE_MS = 1000;
 /** Membership changes (registrations) within this window are assigned together. */
 const MEMBERSHIP_COALESCE_MS = 5;
 
+/** A node silent this long is detached from its endpoints (its last heartbeat stops counting). */
+const nodeDetachAfter = (c: Readonly<Config>): number => c.agents.failAfterMs + c.agents.detachGraceMs;
+
 /**
  * Turns signals into the per-cluster assignment. Signals come in (probe results, load reports,
  * heartbeats), the pure core decides each endpoint, `assignCluster` applies the guard and the
@@ -120,7 +123,7 @@ export class HealthEngine {
     this.config = opts.config;
     this.now = opts.now ?? Date.now;
     this.log = opts.logger;
-    this.book = new SignalBook(opts.config.health.scoring.probeWindow, 3 * opts.config.lrs.reportIntervalMs + 1000);
+    this.book = new SignalBook(opts.config.health.scoring.probeWindow, 3 * opts.config.lrs.reportIntervalMs + 1000, nodeDetachAfter(opts.config));
   }
 
   /** Hand over the persisted assignments (before start): their endpoints continue where they were. */
@@ -161,6 +164,7 @@ export class HealthEngine {
   reload(config: Readonly<Config>): void {
     this.config = config;
     this.book.setProbeWindow(config.health.scoring.probeWindow);
+    this.book.setNodeDetachAfter(nodeDetachAfter(config));
     const now = this.now();
     const wanted = new Set(config.clusters.map((c) => c.name));
     for (const name of [...this.assignments.keys()]) if (!wanted.has(name)) this.assignments.delete(name);

@@ -8,6 +8,7 @@ export const GRPC_CODE: Readonly<Record<ErrorCode, grpc.status>> = {
   NOT_FOUND: grpc.status.NOT_FOUND,
   ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
   UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
   INTERNAL: grpc.status.INTERNAL,
