@@ -18,6 +18,7 @@ import type {
   Operations,
   RegistrationRequest,
 } from './operations.js';
+import { RegistrationWriter } from './store/registration-writer.js';
 import type { Store, StoredRegistration } from './store/types.js';
 import type { Ledger, ProxyRecord } from './xds/ledger.js';
 
@@ -41,9 +42,11 @@ export class HealthmeshService implements Operations {
   private readonly runtime = new Map<EndpointKey, StoredRegistration>();
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
   private readonly now: () => number;
+  private readonly writer: RegistrationWriter;
 
   constructor(private readonly deps: ServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.writer = new RegistrationWriter(deps.store);
     deps.engine.onEvent((e) => {
       if (e.kind === 'endpoint') this.emit({ kind: 'endpoint', at: e.at, endpoint: this.snapshot(e.endpoint), previous: e.previous && { status: e.previous.status, circuit: e.previous.circuit, health: e.previous.health, weight: e.previous.weight } });
       else if (e.kind === 'removed') this.emit({ kind: 'endpoint-removed', at: e.at, key: e.key, cluster: e.cluster });
@@ -119,7 +122,7 @@ export class HealthmeshService implements Operations {
     };
     const same = existing && JSON.stringify({ ...existing, registeredAt: 0 }) === JSON.stringify({ ...reg, registeredAt: 0 });
     if (!same) {
-      this.deps.store.saveRegistration(reg);
+      await this.writer.write({ kind: 'put', registration: reg });
       this.runtime.set(key, reg);
       this.deps.membership.upsert(memberOf(reg));
     }
@@ -134,7 +137,7 @@ export class HealthmeshService implements Operations {
     }
     const key = endpointKey(cluster, address, port);
     if (!this.runtime.has(key)) return { removed: false };
-    this.deps.store.deleteRegistration(cluster, address, port);
+    await this.writer.write({ kind: 'delete', cluster, address, port });
     this.runtime.delete(key);
     this.deps.membership.remove(cluster, address, port);
     return { removed: true };

@@ -114,6 +114,7 @@ export class HealthEngine {
   private readonly firstProbePending = new Set<EndpointKey>();
   private timer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
+  private lastFlushMs = 0;
   private started = false;
   private unsubscribe: (() => void) | undefined;
   private readonly now: () => number;
@@ -200,7 +201,9 @@ export class HealthEngine {
     const now = this.now();
     const clusters = [...this.dirty];
     this.dirty.clear();
+    const began = performance.now();
     for (const c of clusters) this.assign(c, now);
+    this.lastFlushMs = performance.now() - began;
   }
 
   /** One endpoint joined, changed or left: decide that endpoint only, assign its cluster soon. */
@@ -214,7 +217,8 @@ export class HealthEngine {
     }
     this.dirty.add(ch.member.cluster);
     if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), MEMBERSHIP_COALESCE_MS);
+      // Coalesce longer when assigning is costly (large clusters), so a burst stays O(N) overall.
+      this.flushTimer = setTimeout(() => this.flush(), Math.max(MEMBERSHIP_COALESCE_MS, 4 * this.lastFlushMs));
       this.flushTimer.unref?.();
     }
   }

@@ -35,7 +35,7 @@ import {
 } from './rows.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
 import type { EndpointAssignment } from '../core/assignment.js';
-import type { AssignmentBatch, RangeQuery, RetentionPolicy, Store, StoredAssignment, StoredRegistration } from './types.js';
+import type { AssignmentBatch, RegistrationOp, RangeQuery, RetentionPolicy, Store, StoredAssignment, StoredRegistration } from './types.js';
 
 export interface StoreOptions {
   logger?: Logger | undefined;
@@ -169,6 +169,12 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
     if (current !== undefined && BigInt(current) >= BigInt(version)) return;
     setMeta.run(META_VERSION_FLOOR, version);
   });
+  const registrationTx = db.transaction((ops: readonly RegistrationOp[]) => {
+    for (const op of ops) {
+      if (op.kind === 'put') upsertRegistration.run(registrationParams(op.registration));
+      else deleteRegistration.run(op.cluster, op.address, op.port);
+    }
+  });
   const assignmentTx = db.transaction((b: AssignmentBatch) => {
     for (const a of b.put) upsertAssignment.run(a.key, a.cluster, JSON.stringify(a), b.at);
     for (const key of b.remove) deleteAssignment.run(key);
@@ -242,6 +248,11 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
   return {
     saveRegistration(r: StoredRegistration): void {
       guard('saveRegistration', () => durable(() => upsertRegistration.run(registrationParams(r))));
+    },
+
+    applyRegistrations(ops: readonly RegistrationOp[]): void {
+      if (ops.length === 0) return;
+      guard('applyRegistrations', () => durable(() => registrationTx.immediate(ops)));
     },
 
     deleteRegistration(cluster: string, address: string, port: number): boolean {

@@ -1,6 +1,8 @@
 import type { EndpointAssignment } from '../core/assignment.js';
 import type { AlertRecord, HistoryPoint, HistoryQuery, RegistrationRequest } from '../operations.js';
 
+export type RegistrationOp = { kind: 'put'; registration: StoredRegistration } | { kind: 'delete'; cluster: string; address: string; port: number };
+
 /** A persisted endpoint assignment and when it was written. */
 export interface StoredAssignment {
   assignment: EndpointAssignment;
@@ -41,6 +43,8 @@ export interface RangeQuery {
  */
 export interface Store {
   saveRegistration(r: StoredRegistration): void;
+  /** Several registration changes in one durable (synchronous=FULL) transaction, in order. */
+  applyRegistrations(ops: readonly RegistrationOp[]): void;
   deleteRegistration(cluster: string, address: string, port: number): boolean;
   registrations(): StoredRegistration[];
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthmesh, type Healthmesh } from '../../src/app.js';
 import { callStatus, createStatusClient, type StatusClient } from '../../src/status/proto.js';
+import { bearer, TEST_TOKENS } from '../support/auth.js';
 import { testConfig } from '../support/config.js';
 
 /**
@@ -40,7 +41,7 @@ async function registerRange(from: number, to: number, inFlight: number): Promis
     Array.from({ length: inFlight }, async () => {
       while (next < to) {
         const i = next++;
-        await callStatus(client, 'RegisterEndpoint', { cluster: 'bulk', address: `10.${Math.floor(i / 65_000) + 1}.${Math.floor((i % 65_000) / 250)}.${(i % 250) + 1}`, port: 8080 }, 30_000);
+        await callStatus(client, 'RegisterEndpoint', { cluster: 'bulk', address: `10.${Math.floor(i / 65_000) + 1}.${Math.floor((i % 65_000) / 250)}.${(i % 250) + 1}`, port: 8080 }, 30_000, bearer(TEST_TOKENS.operator));
       }
     }),
   );
