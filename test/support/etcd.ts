@@ -5,6 +5,9 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import type { Etcd3 } from 'etcd3';
+import { connectEtcd } from '../../src/replication/client.js';
 import { freePort } from './net.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -21,8 +24,16 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/** Absolute path of the etcd binary: the one ensure-etcd.mjs recorded, else the first on PATH. */
+/**
+ * Absolute path of the etcd binary: $HEALTHMESH_ETCD (to test against another etcd build), else the one
+ * ensure-etcd.mjs recorded, else the first on PATH.
+ */
 export function etcdBinary(): string {
+  const override = process.env.HEALTHMESH_ETCD;
+  if (override) {
+    if (isExecutable(override)) return override;
+    throw new Error(`HEALTHMESH_ETCD=${override} is not an executable file`);
+  }
   let cached: string | undefined;
   try {
     cached = readFileSync(ETCD_PATH_CACHE, 'utf8').trim();
@@ -150,4 +161,14 @@ export async function startEtcd(opts: { readyTimeoutMs?: number } = {}): Promise
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A client as replicas use it, with short deadlines and keepalives so outages show within a second or two. */
+export function etcdTestClient(etcd: EtcdProcess): Etcd3 {
+  return connectEtcd({ endpoints: [etcd.endpoint], requestTimeoutMs: 1000, keepaliveMs: 1000 });
+}
+
+/** A fresh key prefix, so tests sharing one etcd do not see each other's keys. */
+export function testPrefix(): string {
+  return `/hm-test-${randomUUID().slice(0, 8)}`;
 }
