@@ -31,6 +31,19 @@ export interface PrefixWatchHandlers {
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 1000;
+/** etcd3's cancel waits for etcd to confirm; do not wait longer than this when etcd is away. */
+const CANCEL_WAIT_MS = 2000;
+
+async function cancelWithin(w: Watcher, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    w.cancel().catch(() => undefined),
+    new Promise<void>((r) => {
+      timer = setTimeout(r, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
 
 export async function readPrefix(client: Etcd3, status: EtcdStatus, prefix: string): Promise<RawSnapshot> {
   const res = await etcdCall(status, `load ${prefix}`, () => client.getAll().prefix(prefix).exec());
@@ -82,7 +95,7 @@ export class PrefixWatch {
     if (this.timer) clearTimeout(this.timer);
     const w = this.watcher;
     this.watcher = undefined;
-    if (w) await w.cancel().catch(() => undefined);
+    if (w) await cancelWithin(w, CANCEL_WAIT_MS);
   }
 
   private async open(): Promise<void> {
@@ -100,7 +113,7 @@ export class PrefixWatch {
       return;
     }
     if (this.cancelled) {
-      await w.cancel().catch(() => undefined);
+      await cancelWithin(w, CANCEL_WAIT_MS);
       return;
     }
     this.watcher = w;
@@ -152,8 +165,8 @@ export class PrefixWatch {
     if (w !== this.watcher) return;
     this.setConnected(false);
     this.report(err);
+    // etcd3 has already dropped a watcher it reports as cancelled; cancelling it again would hang.
     this.watcher = undefined;
-    void w.cancel().catch(() => undefined);
     const reload = async (): Promise<void> => {
       if (this.cancelled) return;
       let snap: RawSnapshot;
