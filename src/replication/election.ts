@@ -76,8 +76,11 @@ export class LeaderElection {
     return v ?? undefined;
   }
 
-  /** Stops campaigning; a leader resigns (its key is deleted by revoking its lease). */
-  async stop(): Promise<void> {
+  /**
+   * Stops campaigning. `revoke: true` (default): a leader resigns at once (revoking its lease deletes
+   * its key). `revoke: false` only stops the keepalives, like a crashed process: the key expires after the TTL.
+   */
+  async stop(opts: { revoke?: boolean } = {}): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     await this.watch?.cancel();
@@ -85,7 +88,9 @@ export class LeaderElection {
     const lease = this.lease;
     this.lease = undefined;
     this.currentLeaseId = undefined;
-    if (lease) await lease.revoke().catch((e: unknown) => this.report(e));
+    if (!lease) return;
+    if (opts.revoke ?? true) await lease.revoke().catch((e: unknown) => this.report(e));
+    else lease.release();
   }
 
   private async startWatch(): Promise<void> {
