@@ -1,7 +1,11 @@
 /** Typed errors of the etcd adapter (codes from src/errors.ts). */
 import { HealthmeshError } from '../errors.js';
 
-/** etcd did not answer in time or the connection is down. gRPC: UNAVAILABLE; HTTP: 503. */
+/**
+ * etcd did not answer in time or the connection is down. gRPC: UNAVAILABLE; HTTP: 503. For a write the
+ * outcome is unknown when the deadline passed (a frozen etcd may still apply it once it runs again):
+ * retry idempotently, and never acknowledge a registration on this error.
+ */
 export class EtcdUnavailableError extends HealthmeshError {
   constructor(
     readonly operation: string,

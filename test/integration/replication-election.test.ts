@@ -104,7 +104,7 @@ describe('LeaderElection (real etcd)', () => {
     const other = next === b ? c : b;
 
     // Freeze etcd longer than the TTL: the leader cannot renew, so it must step down by itself.
-    etcd.pause();
+    await etcd.pause();
     try {
       await waitFor(() => !next.election.isLeader(), { timeoutMs: 5000, what: 'leader steps down without etcd' });
     } finally {

@@ -56,8 +56,8 @@ export interface EtcdProcess {
   readonly pid: number | undefined;
   /** Last lines etcd printed (stdout and stderr). */
   output(): string;
-  /** SIGSTOP: the process keeps its sockets but answers nothing (a hung etcd). */
-  pause(): void;
+  /** SIGSTOP, resolving once the kernel reports the process stopped: it keeps its sockets but answers nothing (a hung etcd). */
+  pause(): Promise<void>;
   /** SIGCONT after pause(). */
   resume(): void;
   /** SIGKILL and wait for the exit (data dir kept). */
@@ -69,6 +69,16 @@ export interface EtcdProcess {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The process state letter from /proc/<pid>/stat ('T' = stopped), or null when unreadable. */
+function procState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).charAt(0) || null;
+  } catch {
+    return null;
+  }
+}
 
 async function healthy(clientPort: number): Promise<boolean> {
   try {
@@ -149,7 +159,17 @@ export async function startEtcd(opts: { readyTimeoutMs?: number } = {}): Promise
       return child?.pid;
     },
     output: () => lines.join('\n'),
-    pause: () => void child?.kill('SIGSTOP'),
+    pause: async () => {
+      const c = child;
+      if (!c?.pid) return;
+      c.kill('SIGSTOP');
+      // Signal delivery is asynchronous: a request sent right after kill() could still be served.
+      const deadline = Date.now() + 5000;
+      while (procState(c.pid) !== 'T') {
+        if (Date.now() > deadline) throw new Error(`etcd (pid ${c.pid}) did not stop after SIGSTOP`);
+        await sleep(5);
+      }
+    },
     resume: () => void child?.kill('SIGCONT'),
     kill: killAndWait,
     restart: async () => {
