@@ -3,7 +3,7 @@ export { replicationConfigSchema, type ReplicationConfig } from './config.js';
 export { connectEtcd, etcdCall, isUnavailable, type EtcdClientOptions } from './client.js';
 export { EtcdRequestError, EtcdUnavailableError, ReplicatedValueError } from './errors.js';
 export { ownerOf, rendezvousWeight } from './hash.js';
-export { leaderKey, ownerClaimKey, replicaKey, replicasPrefix } from './keys.js';
+export { leaderKey, ownerClaimKey, ownerClaimsPrefix, replicaKey, replicasPrefix } from './keys.js';
 export { LeaderElection, type LeaderElectionOptions } from './election.js';
 export {
   ReplicatedMap,

@@ -4,6 +4,8 @@
  * with the lease (replica dead) or when the holder releases it (ownership moved by rendezvous hashing).
  * Writers pass `guard(key)` to ReplicatedMap.put/putMany, which compares the claim's lease inside the
  * write transaction: a replica whose claim is gone cannot write, whatever its view of the live set.
+ * A claim's value is the holder's replica id as a JSON string, so the claims can be followed with a
+ * ReplicatedMap<string> on ownerClaimsPrefix (e.g. to reconcile as soon as a waited-for claim is released).
  */
 import type { Etcd3, ICompare, IRequestOp, ITxnResponse } from 'etcd3';
 import { etcdCall } from './client.js';
@@ -58,7 +60,7 @@ export class OwnershipClaims {
   async holder(key: string): Promise<string | undefined> {
     const k = ownerClaimKey(this.opts.prefix, key);
     const v = await etcdCall(this.opts.status, `get ${k}`, () => this.client.get(k).string());
-    return v ?? undefined;
+    return v === null ? undefined : parseHolder(v);
   }
 
   /** Claims each key that is unclaimed (or already ours); returns the keys now held. */
@@ -73,7 +75,7 @@ export class OwnershipClaims {
           const claimKey = Buffer.from(ownerClaimKey(this.opts.prefix, key));
           return {
             compare: [{ key: claimKey, target: 'Create', result: 'Equal', create_revision: 0 }],
-            success: [{ request_put: { key: claimKey, value: Buffer.from(this.opts.replicaId), lease: leaseId } }],
+            success: [{ request_put: { key: claimKey, value: Buffer.from(JSON.stringify(this.opts.replicaId)), lease: leaseId } }],
             failure: [{ request_range: { key: claimKey } }],
           };
         }),
@@ -153,5 +155,14 @@ export class OwnershipClaims {
     return etcdCall(this.opts.status, operation, () =>
       this.client.kv.txn({ compare: [], success: txns.map((t) => ({ request_txn: t })), failure: [] }),
     );
+  }
+}
+
+function parseHolder(raw: string): string | undefined {
+  try {
+    const v: unknown = JSON.parse(raw);
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ReplicatedValueError } from '../../src/replication/errors.js';
 import { ownerOf } from '../../src/replication/hash.js';
+import { ownerClaimsPrefix } from '../../src/replication/keys.js';
 import { ReplicatedMap } from '../../src/replication/map.js';
 import { OwnershipClaims } from '../../src/replication/ownership.js';
 import { ReplicaRegistry } from '../../src/replication/registry.js';
@@ -119,8 +120,17 @@ describe('ReplicatedMap (real etcd)', () => {
     const first = await b.claims.reconcile(keys, ['a', 'b']);
     expect(first.held).toEqual([]);
     expect(first.waiting.sort()).toEqual(bKeys.sort());
+    // b follows the claims to learn when the ones it waits for are released.
+    const claimsMap = new ReplicatedMap<string>(client(), { prefix: ownerClaimsPrefix(prefix), parse: (v) => z.string().parse(v), status: new EtcdStatus() });
+    const claimsSnap = await claimsMap.load();
+    expect([...claimsSnap.values.values()].every((h) => h === 'a')).toBe(true);
+    const releasedSeen: string[] = [];
+    const cw = await claimsMap.watch(claimsSnap, { onPut: () => undefined, onDelete: (k) => releasedSeen.push(k) });
+    cleanups.push(() => cw.cancel());
     const released = await a.claims.reconcile(keys, ['a', 'b']);
     expect(released.released.sort()).toEqual(bKeys.sort());
+    await waitFor(() => releasedSeen.length === bKeys.length, { timeoutMs: 5000, what: 'b sees the releases' });
+    expect(releasedSeen.sort()).toEqual(bKeys.sort());
     expect((await b.claims.reconcile(keys, ['a', 'b'])).held.sort()).toEqual(bKeys.sort());
   });
 
