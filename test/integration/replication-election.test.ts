@@ -1,25 +1,19 @@
 import type { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LeaderElection } from '../../src/replication/election.js';
 import { EtcdStatus } from '../../src/replication/status.js';
-import { etcdTestClient, startEtcd, testPrefix, type EtcdProcess } from '../support/etcd.js';
+import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
-let etcd: EtcdProcess;
+const etcd = useEtcd();
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-});
-afterAll(async () => {
-  await etcd?.stop();
-});
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
 function client(): Etcd3 {
-  const c = etcdTestClient(etcd);
+  const c = etcdTestClient(etcd());
   cleanups.push(async () => c.close());
   return c;
 }
@@ -104,11 +98,11 @@ describe('LeaderElection (real etcd)', () => {
     const other = next === b ? c : b;
 
     // Freeze etcd longer than the TTL: the leader cannot renew, so it must step down by itself.
-    await etcd.pause();
+    await etcd().pause();
     try {
       await waitFor(() => !next.election.isLeader(), { timeoutMs: 5000, what: 'leader steps down without etcd' });
     } finally {
-      etcd.resume();
+      etcd().resume();
     }
     expect(next.log.at(-1)).toMatch(/^resigned: lease not renewed/);
     await waitFor(() => [next, other].some((x) => x.election.isLeader()), { timeoutMs: 15_000, what: 'a leader after etcd returns' });

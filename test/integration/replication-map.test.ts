@@ -1,5 +1,5 @@
 import type { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ReplicatedValueError } from '../../src/replication/errors.js';
 import { ownerOf } from '../../src/replication/hash.js';
@@ -8,27 +8,21 @@ import { ReplicatedMap } from '../../src/replication/map.js';
 import { OwnershipClaims } from '../../src/replication/ownership.js';
 import { ReplicaRegistry } from '../../src/replication/registry.js';
 import { EtcdStatus } from '../../src/replication/status.js';
-import { etcdTestClient, startEtcd, testPrefix, type EtcdProcess } from '../support/etcd.js';
+import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
 const decisionSchema = z.object({ weight: z.number(), by: z.string() }).strict();
 type Decision = z.infer<typeof decisionSchema>;
 
-let etcd: EtcdProcess;
+const etcd = useEtcd();
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-});
-afterAll(async () => {
-  await etcd?.stop();
-});
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
 function client(): Etcd3 {
-  const c = etcdTestClient(etcd);
+  const c = etcdTestClient(etcd());
   cleanups.push(async () => c.close());
   return c;
 }

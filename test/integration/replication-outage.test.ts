@@ -3,27 +3,25 @@
 // and once etcd is back every client recovers by itself: writes succeed, watches resume where they
 // stopped (nothing lost, nothing twice), replicas are registered, a leader is elected.
 import type { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { LeaderElection } from '../../src/replication/election.js';
 import { EtcdUnavailableError } from '../../src/replication/errors.js';
 import { ReplicatedMap } from '../../src/replication/map.js';
 import { ReplicaRegistry } from '../../src/replication/registry.js';
 import { EtcdStatus } from '../../src/replication/status.js';
-import { etcdTestClient, startEtcd, testPrefix, type EtcdProcess } from '../support/etcd.js';
+import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
-let etcd: EtcdProcess;
+const etcd = useEtcd();
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-});
-afterAll(async () => {
-  await etcd?.stop();
-});
 afterEach(async () => {
-  etcd.resume();
+  try {
+    etcd().resume(); // a failed test may have left it frozen
+  } catch {
+    // etcd never started: the tests already failed with the reason
+  }
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
@@ -40,7 +38,7 @@ interface Replica {
 }
 
 async function replica(prefix: string, id: string): Promise<Replica> {
-  const client = etcdTestClient(etcd);
+  const client = etcdTestClient(etcd());
   cleanups.push(async () => client.close());
   const status = new EtcdStatus();
   const registry = new ReplicaRegistry(client, { prefix, replicaId: id, address: `127.0.0.1:1`, leaseTtlSeconds: 3, status });
@@ -99,7 +97,7 @@ describe('replication primitives while etcd is away (real etcd)', () => {
     b.registry.onChange((live) => liveChanges.push([...live.keys()].sort().join()));
 
     const pausedAt = Date.now();
-    await etcd.pause();
+    await etcd().pause();
     await expectFastTypedFailure(a);
     const snap = a.status.snapshot();
     expect(snap.reachable).toBe(false);
@@ -109,7 +107,7 @@ describe('replication primitives while etcd is away (real etcd)', () => {
     expect(b.registry.liveIds().join()).toBe('a,b'); // last known live set kept while etcd is away
     expect(liveChanges).toEqual([]);
     expect([a, b].filter((r) => r.election.isLeader()).length).toBeLessThanOrEqual(1);
-    etcd.resume();
+    etcd().resume();
 
     await putEventually(a, 'after', 2);
     await a.map.delete('before');
@@ -133,11 +131,11 @@ describe('replication primitives while etcd is away (real etcd)', () => {
     await a.map.durablePut('k1', { n: 1 });
     await waitFor(() => b.events.length === 1, { timeoutMs: 5000, what: 'first event' });
 
-    await etcd.kill();
+    await etcd().kill();
     await expectFastTypedFailure(a);
     expect(a.status.snapshot().reachable).toBe(false);
     await new Promise((r) => setTimeout(r, 3000));
-    await etcd.restart();
+    await etcd().restart();
 
     // Written right after the restart, likely before b's watch has reconnected: it must resume from its revision.
     await putEventually(a, 'k2', 2);

@@ -1,26 +1,20 @@
 import type { Etcd3 } from 'etcd3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ReplicaRegistry } from '../../src/replication/registry.js';
 import { EtcdStatus } from '../../src/replication/status.js';
-import { etcdTestClient, startEtcd, testPrefix, type EtcdProcess } from '../support/etcd.js';
+import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
 const TTL = 2;
-let etcd: EtcdProcess;
+const etcd = useEtcd();
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-});
-afterAll(async () => {
-  await etcd?.stop();
-});
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
 function client(): Etcd3 {
-  const c = etcdTestClient(etcd);
+  const c = etcdTestClient(etcd());
   cleanups.push(async () => c.close());
   return c;
 }

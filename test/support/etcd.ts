@@ -7,6 +7,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll } from 'vitest';
 import { connectEtcd } from '../../src/replication/client.js';
 import { freePort } from './net.js';
 
@@ -191,4 +192,27 @@ export function etcdTestClient(etcd: EtcdProcess): Etcd3 {
 /** A fresh key prefix, so tests sharing one etcd do not see each other's keys. */
 export function testPrefix(): string {
   return `/hm-test-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * One etcd for a test file: started before its tests, stopped after. The returned getter throws the
+ * start error, so when etcd is missing every test FAILS with the reason (instead of being skipped).
+ */
+export function useEtcd(): () => EtcdProcess {
+  let proc: EtcdProcess | undefined;
+  let failure: unknown;
+  beforeAll(async () => {
+    try {
+      proc = await startEtcd();
+    } catch (err) {
+      failure = err;
+    }
+  });
+  afterAll(async () => {
+    await proc?.stop();
+  });
+  return () => {
+    if (proc) return proc;
+    throw failure instanceof Error ? failure : new Error('etcd was not started');
+  };
 }
