@@ -34,7 +34,6 @@ export function connectEtcd(opts: EtcdClientOptions): Etcd3 {
     grpcOptions: {
       'grpc.keepalive_time_ms': keepalive,
       'grpc.keepalive_timeout_ms': Math.min(keepalive, timeout),
-      'grpc.keepalive_permit_without_calls': 1,
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,
     },
