@@ -108,8 +108,9 @@ export class PrefixWatch {
         .startRevision(String(this.delivered + 1n))
         .create();
     } catch (err) {
+      // etcd refused the watch itself: typically our revision is compacted already, so reload.
       this.report(err);
-      this.retryLater(() => this.open());
+      this.scheduleReload();
       return;
     }
     if (this.cancelled) {
@@ -167,6 +168,11 @@ export class PrefixWatch {
     this.report(err);
     // etcd3 has already dropped a watcher it reports as cancelled; cancelling it again would hang.
     this.watcher = undefined;
+    this.scheduleReload();
+  }
+
+  /** Reads the whole prefix, delivers what changed since the last delivered state, then watches on. */
+  private scheduleReload(): void {
     const reload = async (): Promise<void> => {
       if (this.cancelled) return;
       let snap: RawSnapshot;

@@ -143,7 +143,10 @@ describe('replication primitives while etcd is away (real etcd)', () => {
     await a.map.delete('k1');
     await a.map.durablePut('k2', { n: 22 });
     const expected = ['put k1=1', 'put k2=2', 'put k3=3', 'del k1', 'put k2=22'];
-    await waitFor(() => b.events.length >= expected.length, { timeoutMs: 15_000, what: 'b caught up' });
+    await waitFor(() => a.events.length >= expected.length && b.events.length >= expected.length, {
+      timeoutMs: 15_000,
+      what: 'both watches caught up',
+    });
     expect(b.events).toEqual(expected);
     expect(a.events).toEqual(expected);
     await waitFor(() => [a, b].every((r) => r.registry.liveIds().join() === 'a,b' && r.registry.leaseId()), {
