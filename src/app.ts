@@ -58,7 +58,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   const now = opts.now ?? Date.now;
   let config = initial;
   let published = false;
-  const store = opts.store ?? openStore(config.store, { logger: logger.child({ component: 'store' }) });
+  const store = opts.store ?? openStore(config.store, { logger });
   const probeListeners = new Set<(id: string, outcome: ProbeOutcome) => void>();
 
   // The engine, service and status service are created below the control plane that serves them;
@@ -140,7 +140,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     },
   };
   const admin = config.admin.enabled
-    ? new AdminServer({ ops: service, metrics, config: config.admin, logger: logger.child({ component: 'admin' }), reports: createReportsHandler(service, store, reportOptions) })
+    ? new AdminServer({ ops: service, metrics, config: config.admin, logger, reports: createReportsHandler(service, store, reportOptions) })
     : undefined;
   const reportScheduler = config.reports.schedule.length > 0 ? new ReportScheduler({ config: config.reports, source: { store, ops: service }, logger, now, build: { thresholds: reportOptions.thresholds } }) : undefined;
   const retention = new RetentionJob(store, config.store, { logger, now });
