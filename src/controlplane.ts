@@ -33,7 +33,7 @@ export function createControlPlane(config: Readonly<Config>, opts: ControlPlaneO
   const versions = new VersionClock(now);
   if (opts.versionFloor) versions.observe(opts.versionFloor);
   const cache = new SnapshotCache();
-  const ledger = new Ledger(now);
+  const ledger = new Ledger(now, { maxUnknownTypes: config.xds.ledgerMaxUnknownTypes, maxClosed: config.xds.ledgerClosedStreams, maxClosedBytes: config.xds.ledgerClosedBytes });
   const topology = new Topology(config, { cache, versions, logger: logger.child({ component: 'topology' }), debounceMs: config.xds.debounceMs, now });
   const xds = new XdsServer({ config: config.xds, cache, ledger, logger: logger.child({ component: 'xds' }), extend: opts.extend });
   let stopped = false;

@@ -1,0 +1,329 @@
+import { PUSH_ORDER, type XdsTypeUrl } from './protos.js';
+import type { ResourceEntry, Snapshot } from './snapshot.js';
+import { TYPE_RULES } from './type-rules.js';
+
+/**
+ * The state machine of one ADS stream, pure (no I/O, no clock): requests and snapshots in,
+ * responses out. What the client holds is what it ACKed; a response is only "in flight" until
+ * it is ACKed or NACKed, so a NACK leaves the client's known versions at the last ACKed ones and
+ * make-before-break waits for ACKs, not sends.
+ */
+export type Protocol = 'sotw' | 'delta';
+
+export interface RequestIn {
+  typeUrl: XdsTypeUrl;
+  nonce?: string | undefined;
+  error?: { code: number; message: string } | undefined;
+  /** SotW: the full list of names. */
+  resourceNames?: readonly string[] | undefined;
+  /** Delta. */
+  subscribe?: readonly string[] | undefined;
+  unsubscribe?: readonly string[] | undefined;
+  initialVersions?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface ResponseOut {
+  typeUrl: XdsTypeUrl;
+  nonce: string;
+  /** The type's snapshot version (SotW `version_info`, Delta `system_version_info`). */
+  version: string;
+  publishedAt: number;
+  resources: ResourceEntry[];
+  /** Delta only. */
+  removed: string[];
+}
+
+export type Settled =
+  | { kind: 'ack'; typeUrl: XdsTypeUrl; version: string; publishedAt: number }
+  | { kind: 'nack'; typeUrl: XdsTypeUrl; version: string; resources: string[]; error: { code: number; message: string } };
+
+/** A client asked for more than the stream may hold. */
+export class SubscriptionLimitError extends Error {}
+
+export interface AdsLimits {
+  /** Resource names subscribed per stream (all types), and names in one request. */
+  maxSubscriptions: number;
+  /** Responses awaiting an answer per type before the oldest is forgotten (a client that never ACKs). */
+  maxInFlight?: number;
+}
+
+interface InFlight {
+  nonce: string;
+  version: string;
+  publishedAt: number;
+  resources: Map<string, ResourceEntry>;
+  removed: Set<string>;
+  /** SotW full-state: names absent from `resources` are deleted. */
+  full: boolean;
+}
+
+/** Marks a removal the client rejected. */
+const REMOVAL = '\u0000removed';
+
+interface TypeState {
+  wildcard: boolean;
+  names: Set<string>;
+  /** What the client ACKed: the entry, or (Delta reconnect) the version it told us. */
+  acked: Map<string, ResourceEntry | string>;
+  inFlight: InFlight[];
+  /** Versions the client rejected on their own: not re-sent until they change. */
+  rejected: Map<string, string>;
+  /** After a NACK of a response that changed several resources: one change per response, one response at a time. */
+  isolate: boolean;
+  requested: boolean;
+  answered: boolean;
+}
+
+interface Plan {
+  wanted: ResourceEntry[];
+  /** Resources whose current version the client lacks (and did not reject). */
+  advance: ResourceEntry[];
+  /** Names to announce as removed (Delta, or SotW full-state by omission). */
+  removals: string[];
+  /** SotW RDS/EDS: removed implicitly with their parent; just forget them. */
+  forget: string[];
+  /** SotW full-state: removed resources still referenced, kept in the set. */
+  retained: ResourceEntry[];
+}
+
+const versionOf = (k: ResourceEntry | string | undefined): string | undefined => (typeof k === 'string' ? k : k?.version);
+
+export class AdsState {
+  private readonly types = new Map<XdsTypeUrl, TypeState>();
+  private nonceCounter = 0;
+
+  constructor(
+    readonly protocol: Protocol,
+    private readonly limits: AdsLimits,
+    private readonly noncePrefix: string,
+  ) {}
+
+  /** Settle the response the request answers (if any) and apply its subscription changes. */
+  onRequest(req: RequestIn): Settled | undefined {
+    const st = this.typeState(req.typeUrl);
+    const settled = this.settle(req.typeUrl, st, req);
+    if (this.protocol === 'sotw') this.subscribeSotw(req.typeUrl, st, req.resourceNames ?? []);
+    else this.subscribeDelta(req.typeUrl, st, req);
+    st.requested = true;
+    this.checkLimits();
+    return settled;
+  }
+
+  /** The next response the client should get, recorded as in flight; undefined when it lacks nothing. */
+  next(snapshot: Snapshot): ResponseOut | undefined {
+    for (const typeUrl of PUSH_ORDER) {
+      const st = this.types.get(typeUrl);
+      if (!st) continue;
+      const out = this.respond(typeUrl, st, snapshot);
+      if (out) return out;
+    }
+    return undefined;
+  }
+
+  /** Subscribed names per type (for tests and the ledger). */
+  subscriptions(typeUrl: XdsTypeUrl): { wildcard: boolean; names: string[] } | undefined {
+    const st = this.types.get(typeUrl);
+    return st && { wildcard: st.wildcard, names: [...st.names] };
+  }
+
+  private typeState(typeUrl: XdsTypeUrl): TypeState {
+    let st = this.types.get(typeUrl);
+    if (!st) {
+      st = { wildcard: false, names: new Set(), acked: new Map(), inFlight: [], rejected: new Map(), isolate: false, requested: false, answered: false };
+      this.types.set(typeUrl, st);
+    }
+    return st;
+  }
+
+  private checkLimits(): void {
+    let n = 0;
+    for (const st of this.types.values()) n += st.names.size;
+    if (n > this.limits.maxSubscriptions) throw new SubscriptionLimitError(`too many subscribed resources (${n} > ${this.limits.maxSubscriptions})`);
+  }
+
+  private settle(typeUrl: XdsTypeUrl, st: TypeState, req: RequestIn): Settled | undefined {
+    if (!req.nonce) return undefined;
+    const i = st.inFlight.findIndex((f) => f.nonce === req.nonce);
+    if (i < 0) return undefined; // stale or unknown nonce: nothing to settle
+    const r = st.inFlight[i]!;
+    st.inFlight.splice(0, i + 1); // older unanswered responses were superseded
+    if (req.error) {
+      this.rejectedResponse(st, r);
+      return { kind: 'nack', typeUrl, version: r.version, resources: [...r.resources.keys()], error: req.error };
+    }
+    if (r.full) {
+      for (const name of [...st.acked.keys()]) if (!r.resources.has(name)) st.acked.delete(name);
+    }
+    for (const [name, e] of r.resources) st.acked.set(name, e);
+    for (const name of r.removed) st.acked.delete(name);
+    for (const [name, v] of st.rejected) if (v === REMOVAL ? !st.acked.has(name) : versionOf(st.acked.get(name)) === v) st.rejected.delete(name);
+    return { kind: 'ack', typeUrl, version: r.version, publishedAt: r.publishedAt };
+  }
+
+  /** A NACK: the client keeps what it ACKed. One rejected change is remembered; several are retried one at a time. */
+  private rejectedResponse(st: TypeState, r: InFlight): void {
+    const changes: Array<[string, string]> = [];
+    for (const [name, e] of r.resources) if (versionOf(st.acked.get(name)) !== e.version) changes.push([name, e.version]);
+    for (const name of r.removed) if (st.acked.has(name)) changes.push([name, REMOVAL]);
+    if (r.full) for (const name of st.acked.keys()) if (!r.resources.has(name)) changes.push([name, REMOVAL]);
+    if (changes.length === 1) st.rejected.set(changes[0]![0], changes[0]![1]);
+    else if (changes.length > 1) st.isolate = true;
+  }
+
+  private subscribeSotw(typeUrl: XdsTypeUrl, st: TypeState, names: readonly string[]): void {
+    if (names.length > this.limits.maxSubscriptions) throw new SubscriptionLimitError(`too many resource names in one request (${names.length} > ${this.limits.maxSubscriptions})`);
+    const rules = TYPE_RULES[typeUrl];
+    // Legacy wildcard: an empty list on the first request (and while it stays wildcard); `*` explicitly.
+    const wildcard = rules.wildcard && (names.includes('*') || (names.length === 0 && (!st.requested || st.wildcard)));
+    const next = new Set(names.filter((n) => n !== '*'));
+    if (!wildcard) for (const n of this.heldNames(st)) if (!next.has(n)) this.forget(st, n);
+    st.wildcard = wildcard;
+    st.names = next;
+  }
+
+  private subscribeDelta(typeUrl: XdsTypeUrl, st: TypeState, req: RequestIn): void {
+    const subscribe = req.subscribe ?? [];
+    const unsubscribe = req.unsubscribe ?? [];
+    const initial = Object.entries(req.initialVersions ?? {});
+    if (subscribe.length + initial.length > this.limits.maxSubscriptions) throw new SubscriptionLimitError(`too many resource names in one request (${subscribe.length + initial.length} > ${this.limits.maxSubscriptions})`);
+    if (!st.requested && !req.nonce && TYPE_RULES[typeUrl].wildcard && subscribe.length === 0) st.wildcard = true;
+    for (const n of subscribe) {
+      if (n === '*') st.wildcard = true;
+      else st.names.add(n);
+    }
+    for (const n of unsubscribe) {
+      if (n === '*') st.wildcard = false;
+      st.names.delete(n);
+      if (!st.wildcard) this.forget(st, n);
+    }
+    if (!st.requested) for (const [name, version] of initial) st.acked.set(name, version);
+  }
+
+  private forget(st: TypeState, name: string): void {
+    st.acked.delete(name);
+    st.rejected.delete(name);
+    for (const f of st.inFlight) {
+      f.resources.delete(name);
+      f.removed.delete(name);
+    }
+  }
+
+  /** What the client will hold once everything in flight is accepted. */
+  private held(st: TypeState, name: string): ResourceEntry | string | undefined {
+    for (let i = st.inFlight.length - 1; i >= 0; i--) {
+      const f = st.inFlight[i]!;
+      const e = f.resources.get(name);
+      if (e) return e;
+      if (f.removed.has(name) || f.full) return undefined;
+    }
+    return st.acked.get(name);
+  }
+
+  private heldNames(st: TypeState): Set<string> {
+    const names = new Set(st.acked.keys());
+    for (const f of st.inFlight) for (const n of f.resources.keys()) names.add(n);
+    return names;
+  }
+
+  private plan(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): Plan {
+    const set = snapshot.types[typeUrl].resources;
+    const wanted: ResourceEntry[] = st.wildcard ? [...set.values()] : [...st.names].flatMap((n) => set.get(n) ?? []);
+    const advance = wanted.filter((e) => versionOf(this.held(st, e.name)) !== e.version && st.rejected.get(e.name) !== e.version);
+    const removals: string[] = [];
+    const forget: string[] = [];
+    const retained: ResourceEntry[] = [];
+    const implicit = this.protocol === 'sotw' && !TYPE_RULES[typeUrl].fullStateSotw;
+    for (const name of this.heldNames(st)) {
+      if (set.has(name)) {
+        if (st.rejected.get(name) === REMOVAL) st.rejected.delete(name);
+        continue;
+      }
+      const held = this.held(st, name);
+      if (held === undefined) continue;
+      if (!this.canRemove(typeUrl, name, snapshot)) {
+        if (typeof held !== 'string') retained.push(held);
+      } else if (implicit) forget.push(name);
+      else if (st.rejected.get(name) !== REMOVAL) removals.push(name);
+      else if (typeof held !== 'string') retained.push(held);
+    }
+    return { wanted, advance, removals, forget, retained };
+  }
+
+  /** Make-before-break: a resource goes only when nothing the client holds still references it. */
+  private canRemove(typeUrl: XdsTypeUrl, name: string, snapshot: Snapshot): boolean {
+    const removal = TYPE_RULES[typeUrl].removal;
+    if ('parentGone' in removal) {
+      const parent = this.types.get(removal.parentGone);
+      return !parent || this.held(parent, name) === undefined;
+    }
+    return removal.after.every((t) => this.settled(t, snapshot));
+  }
+
+  /** The client ACKed the current state of this type: nothing in flight, nothing it lacks. */
+  private settled(typeUrl: XdsTypeUrl, snapshot: Snapshot): boolean {
+    const st = this.types.get(typeUrl);
+    if (!st) return true;
+    if (st.inFlight.length > 0) return false;
+    const set = snapshot.types[typeUrl].resources;
+    const wanted = st.wildcard ? [...set.values()] : [...st.names].flatMap((n) => set.get(n) ?? []);
+    if (wanted.some((e) => versionOf(st.acked.get(e.name)) !== e.version)) return false;
+    for (const name of st.acked.keys()) if (!set.has(name)) return false;
+    return true;
+  }
+
+  private respond(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): ResponseOut | undefined {
+    const plan = this.plan(typeUrl, st, snapshot);
+    for (const n of plan.forget) this.forget(st, n);
+    if (st.isolate) {
+      if (plan.advance.length === 0 && plan.removals.length === 0) st.isolate = false;
+      else if (st.inFlight.length > 0) return undefined;
+      else {
+        plan.advance.splice(1);
+        plan.removals.splice(plan.advance.length === 0 ? 1 : 0);
+      }
+    }
+    const full = this.protocol === 'sotw' && TYPE_RULES[typeUrl].fullStateSotw;
+    const mustAnswer = !st.answered && (this.protocol === 'delta' || st.wildcard);
+    if (plan.advance.length === 0 && plan.removals.length === 0 && !mustAnswer) return undefined;
+    if (this.protocol === 'sotw' && !full && plan.advance.length === 0) {
+      st.answered = true;
+      return undefined;
+    }
+    const advancing = new Map(plan.advance.map((e) => [e.name, e]));
+    let resources: ResourceEntry[];
+    if (full) {
+      // The complete subscribed set: what changed at its new version, the rest as the client holds it.
+      resources = [];
+      for (const e of plan.wanted) {
+        const held = advancing.get(e.name) ?? this.held(st, e.name);
+        if (held !== undefined && typeof held !== 'string') resources.push(held);
+      }
+      for (const e of plan.retained) resources.push(e);
+      // In isolation only one removal goes per response: the others stay in the set for now.
+      const present = new Set([...resources.map((r) => r.name), ...plan.removals]);
+      for (const name of this.heldNames(st)) {
+        if (present.has(name) || snapshot.types[typeUrl].resources.has(name)) continue;
+        const held = this.held(st, name);
+        if (held !== undefined && typeof held !== 'string') resources.push(held);
+      }
+    } else resources = plan.advance;
+    const rewarms = TYPE_RULES[typeUrl].rewarms;
+    if (rewarms) {
+      // A changed cluster is re-warmed by Envoy: it must get its endpoints again.
+      const child = this.types.get(rewarms);
+      if (child) for (const e of plan.advance) if (this.held(st, e.name) !== undefined) this.forget(child, e.name);
+    }
+    const out: ResponseOut = {
+      typeUrl,
+      nonce: `${this.noncePrefix}.${++this.nonceCounter}`,
+      version: snapshot.types[typeUrl].version,
+      publishedAt: snapshot.publishedAt,
+      resources,
+      removed: this.protocol === 'delta' ? plan.removals : [],
+    };
+    st.inFlight.push({ nonce: out.nonce, version: out.version, publishedAt: out.publishedAt, resources: new Map(resources.map((e) => [e.name, e])), removed: new Set(out.removed), full });
+    if (st.inFlight.length > (this.limits.maxInFlight ?? 32)) st.inFlight.shift();
+    st.answered = true;
+    return out;
+  }
+}
