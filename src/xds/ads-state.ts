@@ -65,6 +65,12 @@ interface TypeState {
   names: Set<string>;
   /** What the client ACKed: the entry, or (Delta reconnect) the version it told us. */
   acked: Map<string, ResourceEntry | string>;
+  /**
+   * Resources a NACKed response changed: the client may hold either version (Envoy and gRPC apply the
+   * valid part of a rejected LDS/CDS response), so they are re-sent on the next change even when it
+   * equals the ACKed version, and full-state responses carry the ACKed entry meanwhile.
+   */
+  uncertain: Set<string>;
   inFlight: InFlight[];
   /** Versions the client rejected on their own: not re-sent until they change. */
   rejected: Map<string, string>;
@@ -129,7 +135,7 @@ export class AdsState {
   private typeState(typeUrl: XdsTypeUrl): TypeState {
     let st = this.types.get(typeUrl);
     if (!st) {
-      st = { wildcard: false, names: new Set(), acked: new Map(), inFlight: [], rejected: new Map(), isolate: false, requested: false, answered: false };
+      st = { wildcard: false, names: new Set(), acked: new Map(), uncertain: new Set(), inFlight: [], rejected: new Map(), isolate: false, requested: false, answered: false };
       this.types.set(typeUrl, st);
     }
     return st;
@@ -153,19 +159,31 @@ export class AdsState {
     }
     if (r.full) {
       for (const name of [...st.acked.keys()]) if (!r.resources.has(name)) st.acked.delete(name);
+      st.uncertain.clear();
     }
-    for (const [name, e] of r.resources) st.acked.set(name, e);
-    for (const name of r.removed) st.acked.delete(name);
+    for (const [name, e] of r.resources) {
+      st.acked.set(name, e);
+      st.uncertain.delete(name);
+    }
+    for (const name of r.removed) {
+      st.acked.delete(name);
+      st.uncertain.delete(name);
+    }
     for (const [name, v] of st.rejected) if (v === REMOVAL ? !st.acked.has(name) : versionOf(st.acked.get(name)) === v) st.rejected.delete(name);
     return { kind: 'ack', typeUrl, version: r.version, publishedAt: r.publishedAt };
   }
 
-  /** A NACK: the client keeps what it ACKed. One rejected change is remembered; several are retried one at a time. */
+  /**
+   * A NACK: what the client ACKed stays its known state, and what the response changed becomes
+   * uncertain. One rejected change is remembered (not re-sent until it changes); several are
+   * retried one per response, so the good ones get through and the bad one is identified.
+   */
   private rejectedResponse(st: TypeState, r: InFlight): void {
     const changes: Array<[string, string]> = [];
-    for (const [name, e] of r.resources) if (versionOf(st.acked.get(name)) !== e.version) changes.push([name, e.version]);
-    for (const name of r.removed) if (st.acked.has(name)) changes.push([name, REMOVAL]);
-    if (r.full) for (const name of st.acked.keys()) if (!r.resources.has(name)) changes.push([name, REMOVAL]);
+    for (const [name, e] of r.resources) if (st.uncertain.has(name) || versionOf(st.acked.get(name)) !== e.version) changes.push([name, e.version]);
+    const gone = (name: string): boolean => r.removed.has(name) || (r.full && !r.resources.has(name));
+    for (const name of new Set([...st.acked.keys(), ...st.uncertain])) if (gone(name)) changes.push([name, REMOVAL]);
+    for (const [name] of changes) st.uncertain.add(name);
     if (changes.length === 1) st.rejected.set(changes[0]![0], changes[0]![1]);
     else if (changes.length > 1) st.isolate = true;
   }
@@ -201,6 +219,7 @@ export class AdsState {
 
   private forget(st: TypeState, name: string): void {
     st.acked.delete(name);
+    st.uncertain.delete(name);
     st.rejected.delete(name);
     for (const f of st.inFlight) {
       f.resources.delete(name);
@@ -219,8 +238,19 @@ export class AdsState {
     return st.acked.get(name);
   }
 
+  /** The client may lack this version of the resource. */
+  private lacks(st: TypeState, e: ResourceEntry): boolean {
+    for (let i = st.inFlight.length - 1; i >= 0; i--) {
+      const f = st.inFlight[i]!;
+      const sent = f.resources.get(e.name);
+      if (sent) return sent.version !== e.version;
+      if (f.removed.has(e.name) || f.full) return true;
+    }
+    return st.uncertain.has(e.name) || versionOf(st.acked.get(e.name)) !== e.version;
+  }
+
   private heldNames(st: TypeState): Set<string> {
-    const names = new Set(st.acked.keys());
+    const names = new Set([...st.acked.keys(), ...st.uncertain]);
     for (const f of st.inFlight) for (const n of f.resources.keys()) names.add(n);
     return names;
   }
@@ -228,7 +258,7 @@ export class AdsState {
   private plan(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): Plan {
     const set = snapshot.types[typeUrl].resources;
     const wanted: ResourceEntry[] = st.wildcard ? [...set.values()] : [...st.names].flatMap((n) => set.get(n) ?? []);
-    const advance = wanted.filter((e) => versionOf(this.held(st, e.name)) !== e.version && st.rejected.get(e.name) !== e.version);
+    const advance = wanted.filter((e) => this.lacks(st, e) && st.rejected.get(e.name) !== e.version);
     const removals: string[] = [];
     const forget: string[] = [];
     const retained: ResourceEntry[] = [];
@@ -239,12 +269,12 @@ export class AdsState {
         continue;
       }
       const held = this.held(st, name);
-      if (held === undefined) continue;
+      if (held === undefined && !st.uncertain.has(name)) continue;
       if (!this.canRemove(typeUrl, name, snapshot)) {
-        if (typeof held !== 'string') retained.push(held);
+        if (held !== undefined && typeof held !== 'string') retained.push(held);
       } else if (implicit) forget.push(name);
       else if (st.rejected.get(name) !== REMOVAL) removals.push(name);
-      else if (typeof held !== 'string') retained.push(held);
+      else if (held !== undefined && typeof held !== 'string') retained.push(held);
     }
     return { wanted, advance, removals, forget, retained };
   }
@@ -263,7 +293,7 @@ export class AdsState {
   private settled(typeUrl: XdsTypeUrl, snapshot: Snapshot): boolean {
     const st = this.types.get(typeUrl);
     if (!st) return true;
-    if (st.inFlight.length > 0) return false;
+    if (st.inFlight.length > 0 || st.uncertain.size > 0) return false;
     const set = snapshot.types[typeUrl].resources;
     const wanted = st.wildcard ? [...set.values()] : [...st.names].flatMap((n) => set.get(n) ?? []);
     if (wanted.some((e) => versionOf(st.acked.get(e.name)) !== e.version)) return false;
