@@ -115,11 +115,14 @@ export class AdsState {
     return settled;
   }
 
-  /** The next response the client should get, recorded as in flight; undefined when it lacks nothing. */
-  next(snapshot: Snapshot): ResponseOut | undefined {
+  /**
+   * The next response the client should get, recorded as in flight; undefined when it lacks nothing.
+   * `skip`: types already answered in this round (each type answers at most once per round).
+   */
+  next(snapshot: Snapshot, skip: ReadonlySet<XdsTypeUrl> = new Set()): ResponseOut | undefined {
     for (const typeUrl of PUSH_ORDER) {
       const st = this.types.get(typeUrl);
-      if (!st) continue;
+      if (!st || skip.has(typeUrl)) continue;
       const out = this.respond(typeUrl, st, snapshot);
       if (out) return out;
     }
@@ -238,6 +241,16 @@ export class AdsState {
     return st.acked.get(name);
   }
 
+  /** The client may still hold this resource (nothing in flight removes it). */
+  private mayHold(st: TypeState, name: string): boolean {
+    for (let i = st.inFlight.length - 1; i >= 0; i--) {
+      const f = st.inFlight[i]!;
+      if (f.resources.has(name)) return true;
+      if (f.removed.has(name) || f.full) return false;
+    }
+    return st.acked.has(name) || st.uncertain.has(name);
+  }
+
   /** The client may lack this version of the resource. */
   private lacks(st: TypeState, e: ResourceEntry): boolean {
     for (let i = st.inFlight.length - 1; i >= 0; i--) {
@@ -268,8 +281,8 @@ export class AdsState {
         if (st.rejected.get(name) === REMOVAL) st.rejected.delete(name);
         continue;
       }
+      if (!this.mayHold(st, name)) continue;
       const held = this.held(st, name);
-      if (held === undefined && !st.uncertain.has(name)) continue;
       if (!this.canRemove(typeUrl, name, snapshot)) {
         if (held !== undefined && typeof held !== 'string') retained.push(held);
       } else if (implicit) forget.push(name);

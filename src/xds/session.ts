@@ -146,9 +146,11 @@ export class AdsSession {
   pump(): void {
     const snapshot = this.opts.cache.current();
     if (this.closed || !snapshot) return;
+    const answered = new Set<ResponseOut['typeUrl']>();
     while (this.blockedSince === undefined && !this.closed) {
-      const out = this.state.next(snapshot);
+      const out = this.state.next(snapshot, answered);
       if (!out) return;
+      answered.add(out.typeUrl);
       this.write(out);
     }
   }
