@@ -276,6 +276,7 @@ export class AdsState {
     const forget: string[] = [];
     const retained: ResourceEntry[] = [];
     const implicit = this.protocol === 'sotw' && !TYPE_RULES[typeUrl].fullStateSotw;
+    for (const name of st.rejected.keys()) if (!set.has(name) && !this.mayHold(st, name)) st.rejected.delete(name);
     for (const name of this.heldNames(st)) {
       if (set.has(name)) {
         if (st.rejected.get(name) === REMOVAL) st.rejected.delete(name);
