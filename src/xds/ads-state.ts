@@ -55,6 +55,11 @@ interface InFlight {
   removed: Set<string>;
   /** SotW full-state: names absent from `resources` are deleted. */
   full: boolean;
+  /**
+   * Names forgotten (unsubscribed, re-warmed) while this response was in flight: a client that
+   * subscribes again before it arrives takes them, so once it is answered they are uncertain.
+   */
+  unknown: Set<string>;
 }
 
 /** Marks a removal the client rejected. */
@@ -157,6 +162,7 @@ export class AdsState {
     const r = st.inFlight[i]!;
     st.inFlight.splice(0, i + 1); // older unanswered responses were superseded
     if (req.error) {
+      for (const name of r.unknown) if (st.wildcard || st.names.has(name)) st.uncertain.add(name);
       this.rejectedResponse(st, r);
       return { kind: 'nack', typeUrl, version: r.version, resources: [...r.resources.keys()], error: req.error };
     }
@@ -172,6 +178,7 @@ export class AdsState {
       st.acked.delete(name);
       st.uncertain.delete(name);
     }
+    for (const name of r.unknown) if (st.wildcard || st.names.has(name)) st.uncertain.add(name);
     for (const [name, v] of st.rejected) if (v === REMOVAL ? !st.acked.has(name) : versionOf(st.acked.get(name)) === v) st.rejected.delete(name);
     return { kind: 'ack', typeUrl, version: r.version, publishedAt: r.publishedAt };
   }
@@ -225,8 +232,7 @@ export class AdsState {
     st.uncertain.delete(name);
     st.rejected.delete(name);
     for (const f of st.inFlight) {
-      f.resources.delete(name);
-      f.removed.delete(name);
+      if (f.resources.delete(name) || f.removed.delete(name) || f.full) f.unknown.add(name);
     }
   }
 
@@ -234,6 +240,7 @@ export class AdsState {
   private held(st: TypeState, name: string): ResourceEntry | string | undefined {
     for (let i = st.inFlight.length - 1; i >= 0; i--) {
       const f = st.inFlight[i]!;
+      if (f.unknown.has(name)) return undefined;
       const e = f.resources.get(name);
       if (e) return e;
       if (f.removed.has(name) || f.full) return undefined;
@@ -245,7 +252,7 @@ export class AdsState {
   private mayHold(st: TypeState, name: string): boolean {
     for (let i = st.inFlight.length - 1; i >= 0; i--) {
       const f = st.inFlight[i]!;
-      if (f.resources.has(name)) return true;
+      if (f.resources.has(name) || f.unknown.has(name)) return true;
       if (f.removed.has(name) || f.full) return false;
     }
     return st.acked.has(name) || st.uncertain.has(name);
@@ -255,6 +262,7 @@ export class AdsState {
   private lacks(st: TypeState, e: ResourceEntry): boolean {
     for (let i = st.inFlight.length - 1; i >= 0; i--) {
       const f = st.inFlight[i]!;
+      if (f.unknown.has(e.name)) return true;
       const sent = f.resources.get(e.name);
       if (sent) return sent.version !== e.version;
       if (f.removed.has(e.name) || f.full) return true;
@@ -365,7 +373,7 @@ export class AdsState {
       resources,
       removed: this.protocol === 'delta' ? plan.removals : [],
     };
-    st.inFlight.push({ nonce: out.nonce, version: out.version, publishedAt: out.publishedAt, resources: new Map(resources.map((e) => [e.name, e])), removed: new Set(out.removed), full });
+    st.inFlight.push({ nonce: out.nonce, version: out.version, publishedAt: out.publishedAt, resources: new Map(resources.map((e) => [e.name, e])), removed: new Set(out.removed), full, unknown: new Set() });
     if (st.inFlight.length > (this.limits.maxInFlight ?? 32)) st.inFlight.shift();
     st.answered = true;
     return out;

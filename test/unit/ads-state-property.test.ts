@@ -18,6 +18,8 @@ const cluster = (name: string, timeoutS: number): ResourceSpec => ({ name, typeU
 
 class Client {
   readonly holds = new Map<string, { version: string; timeout: number }>();
+  /** Named subscription (undefined: wildcard); resources not asked for are ignored, as the protocol says. */
+  wants: readonly string[] | undefined;
   constructor(
     readonly protocol: Protocol,
     private readonly partial: boolean,
@@ -25,7 +27,8 @@ class Client {
 
   /** Applies a response; returns whether it is ACKed. */
   receive(r: ResponseOut): boolean {
-    const decoded = r.resources.map((e) => ({ name: e.name, version: e.version, timeout: timeoutOf(e.version) }));
+    const asked = (n: string): boolean => this.wants === undefined || this.wants.includes(n);
+    const decoded = r.resources.filter((e) => asked(e.name)).map((e) => ({ name: e.name, version: e.version, timeout: timeoutOf(e.version) }));
     const bad = decoded.filter((d) => d.timeout === BAD);
     if (bad.length > 0 && !this.partial) return false;
     if (this.protocol === 'sotw') {
@@ -54,6 +57,7 @@ const opArb = fc.oneof(
   configArb.map((config) => ({ kind: 'publish' as const, config })),
   fc.constant({ kind: 'deliver' as const }),
   fc.constant({ kind: 'pump' as const }),
+  fc.subarray(NAMES).map((names) => ({ kind: 'resubscribe' as const, names })),
 );
 
 describe('AdsState converges after NACKs (property)', () => {
@@ -67,6 +71,8 @@ describe('AdsState converges after NACKs (property)', () => {
       fc.property(fc.boolean(), fc.subarray(NAMES, { minLength: 1 }), fc.array(opArb, { maxLength: 25 }), (wildcard, named, ops) => {
         const state = new AdsState(protocol, { maxSubscriptions: 100 }, 'p');
         const client = new Client(protocol, partial);
+        let subscribed = [...named];
+        client.wants = wildcard ? undefined : subscribed;
         const queue: ResponseOut[] = [];
         let snapshot = publish(undefined, new Map([['a', 1]]));
         if (protocol === 'sotw') state.onRequest({ typeUrl: TYPE.cluster, resourceNames: wildcard ? [] : named });
@@ -82,7 +88,7 @@ describe('AdsState converges after NACKs (property)', () => {
           for (const r of queue.splice(0)) {
             const ok = client.receive(r);
             // SotW requests always carry the full list of names (an empty one would unsubscribe a named client).
-            const names = protocol === 'sotw' ? { resourceNames: wildcard ? [] : named } : {};
+            const names = protocol === 'sotw' ? { resourceNames: wildcard ? [] : subscribed } : {};
             state.onRequest({ typeUrl: TYPE.cluster, nonce: r.nonce, ...names, ...(ok ? {} : { error: { code: 3, message: 'bad' } }) });
             pump();
           }
@@ -91,7 +97,17 @@ describe('AdsState converges after NACKs (property)', () => {
         for (const op of ops) {
           if (op.kind === 'publish') snapshot = publish(snapshot, op.config);
           else if (op.kind === 'deliver') deliver();
-          else pump();
+          else if (op.kind === 'pump') pump();
+          else if (!wildcard) {
+            // The client changes what it asks for (gRPC does as routes change) and forgets what it dropped.
+            const next = op.names;
+            if (protocol === 'sotw') state.onRequest({ typeUrl: TYPE.cluster, resourceNames: next });
+            else state.onRequest({ typeUrl: TYPE.cluster, subscribe: next.filter((n) => !subscribed.includes(n)), unsubscribe: subscribed.filter((n) => !next.includes(n)) });
+            for (const n of [...client.holds.keys()]) if (!next.includes(n)) client.holds.delete(n);
+            subscribed = next;
+            client.wants = next;
+            pump();
+          }
         }
         // Everything valid again (and different from any rejected version or not): the client must converge.
         const final = new Map(NAMES.filter((_, i) => i % 2 === 0 || ops.length % 2 === 0).map((n) => [n, 1 + (ops.length % 3)]));
@@ -101,7 +117,7 @@ describe('AdsState converges after NACKs (property)', () => {
           deliver();
         }
         expect(queue).toEqual([]);
-        const want = [...final].filter(([n]) => wildcard || named.includes(n)).map(([n]) => [n, snapshot.types[TYPE.cluster].resources.get(n)!.version]);
+        const want = [...final].filter(([n]) => wildcard || subscribed.includes(n)).map(([n]) => [n, snapshot.types[TYPE.cluster].resources.get(n)!.version]);
         expect([...client.holds].map(([n, h]) => [n, h.version]).sort()).toEqual(want.sort());
       }),
       { numRuns: Number(process.env.HM_PROPERTY_RUNS ?? 300) },
