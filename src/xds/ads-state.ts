@@ -134,12 +134,6 @@ export class AdsState {
     return undefined;
   }
 
-  /** Subscribed names per type (for tests and the ledger). */
-  subscriptions(typeUrl: XdsTypeUrl): { wildcard: boolean; names: string[] } | undefined {
-    const st = this.types.get(typeUrl);
-    return st && { wildcard: st.wildcard, names: [...st.names] };
-  }
-
   private typeState(typeUrl: XdsTypeUrl): TypeState {
     let st = this.types.get(typeUrl);
     if (!st) {
