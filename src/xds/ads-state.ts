@@ -37,8 +37,24 @@ export type Settled =
   | { kind: 'ack'; typeUrl: XdsTypeUrl; version: string; publishedAt: number }
   | { kind: 'nack'; typeUrl: XdsTypeUrl; version: string; resources: string[]; error: { code: number; message: string } };
 
-/** A client asked for more than the stream may hold. */
-export class SubscriptionLimitError extends Error {}
+/** A client asked for more than the stream may hold (`limit`) or for a name no resource can have (`invalid`). */
+export class SubscriptionLimitError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'limit' | 'invalid' = 'limit',
+  ) {
+    super(message);
+  }
+}
+
+/** Longest resource name (or Delta version string) accepted in a request; configured names are at most 200 characters. */
+export const MAX_NAME_CHARS = 1024;
+
+function checkNames(names: Iterable<string>, what: string): void {
+  for (const n of names) {
+    if (n.length > MAX_NAME_CHARS) throw new SubscriptionLimitError(`a ${what} of ${n.length} characters is longer than the ${MAX_NAME_CHARS} allowed`, 'invalid');
+  }
+}
 
 export interface AdsLimits {
   /** Resource names subscribed per stream (all types), and names in one request. */
@@ -194,6 +210,7 @@ export class AdsState {
 
   private subscribeSotw(typeUrl: XdsTypeUrl, st: TypeState, names: readonly string[]): void {
     if (names.length > this.limits.maxSubscriptions) throw new SubscriptionLimitError(`too many resource names in one request (${names.length} > ${this.limits.maxSubscriptions})`);
+    checkNames(names, 'resource name');
     const rules = TYPE_RULES[typeUrl];
     // Legacy wildcard: an empty list on the first request (and while it stays wildcard); `*` explicitly.
     const wildcard = rules.wildcard && (names.includes('*') || (names.length === 0 && (!st.requested || st.wildcard)));
@@ -208,6 +225,10 @@ export class AdsState {
     const unsubscribe = req.unsubscribe ?? [];
     const initial = Object.entries(req.initialVersions ?? {});
     if (subscribe.length + initial.length > this.limits.maxSubscriptions) throw new SubscriptionLimitError(`too many resource names in one request (${subscribe.length + initial.length} > ${this.limits.maxSubscriptions})`);
+    checkNames(subscribe, 'resource name');
+    checkNames(unsubscribe, 'resource name');
+    checkNames(initial.map(([name]) => name), 'resource name');
+    checkNames(initial.map(([, version]) => version), 'resource version');
     if (!st.requested && !req.nonce && TYPE_RULES[typeUrl].wildcard && subscribe.length === 0) st.wildcard = true;
     for (const n of subscribe) {
       if (n === '*') st.wildcard = true;

@@ -80,7 +80,7 @@ export class AdsSession {
     try {
       fn();
     } catch (err) {
-      if (err instanceof SubscriptionLimitError) return this.fail(GrpcStatus.RESOURCE_EXHAUSTED, err.message);
+      if (err instanceof SubscriptionLimitError) return this.fail(err.kind === 'limit' ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.INVALID_ARGUMENT, err.message);
       this.log.error({ err }, 'ADS stream failed');
       this.fail(GrpcStatus.INTERNAL, `healthmesh: internal error: ${(err as Error).message}`);
     }

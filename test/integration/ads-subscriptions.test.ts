@@ -294,6 +294,15 @@ describe('bounds', () => {
     expect(names(await ok.next(TYPE.endpoint))).toEqual(['c1', 'c2']);
   });
 
+  it.each<[Protocol]>([['sotw'], ['delta']])('%s: a resource name over 1024 characters → INVALID_ARGUMENT', async (protocol) => {
+    const port = await start();
+    const c = client(port, protocol);
+    subscribe(c, TYPE.endpoint, ['c1', 'n'.repeat(1025)], true);
+    const status = await c.closed;
+    expect(status.code).toBe(3);
+    expect(status.details).toMatch(/resource name of 1025 characters/);
+  });
+
   it.each([
     [1024, 'ok'],
     [1025, 'refused'],
