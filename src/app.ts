@@ -1,5 +1,6 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { AdminServer } from './admin/server.js';
+import { adsAdmission, Authenticator, serverCredentials, warnIfExposedPlaintext } from './auth/index.js';
 import { AlertManager } from './alerts/manager.js';
 import { ProbeScheduler, createChecker, type Checker } from './checks/index.js';
 import type { Config } from './config/schema.js';
@@ -8,6 +9,9 @@ import type { AlertInput } from './core/alerts.js';
 import type { ProbeOutcome } from './core/model.js';
 import { HealthmeshError } from './errors.js';
 import { HealthEngine } from './health/engine.js';
+import { Membership } from './membership/registry.js';
+import { AssignmentJournal } from './store/assignment-journal.js';
+import { assignedEndpoints } from './xds/endpoint-source.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, xdsTypeShort, type HealthmeshMetrics } from './metrics.js';
 import { createReportsHandler, ReportScheduler } from './reports/index.js';
@@ -54,7 +58,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   const now = opts.now ?? Date.now;
   let config = initial;
   let published = false;
-  const store = opts.store ?? openStore(config.store, { logger: logger.child({ component: 'store' }) });
+  const store = opts.store ?? openStore(config.store, { logger });
   const probeListeners = new Set<(id: string, outcome: ProbeOutcome) => void>();
 
   // The engine, service and status service are created below the control plane that serves them;
@@ -62,17 +66,42 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   let self: SelfServices | undefined;
   let statusServer: Server | undefined;
 
-  const lrs = new LrsService({ config: config.lrs, logger: logger.child({ component: 'lrs' }), now, onTraffic: (key, sample) => engine.onTraffic(key, sample) });
+  // Bearer tokens for the write RPCs (status Register/Deregister, agent Heartbeat, LRS; ADS when auth.requireProxyToken).
+  const auth = new Authenticator(config.auth, config.admin, process.env, logger.child({ component: 'auth' }));
+  const lrs = new LrsService({
+    config: config.lrs,
+    logger: logger.child({ component: 'lrs' }),
+    now,
+    onTraffic: (key, sample) => engine.onTraffic(key, sample),
+    auth,
+    hasAdsStream: (nodeId) => controlPlane.ledger.hasOpenStream(nodeId),
+  });
   const agents = new AgentIntake({
+    auth,
     logger: logger.child({ component: 'agents' }),
     now,
     intervalMs: Math.max(1000, Math.floor(config.agents.heartbeatTimeoutMs / 3)),
     onHeartbeat: (hb) => engine.onHeartbeat(hb),
   });
+  const membership = new Membership(config);
+  let checker: Checker = newChecker(config);
+  const scheduler = new ProbeScheduler({
+    run: (target, check, runOpts) => checker.run(target, check, runOpts),
+    onResult: (id, outcome) => onProbe(id, outcome),
+    concurrency: config.health.probeConcurrency,
+    now,
+    logger: logger.child({ component: 'scheduler' }),
+  });
+  const engine = new HealthEngine({ config, membership, prober: scheduler, logger: logger.child({ component: 'engine' }), now });
+  const journal = new AssignmentJournal(store, { logger: logger.child({ component: 'journal' }), now });
   const controlPlane = createControlPlane(config, {
     logger,
     now,
     versionFloor: store.versionFloor(),
+    admitAds: adsAdmission(auth, () => config.auth.requireProxyToken),
+    // EDS = membership × assignment; the assignment is written ahead of every snapshot that publishes it.
+    endpoints: assignedEndpoints(membership, (key) => engine.published(key)?.decision),
+    beforePublish: (next) => journal.flush(next.version),
     extend: (server) => {
       lrs.register(server);
       agents.register(server);
@@ -83,27 +112,11 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     },
   });
 
-  let checker: Checker = newChecker(config);
-  const scheduler = new ProbeScheduler({
-    run: (target, check, runOpts) => checker.run(target, check, runOpts),
-    onResult: (id, outcome) => onProbe(id, outcome),
-    concurrency: config.health.probeConcurrency,
-    now,
-    logger: logger.child({ component: 'scheduler' }),
-  });
-  const engine = new HealthEngine({
-    config,
-    topology: controlPlane.topology,
-    prober: scheduler,
-    logger: logger.child({ component: 'engine' }),
-    now,
-    runtimeWeight: (key) => service.runtimeWeight(key),
-  });
   const alerts = new AlertManager({ config: config.alerts, logger: logger.child({ component: 'alerts' }), store, now, input: alertInput });
   const service: HealthmeshService = new HealthmeshService({
     config: () => config,
     engine,
-    topology: controlPlane.topology,
+    membership,
     ledger: controlPlane.ledger,
     alerts,
     store,
@@ -112,7 +125,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     ready: () => published,
     now,
   });
-  const status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, now });
+  const status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, auth, now });
   const metrics = createMetrics(service);
   // Reports judge metrics against the same limits the health engine uses.
   const reportOptions = {
@@ -127,13 +140,18 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     },
   };
   const admin = config.admin.enabled
-    ? new AdminServer({ ops: service, metrics, config: config.admin, logger: logger.child({ component: 'admin' }), reports: createReportsHandler(service, store, reportOptions) })
+    ? new AdminServer({ ops: service, metrics, config: config.admin, logger, reports: createReportsHandler(service, store, reportOptions) })
     : undefined;
   const reportScheduler = config.reports.schedule.length > 0 ? new ReportScheduler({ config: config.reports, source: { store, ops: service }, logger, now, build: { thresholds: reportOptions.thresholds } }) : undefined;
   const retention = new RetentionJob(store, config.store, { logger, now });
 
   // Signals that move alerts, metrics and history.
   engine.onEvent((e) => {
+    if (e.kind === 'assignment') {
+      journal.stage(e.changed, e.removed);
+      controlPlane.topology.changed();
+      return;
+    }
     alerts.schedule();
     if (e.kind === 'endpoint') changedKeys.add(e.endpoint.key);
     scheduleHistory();
@@ -147,11 +165,6 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   });
   controlPlane.cache.subscribe((next, prev) => {
     published = true;
-    try {
-      store.saveVersionFloor(next.version);
-    } catch (err) {
-      logger.error({ err }, 'could not persist the xDS version floor');
-    }
     const streams = controlPlane.xds.streamCount();
     for (const t of PUSH_ORDER) if (next.types[t] !== prev?.types[t]) metrics.observePush(xdsTypeShort(t)!, streams);
   });
@@ -189,7 +202,8 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
 
   function alertInput(): AlertInput {
     return {
-      endpoints: engine.endpoints().map((e) => ({
+      // Warming endpoints (new, first check pending) were never serving: not an incident.
+      endpoints: engine.endpoints().filter((e) => !e.decision.warming).map((e) => ({
         key: e.key,
         cluster: e.cluster,
         health: e.decision.health === 'DRAINING' ? 'UNHEALTHY' : e.decision.health,
@@ -228,10 +242,16 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       return () => probeListeners.delete(listener);
     },
     async start() {
-      const restored = service.restoreRegistrations();
-      if (restored > 0) logger.info({ registrations: restored }, 'registrations restored from the store');
+      const began = now();
+      const registrations = service.restoreRegistrations();
+      const restored = engine.restore(store.assignments());
       engine.start();
+      scheduler.start();
+      // Like Envoy's cluster warming: endpoints new to healthmesh are not served before their first
+      // check; give the first round a bounded time so a cold start does not begin with empty clusters.
+      await engine.warmedUp(config.health.warmupTimeoutMs);
       controlPlane.topology.publishNow();
+      logger.info({ registrations, assignments: restored, ms: now() - began }, 'state restored; first snapshot published');
       const { port: xdsPort } = await controlPlane.start().catch((err: Error) => {
         throw new HealthmeshError('UNAVAILABLE', `xds: cannot listen on ${config.xds.listen}: ${err.message}`);
       });
@@ -241,10 +261,10 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
         status.register(statusServer);
         self = registerSelfServices(statusServer, { ops: service, logger: logger.child({ component: 'grpc-health' }) });
         statusPort = await new Promise<number>((resolve, reject) =>
-          statusServer!.bindAsync(config.status.listen!, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+          statusServer!.bindAsync(config.status.listen!, serverCredentials(config.xds.tls), (err, port) => (err ? reject(err) : resolve(port))),
         );
+        warnIfExposedPlaintext(config.status.listen, config.xds.tls, logger, 'the status gRPC port (status.listen)');
       }
-      scheduler.start();
       alerts.start();
       retention.start();
       reportScheduler?.start();
@@ -258,12 +278,17 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       return { xdsPort, statusPort, adminPort: adminInfo?.port };
     },
     reload(next) {
+      // All or nothing: everything that can fail (the new checker) is built before anything changes;
+      // the loader already validated the whole file (src/config/load.ts).
       const allowChanged = JSON.stringify(next.health.allowTargets) !== JSON.stringify(config.health.allowTargets);
+      const nextChecker = allowChanged ? newChecker(next) : undefined;
       config = next;
+      auth.reload(next.auth, next.admin);
+      membership.replaceConfig(next);
       controlPlane.reload(next);
-      if (allowChanged) {
+      if (nextChecker) {
         const old = checker;
-        checker = newChecker(next);
+        checker = nextChecker;
         void old.close();
       }
       engine.reload(next);
@@ -277,6 +302,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       retention.stop();
       await reportScheduler?.stop();
       engine.stop();
+      journal.stop();
       status.stop();
       self?.stop();
       lrs.stop();

@@ -2,8 +2,10 @@ import type { Server } from '@grpc/grpc-js';
 import type { Config } from './config/schema.js';
 import { silentLogger, type Logger } from './log.js';
 import { SnapshotCache } from './xds/cache.js';
+import type { EndpointSource } from './xds/endpoint-source.js';
 import { Ledger } from './xds/ledger.js';
-import { XdsServer } from './xds/server.js';
+import type { Snapshot } from './xds/snapshot.js';
+import { XdsServer, type XdsServerOptions } from './xds/server.js';
 import { Topology } from './xds/topology.js';
 import { VersionClock } from './xds/versions.js';
 
@@ -14,6 +16,12 @@ export interface ControlPlaneOptions {
   versionFloor?: string;
   /** Register more gRPC services on the xDS port (LRS, agent heartbeats, status). */
   extend?: (server: Server) => void;
+  /** EDS: membership × assignment (absent: endpoints as configured, settable by hand). */
+  endpoints?: EndpointSource;
+  /** Runs with each new snapshot before any stream sees it (write-ahead persistence). */
+  beforePublish?: (next: Snapshot) => void;
+  /** Admission of ADS streams (proxy token when auth.requireProxyToken). */
+  admitAds?: XdsServerOptions['admitAds'];
 }
 
 export interface ControlPlane {
@@ -34,8 +42,16 @@ export function createControlPlane(config: Readonly<Config>, opts: ControlPlaneO
   if (opts.versionFloor) versions.observe(opts.versionFloor);
   const cache = new SnapshotCache();
   const ledger = new Ledger(now, { maxUnknownTypes: config.xds.ledgerMaxUnknownTypes, maxClosed: config.xds.ledgerClosedStreams, maxClosedBytes: config.xds.ledgerClosedBytes });
-  const topology = new Topology(config, { cache, versions, logger: logger.child({ component: 'topology' }), debounceMs: config.xds.debounceMs, now });
-  const xds = new XdsServer({ config: config.xds, cache, ledger, logger: logger.child({ component: 'xds' }), extend: opts.extend });
+  const topology = new Topology(config, {
+    cache,
+    versions,
+    logger: logger.child({ component: 'topology' }),
+    debounceMs: config.xds.debounceMs,
+    now,
+    endpoints: opts.endpoints,
+    beforePublish: opts.beforePublish,
+  });
+  const xds = new XdsServer({ config: config.xds, cache, ledger, logger: logger.child({ component: 'xds' }), extend: opts.extend, admitAds: opts.admitAds });
   let stopped = false;
   return {
     topology,

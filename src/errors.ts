@@ -6,7 +6,9 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
   | 'UNAVAILABLE'
+  | 'RESOURCE_EXHAUSTED'
   | 'INTERNAL';
 
 export class HealthmeshError extends Error {
@@ -17,6 +19,15 @@ export class HealthmeshError extends Error {
   ) {
     super(message);
     this.name = new.target.name;
+  }
+
+  /**
+   * What a remote caller may read (gRPC status details, admin HTTP error bodies). The default is the
+   * message; errors whose message names server-side things (file paths) override it, and the full
+   * message goes to the server's log only.
+   */
+  get publicMessage(): string {
+    return this.message;
   }
 }
 
@@ -35,6 +46,11 @@ export class ConfigError extends HealthmeshError {
   ) {
     super('CONFIG_INVALID', formatIssues(file, issues), { file, issues });
   }
+
+  /** The issues without the file name (a caller has no business knowing where the config lives). */
+  override get publicMessage(): string {
+    return `invalid configuration: ${this.issues.map((i) => `${i.path || '<root>'}: ${i.message}`).join('; ')}`;
+  }
 }
 
 export class InvalidArgumentError extends HealthmeshError {
@@ -43,6 +59,16 @@ export class InvalidArgumentError extends HealthmeshError {
     message: string,
   ) {
     super('INVALID_ARGUMENT', `${field}: ${message}`, { field });
+  }
+}
+
+/** A configured cap is reached (`limits.*`); gRPC RESOURCE_EXHAUSTED, HTTP 429. */
+export class ResourceExhaustedError extends HealthmeshError {
+  constructor(
+    readonly limit: string,
+    message: string,
+  ) {
+    super('RESOURCE_EXHAUSTED', message, { limit });
   }
 }
 

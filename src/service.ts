@@ -1,10 +1,13 @@
-import { isIP } from 'node:net';
 import type { AlertManager } from './alerts/manager.js';
 import type { RunCheck } from './checks/types.js';
+import { policyFor } from './config/address-policy.js';
+import { checkEndpointCapacity, endpointIssues, validateRegistration } from './config/endpoint-rules.js';
+import { redactConfig } from './config/redact.js';
 import type { Config } from './config/schema.js';
 import { endpointKey, type EndpointKey, type ProbeOutcome, type Status } from './core/model.js';
 import { InvalidArgumentError, NotFoundError } from './errors.js';
 import type { EndpointHealth, HealthEngine } from './health/engine.js';
+import type { Membership } from './membership/registry.js';
 import type {
   AlertRecord,
   ChangeEvent,
@@ -15,14 +18,14 @@ import type {
   Operations,
   RegistrationRequest,
 } from './operations.js';
+import { RegistrationWriter } from './store/registration-writer.js';
 import type { Store, StoredRegistration } from './store/types.js';
 import type { Ledger, ProxyRecord } from './xds/ledger.js';
-import type { Topology } from './xds/topology.js';
 
 export interface ServiceDeps {
   config: () => Readonly<Config>;
   engine: HealthEngine;
-  topology: Topology;
+  membership: Membership;
   ledger: Ledger;
   alerts: AlertManager;
   store: Store;
@@ -34,16 +37,16 @@ export interface ServiceDeps {
   now?: () => number;
 }
 
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
 /** Operations over the running parts: what the status service, the admin endpoint and reports call. */
 export class HealthmeshService implements Operations {
   private readonly runtime = new Map<EndpointKey, StoredRegistration>();
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
   private readonly now: () => number;
+  private readonly writer: RegistrationWriter;
 
   constructor(private readonly deps: ServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.writer = new RegistrationWriter(deps.store);
     deps.engine.onEvent((e) => {
       if (e.kind === 'endpoint') this.emit({ kind: 'endpoint', at: e.at, endpoint: this.snapshot(e.endpoint), previous: e.previous && { status: e.previous.status, circuit: e.previous.circuit, health: e.previous.health, weight: e.previous.weight } });
       else if (e.kind === 'removed') this.emit({ kind: 'endpoint-removed', at: e.at, key: e.key, cluster: e.cluster });
@@ -52,21 +55,19 @@ export class HealthmeshService implements Operations {
     deps.alerts.onAlert((alert) => this.emit({ kind: 'alert', at: this.now(), alert }));
   }
 
-  /** Re-apply persisted registrations (before the engine starts). */
+  /** Re-apply persisted registrations to the membership (before the engine starts). */
   restoreRegistrations(): number {
     let n = 0;
+    const policy = policyFor(this.deps.config().health.allowTargets);
     for (const r of this.deps.store.registrations()) {
-      if (!this.deps.config().clusters.some((c) => c.name === r.cluster)) continue;
+      if (!this.deps.membership.hasCluster(r.cluster)) continue;
+      // Stored by an older version (e.g. a host name): publishing it would have Envoy NACK the cluster.
+      if (endpointIssues(r, policy, 'string').length > 0) continue;
       this.runtime.set(endpointKey(r.cluster, r.address, r.port), r);
-      this.deps.topology.setEndpoint(r.cluster, { address: r.address, port: r.port, zone: r.zone, region: r.region, metadata: r.metadata, weight: r.weight * 100 });
+      this.deps.membership.upsert(memberOf(r));
       n++;
     }
     return n;
-  }
-
-  /** Configured weight of a runtime endpoint (the engine's target). */
-  runtimeWeight(key: EndpointKey): number | undefined {
-    return this.runtime.get(key)?.weight;
   }
 
   clusters(): ClusterSnapshot[] {
@@ -99,12 +100,16 @@ export class HealthmeshService implements Operations {
     const cluster = this.deps.config().clusters.find((c) => c.name === req.cluster);
     if (!req.cluster) throw new InvalidArgumentError('cluster', 'required');
     if (!cluster) throw new NotFoundError(`cluster "${req.cluster}"`);
-    validateRegistration(req);
+    validateRegistration(req, policyFor(this.deps.config().health.allowTargets));
     const key = endpointKey(req.cluster, req.address, req.port);
     if (cluster.endpoints.some((e) => e.address === req.address && e.port === req.port)) {
       throw new InvalidArgumentError('address', `${req.address}:${req.port} is declared in the config file for cluster ${req.cluster}; it cannot be registered again`);
     }
     const existing = this.runtime.get(key);
+    if (!existing) {
+      const configured = this.deps.config().clusters.reduce((n, c) => n + c.endpoints.length, 0);
+      checkEndpointCapacity(this.runtime.size + configured, this.deps.config().limits.maxEndpoints);
+    }
     const reg: StoredRegistration = {
       cluster: req.cluster,
       address: req.address,
@@ -117,10 +122,9 @@ export class HealthmeshService implements Operations {
     };
     const same = existing && JSON.stringify({ ...existing, registeredAt: 0 }) === JSON.stringify({ ...reg, registeredAt: 0 });
     if (!same) {
-      this.deps.store.saveRegistration(reg);
+      await this.writer.write({ kind: 'put', registration: reg });
       this.runtime.set(key, reg);
-      this.deps.topology.setEndpoint(req.cluster, { address: req.address, port: req.port, zone: req.zone, region: req.region, metadata: req.metadata, weight: reg.weight * 100 });
-      this.deps.engine.reconcile();
+      this.deps.membership.upsert(memberOf(reg));
     }
     return { created: !existing, endpoint: this.endpoint(key)! };
   }
@@ -133,10 +137,9 @@ export class HealthmeshService implements Operations {
     }
     const key = endpointKey(cluster, address, port);
     if (!this.runtime.has(key)) return { removed: false };
-    this.deps.store.deleteRegistration(cluster, address, port);
+    await this.writer.write({ kind: 'delete', cluster, address, port });
     this.runtime.delete(key);
-    this.deps.topology.removeEndpoint(cluster, address, port);
-    this.deps.engine.reconcile();
+    this.deps.membership.remove(cluster, address, port);
     return { removed: true };
   }
 
@@ -166,7 +169,7 @@ export class HealthmeshService implements Operations {
   }
 
   config(): unknown {
-    return redact(this.deps.config());
+    return redactConfig(this.deps.config());
   }
 
   ready(): boolean {
@@ -183,11 +186,10 @@ export class HealthmeshService implements Operations {
   }
 
   private cluster(name: string): ClusterSnapshot | undefined {
-    const v = this.deps.engine.clusters().get(name);
-    const eps = this.deps.engine.endpoints(name);
-    const healthy = eps.filter((e) => e.decision.health === 'HEALTHY').length;
-    if (!v) return { name, total: eps.length, healthy, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false };
-    return { name, total: eps.length, healthy, failing: v.failing, ejected: v.ejected, guarded: v.guarded, maxEjected: v.maxEjected, allFailing: v.allFailing, reason: v.reason };
+    const s = this.deps.engine.clusterSummary(name);
+    if (!s) return { name, total: 0, healthy: 0, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false };
+    const v = s.verdict;
+    return { name, total: s.total, healthy: s.healthy, failing: v.failing, ejected: v.ejected, guarded: v.guarded, maxEjected: v.maxEjected, allFailing: v.allFailing, reason: v.reason };
   }
 
   private snapshot(e: EndpointHealth): EndpointSnapshot {
@@ -225,35 +227,6 @@ export class HealthmeshService implements Operations {
   }
 }
 
-function validateRegistration(r: RegistrationRequest): void {
-  if (typeof r.address !== 'string' || r.address.length === 0) throw new InvalidArgumentError('address', 'required');
-  if (!isIP(r.address) && !HOSTNAME.test(r.address)) throw new InvalidArgumentError('address', `not an IP address or host name: "${r.address.slice(0, 100)}"`);
-  if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw new InvalidArgumentError('port', `must be 1..65535, got ${r.port}`);
-  if (r.weight !== undefined && (!Number.isInteger(r.weight) || r.weight < 1 || r.weight > 1000)) throw new InvalidArgumentError('weight', `must be 1..1000, got ${r.weight}`);
-  for (const f of ['zone', 'region'] as const) {
-    const v = r[f];
-    if (v !== undefined && (typeof v !== 'string' || v.length > 100)) throw new InvalidArgumentError(f, 'must be a string of at most 100 characters');
-  }
-  const meta = Object.entries(r.metadata ?? {});
-  if (meta.length > 32) throw new InvalidArgumentError('metadata', `at most 32 entries, got ${meta.length}`);
-  for (const [k, v] of meta) {
-    if (k.length === 0 || k.length > 100 || typeof v !== 'string' || v.length > 1000) throw new InvalidArgumentError(`metadata.${k.slice(0, 100)}`, 'keys of 1..100 and values of at most 1000 characters');
-  }
-}
-
-/** The config with secrets removed: admin token, webhook URL credentials and query. */
-function redact(config: Readonly<Config>): unknown {
-  const copy = structuredClone(config) as Config & { admin: { token?: string } };
-  if (copy.admin.token) copy.admin.token = '[redacted]';
-  if (copy.alerts.webhook) {
-    try {
-      const u = new URL(copy.alerts.webhook.url);
-      if (u.username || u.password) u.username = u.password = 'redacted';
-      if (u.search) u.search = '?redacted';
-      copy.alerts.webhook.url = u.toString();
-    } catch {
-      copy.alerts.webhook.url = '[redacted]';
-    }
-  }
-  return copy;
+function memberOf(r: StoredRegistration): Parameters<Membership['upsert']>[0] {
+  return { cluster: r.cluster, address: r.address, port: r.port, weight: r.weight, zone: r.zone, region: r.region, metadata: r.metadata };
 }

@@ -2,7 +2,8 @@
 import { healthDrainSection } from './health-drain.js';
 import { healthScaleSection } from './health-scale.js';
 import { reportsSection } from './reports.js';
+import { restartSection } from './restart.js';
 import type { Section } from './types.js';
 import { xdsSection } from './xds.js';
 
-export const sections: Section[] = [xdsSection, healthDrainSection, healthScaleSection, reportsSection];
+export const sections: Section[] = [xdsSection, healthDrainSection, healthScaleSection, restartSection, reportsSection];

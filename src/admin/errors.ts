@@ -26,6 +26,8 @@ export interface ErrorReply {
   headers: Record<string, string>;
   /** A server-side failure: logged with its stack, answered without detail. */
   internal: boolean;
+  /** The full message when the body carries less (e.g. a store path): log it, never send it. */
+  logDetail?: string;
 }
 
 const CODE_STATUS: Partial<Record<ErrorCode, number>> = {
@@ -33,6 +35,7 @@ const CODE_STATUS: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
   NOT_FOUND: 404,
   ALREADY_EXISTS: 409,
+  RESOURCE_EXHAUSTED: 429,
   UNAVAILABLE: 503,
 };
 
@@ -57,7 +60,14 @@ export function toErrorReply(err: unknown, bodyLimit: number): ErrorReply {
     const statusCode = CODE_STATUS[err.code];
     if (statusCode === undefined) return INTERNAL;
     const field = typeof err.details.field === 'string' ? err.details.field : undefined;
-    return { statusCode, body: { error: { code: err.code, message: err.message, ...(field ? { field } : {}) } }, headers: {}, internal: false };
+    const message = err.publicMessage;
+    return {
+      statusCode,
+      body: { error: { code: err.code, message, ...(field ? { field } : {}) } },
+      headers: {},
+      internal: false,
+      ...(message === err.message ? {} : { logDetail: err.message }),
+    };
   }
   // fastify's own errors (FST_ERR_*) carry a 4xx statusCode and a message fit for the client.
   const fst = err as { statusCode?: unknown; code?: unknown; message?: unknown };

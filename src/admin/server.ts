@@ -169,6 +169,7 @@ export class AdminServer {
   private sendError(reply: FastifyReply, err: unknown, bodyLimit: number): FastifyReply {
     const r = toErrorReply(err, bodyLimit);
     if (r.internal) this.log.error({ err }, 'admin request failed');
+    else if (r.logDetail) this.log.error({ code: r.body.error.code, error: r.logDetail }, 'admin request failed');
     for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...r.headers })) reply.header(name, value);
     return reply.code(r.statusCode).type('application/json; charset=utf-8').send(r.body);
   }

@@ -9,6 +9,10 @@ export const AGENT_VERSION = 'healthmesh-agent/0.1.0';
 export interface NodeAgentOptions {
   /** host:port of the control plane's gRPC port. */
   controlPlane: string;
+  /** Bearer token (an agent token, or the admin token) sent as `authorization: Bearer <token>`. */
+  token?: string | undefined;
+  /** Channel credentials (TLS / mTLS); default insecure. */
+  credentials?: grpc.ChannelCredentials | undefined;
   nodeId: string;
   endpoints: HostedEndpoint[];
   /** Interval until the control plane answers with its own next_interval_ms. */
@@ -72,7 +76,7 @@ export class NodeAgent {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.client = createAgentClient(this.opts.controlPlane);
+    this.client = createAgentClient(this.opts.controlPlane, {}, this.opts.credentials);
     this.opts.logger.info({ controlPlane: this.opts.controlPlane, node: this.opts.nodeId, endpoints: this.opts.endpoints.length }, 'agent started');
     this.schedule(0);
   }
@@ -132,6 +136,8 @@ export class NodeAgent {
     if (!client) return Promise.reject(new Error('agent stopped'));
     const deadlineMs = this.opts.deadlineMs ?? Math.min(this.state.intervalMs, 5000);
     return new Promise((resolve, reject) => {
+      const metadata = new grpc.Metadata();
+      if (this.opts.token) metadata.set('authorization', `Bearer ${this.opts.token}`);
       this.call = client.Heartbeat(
         {
           node_id: this.opts.nodeId,
@@ -142,6 +148,7 @@ export class NodeAgent {
           interval_ms: this.state.intervalMs,
           agent_version: AGENT_VERSION,
         },
+        metadata,
         { deadline: Date.now() + deadlineMs },
         (err, res) => {
           this.call = undefined;

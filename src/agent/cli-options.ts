@@ -46,3 +46,10 @@ export function parseNodeId(raw: string): string {
   if (!/^[\x21-\x7e]{1,256}$/.test(raw)) throw new InvalidArgumentError('--node-id', `must be 1-256 visible ASCII characters (no spaces), got "${raw.slice(0, 300)}"`);
   return raw;
 }
+
+/** Parses `--token`: 16-4096 visible ASCII characters (what a bearer token in gRPC metadata can carry). */
+export function parseToken(raw: string): string {
+  const t = raw.trim();
+  if (!/^[\x21-\x7e]{16,4096}$/.test(t)) throw new InvalidArgumentError('--token', 'must be 16-4096 visible ASCII characters (no spaces)');
+  return t;
+}

@@ -1,9 +1,10 @@
 import { Command, InvalidArgumentError as OptionError, Option } from 'commander';
+import { clientCredentials } from '../auth/tls.js';
 import { InvalidArgumentError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { HostedEndpoint } from '../signals/agent-proto.js';
 import { NodeAgent } from './agent.js';
-import { parseControlPlane, parseEndpointSpec, parseIntervalMs, parseNodeId } from './cli-options.js';
+import { parseControlPlane, parseEndpointSpec, parseIntervalMs, parseNodeId, parseToken } from './cli-options.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -18,6 +19,18 @@ function option<T>(parse: (raw: string) => T): (raw: string) => T {
   };
 }
 
+interface AgentCliOptions {
+  controlPlane: string;
+  nodeId: string;
+  endpoint: HostedEndpoint[];
+  intervalMs: number;
+  token?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  logLevel: (typeof LEVELS)[number];
+}
+
 const collectEndpoint = (raw: string, prev: HostedEndpoint[] = []): HostedEndpoint[] => [...prev, option(parseEndpointSpec)(raw)];
 
 /** `healthmesh agent`: heartbeats this host's CPU/memory/disk for the given endpoints until SIGTERM/SIGINT. */
@@ -28,10 +41,16 @@ export function agentCommand(): Command {
     .requiredOption('--node-id <name>', 'identity of this host', option(parseNodeId))
     .requiredOption('--endpoint <cluster/address:port>', 'an endpoint served from this host (repeatable), e.g. demo/127.0.0.1:9101', collectEndpoint)
     .option('--interval-ms <ms>', 'heartbeat interval until the control plane sets one', option(parseIntervalMs), 5000)
+    .addOption(new Option('--token <token>', 'agent bearer token (auth.tokens role agent); prefer the environment variable').env('HEALTHMESH_AGENT_TOKEN').argParser(option(parseToken)))
+    .option('--tls-ca <file>', 'verify the control plane with TLS against this CA (PEM)')
+    .option('--tls-cert <file>', 'client certificate for mTLS (PEM; with --tls-key and --tls-ca)')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .addOption(new Option('--log-level <level>', 'log level').choices(LEVELS).default('info'))
-    .action((opts: { controlPlane: string; nodeId: string; endpoint: HostedEndpoint[]; intervalMs: number; logLevel: (typeof LEVELS)[number] }) => {
+    .action((opts: AgentCliOptions) => {
       const logger = createLogger(opts.logLevel).child({ component: 'agent' });
-      const agent = new NodeAgent({ controlPlane: opts.controlPlane, nodeId: opts.nodeId, endpoints: opts.endpoint, intervalMs: opts.intervalMs, logger });
+      if (!opts.token) logger.warn('no --token / HEALTHMESH_AGENT_TOKEN: the control plane will refuse heartbeats (UNAUTHENTICATED)');
+      const credentials = clientCredentials(opts);
+      const agent = new NodeAgent({ controlPlane: opts.controlPlane, nodeId: opts.nodeId, endpoints: opts.endpoint, intervalMs: opts.intervalMs, logger, token: opts.token, credentials });
       agent.start();
       const shutdown = (): void => {
         void agent.stop().then(() => process.exit(0));

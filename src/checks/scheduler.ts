@@ -14,6 +14,8 @@ export interface ProbeJob {
   timeoutMs: number;
   /** Each interval is drawn from intervalMs × (1 ± jitterPercent/100). */
   jitterPercent: number;
+  /** The first run falls within this many ms of being added (default: within one interval). */
+  firstWithinMs?: number | undefined;
 }
 
 export interface ProbeSchedulerOptions {
@@ -147,7 +149,7 @@ export class ProbeScheduler {
     if (!existing) {
       const entry: Entry = {
         job,
-        due: now + this.random() * job.intervalMs,
+        due: now + this.random() * Math.min(job.intervalMs, job.firstWithinMs ?? job.intervalMs),
         heapIndex: -1,
         state: 'idle',
         generation: 0,

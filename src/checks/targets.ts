@@ -1,25 +1,15 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { AddressPolicy, AllowListError, parseIpLiteral } from '../config/address-policy.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /**
  * Probe target policy. Active checks must not become a way to reach the cloud metadata service
  * or other link-local addresses from the control plane's network position, so those are
  * refused unless an operator lists them in `health.allowTargets` (exact address, CIDR or name).
+ * The rules are config/address-policy.ts (the same ones registration uses): IPv6 forms that embed
+ * a refused IPv4 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo) are refused too.
  */
-
-const REFUSED_NAMES = new Set(['metadata', 'metadata.google.internal']);
-
-function refusedAddresses(): BlockList {
-  const b = new BlockList();
-  b.addSubnet('169.254.0.0', 16, 'ipv4'); // link-local, includes 169.254.169.254 (AWS/GCP/Azure/OpenStack metadata)
-  b.addSubnet('fe80::', 10, 'ipv6'); // link-local
-  b.addAddress('fd00:ec2::254', 'ipv6'); // AWS metadata over IPv6
-  b.addAddress('100.100.100.200', 'ipv4'); // Alibaba Cloud metadata
-  return b;
-}
-
-export const REFUSED_REASON = 'link-local/metadata address (allow it with health.allowTargets)';
 
 export interface ResolvedAddress {
   address: string;
@@ -38,61 +28,39 @@ export type TargetDecision =
   | { ok: true; /** the IP to connect to */ address: string; family: 4 | 6; /** set when the target was a name */ hostname?: string }
   | { ok: false; detail: string };
 
-const family = (ip: string): 'ipv4' | 'ipv6' => (isIP(ip) === 6 ? 'ipv6' : 'ipv4');
 const stripZone = (ip: string): string => {
   const i = ip.indexOf('%');
   return i === -1 ? ip : ip.slice(0, i);
 };
-const normName = (name: string): string => name.trim().toLowerCase().replace(/\.$/, '');
 const unbracket = (s: string): string => (s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s);
 
 /** The parsed `health.allowTargets` list plus the fixed refusal rules. */
 export class TargetPolicy {
-  private readonly refused = refusedAddresses();
-  private readonly allowed = new BlockList();
-  private readonly allowedNames = new Set<string>();
+  private readonly policy: AddressPolicy;
 
-  /** Throws InvalidArgumentError for a malformed CIDR in `allow`. */
+  /** Throws InvalidArgumentError for a malformed entry in `allow` (the config schema refuses it first). */
   constructor(allow: readonly string[] = [], field = 'health.allowTargets') {
-    allow.forEach((raw, i) => {
-      const entry = raw.trim();
-      const slash = entry.indexOf('/');
-      if (slash !== -1) {
-        const ip = unbracket(entry.slice(0, slash));
-        const bitsText = entry.slice(slash + 1);
-        const v = isIP(ip);
-        const bits = Number(bitsText);
-        if (v === 0 || !/^\d{1,3}$/.test(bitsText) || bits > (v === 4 ? 32 : 128)) {
-          throw new InvalidArgumentError(`${field}[${i}]`, `"${raw}" is not an address, CIDR or host name`);
-        }
-        this.allowed.addSubnet(ip, bits, v === 4 ? 'ipv4' : 'ipv6');
-        return;
-      }
-      const ip = stripZone(unbracket(entry));
-      if (isIP(ip)) this.allowed.addAddress(ip, family(ip));
-      else if (/^[A-Za-z0-9_.-]+$/.test(entry)) this.allowedNames.add(normName(entry));
-      else throw new InvalidArgumentError(`${field}[${i}]`, `"${raw}" is not an address, CIDR or host name`);
-    });
+    try {
+      this.policy = new AddressPolicy(allow);
+    } catch (err) {
+      if (err instanceof AllowListError) throw new InvalidArgumentError(`${field}[${err.index}]`, err.reason);
+      throw err;
+    }
   }
 
   /** Why an IP literal is refused, or undefined when it may be probed. */
   refuseIp(ip: string): string | undefined {
-    const bare = stripZone(unbracket(ip));
-    const fam = family(bare);
-    if (!this.refused.check(bare, fam)) return undefined;
-    if (this.allowed.check(bare, fam)) return undefined;
-    return REFUSED_REASON;
+    const parsed = parseIpLiteral(stripZone(unbracket(ip)));
+    return parsed ? this.policy.refusal(parsed) : undefined;
   }
 
   /** Why a host name is refused by name alone (metadata names), or undefined. */
   refuseName(name: string): string | undefined {
-    const n = normName(name);
-    if (this.allowedNames.has(n)) return undefined;
-    return REFUSED_NAMES.has(n) ? REFUSED_REASON : undefined;
+    return this.policy.nameRefusal(name);
   }
 
   isNameAllowed(name: string): boolean {
-    return this.allowedNames.has(normName(name));
+    return this.policy.isNameAllowed(name);
   }
 
   /**
@@ -119,7 +87,7 @@ export class TargetPolicy {
     if (!this.isNameAllowed(target)) {
       for (const a of addrs) {
         const why = this.refuseIp(a.address);
-        if (why) return { ok: false, detail: `target ${target} refused: resolves to ${a.address}, a ${why}` };
+        if (why) return { ok: false, detail: `target ${target} refused: resolves to ${a.address}: ${why}` };
       }
     }
     const pick = addrs.find((a) => a.family === 4) ?? addrs[0]!;

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Command, InvalidArgumentError as OptionError } from 'commander';
 import { parseControlPlane } from '../agent/cli-options.js';
+import { clientCredentials, type ClientTlsFiles } from '../auth/tls.js';
 import { InvalidArgumentError } from '../errors.js';
 import { proxyReport, statusReport, toJson, watchLine } from '../status/format.js';
 import { callStatus, createStatusClient, type ClusterWire, type EndpointWire, type StatusClient, type WatchEventWire } from '../status/proto.js';
@@ -8,7 +9,7 @@ import { callStatus, createStatusClient, type ClusterWire, type EndpointWire, ty
 const DEFAULT_SERVER = '127.0.0.1:18000';
 const DEFAULT_TIMEOUT_MS = 5000;
 
-interface CommonOptions {
+interface CommonOptions extends ClientTlsFiles {
   server: string;
   json?: boolean;
   timeoutMs: number;
@@ -40,7 +41,10 @@ function common(cmd: Command): Command {
   return cmd
     .option('--server <host:port>', 'healthmesh gRPC address (its xDS port)', parseServer, DEFAULT_SERVER)
     .option('--json', 'print JSON instead of a table')
-    .option('--timeout-ms <ms>', 'give up on an unreachable server after this long', parseTimeout, DEFAULT_TIMEOUT_MS);
+    .option('--timeout-ms <ms>', 'give up on an unreachable server after this long', parseTimeout, DEFAULT_TIMEOUT_MS)
+    .option('--tls-ca <file>', 'the server uses TLS (xds.tls): verify it against this CA (PEM)')
+    .option('--tls-cert <file>', 'client certificate for mTLS (PEM; with --tls-key and --tls-ca)')
+    .option('--tls-key <file>', 'private key of --tls-cert (PEM)');
 }
 
 const SOCKET_ERRORS: Record<string, string> = {
@@ -76,7 +80,14 @@ function explain(err: unknown, opts: CommonOptions): string {
 
 /** Runs `body` with a client; prints a failure as `healthmesh <cmd>: <why>` and sets exit code 1. */
 async function withClient(name: string, opts: CommonOptions, body: (client: StatusClient) => Promise<void>): Promise<void> {
-  const client = createStatusClient(opts.server);
+  let client: StatusClient;
+  try {
+    client = createStatusClient(opts.server, {}, clientCredentials(opts));
+  } catch (err) {
+    process.stderr.write(`healthmesh ${name}: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   try {
     await body(client);
   } catch (err) {

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { reportsConfigSchema } from '../reports/config.js';
+import { isHostName, parseAllowEntry, parseIpLiteral, policyFor } from './address-policy.js';
+import { endpointIssues } from './endpoint-rules.js';
+import { proxylessIssues } from './proxyless-rules.js';
+import { authSchema, watchLimitsShape, xdsTlsSchema } from './security-schema.js';
 
 /** Names end up as xDS resource names and metric labels: keep them boring. */
 const resourceName = z
@@ -9,12 +13,28 @@ const resourceName = z
   .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, "_", ".", ":" or "-" only');
 
 const port = z.number().int().min(1).max(65535);
-const host = z.string().min(1).max(253);
 
+/** A probe target as written: an IP literal or a DNS host name (resolved and vetted at probe time). */
+const host = z
+  .string()
+  .min(1)
+  .max(253)
+  .refine((s) => parseIpLiteral(s) !== undefined || isHostName(s), 'an IP address or a DNS host name');
+
+/** Where Envoy binds a listener: an IP literal (Envoy refuses a host name in a socket address). */
+const ipLiteral = z.string().refine((s) => parseIpLiteral(s) !== undefined, 'an IP address (Envoy refuses host names in socket addresses)');
+
+/** HTTP header names are tokens; values must not smuggle line breaks (undici refuses them at probe time). */
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, 'an HTTP header name (token characters)');
+const headerValue = z.string().max(8192).regex(/^[^\r\n\0]*$/, 'no CR, LF or NUL');
 
 const statusRange = z
   .string()
-  .regex(/^\d{3}(-\d{3})?$/, 'a status code or range, e.g. "200" or "200-399"');
+  .regex(/^\d{3}(-\d{3})?$/, 'a status code or range, e.g. "200" or "200-399"')
+  .refine((r) => {
+    const [from, to = from] = r.split('-').map(Number) as [number, number?];
+    return from >= 100 && to <= 599 && from <= to;
+  }, 'status codes are 100..599 and a range must not end before it starts');
 
 /** One active check. Exactly one of http / tcp / grpc / custom. */
 export const checkSchema = z
@@ -27,7 +47,7 @@ export const checkSchema = z
         host: z.string().max(253).optional(),
         expectedStatuses: z.array(statusRange).min(1).default(['200-399']),
         bodyMatch: z.string().max(1000).optional(),
-        headers: z.record(z.string(), z.string()).optional(),
+        headers: z.record(headerName, headerValue).optional(),
       })
       .strict()
       .optional(),
@@ -70,19 +90,24 @@ export const dependencySchema = z
   })
   .strict();
 
+/** Bounds and address syntax come from endpoint-rules.ts: the same rules as RegisterEndpoint. */
 export const endpointSchema = z
   .object({
-    address: host,
-    port,
-    zone: z.string().max(100).optional(),
-    region: z.string().max(100).optional(),
-    weight: z.number().int().min(1).max(1000).default(1),
-    health: z.enum(['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'DEGRADED']).default('HEALTHY'),
+    address: z.string(),
+    port: z.number(),
+    zone: z.string().optional(),
+    region: z.string().optional(),
+    weight: z.number().default(1),
+    /** Operator override: published as this whatever the checks say (absent: healthmesh decides). */
+    health: z.enum(['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'DEGRADED']).optional(),
     metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
     /** Per-endpoint override of the cluster's check (merged over it). */
     healthCheck: z.lazy(() => healthCheckOverrideSchema).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    for (const issue of endpointIssues(e)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input: e });
+  });
 
 const healthCheckOverrideSchema = z
   .object({
@@ -137,7 +162,7 @@ export const listenerSchema = z
     name: resourceName,
     /** `tcp`: a socket listener on Envoy; `api`: a gRPC proxyless target (`xds:///<name>`). */
     kind: z.enum(['tcp', 'api']).default('tcp'),
-    address: host.default('127.0.0.1'),
+    address: ipLiteral.default('127.0.0.1'),
     port: port.optional(),
     routeConfig: resourceName,
     statPrefix: z.string().max(100).optional(),
@@ -176,6 +201,8 @@ export const xdsSchema = z
     /** Log lines derived from client input (NACKs, unknown types, refused streams, connects): at most `logBurst` per kind per this window. */
     clientLogWindowMs: z.number().int().min(0).max(3_600_000).default(10_000),
     clientLogBurst: z.number().int().min(1).max(10_000).default(20),
+    /** TLS (and mTLS with clientCa) for the gRPC port; see security-schema.ts. */
+    tls: xdsTlsSchema.optional(),
   })
   .strict();
 
@@ -256,8 +283,18 @@ export const healthSchema = z
     tickMs: z.number().int().min(10).max(60_000).default(250),
     /** Concurrent probes at most. */
     probeConcurrency: z.number().int().min(1).max(10_000).default(256),
+    /** At start, the first snapshot waits at most this long for new endpoints' first check (Envoy's cluster warming). */
+    warmupTimeoutMs: z.number().int().min(0).max(600_000).default(5000),
     /** Probe targets normally refused (link-local, cloud metadata) that are allowed anyway. */
-    allowTargets: z.array(z.string()).default([]),
+    allowTargets: z
+      .array(
+        z.string().superRefine((entry, ctx) => {
+          const parsed = parseAllowEntry(entry);
+          if ('error' in parsed) ctx.addIssue({ code: 'custom', message: parsed.error, input: entry });
+        }),
+      )
+      .max(1000)
+      .default([]),
   })
   .strict();
 
@@ -269,6 +306,8 @@ export const agentsSchema = z
     cpuPercentMax: z.number().min(1).max(100).default(90),
     memoryPercentMax: z.number().min(1).max(100).default(90),
     diskPercentMax: z.number().min(1).max(100).default(95),
+    /** A node silent for failAfterMs + detachGraceMs is detached from its endpoints: its last sample stops counting. */
+    detachGraceMs: z.number().int().min(0).max(86_400_000).default(30_000),
   })
   .strict()
   .refine((a) => a.failAfterMs >= a.heartbeatTimeoutMs, { message: 'failAfterMs must be >= heartbeatTimeoutMs', path: ['failAfterMs'] });
@@ -278,6 +317,8 @@ export const lrsSchema = z
     enabled: z.boolean().default(true),
     /** How often Envoy is asked to report load. */
     reportIntervalMs: z.number().int().min(100).max(600_000).default(2000),
+    /** A load-report stream whose node id has no open ADS stream for this long is closed (its reports never count). */
+    adsGraceMs: z.number().int().min(100).max(600_000).default(10_000),
   })
   .strict();
 
@@ -318,6 +359,8 @@ export const statusSchema = z
     listen: listenAddress.optional(),
     /** Points of history returned by GetEndpoint by default. */
     historyLimit: z.number().int().min(1).max(100_000).default(100),
+    /** Watch stream caps (maxWatchers, watchBacklog, maxWatchBacklogBytes); see security-schema.ts. */
+    ...watchLimitsShape,
   })
   .strict();
 
@@ -359,6 +402,13 @@ export const alertsSchema = z
   })
   .strict();
 
+export const limitsSchema = z
+  .object({
+    /** Endpoints in all (configured + registered); a registration beyond it is refused RESOURCE_EXHAUSTED. */
+    maxEndpoints: z.number().int().min(1).max(1_000_000).default(10_000),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -376,8 +426,11 @@ export const configSchema = z
     admin: adminSchema.default(adminSchema.parse({})),
     status: statusSchema.default(statusSchema.parse({})),
     alerts: alertsSchema.default(alertsSchema.parse({})),
+    /** Bearer tokens for the write RPCs on the gRPC port; see security-schema.ts. */
+    auth: authSchema.default(authSchema.parse({})),
     /** Scheduled reports written to a directory (the schema lives with the reports module). */
     reports: reportsConfigSchema.default(reportsConfigSchema.parse({})),
+    limits: limitsSchema.default(limitsSchema.parse({})),
     listeners: z.array(listenerSchema).default([]),
     routes: z.array(routeConfigSchema).default([]),
     clusters: z.array(clusterSchema).default([]),
@@ -411,6 +464,27 @@ export const configSchema = z
         seen.add(key);
       });
     });
+    // A malformed allowTargets entry has its own issue; the policy checks need a valid list.
+    const policy = cfg.health.allowTargets.every((a) => !('error' in parseAllowEntry(a))) ? policyFor(cfg.health.allowTargets) : undefined;
+    let endpointCount = 0;
+    cfg.clusters.forEach((c, i) => {
+      endpointCount += c.endpoints.length;
+      if (!policy) return;
+      c.endpoints.forEach((e, j) => {
+        const ip = parseIpLiteral(e.address); // a malformed address has its issue already
+        const why = ip && policy.refusal(ip);
+        if (why) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'endpoints', j, 'address'], message: `${e.address} refused: ${why}`, input: e.address });
+      });
+      c.dependencies.forEach((d, j) => {
+        const ip = parseIpLiteral(d.address);
+        const why = ip ? policy.refusal(ip) : policy.nameRefusal(d.address);
+        if (why) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'dependencies', j, 'address'], message: `${d.address} refused: ${why}`, input: d.address });
+      });
+    });
+    if (endpointCount > cfg.limits.maxEndpoints) {
+      ctx.addIssue({ code: 'custom', path: ['limits', 'maxEndpoints'], message: `the config declares ${endpointCount} endpoints, more than limits.maxEndpoints (${cfg.limits.maxEndpoints})`, input: cfg.limits.maxEndpoints });
+    }
+    for (const issue of proxylessIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input: issue.value });
     const ports = new Map<string, number>();
     cfg.listeners.forEach((l, i) => {
       if (l.kind !== 'tcp') return;
@@ -444,4 +518,6 @@ export type StoreConfig = z.infer<typeof storeSchema>;
 export type AdminConfig = z.infer<typeof adminSchema>;
 export type StatusConfig = z.infer<typeof statusSchema>;
 export type AlertsConfig = z.infer<typeof alertsSchema>;
+export type LimitsConfig = z.infer<typeof limitsSchema>;
+export type { AuthConfig, AuthTokenConfig, XdsTlsConfig } from './security-schema.js';
 export type ReportsSettings = z.infer<typeof reportsConfigSchema>;

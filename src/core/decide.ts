@@ -21,16 +21,31 @@ export interface Decision {
   flapping: boolean;
   /** Kept in rotation by the cluster guard although failing. */
   guarded: boolean;
+  /** New endpoint with an active check whose first passing check has not come yet: not served. */
+  warming: boolean;
   openUntil?: number | undefined;
 }
 
+/** What decides an endpoint's future beyond its signals: persisted with the assignment, restored after a restart. */
 export interface EndpointMemory {
   readonly circuit: Circuit;
   /** Status in the closed state, remembered for hysteresis. */
   readonly status: Exclude<Status, 'UNHEALTHY'>;
+  /**
+   * Never seen passing: an endpoint new to healthmesh (new in config, registered) with an active check is
+   * not served until its first check passes, as Envoy's own active health checking does.
+   */
+  readonly warming: boolean;
 }
 
-export const initialMemory = (now: number): EndpointMemory => ({ circuit: closedCircuit(now), status: 'HEALTHY' });
+export const initialMemory = (now: number, opts: { warming?: boolean } = {}): EndpointMemory => ({
+  circuit: closedCircuit(now),
+  status: 'HEALTHY',
+  warming: opts.warming ?? false,
+});
+
+/** Whether any signal arrived at all (after a restart the signal windows are empty: no evidence, no change). */
+const hasEvidence = (s: EndpointSignals): boolean => s.probeCount > 0 || s.traffic.length > 0 || s.node !== undefined || s.failingDependencies.length > 0;
 
 const secs = (ms: number): string => `${Math.max(0, Math.round(ms / 1000))} s`;
 
@@ -39,12 +54,17 @@ const secs = (ms: number): string => `${Math.max(0, Math.round(ms / 1000))} s`;
  * slow-start ramp, and say what to publish and why. Pure: same inputs, same output.
  */
 export function decideEndpoint(
-  prev: EndpointMemory,
+  memory: EndpointMemory,
   signals: EndpointSignals,
   policy: EndpointPolicy,
   targetWeight: number,
   now: number,
 ): { memory: EndpointMemory; decision: Decision } {
+  if (memory.warming) {
+    const warm = warmingStep(memory, signals, policy, targetWeight, now);
+    if (warm) return warm;
+  }
+  const prev = memory;
   // After a trip, only signals since probation began count: old failures do not haunt a healed host.
   const since = prev.circuit.state !== 'open' ? prev.circuit.probationStartedAt : undefined;
   const view = since === undefined ? signals : { ...signals, probes: signals.probes.filter((p) => p.at >= since), traffic: signals.traffic.filter((t) => t.at >= since) };
@@ -88,7 +108,8 @@ export function decideEndpoint(
     }
     case 'closed': {
       const justClosed = prev.circuit.state !== 'closed';
-      memoryStatus = hysteresis(justClosed ? 'HEALTHY' : prev.status, result.score, policy);
+      // No signal since a restart (or ever): keep the remembered status rather than judge an empty window.
+      memoryStatus = justClosed ? hysteresis('HEALTHY', result.score, policy) : hasEvidence(signals) ? hysteresis(prev.status, result.score, policy) : prev.status;
       status = memoryStatus;
       const ramp = rampFraction(circuit.closedAt === undefined ? undefined : now - circuit.closedAt, policy.recovery);
       if (ramp < 1) reasons.push(`slow start: ${Math.round(ramp * 100)}% of weight (${secs(now - (circuit.closedAt ?? now))} of ${secs(policy.recovery.windowMs)})`);
@@ -105,7 +126,7 @@ export function decideEndpoint(
   }
   const weight = health === 'UNHEALTHY' ? targetWeight : weightFor(targetWeight, fraction);
   return {
-    memory: { circuit, status: memoryStatus },
+    memory: { circuit, status: memoryStatus, warming: false },
     decision: {
       score: result.score,
       status,
@@ -118,7 +139,43 @@ export function decideEndpoint(
       facts: result.facts,
       flapping,
       guarded: false,
+      warming: false,
       openUntil: circuit.state === 'open' ? circuit.openUntil : undefined,
+    },
+  };
+}
+
+/**
+ * A warming endpoint stays out of rotation (UNHEALTHY, "awaiting its first passing check") until a
+ * probe passes; enough consecutive failures trip its circuit like any other endpoint's. Returns
+ * undefined when warming is over and the normal decision applies.
+ */
+function warmingStep(
+  prev: EndpointMemory,
+  signals: EndpointSignals,
+  policy: EndpointPolicy,
+  targetWeight: number,
+  now: number,
+): { memory: EndpointMemory; decision: Decision } | undefined {
+  if (!signals.actively || signals.consecutiveOk >= 1 || signals.consecutiveFail >= policy.check.unhealthyThreshold) return undefined;
+  const result = scoreEndpoint(signals, policy, now);
+  const last = signals.probes[signals.probes.length - 1];
+  const reasons = [last ? `new endpoint: awaiting its first passing check (last: ${last.detail})` : 'new endpoint: awaiting its first health check', ...result.reasons];
+  return {
+    memory: prev,
+    decision: {
+      score: result.score,
+      status: 'UNHEALTHY',
+      circuit: prev.circuit.state,
+      health: 'UNHEALTHY',
+      weight: targetWeight,
+      targetWeight,
+      weightFraction: 0,
+      reasons,
+      facts: result.facts,
+      flapping: false,
+      guarded: false,
+      warming: true,
     },
   };
 }

@@ -19,7 +19,8 @@ export interface ClusterVerdict {
 /**
  * Never eject more than `maxEjectedPercent` of a cluster. Failing endpoints beyond the cap (the
  * best-scoring ones) are published DEGRADED at the minimum weight: Envoy then uses them only for
- * the share of traffic its healthy hosts cannot take. Pure; input order does not matter.
+ * the share of traffic its healthy hosts cannot take. Warming endpoints (new, never seen passing)
+ * are left out of both the count and the keeping. Pure; input order does not matter.
  */
 export function guardCluster<K extends string>(
   decisions: ReadonlyMap<K, Decision>,
@@ -27,8 +28,10 @@ export function guardCluster<K extends string>(
   minWeightPercent: number,
 ): { decisions: Map<K, Decision>; verdict: ClusterVerdict } {
   const out = new Map(decisions);
-  const total = decisions.size;
-  const failingKeys = [...decisions].filter(([, d]) => d.health === 'UNHEALTHY');
+  // Warming endpoints (never seen passing) are neither counted nor kept: they were never serving.
+  const counted = [...decisions].filter(([, d]) => !d.warming);
+  const total = counted.length;
+  const failingKeys = counted.filter(([, d]) => d.health === 'UNHEALTHY');
   const maxEjected = Math.floor((total * policy.maxEjectedPercent) / 100 + 1e-9);
   const excess = failingKeys.length - maxEjected;
   let reason: string | undefined;

@@ -1,12 +1,13 @@
 import type { CheckConfig, ClusterConfig, Config } from '../config/schema.js';
+import { assignCluster, resumeMemory, type AssignmentInput, type ClusterAssignment, type EndpointAssignment } from '../core/assignment.js';
 import { decideEndpoint, initialMemory, type Decision, type EndpointMemory } from '../core/decide.js';
-import { guardCluster, type ClusterVerdict } from '../core/guard.js';
+import type { ClusterVerdict } from '../core/guard.js';
 import { endpointKey, type EndpointKey, type NodeSample, type ProbeOutcome, type TrafficSample } from '../core/model.js';
 import { WEIGHT_UNIT, type EndpointPolicy } from '../core/policy.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Member, Membership, MembershipChange } from '../membership/registry.js';
 import type { HistoryPoint } from '../operations.js';
-import type { Topology } from '../xds/topology.js';
 import { effectiveHealthCheck, endpointPolicy } from './policy.js';
 import { SignalBook } from './signal-book.js';
 
@@ -18,6 +19,8 @@ export interface ProbeJob {
   intervalMs: number;
   timeoutMs: number;
   jitterPercent: number;
+  /** First run within this many ms of being added (default: within one interval). */
+  firstWithinMs?: number | undefined;
 }
 
 export interface Prober {
@@ -40,16 +43,24 @@ export interface EndpointHealth {
 export type EngineEvent =
   | { kind: 'endpoint'; at: number; endpoint: EndpointHealth; previous: Decision | undefined }
   | { kind: 'removed'; at: number; key: EndpointKey; cluster: string }
-  | { kind: 'cluster'; at: number; cluster: string; verdict: ClusterVerdict; previous: ClusterVerdict | undefined };
+  | { kind: 'cluster'; at: number; cluster: string; verdict: ClusterVerdict; previous: ClusterVerdict | undefined }
+  /** The cluster's assignment changed: `changed` endpoints (published fields or memory) and `removed` keys, to persist. */
+  | { kind: 'assignment'; at: number; cluster: string; changed: EndpointAssignment[]; removed: EndpointKey[] };
+
+/** A persisted endpoint assignment and when it was saved. */
+export interface RestoredAssignment {
+  assignment: EndpointAssignment;
+  savedAt: number;
+}
 
 export interface HealthEngineOptions {
   config: Readonly<Config>;
-  topology: Topology;
+  membership: Membership;
   prober: Prober;
   logger: Logger;
   now?: () => number;
-  /** Configured weight of endpoints registered at run time (config endpoints carry theirs). */
-  runtimeWeight?: (key: EndpointKey) => number | undefined;
+  /** Called when any cluster's assignment changed what EDS publishes (schedule a snapshot). */
+  onPublish?: (cluster: string) => void;
 }
 
 /** Recent measurements behind an endpoint's decision, for history and reports. */
@@ -58,19 +69,12 @@ export type EndpointMetrics = Pick<HistoryPoint, 'latencyMs' | 'errorRate' | 'cp
 interface Tracked {
   key: EndpointKey;
   cluster: string;
-  address: string;
-  port: number;
-  zone?: string | undefined;
+  member: Member;
   targetWeight: number;
   policy: EndpointPolicy;
   memory: EndpointMemory;
-  /** The endpoint's own decision (before the cluster guard). */
+  /** The endpoint's own decision (before the guard and overlays). */
   decision: Decision;
-  /** The guard's overlay when it keeps this failing endpoint in rotation. */
-  guard?: Pick<Decision, 'health' | 'weight' | 'weightFraction' | 'reasons'> | undefined;
-  /** What was last published (health, weight) and reported (status, circuit). */
-  published: Decision;
-  changedAt: number;
   /** Taken out of rotation by an operator: published DRAINING whatever its health. */
   drained: boolean;
   /** The active check, when there is one (for on-demand re-checks). */
@@ -78,21 +82,41 @@ interface Tracked {
 }
 
 const DEP_PREFIX = 'dep:';
+/** Warming endpoints get their first probe within this long (or one interval if shorter). */
+const WARM_FIRST_PROBE_MS = 1000;
+/** Membership changes (registrations) within this window are assigned together. */
+const MEMBERSHIP_COALESCE_MS = 5;
+
+/** A node silent this long is detached from its endpoints (its last heartbeat stops counting). */
+const nodeDetachAfter = (c: Readonly<Config>): number => c.agents.failAfterMs + c.agents.detachGraceMs;
 
 /**
- * Turns signals into published endpoint health. Signals come in (probe results, load reports,
- * heartbeats), the pure core decides, the guard caps ejections per cluster, and only a change in
- * the quantised output (health or weight) reaches the topology, which coalesces the push.
+ * Turns signals into the per-cluster assignment. Signals come in (probe results, load reports,
+ * heartbeats), the pure core decides each endpoint, `assignCluster` applies the guard and the
+ * operator's overlays, and a change of what is published schedules a snapshot. Membership (config
+ * + registrations) says which endpoints exist; a change there touches that endpoint only.
  */
 export class HealthEngine {
   private config: Readonly<Config>;
   private readonly book: SignalBook;
   private readonly tracked = new Map<EndpointKey, Tracked>();
   private readonly byCluster = new Map<string, Set<EndpointKey>>();
-  private readonly verdicts = new Map<string, ClusterVerdict>();
+  private readonly assignments = new Map<string, ClusterAssignment>();
   private readonly depJobs = new Set<string>();
   private readonly listeners = new Set<(e: EngineEvent) => void>();
+  /** Persisted assignments not yet claimed by a member (restore before start). */
+  private readonly restored = new Map<EndpointKey, RestoredAssignment>();
+  /** Clusters whose membership changed since they were last assigned. */
+  private readonly dirty = new Set<string>();
+  private readonly removedKeys = new Map<string, EndpointKey[]>();
+  private readonly warmupWaiters = new Set<() => void>();
+  /** Warming endpoints whose first probe has not completed yet. */
+  private readonly firstProbePending = new Set<EndpointKey>();
   private timer: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private lastFlushMs = 0;
+  private started = false;
+  private unsubscribe: (() => void) | undefined;
   private readonly now: () => number;
   private readonly log: Logger;
 
@@ -100,12 +124,30 @@ export class HealthEngine {
     this.config = opts.config;
     this.now = opts.now ?? Date.now;
     this.log = opts.logger;
-    this.book = new SignalBook(opts.config.health.scoring.probeWindow, 3 * opts.config.lrs.reportIntervalMs + 1000);
+    this.book = new SignalBook(opts.config.health.scoring.probeWindow, 3 * opts.config.lrs.reportIntervalMs + 1000, nodeDetachAfter(opts.config));
+  }
+
+  /** Hand over the persisted assignments (before start): their endpoints continue where they were. */
+  restore(records: Iterable<RestoredAssignment>): number {
+    let n = 0;
+    for (const r of records) {
+      this.restored.set(r.assignment.key, r);
+      n++;
+    }
+    return n;
   }
 
   start(): void {
-    this.reconcile();
-    if (this.timer) return;
+    if (this.started) return;
+    this.started = true;
+    const now = this.now();
+    for (const cluster of this.config.clusters) {
+      for (const m of this.opts.membership.members(cluster.name)) this.track(m, now);
+      this.reconcileDependencies(cluster);
+    }
+    this.restored.clear();
+    this.unsubscribe = this.opts.membership.onChange((ch) => this.onMembership(ch));
+    for (const cluster of this.config.clusters) this.evaluateCluster(cluster.name, now, true);
     this.timer = setInterval(() => this.tick(), this.config.health.tickMs);
     this.timer.unref?.();
   }
@@ -113,12 +155,34 @@ export class HealthEngine {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
   }
 
+  /** A new config (after membership took it): re-derive policies and checks, drop vanished clusters. */
   reload(config: Readonly<Config>): void {
     this.config = config;
     this.book.setProbeWindow(config.health.scoring.probeWindow);
-    this.reconcile();
+    this.book.setNodeDetachAfter(nodeDetachAfter(config));
+    const now = this.now();
+    const wanted = new Set(config.clusters.map((c) => c.name));
+    for (const name of [...this.assignments.keys()]) if (!wanted.has(name)) this.assignments.delete(name);
+    for (const name of [...this.byCluster.keys()]) if (!wanted.has(name) && (this.byCluster.get(name)?.size ?? 0) === 0) this.byCluster.delete(name);
+    for (const cluster of config.clusters) {
+      for (const m of this.opts.membership.members(cluster.name)) this.track(m, now);
+      this.reconcileDependencies(cluster);
+    }
+    this.dirty.clear();
+    for (const cluster of config.clusters) this.evaluateCluster(cluster.name, now, true);
+    for (const id of [...this.depJobs]) {
+      const cluster = id.slice(DEP_PREFIX.length, id.indexOf('/', DEP_PREFIX.length));
+      if (!wanted.has(cluster)) {
+        this.depJobs.delete(id);
+        this.opts.prober.remove(id);
+      }
+    }
     if (this.timer) {
       clearInterval(this.timer);
       this.timer = setInterval(() => this.tick(), config.health.tickMs);
@@ -126,54 +190,92 @@ export class HealthEngine {
     }
   }
 
-  /** Sync tracked endpoints and probe jobs with the topology (after start, reload, registration). */
-  reconcile(): void {
+  /**
+   * Assign the clusters whose membership changed. Runs shortly after a burst of registrations (one
+   * assignment per cluster per burst, so N registrations cost O(N), not O(N²)) and before every read.
+   */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.dirty.size === 0) return;
     const now = this.now();
-    const seen = new Set<EndpointKey>();
-    for (const cluster of this.config.clusters) {
-      const keys = this.byCluster.get(cluster.name) ?? new Set<EndpointKey>();
-      this.byCluster.set(cluster.name, keys);
-      for (const ep of this.opts.topology.endpoints(cluster.name)) {
-        const key = endpointKey(cluster.name, ep.address, ep.port);
-        seen.add(key);
-        keys.add(key);
-        const declared = cluster.endpoints.find((e) => e.address === ep.address && e.port === ep.port);
-        const check = effectiveHealthCheck(cluster, declared);
-        const policy = endpointPolicy(this.config, check);
-        const targetWeight = (declared?.weight ?? this.opts.runtimeWeight?.(key) ?? 1) * WEIGHT_UNIT;
-        this.book.ensure(key, check !== undefined);
-        const existing = this.tracked.get(key);
-        if (existing) {
-          existing.policy = policy;
-          existing.targetWeight = targetWeight;
-          existing.zone = ep.zone;
-        } else {
-          const memory = initialMemory(now);
-          const { decision } = decideEndpoint(memory, this.book.view(key, cluster.name, now)!, policy, targetWeight, now);
-          this.tracked.set(key, { key, cluster: cluster.name, address: ep.address, port: ep.port, zone: ep.zone, targetWeight, policy, memory, decision, published: { ...decision, weight: -1 }, changedAt: now, drained: false });
+    const clusters = [...this.dirty];
+    this.dirty.clear();
+    const began = performance.now();
+    for (const c of clusters) this.assign(c, now);
+    this.lastFlushMs = performance.now() - began;
+  }
+
+  /** One endpoint joined, changed or left: decide that endpoint only, assign its cluster soon. */
+  private onMembership(ch: MembershipChange): void {
+    const now = this.now();
+    if (ch.kind === 'removed') this.untrack(ch.member.key, now);
+    else {
+      this.track(ch.member, now);
+      const t = this.tracked.get(ch.member.key);
+      if (t) this.evaluate(t, now);
+    }
+    this.dirty.add(ch.member.cluster);
+    if (!this.flushTimer) {
+      // Coalesce longer when assigning is costly (large clusters), so a burst stays O(N) overall.
+      this.flushTimer = setTimeout(() => this.flush(), Math.max(MEMBERSHIP_COALESCE_MS, 4 * this.lastFlushMs));
+      this.flushTimer.unref?.();
+    }
+  }
+
+  private track(m: Member, now: number): void {
+    const cluster = this.config.clusters.find((c) => c.name === m.cluster);
+    if (!cluster) return;
+    const check = effectiveHealthCheck(cluster, m.declared);
+    const policy = endpointPolicy(this.config, check);
+    const targetWeight = m.weight * WEIGHT_UNIT;
+    this.book.ensure(m.key, check !== undefined);
+    let t = this.tracked.get(m.key);
+    if (t) {
+      Object.assign(t, { member: m, policy, targetWeight });
+    } else {
+      const saved = this.restored.get(m.key);
+      this.restored.delete(m.key);
+      const memory = saved
+        ? resumeMemory(saved.assignment.memory, Math.max(0, now - saved.savedAt))
+        : initialMemory(now, { warming: check !== undefined });
+      const { decision } = decideEndpoint(memory, this.book.view(m.key, m.cluster, now)!, policy, targetWeight, now);
+      t = { key: m.key, cluster: m.cluster, member: m, targetWeight, policy, memory, decision, drained: saved?.assignment.drained ?? false };
+      this.tracked.set(m.key, t);
+      let keys = this.byCluster.get(m.cluster);
+      if (!keys) this.byCluster.set(m.cluster, (keys = new Set()));
+      keys.add(m.key);
+    }
+    const warming = t.memory.warming;
+    t.job = check
+      ? {
+          id: m.key,
+          target: { address: m.address, port: m.port },
+          check: check.check,
+          intervalMs: check.intervalMs,
+          timeoutMs: check.timeoutMs,
+          jitterPercent: check.jitterPercent,
+          firstWithinMs: warming ? Math.min(check.intervalMs, WARM_FIRST_PROBE_MS) : undefined,
         }
-        const t = this.tracked.get(key)!;
-        t.job = check ? { id: key, target: { address: ep.address, port: ep.port }, check: check.check, intervalMs: check.intervalMs, timeoutMs: check.timeoutMs, jitterPercent: check.jitterPercent } : undefined;
-        if (t.job) this.opts.prober.upsert(t.job);
-        else this.opts.prober.remove(key);
-      }
-      this.reconcileDependencies(cluster);
-    }
-    for (const [key, t] of this.tracked) {
-      if (seen.has(key)) continue;
-      this.tracked.delete(key);
-      this.byCluster.get(t.cluster)?.delete(key);
-      this.book.delete(key);
-      this.opts.prober.remove(key);
-      this.emit({ kind: 'removed', at: now, key, cluster: t.cluster });
-    }
-    for (const name of [...this.byCluster.keys()]) {
-      if (!this.config.clusters.some((c) => c.name === name)) {
-        this.byCluster.delete(name);
-        this.verdicts.delete(name);
-      }
-    }
-    for (const cluster of this.byCluster.keys()) this.evaluateCluster(cluster, now, true);
+      : undefined;
+    if (t.job) this.opts.prober.upsert(t.job);
+    else this.opts.prober.remove(m.key);
+    if (t.job && warming && !t.decision.reasons[0]?.includes('(last:')) this.firstProbePending.add(m.key);
+    else this.firstProbePending.delete(m.key);
+  }
+
+  private untrack(key: EndpointKey, now: number): void {
+    const t = this.tracked.get(key);
+    if (!t) return;
+    this.tracked.delete(key);
+    this.firstProbePending.delete(key);
+    this.byCluster.get(t.cluster)?.delete(key);
+    this.book.delete(key);
+    this.opts.prober.remove(key);
+    const removed = this.removedKeys.get(t.cluster) ?? [];
+    removed.push(key);
+    this.removedKeys.set(t.cluster, removed);
+    this.emit({ kind: 'removed', at: now, key, cluster: t.cluster });
   }
 
   private reconcileDependencies(cluster: ClusterConfig): void {
@@ -206,14 +308,15 @@ export class HealthEngine {
     const t = this.tracked.get(id);
     if (!t) return;
     this.book.recordProbe(id, outcome);
-    if (this.evaluate(t, now)) this.publishCluster(t.cluster, now);
+    if (this.evaluate(t, now)) this.assign(t.cluster, now);
+    if (this.firstProbePending.delete(id)) for (const w of [...this.warmupWaiters]) w();
   }
 
   /** A load report for one endpoint (from LRS). Unknown endpoints are ignored. */
   onTraffic(key: EndpointKey, sample: TrafficSample): void {
     const t = this.tracked.get(key);
     if (!t || !this.book.recordTraffic(key, sample)) return;
-    if (this.evaluate(t, this.now())) this.publishCluster(t.cluster, this.now());
+    if (this.evaluate(t, this.now())) this.assign(t.cluster, this.now());
   }
 
   /** A node agent's heartbeat for the endpoints it hosts. Unknown clusters are refused, unknown endpoints skipped. */
@@ -221,25 +324,26 @@ export class HealthEngine {
     let accepted = 0;
     const dirty = new Set<string>();
     for (const ep of hb.endpoints) {
-      if (!this.byCluster.has(ep.cluster)) throw new NotFoundError(`cluster "${ep.cluster}"`);
+      if (!this.opts.membership.hasCluster(ep.cluster)) throw new NotFoundError(`cluster "${ep.cluster}"`);
       const key = endpointKey(ep.cluster, ep.address, ep.port);
       const t = this.tracked.get(key);
       if (!t || !this.book.recordHeartbeat(key, hb.sample)) continue;
       accepted += 1;
       if (this.evaluate(t, this.now())) dirty.add(t.cluster);
     }
-    for (const c of dirty) this.publishCluster(c, this.now());
+    for (const c of dirty) this.assign(c, this.now());
     return { accepted };
   }
 
   /** Take an endpoint out of rotation (published DRAINING) or put it back. */
   setDrained(key: EndpointKey, drained: boolean): EndpointHealth {
+    this.flush();
     const t = this.tracked.get(key);
     if (!t) throw new NotFoundError(`endpoint "${key}"`);
     if (t.drained !== drained) {
       t.drained = drained;
       this.log.info({ endpoint: key, drained }, drained ? 'endpoint drained by operator' : 'endpoint returned to rotation by operator');
-      this.publishCluster(t.cluster, this.now());
+      this.assign(t.cluster, this.now());
     }
     return this.view(t);
   }
@@ -247,6 +351,34 @@ export class HealthEngine {
   /** The endpoint's active check, if it has one. */
   probeJob(key: EndpointKey): ProbeJob | undefined {
     return this.tracked.get(key)?.job;
+  }
+
+  /** Endpoints still waiting for their first passing check. */
+  warmingCount(): number {
+    let n = 0;
+    for (const t of this.tracked.values()) if (t.memory.warming && t.decision.warming) n++;
+    return n;
+  }
+
+  /** Resolves once every warming endpoint has had its first check (passing or not), or after `timeoutMs`. */
+  warmedUp(timeoutMs: number): Promise<void> {
+    if (this.unprobedWarming() === 0 || timeoutMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.warmupWaiters.delete(waiter);
+        resolve();
+      };
+      const waiter = (): void => {
+        if (this.unprobedWarming() === 0) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.warmupWaiters.add(waiter);
+    });
+  }
+
+  private unprobedWarming(): number {
+    return this.firstProbePending.size;
   }
 
   /** Recent measurements behind the decision. */
@@ -274,6 +406,7 @@ export class HealthEngine {
   }
 
   endpoints(cluster?: string): EndpointHealth[] {
+    this.flush();
     const out: EndpointHealth[] = [];
     const keys = cluster === undefined ? this.tracked.keys() : (this.byCluster.get(cluster) ?? []);
     for (const key of keys) {
@@ -283,13 +416,36 @@ export class HealthEngine {
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
+  /** One endpoint (no flush: an endpoint not assigned yet shows its own decision). */
   endpoint(key: EndpointKey): EndpointHealth | undefined {
     const t = this.tracked.get(key);
     return t && this.view(t);
   }
 
+  /** The cluster's current assignment (what EDS publishes for its members). */
+  assignment(cluster: string): ClusterAssignment | undefined {
+    this.flush();
+    return this.assignments.get(cluster);
+  }
+
+  /** What is published for one endpoint (no flush: called while a snapshot is built). */
+  published(key: EndpointKey): EndpointAssignment | undefined {
+    const cluster = key.slice(0, key.indexOf('/'));
+    return this.assignments.get(cluster)?.endpoints.get(key);
+  }
+
+  /** The cluster's verdict and counts from its current assignment (O(1)). */
+  clusterSummary(cluster: string): { verdict: ClusterVerdict; total: number; healthy: number } | undefined {
+    this.flush();
+    const a = this.assignments.get(cluster);
+    return a && { verdict: a.verdict, total: a.endpoints.size, healthy: a.healthy };
+  }
+
   clusters(): Map<string, ClusterVerdict> {
-    return new Map(this.verdicts);
+    this.flush();
+    const out = new Map<string, ClusterVerdict>();
+    for (const [name, a] of this.assignments) out.set(name, a.verdict);
+    return out;
   }
 
   onEvent(listener: (e: EngineEvent) => void): () => void {
@@ -309,7 +465,7 @@ export class HealthEngine {
       const t = this.tracked.get(key);
       if (t && (!onlyTimed || this.hasTimers(t, now)) && this.evaluate(t, now)) changed = true;
     }
-    if (changed) this.publishCluster(cluster, now);
+    if (changed) this.assign(cluster, now);
   }
 
   /** Whether time alone can change this endpoint's decision (open period, ramp, heartbeat age, traffic window, forgiven trips). */
@@ -320,60 +476,70 @@ export class HealthEngine {
     return this.book.hasTimedSignals(t.key);
   }
 
-  /** Re-decide one endpoint; true when what would be published changed. */
+  /** Re-decide one endpoint; true when its assignment may change (published fields or memory). */
   private evaluate(t: Tracked, now: number): boolean {
     const signals = this.book.view(t.key, t.cluster, now);
     if (!signals) return false;
     const { memory, decision } = decideEndpoint(t.memory, signals, t.policy, t.targetWeight, now);
     const before = t.decision;
+    const memoryChanged = memory.circuit !== t.memory.circuit || memory.status !== t.memory.status || memory.warming !== t.memory.warming;
     t.memory = memory;
     t.decision = decision;
-    return before.health !== decision.health || before.weight !== decision.weight || before.circuit !== decision.circuit || before.status !== decision.status;
+    return (
+      memoryChanged ||
+      before.health !== decision.health ||
+      before.weight !== decision.weight ||
+      before.circuit !== decision.circuit ||
+      before.status !== decision.status ||
+      before.warming !== decision.warming
+    );
   }
 
-  private publishCluster(cluster: string, now: number): void {
+  /** Assign the cluster from its endpoints' decisions; publish and persist what changed. */
+  private assign(cluster: string, now: number): void {
     const keys = this.byCluster.get(cluster);
     if (!keys) return;
-    const decisions = new Map<EndpointKey, Decision>();
-    const drained: EndpointKey[] = [];
+    const inputs: AssignmentInput[] = [];
     for (const key of keys) {
       const t = this.tracked.get(key);
-      if (t?.drained) drained.push(key);
-      else if (t) decisions.set(key, t.decision);
+      if (t) inputs.push({ key, decision: t.decision, memory: t.memory, drained: t.drained, override: t.member.declared?.health });
     }
-    const minWeight = this.config.health.recovery.minWeightPercent;
-    const { decisions: guarded, verdict } = guardCluster(decisions, this.config.health.guard, minWeight);
-    for (const key of drained) {
-      const t = this.tracked.get(key)!;
-      guarded.set(key, { ...t.decision, health: 'DRAINING', weightFraction: 0, weight: t.targetWeight, reasons: [...t.decision.reasons, 'drained by an operator'] });
-    }
-    for (const [key, d] of guarded) {
-      const t = this.tracked.get(key)!;
-      const prev = t.published;
-      t.guard = d.guarded || t.drained ? { health: d.health, weight: d.weight, weightFraction: d.weightFraction, reasons: d.reasons.slice(t.decision.reasons.length) } : undefined;
-      if (prev.health === d.health && prev.weight === d.weight && prev.circuit === d.circuit && prev.status === d.status && prev.guarded === d.guarded) continue;
-      t.published = d;
-      if (prev.health !== d.health || prev.weight !== d.weight) {
-        t.changedAt = now;
-        this.opts.topology.setEndpoint(cluster, { address: t.address, port: t.port, health: d.health, weight: d.weight });
+    const previous = this.assignments.get(cluster);
+    const next = assignCluster(cluster, inputs, { guard: this.config.health.guard, minWeightPercent: this.config.health.recovery.minWeightPercent }, now, previous);
+    this.assignments.set(cluster, next);
+    const removed = this.removedKeys.get(cluster) ?? [];
+    this.removedKeys.delete(cluster);
+    const changed: EndpointAssignment[] = [];
+    let publish = removed.length > 0 || !previous;
+    for (const [key, a] of next.endpoints) {
+      const prev = previous?.endpoints.get(key);
+      const d = a.decision;
+      const p = prev?.decision;
+      if (prev && prev.memory === a.memory && prev.drained === a.drained && p?.health === d.health && p.weight === d.weight && p.circuit === d.circuit && p.status === d.status && p.guarded === d.guarded && p.warming === d.warming) continue;
+      changed.push(a);
+      if (!p || p.health !== d.health || p.weight !== d.weight) publish = true;
+      if (p && (p.health !== d.health || p.circuit !== d.circuit || p.status !== d.status)) {
+        this.log.info({ endpoint: key, from: `${p.status}/${p.circuit}`, to: `${d.status}/${d.circuit}`, score: d.score, weight: d.weight, reasons: d.reasons }, 'endpoint health changed');
       }
-      if (prev.weight !== -1 && (prev.health !== d.health || prev.circuit !== d.circuit || prev.status !== d.status)) {
-        this.log.info({ endpoint: key, from: `${prev.status}/${prev.circuit}`, to: `${d.status}/${d.circuit}`, score: d.score, weight: d.weight, reasons: d.reasons }, 'endpoint health changed');
+      const t = this.tracked.get(key);
+      if (t && (!p || p.health !== d.health || p.weight !== d.weight || p.circuit !== d.circuit || p.status !== d.status || p.guarded !== d.guarded)) {
+        this.emit({ kind: 'endpoint', at: now, endpoint: this.view(t), previous: p });
       }
-      this.emit({ kind: 'endpoint', at: now, endpoint: this.view(t), previous: prev.weight === -1 ? undefined : prev });
     }
-    const previous = this.verdicts.get(cluster);
-    this.verdicts.set(cluster, verdict);
-    if (!previous || previous.ejected !== verdict.ejected || previous.guarded !== verdict.guarded || previous.failing !== verdict.failing || previous.total !== verdict.total) {
+    if (changed.length > 0 || removed.length > 0) this.emit({ kind: 'assignment', at: now, cluster, changed, removed });
+    if (publish) this.opts.onPublish?.(cluster);
+    const verdict = next.verdict;
+    const pv = previous?.verdict;
+    if (!pv || pv.ejected !== verdict.ejected || pv.guarded !== verdict.guarded || pv.failing !== verdict.failing || pv.total !== verdict.total) {
       if (verdict.guarded > 0 || verdict.allFailing) this.log.warn({ cluster, ...verdict }, 'mass failure: the guard keeps failing endpoints in rotation');
-      this.emit({ kind: 'cluster', at: now, cluster, verdict, previous });
+      this.emit({ kind: 'cluster', at: now, cluster, verdict, previous: pv });
     }
   }
 
   private view(t: Tracked): EndpointHealth {
-    const g = t.guard;
-    const decision = g ? { ...t.decision, health: g.health, weight: g.weight, weightFraction: g.weightFraction, guarded: !t.drained, reasons: [...t.decision.reasons, ...g.reasons] } : t.decision;
-    return { drained: t.drained, key: t.key, cluster: t.cluster, address: t.address, port: t.port, zone: t.zone, decision, changedAt: t.changedAt };
+    const a = this.assignments.get(t.cluster)?.endpoints.get(t.key);
+    const m = t.member;
+    return { drained: t.drained, key: t.key, cluster: t.cluster, address: m.address, port: m.port, zone: m.zone, decision: a?.decision ?? t.decision, changedAt: a?.changedAt ?? this.now() };
   }
 
   private emit(e: EngineEvent): void {

@@ -13,7 +13,8 @@ interface Mutable {
 
 /**
  * The recent signals per endpoint, bounded: the last `probeWindow` probes, load reports younger
- * than `trafficWindowMs`, the latest heartbeat. Dependencies are kept per cluster.
+ * than `trafficWindowMs`, the latest heartbeat (until it is older than `nodeDetachAfterMs`: a node
+ * silent that long is detached and its last sample stops counting). Dependencies are kept per cluster.
  */
 export class SignalBook {
   private readonly endpoints = new Map<EndpointKey, Mutable>();
@@ -23,10 +24,15 @@ export class SignalBook {
   constructor(
     private probeWindow: number,
     private readonly trafficWindowMs: number,
+    private nodeDetachAfterMs = Number.POSITIVE_INFINITY,
   ) {}
 
   setProbeWindow(n: number): void {
     this.probeWindow = n;
+  }
+
+  setNodeDetachAfter(ms: number): void {
+    this.nodeDetachAfterMs = ms;
   }
 
   ensure(key: EndpointKey, actively: boolean): void {
@@ -99,6 +105,7 @@ export class SignalBook {
     const e = this.endpoints.get(key);
     if (!e) return undefined;
     this.pruneTraffic(e, now);
+    if (e.node && now - e.node.at > this.nodeDetachAfterMs) e.node = undefined;
     const deps = this.failingDeps.get(cluster);
     return {
       probes: e.probes,

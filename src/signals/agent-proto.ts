@@ -35,6 +35,12 @@ export const isMalformedHeartbeat = (x: DecodedHeartbeat): x is { malformed: str
 export type AgentClient = grpc.Client & {
   Heartbeat(
     req: Partial<HeartbeatRequestWire>,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: HeartbeatResponseWire) => void,
+  ): grpc.ClientUnaryCall;
+  Heartbeat(
+    req: Partial<HeartbeatRequestWire>,
     options: grpc.CallOptions,
     cb: (err: grpc.ServiceError | null, res?: HeartbeatResponseWire) => void,
   ): grpc.ClientUnaryCall;
@@ -72,8 +78,8 @@ export function agentServiceDefinition(): grpc.ServiceDefinition {
   return load().service;
 }
 
-/** A client for the Agent service at `target` (host:port), insecure. */
-export function createAgentClient(target: string, options: grpc.ChannelOptions = {}): AgentClient {
+/** A client for the Agent service at `target` (host:port); insecure unless `credentials` (TLS) are given. */
+export function createAgentClient(target: string, options: grpc.ChannelOptions = {}, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): AgentClient {
   const Ctor = load().client;
-  return new Ctor(target, grpc.credentials.createInsecure(), options) as unknown as AgentClient;
+  return new Ctor(target, credentials, options) as unknown as AgentClient;
 }

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { authorizeCall, authStatus, mayBeNode, type Authenticator, type Identity } from '../auth/index.js';
 import type { LrsConfig } from '../config/schema.js';
 import type { EndpointKey, TrafficSample } from '../core/model.js';
 import type { Logger } from '../log.js';
@@ -14,20 +15,34 @@ export interface LrsServiceOptions {
   onTraffic: (key: EndpointKey, sample: TrafficSample, nodeId: string) => void;
   /** Endpoint entries read per report, at most (default 10,000); the rest of a larger report is ignored. */
   maxEndpointsPerReport?: number;
+  /** Checks the stream's bearer token (proxy role or the admin token). */
+  auth: Authenticator;
+  /** Whether node `nodeId` has an ADS stream open now: reports are accepted only then. */
+  hasAdsStream: (nodeId: string) => boolean;
 }
 
 type LrsCall = grpc.ServerDuplexStream<DecodedLoadStats, LoadStatsResponse>;
+
+interface StreamState {
+  nodeId: string | undefined;
+  who: Identity;
+  /** Since when this stream's node has had no open ADS stream (undefined: it has one). */
+  orphanSince?: number | undefined;
+  timer?: NodeJS.Timeout | undefined;
+}
 
 const MAX_NODE_ID = 1024;
 const LOG_EVERY_MS = 30_000;
 
 /**
  * Envoy's LoadReportingService (StreamLoadStats): asks every proxy for per-endpoint load reports of
- * all clusters every `reportIntervalMs`, and turns each report into TrafficSamples.
+ * all clusters every `reportIntervalMs`, and turns each report into TrafficSamples. A stream needs a
+ * proxy (or the admin) bearer token, and its reports count only while the same node id has an ADS
+ * stream open; a stream whose node has none for `lrs.adsGraceMs` is closed (its reports are ignored meanwhile) with PERMISSION_DENIED.
  */
 export class LrsService {
   private readonly now: () => number;
-  private readonly live = new Map<LrsCall, { nodeId: string | undefined }>();
+  private readonly live = new Map<LrsCall, StreamState>();
   private readonly badReports: LogThrottle;
   private readonly response: LoadStatsResponse;
   private stopped = false;
@@ -69,9 +84,20 @@ export class LrsService {
       call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'control plane shutting down' });
       return;
     }
-    const state = { nodeId: undefined as string | undefined };
+    let who: Identity;
+    try {
+      who = authorizeCall(this.opts.auth, call, 'proxy', 'StreamLoadStats');
+    } catch (err) {
+      const status = authStatus(err);
+      if (!status) throw err;
+      this.badReports.warn({ peer: call.getPeer(), error: status.details }, 'LRS stream refused');
+      call.emit('error', { ...status, name: 'Error', message: status.details });
+      return;
+    }
+    const state: StreamState = { nodeId: undefined, who };
     this.live.set(call, state);
     const forget = (): void => {
+      clearTimeout(state.timer);
       this.live.delete(call);
     };
     call.on('data', (req: DecodedLoadStats) => this.onRequest(call, state, req));
@@ -85,22 +111,55 @@ export class LrsService {
     call.on('close', forget);
   }
 
-  private onRequest(call: LrsCall, state: { nodeId: string | undefined }, req: DecodedLoadStats): void {
+  private onRequest(call: LrsCall, state: StreamState, req: DecodedLoadStats): void {
     if (!this.live.has(call)) return;
     if (state.nodeId === undefined) {
       if (isMalformedLoadStats(req)) return this.fail(call, grpc.status.INVALID_ARGUMENT, 'first LoadStatsRequest could not be decoded');
       const id = req.node?.id;
       if (typeof id !== 'string' || id.length === 0) return this.fail(call, grpc.status.INVALID_ARGUMENT, 'node.id: required on the first LoadStatsRequest');
       if (id.length > MAX_NODE_ID) return this.fail(call, grpc.status.INVALID_ARGUMENT, `node.id: must be at most ${MAX_NODE_ID} characters`);
+      if (!mayBeNode(state.who, id)) return this.fail(call, grpc.status.PERMISSION_DENIED, `node.id: token "${state.who.name}" may not report as node "${id.slice(0, 256)}"`);
       state.nodeId = id;
       this.opts.logger.info({ node: id, intervalMs: this.opts.config.reportIntervalMs }, 'LRS stream opened');
       call.write(this.response);
     }
+    if (!this.adsOpen(call, state)) return;
     if (isMalformedLoadStats(req)) {
       this.badReports.warn({ node: state.nodeId, error: req.malformed }, 'undecodable load report ignored');
       return;
     }
     this.consume(state.nodeId, req);
+  }
+
+  /** Whether the stream's node has an ADS stream open; starts (or enforces) the grace period when it has not. */
+  private adsOpen(call: LrsCall, state: StreamState): boolean {
+    const nodeId = state.nodeId;
+    if (nodeId === undefined) return false;
+    if (this.opts.hasAdsStream(nodeId)) {
+      state.orphanSince = undefined;
+      clearTimeout(state.timer);
+      state.timer = undefined;
+      return true;
+    }
+    const graceMs = this.opts.config.adsGraceMs;
+    const now = this.now();
+    if (state.orphanSince === undefined) {
+      state.orphanSince = now;
+      state.timer = setTimeout(() => {
+        state.timer = undefined;
+        if (this.live.has(call) && !this.opts.hasAdsStream(nodeId)) this.refuseOrphan(call, nodeId, graceMs);
+      }, graceMs);
+      state.timer.unref?.();
+    } else if (now - state.orphanSince >= graceMs) {
+      this.refuseOrphan(call, nodeId, graceMs);
+      return false;
+    }
+    this.badReports.warn({ node: nodeId }, 'load report ignored: no ADS stream open under its node id');
+    return false;
+  }
+
+  private refuseOrphan(call: LrsCall, nodeId: string, graceMs: number): void {
+    this.fail(call, grpc.status.PERMISSION_DENIED, `node "${nodeId.slice(0, 256)}" has no open ADS stream (for ${graceMs} ms): load reports are accepted only from proxies connected over ADS with the same node id`);
   }
 
   private consume(nodeId: string, req: Exclude<DecodedLoadStats, { malformed: string }>): void {
@@ -121,6 +180,7 @@ export class LrsService {
 
   private fail(call: LrsCall, code: grpc.status, details: string): void {
     const state = this.live.get(call);
+    clearTimeout(state?.timer);
     this.live.delete(call);
     this.opts.logger.warn({ node: state?.nodeId, code, details }, 'closing LRS stream');
     call.emit('error', { code, details, name: 'Error', message: details });

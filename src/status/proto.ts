@@ -230,11 +230,10 @@ export type StatusUnaryMethod = keyof StatusUnaryMethods;
 export type Decoded<T> = T | { malformed: string };
 export const isMalformed = <T>(x: Decoded<T>): x is { malformed: string } => typeof x === 'object' && x !== null && 'malformed' in x;
 
-type UnaryCallFn<Req, Res> = (
-  req: Partial<Req>,
-  options: grpc.CallOptions,
-  cb: (err: grpc.ServiceError | null, res?: Res) => void,
-) => grpc.ClientUnaryCall;
+type UnaryCallFn<Req, Res> = {
+  (req: Partial<Req>, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void): grpc.ClientUnaryCall;
+  (req: Partial<Req>, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void): grpc.ClientUnaryCall;
+};
 
 /** A raw healthmesh.v1.Status client (callback style, as grpc-js generates it). */
 export type StatusClient = grpc.Client & { [M in StatusUnaryMethod]: UnaryCallFn<StatusUnaryMethods[M][0], StatusUnaryMethods[M][1]> } & {
@@ -285,9 +284,9 @@ export function healthmeshPackageDefinition(): protoLoader.PackageDefinition {
 }
 
 /** A client for the Status service at `target` (host:port), insecure. */
-export function createStatusClient(target: string, options: grpc.ChannelOptions = {}): StatusClient {
+export function createStatusClient(target: string, options: grpc.ChannelOptions = {}, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): StatusClient {
   const Ctor = load().client;
-  return new Ctor(target, grpc.credentials.createInsecure(), options) as unknown as StatusClient;
+  return new Ctor(target, credentials, options) as unknown as StatusClient;
 }
 
 /** Promise form of a unary call with a deadline. */
@@ -296,9 +295,11 @@ export function callStatus<M extends StatusUnaryMethod>(
   method: M,
   req: Partial<StatusUnaryMethods[M][0]>,
   deadlineMs = 5000,
+  /** Call metadata, e.g. `authorization: Bearer <token>` for RegisterEndpoint / DeregisterEndpoint. */
+  metadata: grpc.Metadata = new grpc.Metadata(),
 ): Promise<StatusUnaryMethods[M][1]> {
   return new Promise((resolve, reject) => {
     const fn = client[method] as unknown as UnaryCallFn<StatusUnaryMethods[M][0], StatusUnaryMethods[M][1]>;
-    fn.call(client, req, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : res ? resolve(res) : reject(new Error(`${method}: no response`))));
+    fn.call(client, req, metadata, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : res ? resolve(res) : reject(new Error(`${method}: no response`))));
   });
 }

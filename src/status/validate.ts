@@ -3,7 +3,7 @@
  * InvalidArgumentError naming the first bad field (`port: must be 1..65535, got 0`) and returns the
  * request in the Operations' vocabulary. Pure: whether a cluster exists is the service's business.
  */
-import { isIP } from 'node:net';
+import { ENDPOINT_LIMITS, show, validateRegistration } from '../config/endpoint-rules.js';
 import { endpointKey, type EndpointKey, type Status } from '../core/model.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { AlertLevel, AlertRecord, HistoryQuery, RegistrationRequest } from '../operations.js';
@@ -17,16 +17,12 @@ import type {
   WatchRequestWire,
 } from './proto.js';
 
+/** Registration bounds are the endpoint rules' (config/endpoint-rules.ts), shared with the config file. */
 export const LIMITS = Object.freeze({
+  ...ENDPOINT_LIMITS,
   cluster: 200,
-  address: 253,
-  weightMin: 1,
-  weightMax: 1000,
-  zone: 100,
-  region: 100,
-  metadataEntries: 64,
-  metadataKey: 128,
-  metadataValue: 1024,
+  /** Lookups accept any address an endpoint may have been stored under (host names from older versions). */
+  lookupAddress: 253,
   historyLimit: 100_000,
 });
 
@@ -34,14 +30,10 @@ export const LIMITS = Object.freeze({
 const CLUSTER_NAME = /^[A-Za-z0-9_.:-]+$/;
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 const PRINTABLE = /^[^\p{Cc}]*$/u;
-const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-const METADATA_KEY = /^[A-Za-z0-9_./-]+$/;
 
 const fail = (field: string, message: string): never => {
   throw new InvalidArgumentError(field, message);
 };
-
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}...` : v) : String(v));
 
 function str(field: string, v: unknown): string {
   if (v === undefined || v === null) return '';
@@ -61,18 +53,8 @@ export function clusterName(field: string, v: unknown, required: boolean): strin
 function lookupAddress(field: string, v: unknown): string {
   const s = str(field, v);
   if (s === '') return fail(field, 'required');
-  if (s.length > LIMITS.address) fail(field, `must be at most ${LIMITS.address} characters, got ${s.length}`);
+  if (s.length > LIMITS.lookupAddress) fail(field, `must be at most ${LIMITS.lookupAddress} characters, got ${s.length}`);
   if (!VISIBLE_ASCII.test(s)) fail(field, `must be a host name or IP address, got ${show(s)}`);
-  return s;
-}
-
-/** An address to register: an IP address or a DNS name. */
-function registrationAddress(field: string, v: unknown): string {
-  const s = lookupAddress(field, v);
-  if (isIP(s) !== 0) return s;
-  const name = s.endsWith('.') ? s.slice(0, -1) : s;
-  const labels = name.split('.');
-  if (name === '' || !labels.every((l) => DNS_LABEL.test(l)) || /^[0-9.]+$/.test(name)) fail(field, `must be an IP address or a DNS name, got ${show(s)}`);
   return s;
 }
 
@@ -171,38 +153,25 @@ export function validateWatch(req: Partial<WatchRequestWire>): { cluster?: strin
   return { cluster: clusterName('cluster', req.cluster, false) };
 }
 
+/**
+ * Wire → RegistrationRequest (proto3 defaults mapped away), then the endpoint rules shared with the
+ * config file and the service: an IP literal (no host names), port, weight, zone, region, metadata.
+ * The service applies the same rules again with the configured address policy (health.allowTargets).
+ */
 export function validateRegister(req: Partial<RegisterEndpointRequestWire>): RegistrationRequest {
   const cluster = clusterName('cluster', req.cluster, true) as string;
-  const address = registrationAddress('address', req.address);
-  const p = port('port', req.port);
   const w = req.weight ?? 0;
-  if (typeof w !== 'number' || !Number.isInteger(w) || (w !== 0 && (w < LIMITS.weightMin || w > LIMITS.weightMax))) {
-    fail('weight', `must be ${LIMITS.weightMin}..${LIMITS.weightMax} (0: the default, 1), got ${String(w)}`);
-  }
-  const zone = text('zone', req.zone, LIMITS.zone);
-  const region = text('region', req.region, LIMITS.region);
   const raw = req.metadata ?? {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('metadata', 'must be a map of strings');
-  const entries = Object.entries(raw);
-  if (entries.length > LIMITS.metadataEntries) fail('metadata', `at most ${LIMITS.metadataEntries} entries, got ${entries.length}`);
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of entries) {
-    const at = `metadata[${show(k)}]`;
-    if (k === '' || k.length > LIMITS.metadataKey || !METADATA_KEY.test(k)) fail(at, `key must be 1..${LIMITS.metadataKey} letters, digits, "_", ".", "-" or "/"`);
-    if (typeof v !== 'string') fail(at, 'must be a string');
-    if (v.length > LIMITS.metadataValue) fail(at, `must be at most ${LIMITS.metadataValue} characters, got ${v.length}`);
-    if (!PRINTABLE.test(v)) fail(at, 'must not contain control characters');
-    metadata[k] = v;
-  }
-  return {
+  const metadata = typeof raw === 'object' && raw !== null && !Array.isArray(raw) && Object.keys(raw).length === 0 ? undefined : (raw as Record<string, string>);
+  return validateRegistration({
     cluster,
-    address,
-    port: p,
+    address: str('address', req.address),
+    port: req.port as number,
     weight: w === 0 ? undefined : w,
-    zone,
-    region,
-    metadata: entries.length > 0 ? metadata : undefined,
-  };
+    zone: text('zone', req.zone, LIMITS.zone),
+    region: text('region', req.region, LIMITS.region),
+    metadata,
+  });
 }
 
 export function validateDeregister(req: Partial<DeregisterEndpointRequestWire>): EndpointRef {

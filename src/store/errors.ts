@@ -8,14 +8,23 @@ export type StoreFailure = 'unwritable' | 'corrupt' | 'schema-too-new' | 'busy' 
  * because the control plane cannot persist (or load) its state until an operator fixes it.
  */
 export class StoreError extends HealthmeshError {
+  /** The store operation that failed (open, saveRegistration, ...). */
+  readonly operation: string | undefined;
+
   constructor(
     readonly path: string,
     readonly reason: StoreFailure,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; operation?: string },
   ) {
     super('UNAVAILABLE', message, { path, reason });
     if (options?.cause !== undefined) this.cause = options.cause;
+    this.operation = options?.operation;
+  }
+
+  /** No path, no driver message: callers learn that the store failed and why in one word. */
+  override get publicMessage(): string {
+    return `store unavailable${this.operation ? `: ${this.operation} failed` : ''} (${this.reason}); details are in the server log`;
   }
 }
 
@@ -45,11 +54,11 @@ export function storeError(path: string, operation: string, err: unknown): Healt
   const reason = classify(err);
   const detail = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
-  return new StoreError(path, reason, `store ${path}: ${operation} failed: ${detail}${code ? ` (${String(code)})` : ''}; ${HINTS[reason]}`, { cause: err });
+  return new StoreError(path, reason, `store ${path}: ${operation} failed: ${detail}${code ? ` (${String(code)})` : ''}; ${HINTS[reason]}`, { cause: err, operation });
 }
 
 export function closedError(path: string, operation: string): StoreError {
-  return new StoreError(path, 'closed', `store ${path}: ${operation} after close(); ${HINTS.closed}`);
+  return new StoreError(path, 'closed', `store ${path}: ${operation} after close(); ${HINTS.closed}`, { operation });
 }
 
 export function schemaTooNewError(path: string, found: number, supported: number): StoreError {
@@ -57,5 +66,6 @@ export function schemaTooNewError(path: string, found: number, supported: number
     path,
     'schema-too-new',
     `store ${path}: database schema version ${found} is newer than this healthmesh supports (${supported}); ${HINTS['schema-too-new']}`,
+    { operation: 'open' },
   );
 }

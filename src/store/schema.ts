@@ -74,6 +74,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'assignments: the last published decision per endpoint, restored after a restart',
+    sql: `
+      -- One row per endpoint: the core's EndpointAssignment as JSON (decision, circuit/flap/ramp
+      -- memory, drain) and when it was saved. Written ahead of every snapshot that changes it.
+      CREATE TABLE assignments (
+        key      TEXT    PRIMARY KEY,
+        cluster  TEXT    NOT NULL,
+        value    TEXT    NOT NULL,
+        saved_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

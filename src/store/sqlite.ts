@@ -3,8 +3,9 @@
  *
  * Durability: WAL with synchronous=NORMAL for the high-volume writes (history, alerts, cleanup),
  * and synchronous=FULL around the writes that must survive a crash once acknowledged
- * (registrations, deregistrations, the xDS version floor): their commit fsyncs the WAL, which also
- * covers every earlier NORMAL commit in it.
+ * (registrations, deregistrations): their commit fsyncs the WAL, which also covers every earlier
+ * NORMAL commit in it. Assignments and the xDS version floor are written ahead of each snapshot with
+ * NORMAL: a killed process loses none of them (WAL), an OS crash at most the commits since the last sync.
  *
  * Reads never leave a statement open between calls: `historyRange` pages through the (key, at)
  * index instead of holding a `.iterate()` cursor, because better-sqlite3 refuses every write on a
@@ -33,7 +34,8 @@ import {
   type RegistrationRow,
 } from './rows.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
-import type { RangeQuery, RetentionPolicy, Store, StoredRegistration } from './types.js';
+import type { EndpointAssignment } from '../core/assignment.js';
+import type { AssignmentBatch, RegistrationOp, RangeQuery, RetentionPolicy, Store, StoredAssignment, StoredRegistration } from './types.js';
 
 export interface StoreOptions {
   logger?: Logger | undefined;
@@ -138,6 +140,13 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
      ORDER BY fired_at, id`,
   );
 
+  const upsertAssignment = db.prepare(
+    `INSERT INTO assignments (key, cluster, value, saved_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET cluster = excluded.cluster, value = excluded.value, saved_at = excluded.saved_at`,
+  );
+  const deleteAssignment = db.prepare('DELETE FROM assignments WHERE key = ?');
+  const allAssignments = db.prepare<[], { value: string; saved_at: number }>('SELECT value, saved_at FROM assignments ORDER BY key');
+
   const getMeta = db.prepare<[string], string>('SELECT v FROM meta WHERE k = ?').pluck();
   const setMeta = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v');
 
@@ -159,6 +168,17 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
     const current = getMeta.get(META_VERSION_FLOOR);
     if (current !== undefined && BigInt(current) >= BigInt(version)) return;
     setMeta.run(META_VERSION_FLOOR, version);
+  });
+  const registrationTx = db.transaction((ops: readonly RegistrationOp[]) => {
+    for (const op of ops) {
+      if (op.kind === 'put') upsertRegistration.run(registrationParams(op.registration));
+      else deleteRegistration.run(op.cluster, op.address, op.port);
+    }
+  });
+  const assignmentTx = db.transaction((b: AssignmentBatch) => {
+    for (const a of b.put) upsertAssignment.run(a.key, a.cluster, JSON.stringify(a), b.at);
+    for (const key of b.remove) deleteAssignment.run(key);
+    if (b.versionFloor !== undefined) raiseFloor(b.versionFloor);
   });
   const cleanupTx = db.transaction((at: number, r: RetentionPolicy) => {
     const historyCut = at - r.historyMs;
@@ -230,6 +250,11 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
       guard('saveRegistration', () => durable(() => upsertRegistration.run(registrationParams(r))));
     },
 
+    applyRegistrations(ops: readonly RegistrationOp[]): void {
+      if (ops.length === 0) return;
+      guard('applyRegistrations', () => durable(() => registrationTx.immediate(ops)));
+    },
+
     deleteRegistration(cluster: string, address: string, port: number): boolean {
       return guard('deleteRegistration', () => durable(() => deleteRegistration.run(cluster, address, port).changes > 0));
     },
@@ -266,6 +291,27 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
 
     alerts(query = {}): AlertRecord[] {
       return guard('alerts', () => queryAlerts.all({ state: query.state ?? null, from: query.from ?? null, to: query.to ?? null }).map(toAlert));
+    },
+
+    saveAssignments(batch: AssignmentBatch): void {
+      if (batch.versionFloor !== undefined && !VERSION.test(batch.versionFloor)) {
+        throw new InvalidArgumentError('version', `expected a decimal version, got ${JSON.stringify(batch.versionFloor)}`);
+      }
+      const b = batch.versionFloor === undefined ? batch : { ...batch, versionFloor: BigInt(batch.versionFloor).toString() };
+      guard('saveAssignments', () => assignmentTx.immediate(b));
+    },
+
+    assignments(): StoredAssignment[] {
+      const rows = guard('assignments', () => allAssignments.all());
+      const out: StoredAssignment[] = [];
+      for (const r of rows) {
+        try {
+          out.push({ assignment: JSON.parse(r.value) as EndpointAssignment, savedAt: r.saved_at });
+        } catch (err) {
+          log.warn({ err }, 'unreadable persisted assignment skipped');
+        }
+      }
+      return out;
     },
 
     versionFloor(): string | undefined {

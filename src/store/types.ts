@@ -1,4 +1,21 @@
+import type { EndpointAssignment } from '../core/assignment.js';
 import type { AlertRecord, HistoryPoint, HistoryQuery, RegistrationRequest } from '../operations.js';
+
+export type RegistrationOp = { kind: 'put'; registration: StoredRegistration } | { kind: 'delete'; cluster: string; address: string; port: number };
+
+/** A persisted endpoint assignment and when it was written. */
+export interface StoredAssignment {
+  assignment: EndpointAssignment;
+  savedAt: number;
+}
+
+/** One write-ahead batch: assignment changes and the version of the snapshot about to be published. */
+export interface AssignmentBatch {
+  at: number;
+  put: readonly EndpointAssignment[];
+  remove: readonly string[];
+  versionFloor?: string | undefined;
+}
 
 export interface StoredRegistration extends RegistrationRequest {
   weight: number;
@@ -26,6 +43,8 @@ export interface RangeQuery {
  */
 export interface Store {
   saveRegistration(r: StoredRegistration): void;
+  /** Several registration changes in one durable (synchronous=FULL) transaction, in order. */
+  applyRegistrations(ops: readonly RegistrationOp[]): void;
   deleteRegistration(cluster: string, address: string, port: number): boolean;
   registrations(): StoredRegistration[];
 
@@ -39,6 +58,15 @@ export interface Store {
 
   saveAlert(a: AlertRecord): void;
   alerts(query?: { from?: number | undefined; to?: number | undefined; state?: AlertRecord['state'] | undefined }): AlertRecord[];
+
+  /**
+   * Persist assignment changes (and raise the version floor) in one transaction, without an fsync:
+   * in WAL mode a committed transaction survives a killed process; an OS crash or power loss may
+   * lose the commits since the last checkpoint or FULL commit (registrations are FULL).
+   */
+  saveAssignments(batch: AssignmentBatch): void;
+  /** Every persisted assignment (restored before the first snapshot after a restart). */
+  assignments(): StoredAssignment[];
 
   /** The highest xDS version issued, so versions never go backwards across a restart. */
   versionFloor(): string | undefined;

@@ -123,6 +123,12 @@ export class Ledger {
     return [...this.open.values()].map((p) => structuredClone(p));
   }
 
+  /** Whether an ADS stream from node `nodeId` is open now (read-only; LRS accepts reports only then). */
+  hasOpenStream(nodeId: string): boolean {
+    for (const rec of this.open.values()) if (rec.nodeId === nodeId) return true;
+    return false;
+  }
+
   /** Recently disconnected proxies, oldest first. */
   disconnected(): ProxyRecord[] {
     return this.closed.map((p) => structuredClone(p.rec));

@@ -22,6 +22,8 @@ export interface ResourceSpec {
   typeUrl: string;
   message: Record<string, unknown>;
   refs: readonly string[];
+  /** Unchanged since the previous snapshot, which holds it: reuse its encoded entry (message may be empty). */
+  reuse?: boolean | undefined;
 }
 
 const adsSource = { ads: {}, resource_api_version: 'V3' };

@@ -1,4 +1,5 @@
-import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Server, type Metadata, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
+import { serverCredentials, warnIfExposedPlaintext } from '../auth/tls.js';
 import type { XdsConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { LogThrottle } from '../log-throttle.js';
@@ -20,7 +21,10 @@ export interface XdsServerOptions {
     | 'maxErrorDetailBytes'
     | 'clientLogWindowMs'
     | 'clientLogBurst'
+    | 'tls'
   >;
+  /** Decides whether an ADS stream may open from its call metadata (e.g. a proxy token); a status refuses it. */
+  admitAds?: (metadata: Metadata) => Pick<StatusObject, 'code' | 'details'> | undefined;
   cache: SnapshotCache;
   ledger: Ledger;
   logger: Logger;
@@ -59,11 +63,14 @@ export class XdsServer {
       DeltaAggregatedResources: (call: Stream) => this.open(call, 'delta'),
     });
     this.opts.extend?.(server);
+    const { listen, tls } = this.opts.config;
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(this.opts.config.listen, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+      server.bindAsync(listen, serverCredentials(tls), (err, port) => (err ? reject(err) : resolve(port))),
     );
     this.server = server;
-    this.opts.logger.info({ address: this.opts.config.listen, port: this.port }, 'xDS server listening');
+    const security = tls ? (tls.clientCa ? 'mTLS' : 'TLS') : 'plaintext';
+    this.opts.logger.info({ address: listen, port: this.port, security }, 'xDS server listening');
+    warnIfExposedPlaintext(listen, tls, this.opts.logger, 'the xDS/gRPC port');
     return { port: this.port };
   }
 
@@ -72,6 +79,12 @@ export class XdsServer {
   }
 
   private open(call: Stream, protocol: Protocol): void {
+    const refused = this.opts.admitAds?.(call.metadata);
+    if (refused) {
+      this.logs.rejected.warn({ peer: call.getPeer(), code: refused.code, details: refused.details }, 'ADS stream refused');
+      call.emit('error', Object.assign(new Error(refused.details), refused));
+      return;
+    }
     const session = new AdsSession(call, protocol, {
       cache: this.opts.cache,
       ledger: this.opts.ledger,

@@ -60,7 +60,9 @@ export function buildSnapshot(
     let typeChanged = before === undefined;
     for (const spec of grouped.get(typeUrl) ?? []) {
       if (resources.has(spec.name)) throw new Error(`duplicate ${typeUrl} resource "${spec.name}"`);
-      const entry = encodeEntry(spec, before?.resources.get(spec.name));
+      const prior = before?.resources.get(spec.name);
+      // The caller knows this resource did not change: keep the previous entry without encoding it again.
+      const entry = spec.reuse && prior ? prior : encodeEntry(spec, prior);
       if (entry !== before?.resources.get(spec.name)) typeChanged = true;
       resources.set(spec.name, entry);
     }

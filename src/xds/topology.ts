@@ -1,33 +1,13 @@
 import type { Config } from '../config/schema.js';
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { Membership } from '../membership/registry.js';
 import type { Logger } from '../log.js';
 import type { SnapshotCache } from './cache.js';
-import {
-  clusterResource,
-  endpointsResource,
-  listenerResource,
-  routeResource,
-  type EndpointState,
-  type EnvoyHealth,
-  type ResourceSpec,
-} from './resources.js';
+export type { EndpointPatch } from './endpoint-source.js';
+import { ManualEndpoints, type EndpointPatch, type EndpointSource } from './endpoint-source.js';
+import { clusterResource, endpointsResource, listenerResource, routeResource, type EndpointState, type ResourceSpec } from './resources.js';
+import { TYPE } from './protos.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
 import type { VersionClock } from './versions.js';
-
-export interface EndpointPatch {
-  address: string;
-  port: number;
-  weight?: number;
-  health?: EnvoyHealth;
-  zone?: string;
-  region?: string;
-  metadata?: Record<string, string | number | boolean>;
-}
-
-interface TrackedEndpoint extends EndpointState {
-  /** `config` endpoints are replaced on reload; `runtime` ones (registered later) survive it. */
-  source: 'config' | 'runtime';
-}
 
 export interface TopologyOptions {
   cache: SnapshotCache;
@@ -35,19 +15,28 @@ export interface TopologyOptions {
   logger: Logger;
   debounceMs: number;
   now?: () => number;
+  /** EDS: membership × assignment. Absent: a manual table over the config (no health engine). */
+  endpoints?: EndpointSource;
+  /** Runs with each new snapshot before any stream sees it (write-ahead persistence of what it publishes). */
+  beforePublish?: (next: Snapshot) => void;
 }
 
-const key = (address: string, port: number): string => `${address}:${port}`;
-
 /**
- * The desired state served over xDS and the one in-process API that changes it.
- * Every change schedules one coalesced publish (debounced); a publish encodes only
- * what changed and is skipped entirely when nothing did.
+ * What is served over xDS: listeners, routes and clusters from the config, endpoints from an
+ * EndpointSource (membership × assignment). Every change schedules one coalesced publish
+ * (debounced); a publish encodes only what changed and is skipped entirely when nothing did.
  */
 export class Topology {
   private config: Readonly<Config>;
-  private readonly endpointsByCluster = new Map<string, Map<string, TrackedEndpoint>>();
+  private readonly source: EndpointSource;
+  /** Present when endpoints are set by hand (no health engine). */
+  readonly manual: ManualEndpoints | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Resources to rebuild at the next publish: everything (config changed), or these clusters' EDS. */
+  private allDirty = true;
+  private readonly dirtyEds = new Set<string>();
+  private lastBuildMs = 0;
+  private lastPublishAt = -Infinity;
   private readonly now: () => number;
   private flushWaiters: Array<() => void> = [];
 
@@ -57,13 +46,18 @@ export class Topology {
   ) {
     this.config = config;
     this.now = opts.now ?? Date.now;
-    this.loadEndpoints(config);
+    if (opts.endpoints) this.source = opts.endpoints;
+    else {
+      this.manual = new ManualEndpoints(new Membership(config));
+      this.source = this.manual;
+    }
   }
 
-  /** Replace listeners, routes and clusters (SIGHUP). Runtime endpoints and health of kept endpoints survive. */
+  /** Replace listeners, routes and clusters (SIGHUP). */
   replaceConfig(config: Readonly<Config>): void {
     this.config = config;
-    this.loadEndpoints(config);
+    this.manual?.membership.replaceConfig(config);
+    this.allDirty = true;
     this.schedule();
   }
 
@@ -71,34 +65,29 @@ export class Topology {
     return this.config.clusters.map((c) => c.name);
   }
 
+  /** The endpoints EDS would carry for `cluster` now. */
   endpoints(cluster: string): EndpointState[] {
-    return [...this.clusterEndpoints(cluster).values()].map(({ source: _source, ...e }) => e);
+    return this.source.endpoints(cluster);
   }
 
-  /** Add an endpoint or change it (weight, health, locality, metadata). */
+  /** Manual mode only: add an endpoint or change it (weight, health, locality, metadata). */
   setEndpoint(cluster: string, patch: EndpointPatch): void {
-    const endpoints = this.clusterEndpoints(cluster);
-    validatePatch(patch);
-    const k = key(patch.address, patch.port);
-    const existing = endpoints.get(k);
-    const next: TrackedEndpoint = {
-      address: patch.address,
-      port: patch.port,
-      weight: patch.weight ?? existing?.weight ?? 1,
-      health: patch.health ?? existing?.health ?? 'HEALTHY',
-      zone: patch.zone ?? existing?.zone,
-      region: patch.region ?? existing?.region,
-      metadata: patch.metadata ?? existing?.metadata,
-      source: existing?.source ?? 'runtime',
-    };
-    endpoints.set(k, next);
-    this.schedule();
+    this.requireManual().set(cluster, patch);
+    this.changed(cluster);
   }
 
+  /** Manual mode only. */
   removeEndpoint(cluster: string, address: string, port: number): boolean {
-    const removed = this.clusterEndpoints(cluster).delete(key(address, port));
-    if (removed) this.schedule();
+    const removed = this.requireManual().remove(cluster, address, port);
+    if (removed) this.changed(cluster);
     return removed;
+  }
+
+  /** Something EDS reads changed (an assignment, a member) for `cluster` (absent: anything): publish soon. */
+  changed(cluster?: string): void {
+    if (cluster === undefined) this.allDirty = true;
+    else this.dirtyEds.add(cluster);
+    this.schedule();
   }
 
   /** Build and publish now (cancelling any pending debounce). Returns the snapshot if anything changed. */
@@ -106,8 +95,15 @@ export class Topology {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const previous = this.opts.cache.current();
-    const next = buildSnapshot(previous, this.specs(), this.opts.versions.next(), this.now());
+    const began = performance.now();
+    const specs = this.specs(previous);
+    this.allDirty = false;
+    this.dirtyEds.clear();
+    const next = buildSnapshot(previous, specs, this.opts.versions.next(), this.now());
+    this.lastBuildMs = performance.now() - began;
+    this.lastPublishAt = performance.now();
     if (next) {
+      this.opts.beforePublish?.(next);
       this.opts.cache.publish(next);
       this.opts.logger.debug({ version: next.version }, 'published snapshot');
     }
@@ -131,60 +127,37 @@ export class Topology {
     for (const w of waiters) w();
   }
 
+  /**
+   * Leading edge with a trailing window: a change after a quiet period is published at once (on the
+   * next turn of the event loop, so changes made together go together); changes within the window
+   * after a publish are coalesced into one publish at its end. The window is `debounceMs`, or twice
+   * the last build time when that is longer, so large snapshots cannot take the whole CPU.
+   */
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => this.publishNow(), this.opts.debounceMs);
+    const window = Math.max(this.opts.debounceMs, 2 * this.lastBuildMs);
+    const wait = Math.max(0, this.lastPublishAt + window - performance.now());
+    this.timer = setTimeout(() => this.publishNow(), wait);
     this.timer.unref?.();
   }
 
-  private specs(): ResourceSpec[] {
+  /** Every resource; those unchanged since `previous` (config not reloaded, cluster's EDS clean) are reused, not rebuilt. */
+  private specs(previous: Snapshot | undefined): ResourceSpec[] {
     const specs: ResourceSpec[] = [];
+    const has = (typeUrl: string, name: string): boolean => previous?.types[typeUrl as keyof Snapshot['types']]?.resources.has(name) ?? false;
+    const reuse = (typeUrl: string, name: string): ResourceSpec => ({ name, typeUrl, message: {}, refs: [], reuse: true });
+    const clean = !this.allDirty && previous !== undefined;
     for (const c of this.config.clusters) {
-      specs.push(clusterResource(c));
-      specs.push(endpointsResource(c.name, this.clusterEndpoints(c.name).values()));
+      specs.push(clean && has(TYPE.cluster, c.name) ? reuse(TYPE.cluster, c.name) : clusterResource(c));
+      specs.push(clean && !this.dirtyEds.has(c.name) && has(TYPE.endpoint, c.name) ? reuse(TYPE.endpoint, c.name) : endpointsResource(c.name, this.source.endpoints(c.name)));
     }
-    for (const l of this.config.listeners) specs.push(listenerResource(l));
-    for (const r of this.config.routes) specs.push(routeResource(r));
+    for (const l of this.config.listeners) specs.push(clean && has(TYPE.listener, l.name) ? reuse(TYPE.listener, l.name) : listenerResource(l));
+    for (const r of this.config.routes) specs.push(clean && has(TYPE.route, r.name) ? reuse(TYPE.route, r.name) : routeResource(r));
     return specs;
   }
 
-  private clusterEndpoints(cluster: string): Map<string, TrackedEndpoint> {
-    const endpoints = this.endpointsByCluster.get(cluster);
-    if (!endpoints) throw new NotFoundError(`cluster "${cluster}"`);
-    return endpoints;
-  }
-
-  private loadEndpoints(config: Readonly<Config>): void {
-    const previous = new Map(this.endpointsByCluster);
-    this.endpointsByCluster.clear();
-    for (const c of config.clusters) {
-      const before = previous.get(c.name);
-      const next = new Map<string, TrackedEndpoint>();
-      for (const e of c.endpoints) {
-        const kept = before?.get(key(e.address, e.port));
-        next.set(key(e.address, e.port), {
-          address: e.address,
-          port: e.port,
-          zone: e.zone,
-          region: e.region,
-          metadata: e.metadata,
-          weight: kept?.weight ?? e.weight,
-          health: kept?.health ?? e.health,
-          source: 'config',
-        });
-      }
-      for (const [k, e] of before ?? []) if (e.source === 'runtime' && !next.has(k)) next.set(k, e);
-      this.endpointsByCluster.set(c.name, next);
-    }
-  }
-}
-
-function validatePatch(p: EndpointPatch): void {
-  if (typeof p.address !== 'string' || p.address.length === 0 || p.address.length > 253) {
-    throw new InvalidArgumentError('address', 'must be a non-empty host name or IP address');
-  }
-  if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new InvalidArgumentError('port', `must be 1..65535, got ${p.port}`);
-  if (p.weight !== undefined && (!Number.isInteger(p.weight) || p.weight < 1 || p.weight > 100_000)) {
-    throw new InvalidArgumentError('weight', `must be an integer 1..100000, got ${p.weight}`);
+  private requireManual(): ManualEndpoints {
+    if (!this.manual) throw new Error('endpoints are assigned by the health engine; change membership instead');
+    return this.manual;
   }
 }

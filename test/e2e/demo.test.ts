@@ -66,6 +66,35 @@ describe('the demo (npm start)', () => {
     }, { timeoutMs: 5000, what: 'every type ACKed at its latest version' });
   });
 
+  it('works out of the box with generated tokens: Envoy\'s load reports count, the printed agent command is accepted', async () => {
+    // Envoy's LRS stream carries the generated proxy token (rendered into its bootstrap): real traffic shows up as an error rate.
+    const endpoint = async () => (await (await fetch('http://127.0.0.1:9090/status/demo/127.0.0.1:9101')).json()) as Record<string, unknown>;
+    await waitFor(
+      async () => {
+        await shares('http://127.0.0.1:10000/', 30);
+        return JSON.stringify(await endpoint()).includes('"errorRate"');
+      },
+      { timeoutMs: 15_000, what: 'load reports from the demo Envoy to reach healthmesh' },
+    );
+    const line = /^\s*run a node agent\s+HEALTHMESH_AGENT_TOKEN=(\S+) npx healthmesh agent (.+)$/m.exec(out);
+    expect(line, out).toBeTruthy();
+    const agent = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'agent', ...line![2]!.trim().split(/\s+/), '--interval-ms', '500'], {
+      cwd: ROOT,
+      env: { ...process.env, HEALTHMESH_AGENT_TOKEN: line![1]! },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let agentOut = '';
+    agent.stdout!.on('data', (b: Buffer) => (agentOut += b.toString()));
+    agent.stderr!.on('data', (b: Buffer) => (agentOut += b.toString()));
+    try {
+      await waitFor(async () => JSON.stringify(await endpoint()).includes('"heartbeatAgeS"'), { timeoutMs: 20_000, what: `the demo agent's heartbeats to be accepted (agent output: ${agentOut.slice(-1000)})` });
+      expect(agentOut).not.toMatch(/heartbeat failed/);
+    } finally {
+      agent.kill('SIGTERM');
+      await new Promise((r) => agent.once('exit', r));
+    }
+  });
+
   it('a backend made to fail through the control panel is drained, and comes back when healed', async () => {
     expect((await fetch('http://127.0.0.1:9100/backends/b2/fail', { method: 'POST' })).status).toBe(200);
     // interval 1 s × unhealthy threshold 2 + 1 s, plus jitter

@@ -9,6 +9,7 @@ import { startEnvoy, type EnvoyHandle } from '../support/envoy.js';
 import { freePort } from '../support/net.js';
 import { shares } from '../support/traffic.js';
 import { waitFor } from '../support/wait.js';
+import { testAuthenticator } from '../support/auth.js';
 
 const REPORT_INTERVAL_MS = 500;
 
@@ -46,7 +47,14 @@ describe('Envoy load reports (LRS)', () => {
       routes: [{ name: 'local_route', virtualHosts: [{ name: 'all', routes: [{ prefix: '/', cluster: 'demo' }] }] }],
       clusters: [{ name: 'demo', endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })) }],
     });
-    lrs = new LrsService({ config: config.lrs, logger: silentLogger(), onTraffic: (k, sample, nodeId) => samples.push({ key: k, sample, nodeId }) });
+    lrs = new LrsService({
+      config: config.lrs,
+      logger: silentLogger(),
+      onTraffic: (k, sample, nodeId) => samples.push({ key: k, sample, nodeId }),
+      // Envoy sends the test proxy token (startEnvoy renders it into the bootstrap) over its real ADS stream.
+      auth: testAuthenticator(),
+      hasAdsStream: (nodeId) => cp.ledger.hasOpenStream(nodeId),
+    });
     cp = createControlPlane(config, { extend: (s) => lrs.register(s) });
     const { port } = await cp.start();
     envoy = await startEnvoy({ xdsPort: port, mode: 'sotw', nodeId: 'envoy-lrs' });

@@ -14,6 +14,7 @@ import { startEnvoy, type EnvoyHandle } from '../support/envoy.js';
 import { freePort } from '../support/net.js';
 import { shares } from '../support/traffic.js';
 import { waitFor } from '../support/wait.js';
+import { bearer, TEST_AUTH, TEST_TOKENS } from '../support/auth.js';
 
 /**
  * Operating healthmesh as a separate process with a real Envoy: the gRPC status service (scenario 10),
@@ -54,7 +55,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
       proc.once('exit', (code) => reject(new Error(`healthmesh exited with ${code}: ${log.slice(-3000)}`)));
     });
   }
-  const rpc = <M extends Parameters<typeof callStatus>[1]>(method: M, req: Parameters<typeof callStatus<M>>[2]) => callStatus(client, method, req, 5000);
+  const rpc = <M extends Parameters<typeof callStatus>[1]>(method: M, req: Parameters<typeof callStatus<M>>[2]) => callStatus(client, method, req, 5000, bearer(TEST_TOKENS.operator));
   const post = (path: string, token?: string) => fetch(`${admin}${path}`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
   const hostPorts = async (): Promise<number[]> => (await envoy.clusterHosts('demo')).map((h) => h.port);
 
@@ -82,6 +83,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
       log: { level: 'info' },
       store: { path: join(dir, 'data', 'healthmesh.db'), sampleIntervalMs: 500 },
       admin: { listen: `127.0.0.1:${adminPort}`, token: TOKEN },
+      auth: structuredClone(TEST_AUTH),
       alerts: { cooldownMs: 0, webhook: { url: `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/hook`, minLevel: 'warning', timeoutMs: 1000 } },
       health: { tickMs: 100, guard: { maxEjectedPercent: 50 }, circuit: { baseOpenMs: 1000 }, recovery: { windowMs: 1000 } },
       listeners: [{ name: 'ingress', port: listenerPort, routeConfig: 'local_route' }],
@@ -237,7 +239,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
 
     log = '';
     child = await startHealthmesh();
-    expect(log).toMatch(/registrations restored from the store/);
+    expect(log).toMatch(/"registrations":1,"assignments":\d+[^\n]*state restored; first snapshot published/);
     client.close();
     client = createStatusClient(`127.0.0.1:${xdsPort}`);
     const eps = (await rpc('ListEndpoints', { cluster: 'demo' })).endpoints;

@@ -79,6 +79,8 @@ describe('ADS State-of-the-World', () => {
     c.send({ node: node('n-nack'), type_url: TYPE.cluster });
     const first = await c.next(TYPE.cluster);
     c.ack(first);
+    // Pushes are immediate after a quiet period: let the ACK land first (an ACK of an older nonce is stale).
+    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === first.version, { timeoutMs: 2000, what: 'first ACK in ledger' });
     cp!.reload(baseConfig({ clusters: [{ name: 'c1', connectTimeoutMs: 2500, endpoints: [] }, { name: 'c2', endpoints: [] }] }));
     const second = await c.next(TYPE.cluster);
     c.nack(second, 'cluster c1: rejected for the test');

@@ -6,7 +6,10 @@ import { createChecker } from '../../src/checks/index.js';
 import type { Lookup } from '../../src/checks/targets.js';
 import { silentLogger } from '../../src/log.js';
 
-const REFUSED = 'link-local/metadata address (allow it with health.allowTargets)';
+const ALLOW_HINT = '(allow it with health.allowTargets)';
+const METADATA = `cloud metadata address ${ALLOW_HINT}`;
+/** Any refusal names the allowlist that would lift it. */
+const refusedPattern = (address: string): RegExp => new RegExp(`target ${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} refused: .+ \\(allow it with health\\.allowTargets\\)$`);
 const httpCheck: CheckConfig = { http: { method: 'GET', path: '/healthz', https: false, expectedStatuses: ['200-399'] } };
 
 let server: Server;
@@ -45,12 +48,20 @@ describe('probe target policy, end to end', () => {
     ['100.100.100.200', { tcp: {} }],
     ['metadata.google.internal', httpCheck],
     ['metadata', { tcp: {} }],
+    // issue 10 finding 11: IPv6 forms that reach 169.254.169.254 (NAT64, IPv4-compatible, mapped)
+    ['64:ff9b::a9fe:a9fe', httpCheck],
+    ['64:ff9b::169.254.169.254', { tcp: {} }],
+    ['::169.254.169.254', httpCheck],
+    ['::a9fe:a9fe', { tcp: {} }],
+    ['::ffff:169.254.169.254', httpCheck],
+    ['[64:ff9b::a9fe:a9fe]', { tcp: {} }],
   ])('refuses %s (%j) without connecting', async (address, check) => {
     const checker = createChecker({ allowTargets: [], baseDir: process.cwd(), logger: silentLogger(), lookup: fakeDns });
     try {
       const t0 = performance.now();
       const r = await checker.run({ address, port: 80 }, check, { timeoutMs: 5000 });
-      expect(r).toMatchObject({ ok: false, detail: `target ${address} refused: ${REFUSED}` });
+      expect(r.ok).toBe(false);
+      expect(r.detail).toMatch(refusedPattern(address));
       expect(performance.now() - t0).toBeLessThan(500); // refused up front, not timed out
     } finally {
       await checker.close();
@@ -62,7 +73,7 @@ describe('probe target policy, end to end', () => {
     try {
       expect(await checker.run({ address: 'rebind.test', port }, httpCheck, { timeoutMs: 1000 })).toMatchObject({
         ok: false,
-        detail: `target rebind.test refused: resolves to 169.254.169.254, a ${REFUSED}`,
+        detail: `target rebind.test refused: resolves to 169.254.169.254: ${METADATA}`,
       });
     } finally {
       await checker.close();
@@ -102,7 +113,7 @@ describe('probe target policy, end to end', () => {
 
   it('refuses to build a checker with a malformed allowTargets entry', () => {
     expect(() => createChecker({ allowTargets: ['10.0.0.0/99'], baseDir: process.cwd(), logger: silentLogger() })).toThrow(
-      'health.allowTargets[0]: "10.0.0.0/99" is not an address, CIDR or host name',
+      'health.allowTargets[0]: "10.0.0.0/99": prefix length 99 is too long for IPv4 (max 32)',
     );
   });
 });

@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/log.js';
 import { startHttpBackends, type Backend } from '../support/backends.js';
 import { freePort } from '../support/net.js';
 import { waitFor } from '../support/wait.js';
+import { TEST_TOKENS } from '../support/auth.js';
 
 /** The engine fed by real signals: dependency probes, custom check modules, node agents over gRPC. */
 const FIXTURES = resolve(fileURLToPath(import.meta.url), '../../fixtures');
@@ -72,7 +73,9 @@ describe('engine with real signals', () => {
         },
       ],
     });
-    await waitFor(() => decision(app, 'custom', b2!.port)?.health === 'UNHEALTHY', { timeoutMs: 5000, what: 'the throwing custom check to fail its endpoint' });
+    // New endpoints are not served before their first passing check; the throwing one never passes and trips.
+    await waitFor(() => decision(app, 'custom', b2!.port)?.circuit === 'open', { timeoutMs: 5000, what: 'the throwing custom check to fail its endpoint' });
+    expect(decision(app, 'custom', b2!.port)!.health).toBe('UNHEALTHY');
     expect(decision(app, 'custom', b1!.port)).toMatchObject({ health: 'HEALTHY', score: 100 });
     console.log('[custom] reasons:', decision(app, 'custom', b2!.port)!.reasons);
     expect(decision(app, 'custom', b2!.port)!.reasons[0]).toMatch(/consecutive failed checks/);
@@ -92,6 +95,7 @@ describe('engine with real signals', () => {
       endpoints: [{ cluster: 'web', address: '127.0.0.1', port: b1!.port }],
       intervalMs: 150,
       logger: silentLogger(),
+      token: TEST_TOKENS.agent,
       sample: async () => ({ cpuPercent: 20, memoryPercent: memory, diskPercent: 40 }),
     });
     agent.start();
@@ -106,9 +110,45 @@ describe('engine with real signals', () => {
     await waitFor(() => decision(app, 'web', b1!.port)?.reasons.some((r) => /^no heartbeat from node node-a for/.test(r)), { timeoutMs: 5000, what: 'a missing heartbeat noticed' });
     await waitFor(() => decision(app, 'web', b1!.port)?.health === 'UNHEALTHY', { timeoutMs: 5000, what: 'a lost node to fail its endpoint' });
 
-    const again = new NodeAgent({ controlPlane: `127.0.0.1:${xdsPort}`, nodeId: 'node-a', endpoints: [{ cluster: 'web', address: '127.0.0.1', port: b1!.port }], intervalMs: 150, logger: silentLogger(), sample: async () => ({ cpuPercent: 20, memoryPercent: 40, diskPercent: 40 }) });
+    const again = new NodeAgent({ controlPlane: `127.0.0.1:${xdsPort}`, nodeId: 'node-a', endpoints: [{ cluster: 'web', address: '127.0.0.1', port: b1!.port }], intervalMs: 150, logger: silentLogger(), token: TEST_TOKENS.agent, sample: async () => ({ cpuPercent: 20, memoryPercent: 40, diskPercent: 40 }) });
     again.start();
     stops.push(() => again.stop());
     await waitFor(() => decision(app, 'web', b1!.port)?.health === 'HEALTHY', { timeoutMs: 5000, what: 'heartbeats to bring it back' });
+  });
+
+  it('a node that goes silent is detached after failAfterMs + detachGraceMs: its last sample stops counting', async () => {
+    const [b1, b2] = await backends(2);
+    const { app, xdsPort } = await start({
+      health: { tickMs: 50, circuit: { baseOpenMs: 100 }, recovery: { windowMs: 0 } },
+      agents: { heartbeatTimeoutMs: 300, failAfterMs: 600, detachGraceMs: 600 },
+      clusters: [{ name: 'web', endpoints: [b1, b2].map((b) => ({ address: '127.0.0.1', port: b!.port })) }],
+    });
+    // One forged-looking heartbeat under an invented node id (the attack of issue 10): cpu 100, then silence.
+    const agent = new NodeAgent({
+      controlPlane: `127.0.0.1:${xdsPort}`,
+      nodeId: 'invented-node',
+      endpoints: [{ cluster: 'web', address: '127.0.0.1', port: b1!.port }],
+      intervalMs: 60_000,
+      logger: silentLogger(),
+      token: TEST_TOKENS.agent,
+      sample: async () => ({ cpuPercent: 100, memoryPercent: 40, diskPercent: 40 }),
+    });
+    agent.start();
+    stops.push(() => agent.stop());
+    await waitFor(() => agent.stats().ok === 1, { timeoutMs: 5000, what: 'the one heartbeat accepted' });
+    await agent.stop();
+    const seen: string[] = [];
+    await waitFor(
+      () => {
+        const d = decision(app, 'web', b1!.port);
+        if (d && seen.at(-1) !== d.health) seen.push(d.health);
+        return seen.includes('UNHEALTHY') && d?.health === 'HEALTHY' && d;
+      },
+      { timeoutMs: 10_000, intervalMs: 20, what: 'the lost node to fail the endpoint, then be detached' },
+    );
+    // Failed while lost, then back once detached: no heartbeat age, no node reason left.
+    expect(seen.slice(seen.indexOf('UNHEALTHY'))).toEqual(['UNHEALTHY', 'HEALTHY']);
+    expect(decision(app, 'web', b1!.port)!.reasons.join(';')).not.toMatch(/node|heartbeat/);
+    expect(app.engine.metrics(`web/127.0.0.1:${b1!.port}`)?.heartbeatAgeS).toBeUndefined();
   });
 });

@@ -1,19 +1,25 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeAgent } from '../../src/agent/agent.js';
+import { Authenticator } from '../../src/auth/index.js';
 import { NotFoundError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { createAgentClient, type AgentClient, type HeartbeatRequestWire, type HeartbeatResponseWire } from '../../src/signals/agent-proto.js';
 import { AgentIntake, type Heartbeat } from '../../src/signals/agent-intake.js';
+import { bearer, TEST_AUTH, TEST_TOKENS } from '../support/auth.js';
 import { freePort } from '../support/net.js';
 import { waitFor } from '../support/wait.js';
 
 const MAX_RECEIVE = 64 * 1024;
 const SERVER_INTERVAL_MS = 150;
 
-const call = (client: AgentClient, req: Partial<HeartbeatRequestWire>): Promise<HeartbeatResponseWire> =>
+const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+/** Scoped agent tokens: one endpoint, one cluster, and one bound to a node id. */
+const SCOPED = { one: 'agent-one-endpoint-token-0001', cluster: 'agent-cluster-token-00000001', node: 'agent-node-bound-token-000001' };
+
+const call = (client: AgentClient, req: Partial<HeartbeatRequestWire>, token: string | null = TEST_TOKENS.agent): Promise<HeartbeatResponseWire> =>
   new Promise((resolve, reject) =>
-    client.Heartbeat(req, { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(err) : res ? resolve(res) : reject(new Error('no response')))),
+    client.Heartbeat(req, token === null ? new grpc.Metadata() : bearer(token), { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(err) : res ? resolve(res) : reject(new Error('no response')))),
   );
 
 const failure = async (p: Promise<unknown>): Promise<grpc.ServiceError> => {
@@ -42,7 +48,20 @@ describe('agent heartbeats over real gRPC', () => {
   const received: Heartbeat[] = [];
 
   beforeAll(async () => {
+    const auth = new Authenticator(
+      {
+        tokens: [
+          ...TEST_AUTH.tokens,
+          { name: 'one', role: 'agent', token: SCOPED.one, endpoints: ['demo/127.0.0.1:9101'] },
+          { name: 'cluster', role: 'agent', token: SCOPED.cluster, endpoints: ['demo/*', 'other/[::1]:80'] },
+          { name: 'bound', role: 'agent', token: SCOPED.node, endpoints: ['*'], nodes: ['node-x'] },
+        ],
+      } as never,
+      { token: ADMIN_TOKEN },
+      {},
+    );
     const intake = new AgentIntake({
+      auth,
       logger: silentLogger(),
       intervalMs: SERVER_INTERVAL_MS,
       onHeartbeat: (hb) => {
@@ -71,7 +90,7 @@ describe('agent heartbeats over real gRPC', () => {
       { cluster: 'demo', address: '127.0.0.1', port: 9101 },
       { cluster: 'demo', address: '127.0.0.1', port: 9102 },
     ];
-    const agent = new NodeAgent({ controlPlane: target, nodeId: 'node-a', endpoints, intervalMs: 400, logger: silentLogger() });
+    const agent = new NodeAgent({ controlPlane: target, nodeId: 'node-a', endpoints, intervalMs: 400, logger: silentLogger(), token: TEST_TOKENS.agent });
     const before = Date.now();
     agent.start();
     agent.start(); // idempotent
@@ -100,7 +119,7 @@ describe('agent heartbeats over real gRPC', () => {
     }
     // Stopped means stopped: while another agent beats three more times, node-a sends nothing.
     const count = received.filter((h) => h.nodeId === 'node-a').length;
-    const other = new NodeAgent({ controlPlane: target, nodeId: 'node-b', endpoints, intervalMs: SERVER_INTERVAL_MS, logger: silentLogger(), sample: async () => ({ cpuPercent: 1, memoryPercent: 1, diskPercent: 1 }) });
+    const other = new NodeAgent({ controlPlane: target, nodeId: 'node-b', endpoints, intervalMs: SERVER_INTERVAL_MS, logger: silentLogger(), token: SCOPED.cluster, sample: async () => ({ cpuPercent: 1, memoryPercent: 1, diskPercent: 1 }) });
     other.start();
     try {
       await waitFor(() => received.filter((h) => h.nodeId === 'node-b').length >= 3, { timeoutMs: 10_000, what: 'three heartbeats from node-b' });
@@ -153,7 +172,7 @@ describe('agent heartbeats over real gRPC', () => {
       const garbage = Buffer.from([0x7f, 0x01, 0x02]);
       const err = await failure(
         new Promise((resolve, reject) =>
-          raw.makeUnaryRequest('/healthmesh.v1.Agent/Heartbeat', (b: Buffer) => b, (b: Buffer) => b, garbage, { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))),
+          raw.makeUnaryRequest('/healthmesh.v1.Agent/Heartbeat', (b: Buffer) => b, (b: Buffer) => b, garbage, bearer(TEST_TOKENS.agent), { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))),
         ),
       );
       expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -182,6 +201,58 @@ describe('agent heartbeats over real gRPC', () => {
     expect(err.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(err.details).toMatch(/larger than max|max.*length/i);
     await expect(call(client, valid())).resolves.toEqual({ next_interval_ms: SERVER_INTERVAL_MS, accepted_endpoints: 1 });
+  });
+
+  it('refuses heartbeats without a valid agent token: UNAUTHENTICATED, PERMISSION_DENIED for another role', async () => {
+    const before = received.length;
+    for (const [token, code, details] of [
+      [null, grpc.status.UNAUTHENTICATED, /missing credentials/],
+      ['not-a-token-but-long-enough', grpc.status.UNAUTHENTICATED, /invalid bearer token/],
+      [TEST_TOKENS.operator, grpc.status.PERMISSION_DENIED, /role operator; this call needs role agent/],
+      [TEST_TOKENS.proxy, grpc.status.PERMISSION_DENIED, /role proxy/],
+    ] as const) {
+      const err = await failure(call(client, valid(), token));
+      expect({ code: err.code, token }).toEqual({ code, token });
+      expect(err.details).toMatch(details);
+    }
+    // Malformed authorization values are UNAUTHENTICATED too, and nothing was applied.
+    for (const value of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b', TEST_TOKENS.agent]) {
+      const md = new grpc.Metadata();
+      md.set('authorization', value);
+      const err = await failure(new Promise((resolve, reject) => client.Heartbeat(valid(), md, { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r)))));
+      expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
+    }
+    expect(received.length).toBe(before);
+    // The admin token is accepted for every write RPC.
+    await expect(call(client, valid(), ADMIN_TOKEN)).resolves.toEqual({ next_interval_ms: SERVER_INTERVAL_MS, accepted_endpoints: 1 });
+  });
+
+  it('an agent may speak only for the endpoints and node ids its token allows (forged ones: PERMISSION_DENIED, nothing applied)', async () => {
+    const ep = (cluster: string, address: string, port: number) => ({ cluster, address, port });
+    await expect(call(client, { ...valid(), endpoints: [ep('demo', '127.0.0.1', 9101)] }, SCOPED.one)).resolves.toMatchObject({ accepted_endpoints: 1 });
+    const before = received.length;
+    const forged = await failure(call(client, { ...valid(), endpoints: [ep('demo', '127.0.0.1', 9101), ep('demo', '127.0.0.1', 9102)] }, SCOPED.one));
+    expect({ code: forged.code, details: forged.details }).toEqual({ code: grpc.status.PERMISSION_DENIED, details: 'endpoints[1]: token "one" may not speak for demo/127.0.0.1:9102' });
+    // cluster/* covers the cluster only; a bracketed IPv6 scope matches the endpoint key.
+    await expect(call(client, { ...valid(), endpoints: [ep('demo', '10.0.0.9', 1), ep('other', '::1', 80)] }, SCOPED.cluster)).resolves.toMatchObject({ accepted_endpoints: 2 });
+    expect((await failure(call(client, { ...valid(), endpoints: [ep('other', '::1', 81)] }, SCOPED.cluster))).code).toBe(grpc.status.PERMISSION_DENIED);
+    // A token bound to node ids refuses any other node id.
+    await expect(call(client, { ...valid(), node_id: 'node-x' }, SCOPED.node)).resolves.toMatchObject({ accepted_endpoints: 1 });
+    const wrongNode = await failure(call(client, { ...valid(), node_id: 'node-y' }, SCOPED.node));
+    expect({ code: wrongNode.code, details: wrongNode.details }).toEqual({ code: grpc.status.PERMISSION_DENIED, details: 'node_id: token "bound" may not speak as node "node-y"' });
+    expect(received.length).toBe(before + 2);
+  });
+
+  it('a NodeAgent without a token is refused and says so', async () => {
+    const agent = new NodeAgent({ controlPlane: target, nodeId: 'anon', endpoints: [{ cluster: 'demo', address: '127.0.0.1', port: 9101 }], intervalMs: 100, logger: silentLogger(), sample: async () => ({ cpuPercent: 1, memoryPercent: 1, diskPercent: 1 }) });
+    agent.start();
+    try {
+      await waitFor(() => agent.stats().failed >= 1, { timeoutMs: 10_000, what: 'a refused heartbeat' });
+      expect(agent.stats().ok).toBe(0);
+      expect(agent.stats().lastError).toMatch(/missing credentials/);
+    } finally {
+      await agent.stop();
+    }
   });
 
   it('an agent whose control plane is down keeps trying and stops cleanly', async () => {

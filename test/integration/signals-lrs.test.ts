@@ -5,6 +5,7 @@ import { silentLogger } from '../../src/log.js';
 import { LrsService } from '../../src/signals/lrs.js';
 import { messageType } from '../../src/xds/protos.js';
 import { waitFor } from '../support/wait.js';
+import { bearer, testAuthenticator, TEST_TOKENS } from '../support/auth.js';
 
 const PATH = '/envoy.service.load_stats.v3.LoadReportingService/StreamLoadStats';
 const requestType = () => messageType('envoy.service.load_stats.v3.LoadStatsRequest');
@@ -24,8 +25,8 @@ class RawStream {
   error: grpc.ServiceError | undefined;
   private readonly call: grpc.ClientDuplexStream<Buffer, Buffer>;
 
-  constructor(client: grpc.Client) {
-    this.call = client.makeBidiStreamRequest(PATH, (b: Buffer) => b, (b: Buffer) => b);
+  constructor(client: grpc.Client, token: string | null = TEST_TOKENS.proxy) {
+    this.call = client.makeBidiStreamRequest(PATH, (b: Buffer) => b, (b: Buffer) => b, token === null ? new grpc.Metadata() : bearer(token));
     this.call.on('data', (b: Buffer) => this.responses.push(responseType().toObject(responseType().decode(b), { longs: Number, defaults: true })));
     this.call.on('status', (s) => (this.status = s));
     this.call.on('error', (e: grpc.ServiceError) => (this.error = e));
@@ -66,17 +67,21 @@ describe('LrsService over real gRPC', () => {
   const received: Received[] = [];
   let throwFor: string | undefined;
   const open: RawStream[] = [];
-  const stream = (): RawStream => {
-    const s = new RawStream(client);
+  /** Node ids with an "open ADS stream" (the app asks the xDS ledger; test/integration/write-auth.test.ts does it for real). */
+  const ads = new Set(['envoy-1', 'envoy-2', 'envoy-3', 'envoy-4']);
+  const stream = (token?: string | null): RawStream => {
+    const s = new RawStream(client, token);
     open.push(s);
     return s;
   };
 
   beforeAll(async () => {
     lrs = new LrsService({
-      config: { enabled: true, reportIntervalMs: 500 },
+      config: { enabled: true, reportIntervalMs: 500, adsGraceMs: 300 },
       logger: silentLogger(),
       now: () => 42_000,
+      auth: testAuthenticator(),
+      hasAdsStream: (nodeId) => ads.has(nodeId),
       onTraffic: (key, sample, nodeId) => {
         if (key === throwFor) throw new Error('downstream failure');
         received.push({ key, sample, nodeId });
@@ -149,6 +154,44 @@ describe('LrsService over real gRPC', () => {
     expect(received[0]).toMatchObject({ key: 'demo/127.0.0.1:9102', nodeId: 'envoy-2', sample: { intervalMs: 1000, successes: 3, errors: 1 } });
     expect(s.status).toBeUndefined();
     expect(lrs.streams()).toBe(1);
+  });
+
+  it('a stream without a proxy token is UNAUTHENTICATED; another role is PERMISSION_DENIED; nothing is counted', async () => {
+    for (const [token, code] of [
+      [null, grpc.status.UNAUTHENTICATED],
+      ['wrong-token-0123456789abcdef', grpc.status.UNAUTHENTICATED],
+      [TEST_TOKENS.agent, grpc.status.PERMISSION_DENIED],
+    ] as const) {
+      const s = stream(token);
+      s.send({ node: { id: 'envoy-1' } });
+      s.send(report('demo', { seconds: 1, nanos: 0 }, [endpoint(9101, 0, 1000)]));
+      const status = await waitFor(() => s.status, { timeoutMs: 5000, what: 'the stream to be refused' });
+      expect({ token, code: status.code }).toEqual({ token, code });
+      expect(s.responses).toHaveLength(0);
+    }
+    expect(received).toHaveLength(0);
+  });
+
+  it('reports from a node without an open ADS stream are ignored, and the stream is closed after the grace period', async () => {
+    const s = stream();
+    s.send({ node: { id: 'forger' } });
+    await waitFor(() => s.responses.length === 1, { timeoutMs: 5000, what: 'the LoadStatsResponse' });
+    s.send(report('demo', { seconds: 1, nanos: 0 }, [endpoint(9101, 0, 1000)]));
+    const status = await waitFor(() => s.status, { timeoutMs: 5000, what: 'the stream to be closed' });
+    expect(status.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(status.details).toMatch(/node "forger" has no open ADS stream/);
+    expect(received).toHaveLength(0);
+
+    // A node whose ADS stream opens within the grace period is accepted from then on.
+    const late = stream();
+    late.send({ node: { id: 'late-ads' } });
+    await waitFor(() => late.responses.length === 1, { timeoutMs: 5000, what: 'the LoadStatsResponse' });
+    ads.add('late-ads');
+    late.send(report('demo', { seconds: 1, nanos: 0 }, [endpoint(9102, 2, 0)]));
+    await waitFor(() => received.length === 1, { timeoutMs: 5000, what: 'the report sent once ADS is open' });
+    expect(received[0]).toMatchObject({ key: 'demo/127.0.0.1:9102', nodeId: 'late-ads' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(late.status).toBeUndefined();
   });
 
   it('stop() ends open streams with UNAVAILABLE, refuses new ones and is idempotent', async () => {

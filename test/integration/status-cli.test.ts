@@ -7,6 +7,7 @@ import { StatusService } from '../../src/status/service.js';
 import { FakeOperations } from '../support/fake-operations.js';
 import { freePort } from '../support/net.js';
 import { waitFor } from '../support/wait.js';
+import { testAuthenticator } from '../support/auth.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const T0 = 1_700_000_000_000;
@@ -69,7 +70,7 @@ beforeAll(async () => {
     },
   ];
   server = new grpc.Server();
-  service = new StatusService({ ops, logger: silentLogger(), config: { historyLimit: 10 } });
+  service = new StatusService({ ops, logger: silentLogger(), config: { historyLimit: 10 }, auth: testAuthenticator() });
   service.register(server);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   target = `127.0.0.1:${port}`;

@@ -12,6 +12,7 @@ import { callStatus, createStatusClient, type StatusClient, type StatusUnaryMeth
 import { StatusService } from '../../src/status/service.js';
 import { FakeOperations } from '../support/fake-operations.js';
 import { waitFor } from '../support/wait.js';
+import { bearer, testAuthenticator, TEST_TOKENS } from '../support/auth.js';
 
 const T0 = 1_700_000_000_000;
 const BACKLOG = 64;
@@ -23,7 +24,8 @@ let server: grpc.Server;
 let target: string;
 let client: StatusClient;
 
-const call = <M extends StatusUnaryMethod>(method: M, req: Partial<StatusUnaryMethods[M][0]>) => callStatus(client, method, req, 5000);
+/** Every call carries the operator token (read-only calls do not need it; write calls do). */
+const call = <M extends StatusUnaryMethod>(method: M, req: Partial<StatusUnaryMethods[M][0]>) => callStatus(client, method, req, 5000, bearer(TEST_TOKENS.operator));
 
 async function failure(p: Promise<unknown>): Promise<grpc.ServiceError> {
   try {
@@ -118,9 +120,10 @@ beforeAll(async () => {
   ops.alertRecords = [alert('a1'), alert('a2', { level: 'critical', state: 'resolved', resolvedAt: T0 + 10, firedAt: T0 + 5 })];
 
   server = new grpc.Server();
-  service = new StatusService({ ops, logger: silentLogger(), config: { historyLimit: 3 }, watchBacklog: BACKLOG, now: () => T0 });
+  const auth = testAuthenticator();
+  service = new StatusService({ ops, logger: silentLogger(), config: { historyLimit: 3, watchBacklog: BACKLOG }, auth, now: () => T0 });
   service.register(server);
-  new AgentIntake({ logger: silentLogger(), intervalMs: 1000, onHeartbeat: () => ({ accepted: 0 }) }).register(server);
+  new AgentIntake({ auth, logger: silentLogger(), intervalMs: 1000, onHeartbeat: () => ({ accepted: 0 }) }).register(server);
   self = registerSelfServices(server, { ops, logger: silentLogger(), pollMs: 20 });
   target = `127.0.0.1:${await bind(server)}`;
   client = createStatusClient(target);
@@ -246,10 +249,12 @@ describe('malformed requests', () => {
     ['register: no cluster', () => call('RegisterEndpoint', { ...reg, cluster: '' }), 'cluster: required'],
     ['register: bad cluster', () => call('RegisterEndpoint', { ...reg, cluster: 'no spaces' }), 'cluster: letters, digits'],
     ['register: no address', () => call('RegisterEndpoint', { ...reg, address: '' }), 'address: required'],
-    ['register: bad address', () => call('RegisterEndpoint', { ...reg, address: 'not_a host' }), 'address: must be a host name or IP address'],
+    ['register: bad address', () => call('RegisterEndpoint', { ...reg, address: 'not_a host' }), 'address: must be an IP address (IPv4 dotted quad or IPv6'],
+    // issue 10 finding 2: a host name would be published in EDS and NACKed by Envoy
+    ['register: host name', () => call('RegisterEndpoint', { ...reg, address: 'localhost' }), 'address: must be an IP address, not a host name'],
     ['register: port 0', () => call('RegisterEndpoint', { ...reg, port: 0 }), 'port: must be 1..65535, got 0'],
     ['register: port 70000', () => call('RegisterEndpoint', { ...reg, port: 70000 }), 'port: must be 1..65535, got 70000'],
-    ['register: weight', () => call('RegisterEndpoint', { ...reg, weight: 1001 }), 'weight: must be 1..1000'],
+    ['register: weight', () => call('RegisterEndpoint', { ...reg, weight: 1001 }), 'weight: must be an integer 1..1000'],
     ['register: zone', () => call('RegisterEndpoint', { ...reg, zone: 'z'.repeat(101) }), 'zone: must be at most 100 characters'],
     ['register: metadata key', () => call('RegisterEndpoint', { ...reg, metadata: { 'a b': 'c' } }), 'metadata["a b"]: key must be'],
     ['deregister: port', () => call('DeregisterEndpoint', { cluster: 'demo', address: 'h', port: 0 }), 'port: must be 1..65535, got 0'],
@@ -282,6 +287,7 @@ describe('malformed requests', () => {
           (b: Buffer) => b,
           (b: Buffer) => b,
           Buffer.from([0x0a, 0xff, 0xff, 0xff]),
+          bearer(TEST_TOKENS.operator),
           { deadline: Date.now() + 5000 },
           (e, r) => (e ? reject(e) : resolve(r)),
         ),

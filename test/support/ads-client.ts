@@ -40,11 +40,17 @@ export class AdsTestClient {
   private waiters: Array<() => void> = [];
   private cursor = 0;
 
-  constructor(port: number, readonly protocol: 'sotw' | 'delta', options: grpc.ChannelOptions = {}) {
+  constructor(
+    port: number,
+    readonly protocol: 'sotw' | 'delta',
+    options: grpc.ChannelOptions = {},
+    /** Call metadata (e.g. a proxy token) and channel credentials (TLS); default none / insecure. */
+    extra: { metadata?: grpc.Metadata; credentials?: grpc.ChannelCredentials; host?: string } = {},
+  ) {
     const Ctor = adsClientCtor();
-    this.client = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), options);
+    this.client = new Ctor(`${extra.host ?? '127.0.0.1'}:${port}`, extra.credentials ?? grpc.credentials.createInsecure(), options);
     const method = protocol === 'sotw' ? 'StreamAggregatedResources' : 'DeltaAggregatedResources';
-    this.call = (this.client as unknown as Record<string, () => grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>>)[method]!.call(this.client);
+    this.call = (this.client as unknown as Record<string, (md?: grpc.Metadata) => grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>>)[method]!.call(this.client, extra.metadata ?? new grpc.Metadata());
     this.call.on('data', (msg: Record<string, unknown>) => {
       this.received.push(this.decode(msg));
       this.wake();

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { PROXY_TOKEN_PLACEHOLDER } from '../../src/demo/envoy.js';
+import { TEST_TOKENS } from './auth.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 /** Written by scripts/ensure-envoy.mjs. */
@@ -55,6 +57,8 @@ interface CommonEnvoyOptions {
 export interface AdsEnvoyOptions extends CommonEnvoyOptions {
   xdsPort: number;
   mode: 'sotw' | 'delta';
+  /** Sent as `authorization: Bearer <token>` on ADS and LRS (the bootstrap's placeholder); default TEST_TOKENS.proxy. */
+  proxyToken?: string;
   bootstrap?: undefined;
 }
 
@@ -114,7 +118,9 @@ const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 function adsBootstrap(opts: AdsEnvoyOptions): Obj {
   const file = join(ROOT, 'envoy', `bootstrap-ads-${opts.mode}.yaml`);
-  const boot: unknown = parseYaml(readFileSync(file, 'utf8'));
+  const text = readFileSync(file, 'utf8');
+  if (!text.includes(PROXY_TOKEN_PLACEHOLDER)) throw new Error(`${file}: no ${PROXY_TOKEN_PLACEHOLDER} placeholder`);
+  const boot: unknown = parseYaml(text.replaceAll(PROXY_TOKEN_PLACEHOLDER, opts.proxyToken ?? TEST_TOKENS.proxy));
   if (!isObj(boot) || !isObj(boot.static_resources)) throw new Error(`${file}: not an Envoy bootstrap`);
   const xds = arr(boot.static_resources.clusters).find((c) => isObj(c) && c.name === 'healthmesh_xds');
   if (!isObj(xds) || !isObj(xds.load_assignment)) throw new Error(`${file}: no healthmesh_xds cluster`);

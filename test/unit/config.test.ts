@@ -40,7 +40,7 @@ describe('config validation', () => {
     ['listeners: [{ name: l, port: 1, routeConfig: missing }]', 'listeners[0].routeConfig', 'missing'],
     ['routes: [{ name: r, virtualHosts: [{ name: v, routes: [{ prefix: /, cluster: ghost }] }] }]', 'routes[0].virtualHosts[0].routes[0].cluster', 'ghost'],
     ['clusters: [{ name: c }, { name: c }]', 'clusters[1].name', 'c'],
-    ['clusters: [{ name: c, endpoints: [{ address: a, port: 1 }, { address: a, port: 1 }] }]', 'clusters[0].endpoints[1]', { address: 'a', port: 1 }],
+    ['clusters: [{ name: c, endpoints: [{ address: 10.0.0.9, port: 1 }, { address: 10.0.0.9, port: 1 }] }]', 'clusters[0].endpoints[1]', { address: '10.0.0.9', port: 1 }],
   ])('refuses %s naming the field path and value', (text, path, value) => {
     const issues = issuesOf(text);
     expect(issues).toContainEqual(expect.objectContaining({ path, value }));

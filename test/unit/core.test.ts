@@ -211,7 +211,7 @@ describe('decideEndpoint', () => {
 });
 
 describe('guardCluster', () => {
-  const d = (health: Decision['health'], score: number): Decision => ({ score, status: health === 'UNHEALTHY' ? 'UNHEALTHY' : 'HEALTHY', circuit: health === 'UNHEALTHY' ? 'open' : 'closed', health, weight: 100, targetWeight: 100, weightFraction: 1, reasons: [], facts: { pressure: [] }, flapping: false, guarded: false });
+  const d = (health: Decision['health'], score: number): Decision => ({ score, status: health === 'UNHEALTHY' ? 'UNHEALTHY' : 'HEALTHY', circuit: health === 'UNHEALTHY' ? 'open' : 'closed', health, weight: 100, targetWeight: 100, weightFraction: 1, reasons: [], facts: { pressure: [] }, flapping: false, guarded: false, warming: false });
 
   it('keeps the best-scoring failing endpoints in rotation beyond the cap', () => {
     const input = new Map([['a', d('HEALTHY', 100)], ['b', d('UNHEALTHY', 5)], ['c', d('UNHEALTHY', 20)], ['d', d('UNHEALTHY', 0)]]);

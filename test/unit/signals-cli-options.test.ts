@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseControlPlane, parseEndpointSpec, parseIntervalMs, parseNodeId } from '../../src/agent/cli-options.js';
+import { parseControlPlane, parseEndpointSpec, parseIntervalMs, parseNodeId, parseToken } from '../../src/agent/cli-options.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
 describe('agent CLI options', () => {
@@ -35,5 +35,12 @@ describe('agent CLI options', () => {
     expect(() => parseIntervalMs('5s')).toThrow('--interval-ms');
     expect(parseNodeId('node-a')).toBe('node-a');
     expect(() => parseNodeId('node a')).toThrow('--node-id');
+  });
+
+  it('--token: 16-4096 visible ASCII characters, trimmed', () => {
+    expect(parseToken('  abcdefghijklmnop\n')).toBe('abcdefghijklmnop');
+    for (const bad of ['short', 'has a space inside it', 'x'.repeat(4097), 'caf\u00e9-token-0123456789']) {
+      expect(() => parseToken(bad)).toThrow(/--token: must be 16-4096 visible ASCII characters/);
+    }
   });
 });

@@ -28,13 +28,20 @@ describe('RegisterEndpoint validation', () => {
     [{ cluster: 'bad name' }, 'cluster', 'cluster: letters, digits'],
     [{ cluster: 'x'.repeat(201) }, 'cluster', 'cluster: must be at most 200 characters, got 201'],
     [{ address: '' }, 'address', 'address: required'],
-    [{ address: 'bad host' }, 'address', 'address: must be a host name or IP address'],
-    [{ address: '-bad.example' }, 'address', 'address: must be an IP address or a DNS name'],
-    [{ address: '300.1.1.1' }, 'address', 'address: must be an IP address or a DNS name'],
-    [{ address: 'a'.repeat(254) }, 'address', 'address: must be at most 253 characters'],
+    [{ address: 'bad host' }, 'address', 'address: must be an IP address (IPv4 dotted quad or IPv6'],
+    [{ address: '-bad.example' }, 'address', 'address: must be an IP address (IPv4 dotted quad or IPv6'],
+    [{ address: '300.1.1.1' }, 'address', 'address: must be an IP address (IPv4 dotted quad or IPv6'],
+    [{ address: '010.0.0.1' }, 'address', 'address: must be an IP address (IPv4 dotted quad or IPv6'],
+    [{ address: '[::1]' }, 'address', 'address: must be an IP address (IPv4 dotted quad or IPv6'],
+    [{ address: 'fe80::1%eth0' }, 'address', 'address: must be an IP address (IPv4 dotted quad or IPv6'],
+    [{ address: 'a'.repeat(254) }, 'address', 'address: must be an IP address (at most 64 characters)'],
+    // issue 10 finding 2: Envoy NACKs a host name in an EDS socket address ("malformed IP address")
+    [{ address: 'localhost' }, 'address', 'address: must be an IP address, not a host name'],
+    [{ address: 'api-1.svc.cluster.local.' }, 'address', 'address: must be an IP address, not a host name'],
     [{ port: 0 }, 'port', 'port: must be 1..65535, got 0'],
     [{ port: 70000 }, 'port', 'port: must be 1..65535, got 70000'],
-    [{ weight: 5000 }, 'weight', 'weight: must be 1..1000 (0: the default, 1), got 5000'],
+    [{ weight: 5000 }, 'weight', 'weight: must be an integer 1..1000, got 5000'],
+    [{ weight: 1.5 }, 'weight', 'weight: must be an integer 1..1000, got 1.5'],
     [{ zone: 'z'.repeat(101) }, 'zone', 'zone: must be at most 100 characters, got 101'],
     [{ region: 'eu\nwest' }, 'region', 'region: must not contain control characters'],
     [{ metadata: { 'bad key': 'v' } }, 'metadata["bad key"]', 'metadata["bad key"]: key must be'],
@@ -46,10 +53,10 @@ describe('RegisterEndpoint validation', () => {
     expect(err.message.startsWith(message)).toBe(true);
   });
 
-  it('accepts IPv4, IPv6 and DNS names and maps defaults away', () => {
+  it('accepts IPv4 and IPv6 literals and maps defaults away', () => {
     expect(validateRegister(reg)).toEqual({ cluster: 'demo', address: '10.0.0.1', port: 8080, weight: undefined, zone: undefined, region: undefined, metadata: undefined });
     expect(validateRegister({ ...reg, address: '::1' }).address).toBe('::1');
-    expect(validateRegister({ ...reg, address: 'api-1.svc.cluster.local.' }).address).toBe('api-1.svc.cluster.local.');
+    expect(validateRegister({ ...reg, address: '2001:db8::7' }).address).toBe('2001:db8::7');
     expect(validateRegister({ ...reg, weight: 7, zone: 'a', region: 'eu', metadata: { 'app.kubernetes.io/name': 'api' } })).toMatchObject({
       weight: 7,
       zone: 'a',

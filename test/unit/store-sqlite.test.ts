@@ -5,7 +5,12 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HealthmeshError, InvalidArgumentError } from '../../src/errors.js';
 import type { AlertRecord, HistoryPoint } from '../../src/operations.js';
+import { assignCluster, type EndpointAssignment } from '../../src/core/assignment.js';
+import { decideEndpoint, initialMemory } from '../../src/core/decide.js';
+import { emptySignals } from '../../src/core/model.js';
 import { createMemoryStore, openSqliteStore, openStore, SCHEMA_VERSION, StoreError, type Store, type StoredRegistration } from '../../src/store/index.js';
+import { migrate, MIGRATIONS } from '../../src/store/schema.js';
+import { testPolicy } from '../support/policy.js';
 
 let dir: string;
 const open: Store[] = [];
@@ -390,7 +395,8 @@ describe('store file', () => {
 
     const raw = new Database(path, { readonly: true });
     try {
-      expect(raw.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([SCHEMA_VERSION]);
+      expect(raw.prepare('SELECT version FROM schema_version').pluck().all()).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(SCHEMA_VERSION).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       raw.close();
@@ -432,5 +438,40 @@ describe('store file', () => {
     expect(err).toBeInstanceOf(StoreError);
     expect(err).toMatchObject({ code: 'UNAVAILABLE', reason, path, details: { path, reason } });
     expect((err as Error).message).toContain(path);
+  });
+});
+
+describe('assignments', () => {
+  function assignment(key: string, at: number): EndpointAssignment {
+    const { memory, decision } = decideEndpoint(initialMemory(at), emptySignals(false), testPolicy(), 100, at);
+    const a = assignCluster('c', [{ key, decision, memory, drained: key.endsWith(':2') }], { guard: { maxEjectedPercent: 50 }, minWeightPercent: 10 }, at);
+    return a.endpoints.get(key)!;
+  }
+
+  it('round-trips puts and removals with the version floor in one batch', () => {
+    const store = track(openSqliteStore(join(dir, 'a.db')));
+    const a1 = assignment('c/10.0.0.1:1', 1000);
+    const a2 = assignment('c/10.0.0.1:2', 1000);
+    store.saveAssignments({ at: 5000, put: [a1, a2], remove: [], versionFloor: '1763000000000001' });
+    store.saveAssignments({ at: 6000, put: [], remove: ['c/10.0.0.1:1'] });
+    expect(store.assignments()).toStrictEqual([{ assignment: JSON.parse(JSON.stringify(a2)), savedAt: 5000 }]);
+    expect(store.versionFloor()).toBe('1763000000000001');
+  });
+
+  it('a store written by the previous release (schema 1) is migrated, not discarded', () => {
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    migrate(old, path, () => 1, MIGRATIONS.slice(0, 1));
+    old.prepare('INSERT INTO registrations (cluster, address, port, weight, zone, region, metadata, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run('c', '10.0.0.9', 80, 2, null, null, null, 123);
+    old.prepare('INSERT INTO meta (k, v) VALUES (?, ?)').run('version_floor', '1700000000000000');
+    old.close();
+
+    const store = track(openSqliteStore(path));
+    expect(store.registrations()).toStrictEqual([{ cluster: 'c', address: '10.0.0.9', port: 80, weight: 2, registeredAt: 123 }]);
+    expect(store.versionFloor()).toBe('1700000000000000');
+    expect(store.assignments()).toStrictEqual([]);
+    const a = assignment('c/10.0.0.9:80', 1000);
+    store.saveAssignments({ at: 2000, put: [a], remove: [] });
+    expect(store.assignments()).toHaveLength(1);
   });
 });

@@ -1,0 +1,114 @@
+/**
+ * The core's output: one immutable value per cluster saying, for each endpoint, what to publish
+ * (health, weight, reasons) and the state that decides its future (circuit with open-until and
+ * trips, flap history, ramp start, warming, drain). EDS is built from membership × assignment and
+ * nothing else; the assignment is persisted on change and restored before the first snapshot after
+ * a restart. Pure: no I/O, time passed in.
+ */
+import type { Decision, EndpointMemory, PublishedHealth } from './decide.js';
+import { guardCluster, type ClusterVerdict } from './guard.js';
+import type { EndpointKey } from './model.js';
+import type { GuardPolicy } from './policy.js';
+
+export interface EndpointAssignment {
+  readonly key: EndpointKey;
+  readonly cluster: string;
+  /** What is published (after the guard, a drain or a configured override) and why. */
+  readonly decision: Decision;
+  /** The breaker, hysteresis and warming state behind it. */
+  readonly memory: EndpointMemory;
+  /** Taken out of rotation by an operator: published DRAINING whatever its health. */
+  readonly drained: boolean;
+  /** When the published health or weight last changed (ms since epoch). */
+  readonly changedAt: number;
+}
+
+export interface ClusterAssignment {
+  readonly cluster: string;
+  readonly endpoints: ReadonlyMap<EndpointKey, EndpointAssignment>;
+  readonly verdict: ClusterVerdict;
+  /** Endpoints published HEALTHY (serving at some weight). */
+  readonly healthy: number;
+}
+
+/** One endpoint's input to its cluster's assignment. */
+export interface AssignmentInput {
+  key: EndpointKey;
+  /** The endpoint's own decision (before guard and overlays). */
+  decision: Decision;
+  memory: EndpointMemory;
+  drained: boolean;
+  /** Health set in the config file for this endpoint: an operator override. */
+  override?: PublishedHealth | 'UNKNOWN' | undefined;
+}
+
+export interface AssignmentPolicy {
+  guard: GuardPolicy;
+  minWeightPercent: number;
+}
+
+/**
+ * Assign a cluster: the guard over the endpoints' own decisions, then the operator's overlays.
+ * Precedence, strongest first: drained (operator, run time) > `health` in config > guard > decision.
+ * `changedAt` carries over from `previous` while the published health and weight stay the same.
+ */
+export function assignCluster(
+  cluster: string,
+  inputs: readonly AssignmentInput[],
+  policy: AssignmentPolicy,
+  now: number,
+  previous?: ClusterAssignment,
+): ClusterAssignment {
+  // Endpoints whose health is fixed by the operator are not the guard's to count or keep.
+  const judged = new Map<EndpointKey, Decision>();
+  for (const i of inputs) if (!i.drained && i.override === undefined) judged.set(i.key, i.decision);
+  const { decisions: guarded, verdict } = guardCluster(judged, policy.guard, policy.minWeightPercent);
+  const endpoints = new Map<EndpointKey, EndpointAssignment>();
+  let healthy = 0;
+  for (const i of inputs) {
+    const guardedDecision = guarded.get(i.key) ?? i.decision;
+    const decision = i.drained || i.override !== undefined ? overlay(i, guardedDecision) : guardedDecision;
+    if (decision.health === 'HEALTHY') healthy++;
+    const before = previous?.endpoints.get(i.key);
+    // Unchanged input, unchanged output: keep the previous object (cheap re-assignment of large clusters).
+    if (before && before.decision === decision && before.memory === i.memory && before.drained === i.drained) {
+      endpoints.set(i.key, before);
+      continue;
+    }
+    const same = before !== undefined && before.decision.health === decision.health && before.decision.weight === decision.weight;
+    endpoints.set(i.key, Object.freeze({ key: i.key, cluster, decision, memory: i.memory, drained: i.drained, changedAt: same ? before.changedAt : now }));
+  }
+  return Object.freeze({ cluster, endpoints, verdict, healthy });
+}
+
+function overlay(i: AssignmentInput, d: Decision): Decision {
+  if (i.drained) return { ...d, health: 'DRAINING', weight: d.targetWeight, weightFraction: 0, guarded: false, reasons: [...d.reasons, 'drained by an operator'] };
+  if (i.override === undefined) return d;
+  const health: PublishedHealth = i.override === 'UNKNOWN' ? 'HEALTHY' : i.override;
+  const serving = health === 'HEALTHY' || health === 'DEGRADED';
+  return {
+    ...d,
+    health,
+    weight: d.targetWeight,
+    weightFraction: serving ? 1 : 0,
+    guarded: false,
+    warming: false,
+    reasons: [...d.reasons, `health set to ${i.override} in the config file`],
+  };
+}
+
+/** Whether two assignments of an endpoint publish the same thing (EDS health and weight). */
+export const samePublished = (a: EndpointAssignment | undefined, b: EndpointAssignment | undefined): boolean =>
+  a !== undefined && b !== undefined && a.decision.health === b.decision.health && a.decision.weight === b.decision.weight;
+
+/**
+ * Continue from a persisted memory after `downtimeMs` without a control plane. Wall-clock state stays
+ * as it was (an open circuit stays open until its time, flap history and backoff persist); the slow-start
+ * ramp resumes where it was saved instead of jumping ahead by the downtime; probation counts the new
+ * process's probes from zero (a half-open endpoint must pass its probation checks again).
+ */
+export function resumeMemory(memory: EndpointMemory, downtimeMs: number): EndpointMemory {
+  const c = memory.circuit;
+  const closedAt = c.state === 'closed' && c.closedAt !== undefined ? c.closedAt + Math.max(0, downtimeMs) : c.closedAt;
+  return { ...memory, circuit: { ...c, probationFromProbe: 0, closedAt } };
+}

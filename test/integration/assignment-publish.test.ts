@@ -1,0 +1,127 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHealthmesh, type Healthmesh } from '../../src/app.js';
+import { endpointKey } from '../../src/core/model.js';
+import { decodeAnyBytes, TYPE } from '../../src/xds/protos.js';
+import { startHttpBackends, type Backend } from '../support/backends.js';
+import { testConfig } from '../support/config.js';
+import { waitFor } from '../support/wait.js';
+
+interface Cla {
+  cluster_name: string;
+  endpoints?: Array<{ lb_endpoints?: Array<{ endpoint: { address: { socket_address: { address: string; port_value: number } } }; health_status?: string; load_balancing_weight?: { value: number } }> }>;
+}
+
+/** What EDS carries for `cluster` in the current snapshot: port (127.0.0.1) or address:port → "HEALTH/weight". */
+function eds(app: Healthmesh, cluster: string): Record<string, string> {
+  const entry = app.controlPlane.cache.current()?.types[TYPE.endpoint].resources.get(cluster);
+  if (!entry) return {};
+  const cla = decodeAnyBytes<Cla>(entry.any);
+  const out: Record<string, string> = {};
+  for (const loc of cla.endpoints ?? []) {
+    for (const lb of loc.lb_endpoints ?? []) {
+      const sa = lb.endpoint.address.socket_address;
+      out[sa.address === '127.0.0.1' ? String(sa.port_value) : `${sa.address}:${sa.port_value}`] = `${lb.health_status ?? 'UNKNOWN'}/${lb.load_balancing_weight?.value ?? 1}`;
+    }
+  }
+  return out;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+async function backends(n: number): Promise<Backend[]> {
+  const b = await startHttpBackends(n);
+  cleanups.push(() => Promise.all(b.map((x) => x.close())).then(() => undefined));
+  return b;
+}
+
+function app(raw: Record<string, unknown>): Healthmesh {
+  const a = createHealthmesh(testConfig(raw));
+  cleanups.push(() => a.stop());
+  return a;
+}
+
+const check = { check: { http: { path: '/healthz' } }, intervalMs: 200, timeoutMs: 150, healthyThreshold: 1, unhealthyThreshold: 2 };
+
+describe('EDS is membership × assignment', () => {
+  it('config `health` is an operator override, with and without checks', async () => {
+    const [b1] = await backends(1);
+    const h = app({
+      clusters: [
+        {
+          name: 'plain',
+          endpoints: [
+            { address: '10.1.0.1', port: 80, health: 'DRAINING' },
+            { address: '10.1.0.2', port: 80, health: 'UNHEALTHY' },
+            { address: '10.1.0.3', port: 80, health: 'DEGRADED' },
+            { address: '10.1.0.4', port: 80, health: 'UNKNOWN' },
+            { address: '10.1.0.5', port: 80 },
+          ],
+        },
+        // The check passes, but the operator said DRAINING.
+        { name: 'checked', healthCheck: check, endpoints: [{ address: '127.0.0.1', port: b1!.port, health: 'DRAINING' }] },
+      ],
+    });
+    await h.start();
+    const plain = eds(h, 'plain');
+    expect(Object.values(plain).map((v) => v.split('/')[0])).toEqual(['DRAINING', 'UNHEALTHY', 'DEGRADED', 'HEALTHY', 'HEALTHY']);
+    await waitFor(() => b1!.healthChecks > 0, { timeoutMs: 5000, what: 'the checked endpoint to be probed' });
+    expect(eds(h, 'checked')[b1!.port]).toMatch(/^DRAINING\//);
+    const ep = h.engine.endpoint(endpointKey('checked', '127.0.0.1', b1!.port))!;
+    expect(ep.decision.reasons.at(-1)).toBe('health set to DRAINING in the config file');
+  });
+
+  it('a registered endpoint is not served before its first check passes', async () => {
+    const [b1, b2] = await backends(2);
+    b2!.setHealthStatus(503);
+    const h = app({ clusters: [{ name: 'web', healthCheck: check, endpoints: [{ address: '127.0.0.1', port: b1!.port }] }] });
+    await h.start();
+    expect(eds(h, 'web')[b1!.port]).toBe('HEALTHY/100');
+    await h.service.register({ cluster: 'web', address: '127.0.0.1', port: b2!.port });
+    await waitFor(() => eds(h, 'web')[b2!.port], { timeoutMs: 5000, what: 'the registered endpoint in EDS' });
+    expect(eds(h, 'web')[b2!.port]).toMatch(/^UNHEALTHY\//);
+    const reasons = (): string[] => h.engine.endpoint(endpointKey('web', '127.0.0.1', b2!.port))!.decision.reasons;
+    expect(reasons()[0]).toMatch(/^new endpoint: awaiting its first/);
+    await waitFor(() => b2!.healthChecks > 0, { timeoutMs: 5000, what: 'the first probe of the new endpoint' });
+    await h.controlPlane.topology.flushed();
+    expect(eds(h, 'web')[b2!.port]).toMatch(/^UNHEALTHY\//);
+    b2!.setHealthStatus(200);
+    await waitFor(() => eds(h, 'web')[b2!.port] === 'HEALTHY/100', { timeoutMs: 5000, what: 'the new endpoint served after its first passing check' });
+    // It was never guard-kept nor alerted on while warming.
+    expect(h.alerts.list({}).filter((a) => a.message.includes(String(b2!.port)))).toEqual([]);
+  });
+
+  it('after a restart the first snapshot equals the last one published before it (store restored first)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'healthmesh-assign-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const bs = await backends(4);
+    const raw = {
+      store: { path: join(dir, 'h.db') },
+      health: { tickMs: 50, circuit: { baseOpenMs: 60_000 }, recovery: { windowMs: 60_000, steps: 4 }, guard: { maxEjectedPercent: 50 } },
+      clusters: [{ name: 'web', healthCheck: check, endpoints: bs.map((b) => ({ address: '127.0.0.1', port: b.port })) }],
+    };
+    const first = createHealthmesh(testConfig(raw));
+    await first.start();
+    bs[0]!.setHealthStatus(503);
+    bs[1]!.setHealthStatus(503);
+    bs[2]!.setHealthStatus(503);
+    await waitFor(() => first.engine.clusters().get('web')?.guarded === 1 && first.engine.clusters().get('web')?.ejected === 2, { timeoutMs: 10_000, what: 'two ejected, one kept by the guard' });
+    await first.controlPlane.topology.flushed();
+    const before = eds(first, 'web');
+    const beforeVersion = first.controlPlane.cache.current()!.version;
+    await first.stop();
+
+    // The checks keep failing: whatever the new process knows, its first snapshot must be the old one.
+    const second = app(raw);
+    await second.start();
+    expect(eds(second, 'web')).toStrictEqual(before);
+    expect(BigInt(second.controlPlane.cache.current()!.version)).toBeGreaterThan(BigInt(beforeVersion));
+    const ejected = Object.values(before).filter((v) => v.startsWith('UNHEALTHY')).length;
+    expect(ejected).toBe(2);
+  });
+});
