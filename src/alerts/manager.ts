@@ -81,6 +81,17 @@ export class AlertManager {
     for (const a of r.suppressed) this.apply(a, 'fired', false);
     for (const a of r.updated) this.apply(a, 'updated', a.level !== this.known.get(conditionKey(a))?.level);
     for (const a of r.resolved) this.apply(a, 'resolved', true);
+    this.prune(now);
+  }
+
+  /** Resolved alerts past their cooldown can no longer be re-opened silently: forget their keys. */
+  private prune(now: number): void {
+    for (const [key, a] of this.known) if (a.state === 'resolved' && now - a.firedAt >= this.policy.cooldownMs) this.known.delete(key);
+  }
+
+  /** Conditions remembered for cooldown and updates (tests). */
+  knownCount(): number {
+    return this.known.size;
   }
 
   list(filter: { state?: AlertRecord['state'] | undefined; level?: AlertLevel | undefined; from?: number | undefined; to?: number | undefined } = {}): AlertRecord[] {

@@ -4,8 +4,10 @@ export interface NackRecord {
   message: string;
   code: number;
   at: number;
-  /** The resources in the rejected response. */
+  /** The resources in the rejected response (the first `MAX_NACK_RESOURCES`). */
   resources: string[];
+  /** How many resources the rejected response carried. */
+  resourceCount?: number;
 }
 
 export interface TypeLedger {
@@ -36,14 +38,33 @@ export type LedgerEvent =
   | { kind: 'nack'; proxy: ProxyRecord; typeUrl: string; nack: NackRecord }
   | { kind: 'ack'; proxy: ProxyRecord; typeUrl: string; version: string; publishToAckMs: number };
 
-const MAX_CLOSED = 100;
+/** Bounds on what the ledger keeps from clients (see `xds.*` in the config). */
+export interface LedgerLimits {
+  /** Unsupported type_urls remembered per proxy. */
+  maxUnknownTypes: number;
+  /** Records of disconnected streams kept, by count and by estimated bytes. */
+  maxClosed: number;
+  maxClosedBytes: number;
+}
+
+export const DEFAULT_LEDGER_LIMITS: LedgerLimits = { maxUnknownTypes: 8, maxClosed: 100, maxClosedBytes: 1024 * 1024 };
+const MAX_TYPE_URL_CHARS = 256;
+const MAX_NACK_RESOURCES = 100;
+const MAX_NAME_CHARS = 256;
 
 export class Ledger {
   private readonly open = new Map<string, ProxyRecord>();
-  private readonly closed: ProxyRecord[] = [];
+  private readonly closed: Array<{ rec: ProxyRecord; bytes: number }> = [];
+  private closedBytes = 0;
   private readonly listeners = new Set<(e: LedgerEvent) => void>();
+  private readonly limits: LedgerLimits;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    limits: Partial<LedgerLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LEDGER_LIMITS, ...limits };
+  }
 
   connect(rec: Omit<ProxyRecord, 'connectedAt' | 'types' | 'unknownTypes'>): ProxyRecord {
     const full: ProxyRecord = { ...rec, connectedAt: this.now(), types: {}, unknownTypes: [] };
@@ -56,8 +77,12 @@ export class Ledger {
     if (!rec) return;
     this.open.delete(streamId);
     rec.closedAt = this.now();
-    this.closed.push(rec);
-    if (this.closed.length > MAX_CLOSED) this.closed.shift();
+    const bytes = JSON.stringify(rec).length;
+    this.closed.push({ rec, bytes });
+    this.closedBytes += bytes;
+    while (this.closed.length > 0 && (this.closed.length > this.limits.maxClosed || this.closedBytes > this.limits.maxClosedBytes)) {
+      this.closedBytes -= this.closed.shift()!.bytes;
+    }
   }
 
   sent(streamId: string, typeUrl: string, version: string): void {
@@ -81,14 +106,16 @@ export class Ledger {
     const rec = this.open.get(streamId);
     const t = this.type(streamId, typeUrl);
     if (!rec || !t) return;
-    t.lastNack = { ...nack, at: this.now() };
+    const resources = nack.resources.slice(0, MAX_NACK_RESOURCES).map((n) => (n.length > MAX_NAME_CHARS ? n.slice(0, MAX_NAME_CHARS) : n));
+    t.lastNack = { ...nack, resources, resourceCount: nack.resourceCount ?? nack.resources.length, at: this.now() };
     t.nacks += 1;
     this.emit({ kind: 'nack', proxy: rec, typeUrl, nack: t.lastNack });
   }
 
   unknownType(streamId: string, typeUrl: string): void {
     const rec = this.open.get(streamId);
-    if (rec && !rec.unknownTypes.includes(typeUrl) && rec.unknownTypes.length < 20) rec.unknownTypes.push(typeUrl);
+    const t = typeUrl.length > MAX_TYPE_URL_CHARS ? typeUrl.slice(0, MAX_TYPE_URL_CHARS) : typeUrl;
+    if (rec && !rec.unknownTypes.includes(t) && rec.unknownTypes.length < this.limits.maxUnknownTypes) rec.unknownTypes.push(t);
   }
 
   /** Connected proxies (deep copies). */
@@ -104,7 +131,7 @@ export class Ledger {
 
   /** Recently disconnected proxies, oldest first. */
   disconnected(): ProxyRecord[] {
-    return this.closed.map((p) => structuredClone(p));
+    return this.closed.map((p) => structuredClone(p.rec));
   }
 
   onEvent(listener: (e: LedgerEvent) => void): () => void {
