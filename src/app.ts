@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import { Server } from '@grpc/grpc-js';
 import { AdminServer } from './admin/server.js';
 import { adsAdmission, Authenticator, serverCredentials, warnIfExposedPlaintext } from './auth/index.js';
@@ -58,7 +59,9 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   const now = opts.now ?? Date.now;
   let config = initial;
   let published = false;
-  const store = opts.store ?? openStore(config.store, { logger });
+  // A relative store path is relative to the config file, like every other path in it.
+  const storePath = config.store.path === ':memory:' || config.store.path === '' || isAbsolute(config.store.path) ? config.store.path : resolve(opts.configDir ?? process.cwd(), config.store.path);
+  const store = opts.store ?? openStore({ path: storePath }, { logger });
   const probeListeners = new Set<(id: string, outcome: ProbeOutcome) => void>();
 
   // The engine, service and status service are created below the control plane that serves them;
