@@ -2,6 +2,7 @@
  *  SQLite and absent (not `undefined`) in the records read back. */
 import type { CircuitState, Status } from '../core/model.js';
 import type { AlertLevel, AlertRecord, HistoryPoint, PublishedHealth } from '../operations.js';
+import { ROLLUP_METRICS, type Rollup, type RollupMetric } from './rollup.js';
 import type { StoredRegistration } from './types.js';
 
 export interface RegistrationRow {
@@ -144,4 +145,64 @@ export function toAlert(row: AlertRow): AlertRecord {
   if (row.acknowledged_at !== null) a.acknowledgedAt = row.acknowledged_at;
   if (row.acknowledged_by !== null) a.acknowledgedBy = row.acknowledged_by;
   return a;
+}
+
+/** Roll-up metric columns: `<prefix>_n`, `_sum`, `_min`, `_max`. */
+const ROLLUP_PREFIX: Record<RollupMetric, string> = { score: 'score', latencyMs: 'latency', errorRate: 'error', cpuPercent: 'cpu', memoryPercent: 'memory', diskPercent: 'disk' };
+
+export const ROLLUP_COLUMNS = [
+  'key', 'cluster', 'bucket', 'n', 'first_at', 'last_at', 'last_status', 'last_health', 'last_circuit', 'last_score', 'last_weight', 'last_reasons',
+  'held_healthy', 'held_degraded', 'held_unhealthy', 'hheld_healthy', 'hheld_degraded', 'hheld_unhealthy', 'hheld_draining',
+  'gap_n', 'gap_sum', 'incidents', 'trips', 'reasons', 'other_reasons',
+  ...ROLLUP_METRICS.flatMap((m) => ['n', 'sum', 'min', 'max'].map((f) => `${ROLLUP_PREFIX[m]}_${f}`)),
+] as const;
+
+/** Column values in ROLLUP_COLUMNS order. */
+export function rollupParams(r: Rollup): unknown[] {
+  const reasons = Object.keys(r.reasons).length ? JSON.stringify(r.reasons) : null;
+  const out: unknown[] = [
+    r.key, r.cluster, r.bucket, r.n, r.firstAt, r.lastAt, r.lastStatus, r.lastHealth, r.lastCircuit, r.lastScore, r.lastWeight,
+    r.lastReasons ? JSON.stringify(r.lastReasons) : null,
+    r.heldStatus.HEALTHY, r.heldStatus.DEGRADED, r.heldStatus.UNHEALTHY,
+    r.heldHealth.HEALTHY, r.heldHealth.DEGRADED, r.heldHealth.UNHEALTHY, r.heldHealth.DRAINING,
+    r.gapN, r.gapSum, r.incidents, r.trips, reasons, r.otherReasons,
+  ];
+  for (const m of ROLLUP_METRICS) {
+    const a = r.metrics[m];
+    out.push(a?.n ?? 0, a?.sum ?? null, a?.min ?? null, a?.max ?? null);
+  }
+  return out;
+}
+
+/** A roll-up from a raw row (values in ROLLUP_COLUMNS order). */
+export function toRollup(v: readonly unknown[]): Rollup {
+  const num = (i: number): number => v[i] as number;
+  const metrics = {} as Rollup['metrics'];
+  ROLLUP_METRICS.forEach((m, k) => {
+    const i = 25 + 4 * k;
+    metrics[m] = num(i) > 0 ? { n: num(i), sum: num(i + 1), min: num(i + 2), max: num(i + 3) } : null;
+  });
+  return {
+    key: v[0] as string,
+    cluster: v[1] as string,
+    bucket: num(2),
+    n: num(3),
+    firstAt: num(4),
+    lastAt: num(5),
+    lastStatus: v[6] as Status,
+    lastHealth: v[7] as PublishedHealth,
+    lastCircuit: v[8] as CircuitState,
+    lastScore: num(9),
+    lastWeight: num(10),
+    lastReasons: v[11] === null ? undefined : (JSON.parse(v[11] as string) as string[]),
+    heldStatus: { HEALTHY: num(12), DEGRADED: num(13), UNHEALTHY: num(14) },
+    heldHealth: { HEALTHY: num(15), DEGRADED: num(16), UNHEALTHY: num(17), DRAINING: num(18) },
+    gapN: num(19),
+    gapSum: num(20),
+    incidents: num(21),
+    trips: num(22),
+    reasons: v[23] === null ? {} : (JSON.parse(v[23] as string) as Rollup['reasons']),
+    otherReasons: num(24),
+    metrics,
+  };
 }

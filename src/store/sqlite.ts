@@ -25,13 +25,17 @@ import {
   HISTORY_COLUMNS,
   historyParams,
   registrationParams,
+  ROLLUP_COLUMNS,
+  rollupParams,
   toAlert,
   toPoint,
   toRegistration,
+  toRollup,
   type AlertRow,
   type HistoryRow,
   type RegistrationRow,
 } from './rows.js';
+import { ROLLUP_MS, rollupBucket, RollupWriter, type Rollup } from './rollup.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
 import type { RangeQuery, RetentionPolicy, Store, StoredRegistration } from './types.js';
 
@@ -50,6 +54,10 @@ const VERSION = /^\d{1,30}$/;
 const META_VERSION_FLOOR = 'version_floor';
 /** End of the last downsampled window: each cleanup only downsamples what is new since then. */
 const META_DOWNSAMPLED_UNTIL = 'downsampled_until';
+/** Start of the first window whose roll-up saw every point (history written before the roll-ups existed is not in them). */
+const META_ROLLUPS_FROM = 'rollups_from';
+/** Roll-up rows fetched per step of `rollups`. */
+const ROLLUP_PAGE = 5000;
 
 const isMemory = (path: string): boolean => path === ':memory:' || path === '';
 
@@ -138,6 +146,29 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
      ORDER BY fired_at, id`,
   );
 
+  const rollupCols = ROLLUP_COLUMNS.join(', ');
+  const upsertRollup = db.prepare(
+    `INSERT INTO history_rollup (${rollupCols}) VALUES (${ROLLUP_COLUMNS.map(() => '?').join(', ')})
+     ON CONFLICT (key, bucket) DO UPDATE SET ${ROLLUP_COLUMNS.filter((c) => c !== 'key' && c !== 'bucket')
+       .map((c) => `${c} = excluded.${c}`)
+       .join(', ')}`,
+  );
+  const latestRollup = db.prepare<[string], unknown[]>(`SELECT ${rollupCols} FROM history_rollup WHERE key = ? ORDER BY bucket DESC LIMIT 1`).raw();
+  const rollupPage = db
+    .prepare<{ lo: number; hi: number; key: string; bucket: number; cluster: string | null; limit: number }, unknown[]>(
+      `SELECT ${rollupCols} FROM history_rollup
+       WHERE (key, bucket) > (@key, @bucket) AND bucket >= @lo AND bucket < @hi AND (@cluster IS NULL OR cluster = @cluster)
+       ORDER BY key, bucket LIMIT @limit`,
+    )
+    .raw();
+  const deleteRollupsBefore = db.prepare('DELETE FROM history_rollup WHERE bucket < ?');
+  const countHistory = db.prepare<[number, number, number], number>('SELECT count(*) FROM (SELECT 1 FROM history INDEXED BY history_at WHERE at >= ? AND at <= ? LIMIT ?)').pluck();
+  const lastHistoryAt = db.prepare<[], number | null>('SELECT MAX(at) FROM history').pluck();
+  const rollups = new RollupWriter((key) => {
+    const row = latestRollup.get(key);
+    return row ? toRollup(row) : undefined;
+  });
+
   const getMeta = db.prepare<[string], string>('SELECT v FROM meta WHERE k = ?').pluck();
   const setMeta = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v');
 
@@ -154,7 +185,13 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
 
   const appendMany = db.transaction((points: readonly HistoryPoint[]) => {
     for (const p of points) insertHistory.run(historyParams(p));
+    for (const r of rollups.add(points)) upsertRollup.run(rollupParams(r));
   });
+  // Roll-ups cover history written from now on: a store that already has history starts them at the next window.
+  if (getMeta.get(META_ROLLUPS_FROM) === undefined) {
+    const last = lastHistoryAt.get() ?? null;
+    setMeta.run(META_ROLLUPS_FROM, String(last === null ? MIN_TIME : rollupBucket(last) + ROLLUP_MS));
+  }
   const raiseFloor = db.transaction((version: string) => {
     const current = getMeta.get(META_VERSION_FLOOR);
     if (current !== undefined && BigInt(current) >= BigInt(version)) return;
@@ -172,6 +209,7 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
       if (fullCut > from) historyDownsampled = downsample.run(from, fullCut).changes;
       setMeta.run(META_DOWNSAMPLED_UNTIL, String(fullCut));
     }
+    deleteRollupsBefore.run(rollupBucket(historyCut));
     const alertsDeleted = deleteResolvedAlerts.run(at - r.alertsMs).changes;
     return { historyDeleted, historyDownsampled, alertsDeleted };
   });
@@ -225,6 +263,20 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
     return undefined;
   }
 
+  function* rollupsInRange(q: RangeQuery): Generator<Rollup, undefined, undefined> {
+    let key = '';
+    let bucket = MIN_TIME;
+    for (;;) {
+      const rows = guard('rollups', () => rollupPage.all({ lo: q.from, hi: q.to, key, bucket, cluster: q.cluster ?? null, limit: ROLLUP_PAGE }));
+      for (const row of rows) yield toRollup(row);
+      const last = rows[rows.length - 1];
+      if (rows.length < ROLLUP_PAGE || last === undefined) break;
+      key = last[0] as string;
+      bucket = last[2] as number;
+    }
+    return undefined;
+  }
+
   return {
     saveRegistration(r: StoredRegistration): void {
       guard('saveRegistration', () => durable(() => upsertRegistration.run(registrationParams(r))));
@@ -258,6 +310,19 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
 
     historyKeys(query: RangeQuery): string[] {
       return [...keysInRange(query)];
+    },
+
+    historyCount(query: RangeQuery, limit: number): number {
+      return guard('historyCount', () => countHistory.get(query.from, query.to, Math.max(0, Math.floor(limit))) ?? 0);
+    },
+
+    rollups(query: RangeQuery): IterableIterator<Rollup> {
+      if (closed) throw closedError(path, 'rollups');
+      return rollupsInRange(query);
+    },
+
+    rollupsFrom(): number {
+      return guard('rollupsFrom', () => Number(getMeta.get(META_ROLLUPS_FROM) ?? MAX_TIME));
     },
 
     saveAlert(a: AlertRecord): void {

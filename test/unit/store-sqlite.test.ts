@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HealthmeshError, InvalidArgumentError } from '../../src/errors.js';
 import type { AlertRecord, HistoryPoint } from '../../src/operations.js';
 import { createMemoryStore, openSqliteStore, openStore, SCHEMA_VERSION, StoreError, type Store, type StoredRegistration } from '../../src/store/index.js';
+import { MIGRATIONS } from '../../src/store/schema.js';
 
 let dir: string;
 const open: Store[] = [];
@@ -390,7 +391,7 @@ describe('store file', () => {
 
     const raw = new Database(path, { readonly: true });
     try {
-      expect(raw.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([SCHEMA_VERSION]);
+      expect(raw.prepare('SELECT version FROM schema_version').pluck().all()).toEqual(MIGRATIONS.map((m) => m.version));
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       raw.close();
