@@ -268,7 +268,7 @@ class Context {
     const tail = byKey(r.to, this.q.to);
     const keys = store.historyKeys({ from: this.q.from, to: this.q.to, cluster });
     const every = Math.max(1, Math.ceil((this.opts.yieldEvery ?? 5000) / 100));
-    const it = store.rollups!({ from: r.from, to: r.to, cluster });
+    const it = store.rollups!({ from: r.from, to: r.to, cluster }, { reasons });
     let next = it.next();
     try {
       for (let i = 0; i < keys.length; i++) {

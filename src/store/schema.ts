@@ -82,32 +82,13 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Kept by the store as history is written (src/store/rollup.ts); reports over long ranges read
       -- these instead of every point. Held times are ms each point held until the next one (capped).
       CREATE TABLE history_rollup (
-        key            TEXT    NOT NULL,
-        cluster        TEXT    NOT NULL,
-        bucket         INTEGER NOT NULL,  -- window start, ms, a multiple of 300000
-        n              INTEGER NOT NULL,
-        first_at       INTEGER NOT NULL,
-        last_at        INTEGER NOT NULL,
-        last_status    TEXT    NOT NULL,
-        last_health    TEXT    NOT NULL,
-        last_circuit   TEXT    NOT NULL,
-        last_score     REAL    NOT NULL,
-        last_weight    REAL    NOT NULL,
-        last_reasons   TEXT,             -- JSON array, NULL when none
-        held_healthy   INTEGER NOT NULL, held_degraded INTEGER NOT NULL, held_unhealthy INTEGER NOT NULL,
-        hheld_healthy  INTEGER NOT NULL, hheld_degraded INTEGER NOT NULL, hheld_unhealthy INTEGER NOT NULL, hheld_draining INTEGER NOT NULL,
-        gap_n          INTEGER NOT NULL,
-        gap_sum        INTEGER NOT NULL,
-        incidents      INTEGER NOT NULL,
-        trips          INTEGER NOT NULL,
-        reasons        TEXT,             -- JSON object reason -> [count, firstAt, lastAt], NULL when none
-        other_reasons  INTEGER NOT NULL,
-        score_n INTEGER NOT NULL DEFAULT 0, score_sum REAL, score_min REAL, score_max REAL,
-        latency_n INTEGER NOT NULL DEFAULT 0, latency_sum REAL, latency_min REAL, latency_max REAL,
-        error_n INTEGER NOT NULL DEFAULT 0, error_sum REAL, error_min REAL, error_max REAL,
-        cpu_n INTEGER NOT NULL DEFAULT 0, cpu_sum REAL, cpu_min REAL, cpu_max REAL,
-        memory_n INTEGER NOT NULL DEFAULT 0, memory_sum REAL, memory_min REAL, memory_max REAL,
-        disk_n INTEGER NOT NULL DEFAULT 0, disk_sum REAL, disk_min REAL, disk_max REAL,
+        key          TEXT    NOT NULL,
+        cluster      TEXT    NOT NULL,
+        bucket       INTEGER NOT NULL,  -- window start, ms, a multiple of 300000
+        n            INTEGER NOT NULL,  -- points in the window
+        agg          BLOB    NOT NULL,  -- float64 LE: times, counters, last point, per-metric n/sum/min/max (src/store/rows.ts)
+        last_reasons TEXT,              -- JSON array of the window's last point, NULL when none
+        reasons      TEXT,              -- JSON object reason -> [count, firstAt, lastAt], NULL when none
         PRIMARY KEY (key, bucket)
       ) WITHOUT ROWID;
       CREATE INDEX history_rollup_bucket ON history_rollup (bucket);

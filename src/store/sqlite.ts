@@ -154,13 +154,14 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
        .join(', ')}`,
   );
   const latestRollup = db.prepare<[string], unknown[]>(`SELECT ${rollupCols} FROM history_rollup WHERE key = ? ORDER BY bucket DESC LIMIT 1`).raw();
-  const rollupPage = db
-    .prepare<{ lo: number; hi: number; key: string; bucket: number; cluster: string | null; limit: number }, unknown[]>(
-      `SELECT ${rollupCols} FROM history_rollup
+  type RollupPageParams = { lo: number; hi: number; key: string; bucket: number; cluster: string | null; limit: number };
+  const rollupPageSql = (cols: string): string =>
+    `SELECT ${cols} FROM history_rollup
        WHERE (key, bucket) > (@key, @bucket) AND bucket >= @lo AND bucket < @hi AND (@cluster IS NULL OR cluster = @cluster)
-       ORDER BY key, bucket LIMIT @limit`,
-    )
-    .raw();
+       ORDER BY key, bucket LIMIT @limit`;
+  // Without `reasons` unless asked: only the detailed report lists them.
+  const rollupPageNoReasons = db.prepare<RollupPageParams, unknown[]>(rollupPageSql(ROLLUP_COLUMNS.slice(0, -1).join(', '))).raw();
+  const rollupPage = db.prepare<RollupPageParams, unknown[]>(rollupPageSql(rollupCols)).raw();
   const deleteRollupsBefore = db.prepare('DELETE FROM history_rollup WHERE bucket < ?');
   const countHistory = db.prepare<[number, number, number], number>('SELECT count(*) FROM (SELECT 1 FROM history INDEXED BY history_at WHERE at >= ? AND at <= ? LIMIT ?)').pluck();
   const lastHistoryAt = db.prepare<[], number | null>('SELECT MAX(at) FROM history').pluck();
@@ -263,11 +264,12 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
     return undefined;
   }
 
-  function* rollupsInRange(q: RangeQuery): Generator<Rollup, undefined, undefined> {
+  function* rollupsInRange(q: RangeQuery, reasons: boolean): Generator<Rollup, undefined, undefined> {
     let key = '';
     let bucket = MIN_TIME;
+    const page = reasons ? rollupPage : rollupPageNoReasons;
     for (;;) {
-      const rows = guard('rollups', () => rollupPage.all({ lo: q.from, hi: q.to, key, bucket, cluster: q.cluster ?? null, limit: ROLLUP_PAGE }));
+      const rows = guard('rollups', () => page.all({ lo: q.from, hi: q.to, key, bucket, cluster: q.cluster ?? null, limit: ROLLUP_PAGE }));
       for (const row of rows) yield toRollup(row);
       const last = rows[rows.length - 1];
       if (rows.length < ROLLUP_PAGE || last === undefined) break;
@@ -316,9 +318,9 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
       return guard('historyCount', () => countHistory.get(query.from, query.to, Math.max(0, Math.floor(limit))) ?? 0);
     },
 
-    rollups(query: RangeQuery): IterableIterator<Rollup> {
+    rollups(query: RangeQuery, opts: { reasons?: boolean } = {}): IterableIterator<Rollup> {
       if (closed) throw closedError(path, 'rollups');
-      return rollupsInRange(query);
+      return rollupsInRange(query, opts.reasons ?? true);
     },
 
     rollupsFrom(): number {

@@ -39,8 +39,8 @@ export interface Store {
   historyKeys(query: RangeQuery): string[];
   /** History points in the range, counting at most `limit` (a cheap "is it large?"). */
   historyCount(query: RangeQuery, limit: number): number;
-  /** Roll-up windows (5 min per endpoint) starting in [from, to), ordered by key then time; streamed. */
-  rollups(query: RangeQuery): IterableIterator<Rollup>;
+  /** Roll-up windows (5 min per endpoint) starting in [from, to), ordered by key then time; streamed. Without `reasons` their reasons are left out ({}). */
+  rollups(query: RangeQuery, opts?: { reasons?: boolean }): IterableIterator<Rollup>;
   /** Start of the first window the roll-ups cover completely; windows before it may miss points. */
   rollupsFrom(): number;
 
