@@ -180,7 +180,9 @@ export function rollupParams(r: Rollup): unknown[] {
 /** A roll-up from a raw row (values in ROLLUP_COLUMNS order; `reasons` may be left out of the query: then {}). */
 export function toRollup(v: readonly unknown[]): Rollup {
   const b = v[4] as Buffer;
-  const f = (i: number): number => b.readDoubleLE(8 * i);
+  // A view when the blob is 8-byte aligned (better-sqlite3 gives each blob its own buffer), a copy otherwise.
+  const a = b.byteOffset % 8 === 0 ? new Float64Array(b.buffer, b.byteOffset, b.length >> 3) : new Float64Array(Uint8Array.from(b).buffer);
+  const f = (i: number): number => a[i] ?? 0;
   const metrics = {} as Rollup['metrics'];
   for (let k = 0; k < ROLLUP_METRICS.length; k++) {
     const i = AGG_METRICS + 4 * k;

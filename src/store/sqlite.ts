@@ -56,8 +56,7 @@ const META_VERSION_FLOOR = 'version_floor';
 const META_DOWNSAMPLED_UNTIL = 'downsampled_until';
 /** Start of the first window whose roll-up saw every point (history written before the roll-ups existed is not in them). */
 const META_ROLLUPS_FROM = 'rollups_from';
-/** Roll-up rows fetched per step of `rollups`. */
-const ROLLUP_PAGE = 5000;
+
 
 const isMemory = (path: string): boolean => path === ':memory:' || path === '';
 
@@ -154,14 +153,16 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
        .join(', ')}`,
   );
   const latestRollup = db.prepare<[string], unknown[]>(`SELECT ${rollupCols} FROM history_rollup WHERE key = ? ORDER BY bucket DESC LIMIT 1`).raw();
-  type RollupPageParams = { lo: number; hi: number; key: string; bucket: number; cluster: string | null; limit: number };
-  const rollupPageSql = (cols: string): string =>
-    `SELECT ${cols} FROM history_rollup
-       WHERE (key, bucket) > (@key, @bucket) AND bucket >= @lo AND bucket < @hi AND (@cluster IS NULL OR cluster = @cluster)
-       ORDER BY key, bucket LIMIT @limit`;
+  // One endpoint's windows per statement: (key, bucket) is the clustered primary key, so each read is
+  // one seek and a sequential run of pages; keys are walked by seeking to the next one.
+  type RollupKeyParams = { key: string; lo: number; hi: number; cluster: string | null };
+  const rollupKeySql = (cols: string): string =>
+    `SELECT ${cols} FROM history_rollup WHERE key = @key AND bucket >= @lo AND bucket < @hi AND (@cluster IS NULL OR cluster = @cluster) ORDER BY bucket`;
   // Without `reasons` unless asked: only the detailed report lists them.
-  const rollupPageNoReasons = db.prepare<RollupPageParams, unknown[]>(rollupPageSql(ROLLUP_COLUMNS.slice(0, -1).join(', '))).raw();
-  const rollupPage = db.prepare<RollupPageParams, unknown[]>(rollupPageSql(rollupCols)).raw();
+  const rollupsOfKeyNoReasons = db.prepare<RollupKeyParams, unknown[]>(rollupKeySql(ROLLUP_COLUMNS.slice(0, -1).join(', '))).raw();
+  const rollupsOfKey = db.prepare<RollupKeyParams, unknown[]>(rollupKeySql(rollupCols)).raw();
+  const firstRollupKey = db.prepare<[], string | null>('SELECT MIN(key) FROM history_rollup').pluck();
+  const nextRollupKey = db.prepare<[string], string | null>('SELECT MIN(key) FROM history_rollup WHERE key > ?').pluck();
   const deleteRollupsBefore = db.prepare('DELETE FROM history_rollup WHERE bucket < ?');
   const countHistory = db.prepare<[number, number, number], number>('SELECT count(*) FROM (SELECT 1 FROM history INDEXED BY history_at WHERE at >= ? AND at <= ? LIMIT ?)').pluck();
   const lastHistoryAt = db.prepare<[], number | null>('SELECT MAX(at) FROM history').pluck();
@@ -265,16 +266,13 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
   }
 
   function* rollupsInRange(q: RangeQuery, reasons: boolean): Generator<Rollup, undefined, undefined> {
-    let key = '';
-    let bucket = MIN_TIME;
-    const page = reasons ? rollupPage : rollupPageNoReasons;
-    for (;;) {
-      const rows = guard('rollups', () => page.all({ lo: q.from, hi: q.to, key, bucket, cluster: q.cluster ?? null, limit: ROLLUP_PAGE }));
+    const read = reasons ? rollupsOfKey : rollupsOfKeyNoReasons;
+    let key = guard('rollups', () => firstRollupKey.get() ?? null);
+    while (key !== null) {
+      const current: string = key;
+      const rows = guard('rollups', () => read.all({ key: current, lo: q.from, hi: q.to, cluster: q.cluster ?? null }));
       for (const row of rows) yield toRollup(row);
-      const last = rows[rows.length - 1];
-      if (rows.length < ROLLUP_PAGE || last === undefined) break;
-      key = last[0] as string;
-      bucket = last[2] as number;
+      key = guard('rollups', () => nextRollupKey.get(current) ?? null);
     }
     return undefined;
   }
