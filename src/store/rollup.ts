@@ -140,11 +140,6 @@ export class RollupWriter {
     return [...dirty];
   }
 
-  /** Forget the in-memory windows (after a cleanup deleted rows, or on close). */
-  reset(): void {
-    this.open.clear();
-  }
-
   private addPoint(r: Rollup, p: HistoryPoint, prevStatus: Status | undefined, prevCircuit: CircuitState | undefined): void {
     if (r.n === 0) r.firstAt = p.at;
     r.n++;

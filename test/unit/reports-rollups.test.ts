@@ -96,3 +96,34 @@ describe('reports from roll-ups', () => {
     expect(r.bucketMs).toBe(120_000);
   });
 });
+
+describe('roll-ups in the store', () => {
+  it('a restart continues the open window: the same windows as one session', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openSqliteStore } = await import('../../src/store/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'healthmesh-rollups-'));
+    try {
+      const points = seededPoints().sort((a, b) => a.at - b.at || (a.key < b.key ? -1 : 1));
+      const half = Math.floor(points.length / 2) + 3; // mid-window
+      const one = openSqliteStore(join(dir, 'one.db'));
+      one.appendHistory(points);
+      const two = openSqliteStore(join(dir, 'two.db'));
+      two.appendHistory(points.slice(0, half));
+      two.close();
+      const again = openSqliteStore(join(dir, 'two.db'));
+      again.appendHistory(points.slice(half));
+      const all = (s: Store) => [...s.rollups({ from: RANGE.from, to: RANGE.to + 1 })];
+      expect(all(again)).toEqual(all(one));
+      // Retention drops windows with the history they summarise.
+      again.cleanup(RANGE.from + 3 * 3_600_000, { historyMs: 3_600_000, fullResolutionMs: 3_600_000, alertsMs: 3_600_000 });
+      expect(all(again).every((w) => w.bucket >= RANGE.from + 2 * 3_600_000)).toBe(true);
+      expect(all(again).length).toBeGreaterThan(0);
+      one.close();
+      again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
