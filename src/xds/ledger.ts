@@ -52,12 +52,24 @@ const MAX_TYPE_URL_CHARS = 256;
 const MAX_NACK_RESOURCES = 100;
 const MAX_NAME_CHARS = 256;
 
+/** A connected proxy with at least one resource type whose latest NACK has not been followed by an ACK. */
+export interface NackedProxy {
+  nodeId: string;
+  /** Type URL and Envoy's message, per unresolved NACK. */
+  nacked: Array<{ typeUrl: string; message: string }>;
+}
+
+const unresolved = (t: TypeLedger): boolean => t.lastNack !== undefined && (t.ackedAt === undefined || t.lastNack.at > t.ackedAt);
+
 export class Ledger {
   private readonly open = new Map<string, ProxyRecord>();
   private readonly closed: Array<{ rec: ProxyRecord; bytes: number }> = [];
   private closedBytes = 0;
   private readonly listeners = new Set<(e: LedgerEvent) => void>();
   private readonly limits: LedgerLimits;
+  /** Streams with an unresolved NACK: alert evaluation reads these, not every proxy. */
+  private readonly nacking = new Set<string>();
+  private readonly nackListeners = new Set<() => void>();
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -76,6 +88,7 @@ export class Ledger {
     const rec = this.open.get(streamId);
     if (!rec) return;
     this.open.delete(streamId);
+    if (this.nacking.delete(streamId)) this.emitNacked();
     rec.closedAt = this.now();
     const bytes = JSON.stringify(rec).length;
     this.closed.push({ rec, bytes });
@@ -99,6 +112,10 @@ export class Ledger {
     t.ackedVersion = version;
     t.ackedAt = this.now();
     t.publishToAckMs = Math.max(0, t.ackedAt - publishedAt);
+    if (this.nacking.has(streamId) && !Object.values(rec.types).some(unresolved)) {
+      this.nacking.delete(streamId);
+      this.emitNacked();
+    }
     this.emit({ kind: 'ack', proxy: rec, typeUrl, version, publishToAckMs: t.publishToAckMs });
   }
 
@@ -109,6 +126,8 @@ export class Ledger {
     const resources = nack.resources.slice(0, MAX_NACK_RESOURCES).map((n) => (n.length > MAX_NAME_CHARS ? n.slice(0, MAX_NAME_CHARS) : n));
     t.lastNack = { ...nack, resources, resourceCount: nack.resourceCount ?? nack.resources.length, at: this.now() };
     t.nacks += 1;
+    this.nacking.add(streamId);
+    this.emitNacked();
     this.emit({ kind: 'nack', proxy: rec, typeUrl, nack: t.lastNack });
   }
 
@@ -129,6 +148,24 @@ export class Ledger {
     return false;
   }
 
+  /** Connected proxies with an unresolved NACK (cheap: only those are read). */
+  nacked(): NackedProxy[] {
+    const out: NackedProxy[] = [];
+    for (const id of this.nacking) {
+      const rec = this.open.get(id);
+      if (!rec) continue;
+      const nacked = Object.entries(rec.types).flatMap(([typeUrl, t]) => (unresolved(t) ? [{ typeUrl, message: t.lastNack!.message }] : []));
+      if (nacked.length) out.push({ nodeId: rec.nodeId, nacked });
+    }
+    return out;
+  }
+
+  /** Called whenever the set of unresolved NACKs changes (a NACK, the ACK that resolves it, the proxy leaving). */
+  onNackedChange(listener: () => void): () => void {
+    this.nackListeners.add(listener);
+    return () => this.nackListeners.delete(listener);
+  }
+
   /** Recently disconnected proxies, oldest first. */
   disconnected(): ProxyRecord[] {
     return this.closed.map((p) => structuredClone(p.rec));
@@ -147,5 +184,9 @@ export class Ledger {
 
   private emit(e: LedgerEvent): void {
     for (const l of this.listeners) l(e);
+  }
+
+  private emitNacked(): void {
+    for (const l of this.nackListeners) l();
   }
 }
