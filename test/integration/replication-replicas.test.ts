@@ -1,0 +1,212 @@
+// Three healthmesh replicas in one process on a real etcd and real HTTP backends (issue 12, scenario 17):
+// identical EDS, sharded probing, a failure ejected everywhere, failover of a crashed replica's endpoints.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHealthmesh, type Healthmesh } from '../../src/app.js';
+import { endpointKey } from '../../src/core/model.js';
+import { decodeAnyBytes, TYPE } from '../../src/xds/protos.js';
+import { startHttpBackends, type Backend } from '../support/backends.js';
+import { testConfig } from '../support/config.js';
+import { testPrefix, useEtcd } from '../support/etcd.js';
+import { waitFor } from '../support/wait.js';
+
+const TTL = 2;
+const etcd = useEtcd();
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+interface Cla {
+  endpoints?: Array<{ lb_endpoints?: Array<{ endpoint: { address: { socket_address: { port_value: number } } }; health_status?: string; load_balancing_weight?: { value: number } }> }>;
+}
+
+/** EDS of cluster `web` as served: the type version, the encoded bytes, and port → "HEALTH/weight". */
+function eds(app: Healthmesh): { version: string; bytes: string; byPort: Record<number, string> } | undefined {
+  const set = app.controlPlane.cache.current()?.types[TYPE.endpoint];
+  const entry = set?.resources.get('web');
+  if (!set || !entry) return undefined;
+  const byPort: Record<number, string> = {};
+  for (const loc of decodeAnyBytes<Cla>(entry.any).endpoints ?? []) {
+    for (const lb of loc.lb_endpoints ?? []) byPort[lb.endpoint.address.socket_address.port_value] = `${lb.health_status ?? 'UNKNOWN'}/${lb.load_balancing_weight?.value ?? 1}`;
+  }
+  return { version: set.version, bytes: Buffer.from(entry.any).toString('base64'), byPort };
+}
+
+const INTERVAL = 200;
+
+function config(prefix: string, id: string, backends: Backend[]) {
+  return testConfig({
+    replication: {
+      etcd: { endpoints: [etcd().endpoint], requestTimeoutMs: 1000, keepaliveMs: 1000 },
+      keyPrefix: prefix,
+      leaseTtlSeconds: TTL,
+      replicaId: id,
+      advertisedAddress: '127.0.0.1:18000',
+    },
+    health: {
+      circuit: { baseOpenMs: 1000, probationSuccesses: 2 },
+      recovery: { windowMs: 8000, steps: 5 },
+      warmupTimeoutMs: 3000,
+    },
+    clusters: [
+      {
+        name: 'web',
+        healthCheck: { check: { http: { path: '/healthz' } }, intervalMs: INTERVAL, timeoutMs: 150, healthyThreshold: 1, unhealthyThreshold: 2 },
+        endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
+      },
+    ],
+  });
+}
+
+async function backends(n: number): Promise<Backend[]> {
+  const b = await startHttpBackends(n);
+  cleanups.push(() => Promise.all(b.map((x) => x.close())).then(() => undefined));
+  return b;
+}
+
+async function replicas(n: number, bs: Backend[]): Promise<Healthmesh[]> {
+  const prefix = testPrefix();
+  const apps: Healthmesh[] = [];
+  for (let i = 0; i < n; i++) {
+    const app = createHealthmesh(config(prefix, `r${i}`, bs));
+    cleanups.push(() => app.stop());
+    await app.start();
+    apps.push(app);
+  }
+  await waitFor(() => apps.every((a) => a.replication!.liveIds().length === n), { timeoutMs: 10_000, what: `every replica sees ${n} live` });
+  return apps;
+}
+
+/** All replicas serve byte-identical EDS with the same version, and `pred` holds for it. */
+async function converged(apps: Healthmesh[], pred: (byPort: Record<number, string>) => boolean, what: string, timeoutMs = 15_000) {
+  return waitFor(
+    () => {
+      const all = apps.map(eds);
+      const first = all[0];
+      if (!first || !pred(first.byPort)) return false;
+      return all.every((e) => e && e.bytes === first.bytes && e.version === first.version) && first;
+    },
+    { timeoutMs, intervalMs: 20, what },
+  );
+}
+
+const allHealthy = (bs: Backend[]) => (byPort: Record<number, string>) => bs.every((b) => byPort[b.port]?.startsWith('HEALTHY/'));
+const ownersOf = (apps: Healthmesh[], key: string) => apps.map((a, i) => (a.engine.isOwned(key) ? i : -1)).filter((i) => i >= 0);
+
+describe('healthmesh replicas on etcd (in process, real backends)', () => {
+  it('serve identical EDS, probe each backend from exactly one replica, and all eject a failing backend', async () => {
+    const bs = await backends(6);
+    const apps = await replicas(3, bs);
+    await converged(apps, allHealthy(bs), 'all backends HEALTHY and identical EDS on the three replicas');
+
+    // Ownership: every endpoint has exactly one owner, and the owners are spread over the replicas.
+    const keys = bs.map((b) => endpointKey('web', '127.0.0.1', b.port));
+    for (const k of keys) expect(ownersOf(apps, k)).toHaveLength(1);
+    const owners = new Set(keys.map((k) => ownersOf(apps, k)[0]));
+    expect(owners.size).toBeGreaterThan(1);
+
+    // Probes over a window: who probes each endpoint (replica side) and how often the backend is checked.
+    const seen = new Map<string, Set<number>>();
+    apps.forEach((a, i) => {
+      const off = a.onProbe((id) => {
+        const s = seen.get(id) ?? new Set<number>();
+        s.add(i);
+        seen.set(id, s);
+      });
+      cleanups.push(async () => void off());
+    });
+    const before = bs.map((b) => b.healthChecks);
+    const windowMs = 2000;
+    await new Promise((r) => setTimeout(r, windowMs));
+    const checks = bs.map((b, i) => b.healthChecks - before[i]!);
+    for (const k of keys) expect([...(seen.get(k) ?? [])]).toEqual(ownersOf(apps, k));
+    // One prober: about windowMs / INTERVAL checks (10); three would be about 30.
+    for (const c of checks) {
+      expect(c).toBeGreaterThanOrEqual(3);
+      expect(c).toBeLessThanOrEqual(Math.ceil((windowMs / INTERVAL) * 1.5));
+    }
+
+    // A failing backend: ejected on all three, same bytes and version everywhere.
+    const bad = bs[0]!;
+    const badKey = keys[0]!;
+    const owner = ownersOf(apps, badKey)[0]!;
+    const turnedAt = new Map<number, number>();
+    apps.forEach((a, i) =>
+      a.controlPlane.cache.subscribe(() => {
+        if (!turnedAt.has(i) && eds(a)?.byPort[bad.port]?.startsWith('UNHEALTHY/')) turnedAt.set(i, performance.now());
+      }),
+    );
+    bad.setHealthStatus(503);
+    const after = await converged(apps, (p) => p[bad.port]?.startsWith('UNHEALTHY/') === true, 'the failing backend UNHEALTHY on every replica');
+    expect(Object.values(after.byPort).filter((v) => v.startsWith('HEALTHY/'))).toHaveLength(5);
+    const ownerAt = turnedAt.get(owner)!;
+    const lag = Math.max(...[...turnedAt.values()].map((t) => t - ownerAt));
+    console.log(`[replicas] probe checks per backend in ${windowMs} ms: ${checks.join(',')}; owner→all replicas EDS propagation of an ejection: ${lag.toFixed(1)} ms; EDS version ${after.version}`);
+    expect(lag).toBeLessThan(5000);
+  }, 60_000);
+
+  it("a crashed replica's endpoints are re-owned within one lease TTL and continue mid-ramp (no circuit reset, no weight jump)", async () => {
+    const bs = await backends(4);
+    const apps = await replicas(3, bs);
+    await converged(apps, allHealthy(bs), 'all HEALTHY everywhere');
+    const bad = bs[0]!;
+    const key = endpointKey('web', '127.0.0.1', bad.port);
+    const ownerIdx = ownersOf(apps, key)[0]!;
+    const owner = apps[ownerIdx]!;
+    const survivors = apps.filter((_, i) => i !== ownerIdx);
+
+    // Fail, then heal: the circuit trips, then closes and the slow-start ramp begins.
+    bad.setHealthStatus(503);
+    await converged(apps, (p) => p[bad.port]?.startsWith('UNHEALTHY/') === true, 'ejected everywhere');
+    bad.setHealthStatus(200);
+    const full = Number(eds(owner)!.byPort[bs[1]!.port]!.split('/')[1]);
+    const weightOf = (a: Healthmesh) => {
+      const v = eds(a)?.byPort[bad.port];
+      return v?.startsWith('HEALTHY/') ? Number(v.split('/')[1]) : 0;
+    };
+    // Mid-ramp: served, below full weight, seen by the survivors too.
+    // Two ramp steps in (of 5), so a reset (back to the minimum) or a jump (to full) would both show.
+    const ramping = (a: Healthmesh) => a.engine.published(key)?.memory.circuit.state === 'closed' && weightOf(a) >= (2 * full) / 5 && weightOf(a) < full;
+    await waitFor(() => survivors.every(ramping), { timeoutMs: 15_000, intervalMs: 20, what: 'circuit closed and ramping on the survivors' });
+    const memBefore = survivors[0]!.engine.published(key)!.memory;
+    expect(memBefore.circuit.state).toBe('closed');
+    expect(memBefore.circuit.trips).toBe(1);
+    const weightAtKill = weightOf(survivors[0]!);
+
+    // Sample what the survivors publish through the takeover.
+    const samples: number[][] = [[], []];
+    const sampler = setInterval(() => survivors.forEach((a, i) => samples[i]!.push(weightOf(a))), 20);
+    cleanups.push(async () => clearInterval(sampler));
+
+    // Crash: keepalives stop without revoking the lease (its claims and key expire after the TTL).
+    const killedAt = performance.now();
+    await owner.replication!.stop({ revoke: false });
+    await owner.stop();
+    await waitFor(() => ownersOf(survivors, key).length === 1, { timeoutMs: TTL * 1000 + 5000, intervalMs: 20, what: 'a survivor owns the endpoint' });
+    const failoverMs = performance.now() - killedAt;
+    const newOwner = survivors[ownersOf(survivors, key)[0]!]!;
+    const memAfter = newOwner.engine.published(key)!.memory;
+    expect(memAfter.circuit.trips).toBe(1); // not reset
+    expect(memAfter.circuit.state).toBe('closed');
+    // The ramp resumes where it was: closedAt moves forward by at most the time nobody decided it.
+    expect(memAfter.circuit.closedAt! - memBefore.circuit.closedAt!).toBeGreaterThanOrEqual(0);
+    expect(memAfter.circuit.closedAt! - memBefore.circuit.closedAt!).toBeLessThan(failoverMs + 1000);
+
+    // The ramp finishes on the new owner, and both survivors agree.
+    await converged(survivors, (p) => p[bad.port] === `HEALTHY/${full}`, 'ramp completed on the new owner', 20_000);
+    clearInterval(sampler);
+    const step = full / 5;
+    for (const s of samples) {
+      expect(s[0]).toBeGreaterThanOrEqual(weightAtKill);
+      for (let i = 1; i < s.length; i++) {
+        expect(s[i]).toBeGreaterThanOrEqual(s[i - 1]!); // no drop back (no reset)
+        expect(s[i]! - s[i - 1]!).toBeLessThanOrEqual(step + 1); // no jump
+      }
+    }
+    // Probing of the orphaned endpoints moved: the backend is still checked.
+    const n = bad.healthChecks;
+    await waitFor(() => bad.healthChecks > n + 2, { timeoutMs: 5000, what: 'new owner probes' });
+    console.log(`[replicas] failover of a crashed replica's endpoint (TTL ${TTL} s): ${failoverMs.toFixed(0)} ms; weight at kill ${weightAtKill}/${full}; circuit trips kept ${memAfter.circuit.trips}`);
+    expect(failoverMs).toBeLessThan(TTL * 1000 + 2000);
+  }, 90_000);
+});
