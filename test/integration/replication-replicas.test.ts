@@ -6,7 +6,7 @@ import { endpointKey } from '../../src/core/model.js';
 import { decodeAnyBytes, TYPE } from '../../src/xds/protos.js';
 import { startHttpBackends, type Backend } from '../support/backends.js';
 import { testConfig } from '../support/config.js';
-import { testPrefix, useEtcd } from '../support/etcd.js';
+import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
 const TTL = 2;
@@ -64,8 +64,7 @@ async function backends(n: number): Promise<Backend[]> {
   return b;
 }
 
-async function replicas(n: number, bs: Backend[]): Promise<Healthmesh[]> {
-  const prefix = testPrefix();
+async function replicas(n: number, bs: Backend[], prefix = testPrefix()): Promise<Healthmesh[]> {
   const apps: Healthmesh[] = [];
   for (let i = 0; i < n; i++) {
     const app = createHealthmesh(config(prefix, `r${i}`, bs));
@@ -209,4 +208,34 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     console.log(`[replicas] failover of a crashed replica's endpoint (TTL ${TTL} s): ${failoverMs.toFixed(0)} ms; weight at kill ${weightAtKill}/${full}; circuit trips kept ${memAfter.circuit.trips}`);
     expect(failoverMs).toBeLessThan(TTL * 1000 + 2000);
   }, 90_000);
+
+  it('a registration through one replica is acknowledged once in etcd and served by all; drains and deregistrations through another reach all', async () => {
+    const bs = await backends(3);
+    const prefix = testPrefix();
+    const apps = await replicas(3, bs.slice(0, 2), prefix);
+    await converged(apps, allHealthy(bs.slice(0, 2)), 'configured backends HEALTHY');
+    const client = etcdTestClient(etcd());
+    cleanups.push(async () => client.close());
+    const extra = bs[2]!;
+    const key = endpointKey('web', '127.0.0.1', extra.port);
+
+    await apps[0]!.service.register({ cluster: 'web', address: '127.0.0.1', port: extra.port, weight: 2 });
+    // Acknowledged only after etcd committed it.
+    expect(await client.get(`${prefix}/members/${key}`).string()).toContain(`"port":${extra.port}`);
+    const registeredAt = performance.now();
+    const served = await converged(apps, allHealthy(bs), 'the registered backend HEALTHY on every replica');
+    expect(served.byPort[extra.port]).toBe('HEALTHY/200');
+    expect(ownersOf(apps, key)).toHaveLength(1);
+    expect(apps.map((a) => a.service.endpoint(key)?.source)).toEqual(['runtime', 'runtime', 'runtime']);
+    console.log(`[replicas] registration on r0 → HEALTHY on all three: ${(performance.now() - registeredAt).toFixed(0)} ms`);
+
+    apps[1]!.service.drain(key, true);
+    await converged(apps, (p) => p[extra.port]?.startsWith('DRAINING/') === true, 'drained on every replica');
+    apps[2]!.service.drain(key, false);
+    await converged(apps, allHealthy(bs), 'back in rotation on every replica');
+
+    expect(await apps[2]!.service.deregister('web', '127.0.0.1', extra.port)).toEqual({ removed: true });
+    expect(await client.get(`${prefix}/members/${key}`).string()).toBeNull();
+    await converged(apps, (p) => p[extra.port] === undefined && Object.keys(p).length === 2, 'deregistered everywhere');
+  }, 60_000);
 });
