@@ -137,7 +137,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     onProbe: (id, outcome) => onProbe(id, outcome),
     ready: () => published,
     now,
-    ...(replication ? { replica: replication } : {}),
+    ...(replication ? { replica: replication, degraded: () => replication.degraded() } : {}),
   });
   replication?.bind({ engine, membership, service });
   const status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, auth, now });

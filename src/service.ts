@@ -37,6 +37,8 @@ export interface ServiceDeps {
   now?: () => number;
   /** Replicated mode: registrations and drains are shared through etcd (src/replication/wiring.ts). */
   replica?: RegistrationReplica;
+  /** What runs degraded while still serving (etcd unreachable). */
+  degraded?: () => string[];
 }
 
 /**
@@ -215,6 +217,10 @@ export class HealthmeshService implements Operations {
 
   ready(): boolean {
     return this.deps.ready();
+  }
+
+  degraded(): string[] {
+    return this.deps.degraded?.() ?? [];
   }
 
   /** Every endpoint as a history point, for the recorder. */

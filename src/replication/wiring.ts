@@ -116,6 +116,11 @@ export class Replication implements RegistrationReplica {
     return [...this.live];
   }
 
+  /** "etcd unreachable since …" while etcd does not answer (for /readyz and the status service). */
+  degraded(): string[] {
+    return this.status.snapshot().reachable ? [] : [this.status.describe()];
+  }
+
   /** Whether this replica leads (sends the alert webhook). */
   isLeader(): boolean {
     return this.election.isLeader();

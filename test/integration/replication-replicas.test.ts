@@ -238,4 +238,44 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     expect(await client.get(`${prefix}/members/${key}`).string()).toBeNull();
     await converged(apps, (p) => p[extra.port] === undefined && Object.keys(p).length === 2, 'deregistered everywhere');
   }, 60_000);
+
+  it('etcd down for 6 s: every replica keeps serving (no empty push, no flip-flop), the owner keeps probing, readyz says degraded; all converge after etcd returns', async () => {
+    const bs = await backends(4);
+    const apps = await replicas(3, bs);
+    await converged(apps, allHealthy(bs), 'all HEALTHY everywhere');
+    const bad = bs[0]!;
+    const key = endpointKey('web', '127.0.0.1', bad.port);
+    const ownerIdx = ownersOf(apps, key)[0]!;
+    // Every EDS each replica publishes from now on: never empty, and each backend changes health at most once.
+    const history = apps.map(() => [] as Array<Record<number, string>>);
+    apps.forEach((a, i) => a.controlPlane.cache.subscribe(() => history[i]!.push(eds(a)?.byPort ?? {})));
+
+    await etcd().kill();
+    const downAt = performance.now();
+    await waitFor(() => apps.every((a) => a.service.degraded().length > 0), { timeoutMs: 10_000, intervalMs: 50, what: 'every replica reports etcd degraded' });
+    expect(apps[0]!.service.degraded()[0]).toMatch(/^etcd unreachable since /);
+    expect(apps.every((a) => a.service.ready())).toBe(true);
+
+    // The owner still probes and decides: it ejects the failing backend on its own while etcd is away.
+    bad.setHealthStatus(503);
+    await waitFor(() => eds(apps[ownerIdx]!)?.byPort[bad.port]?.startsWith('UNHEALTHY/'), { timeoutMs: 10_000, intervalMs: 20, what: 'the owner ejects during the outage' });
+    const checksDuringOutage = bad.healthChecks;
+    await new Promise((r) => setTimeout(r, Math.max(0, 6000 - (performance.now() - downAt))));
+    expect(bad.healthChecks).toBeGreaterThan(checksDuringOutage);
+    await etcd().restart();
+    const upAt = performance.now();
+    await converged(apps, (p) => p[bad.port]?.startsWith('UNHEALTHY/') === true && bs.slice(1).every((b) => p[b.port]?.startsWith('HEALTHY/')), 'converged after etcd returned', 30_000);
+    const convergeMs = performance.now() - upAt;
+    await waitFor(() => apps.every((a) => a.service.degraded().length === 0), { timeoutMs: 10_000, what: 'degraded cleared' });
+
+    for (const h of history) {
+      for (const byPort of h) expect(Object.keys(byPort)).toHaveLength(4); // never an empty or partial EDS
+      for (const b of bs) {
+        const seq = h.map((p) => p[b.port]!.split('/')[0]).filter((v, i, all) => i === 0 || v !== all[i - 1]);
+        expect(seq.length, `health sequence of ${b.port}: ${seq.join(' → ')}`).toBeLessThanOrEqual(b === bad ? 2 : 1);
+      }
+    }
+    expect(ownersOf(apps, key)).toHaveLength(1);
+    console.log(`[replicas] etcd outage 6 s: convergence ${convergeMs.toFixed(0)} ms after etcd returned; snapshots per replica during the test: ${history.map((h) => h.length).join(',')}`);
+  }, 90_000);
 });
