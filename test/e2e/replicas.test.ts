@@ -43,6 +43,15 @@ async function connectedTo(envoy: EnvoyHandle): Promise<number | undefined> {
   return undefined;
 }
 
+/** What an Envoy accepted: CDS version_info of cluster `web` and the hash Envoy keeps of the last EDS version_info of `web`. */
+async function edsVersion(envoy: EnvoyHandle): Promise<string | undefined> {
+  const dump = (await envoy.configDump()) as { configs: Array<{ dynamic_active_clusters?: Array<{ version_info?: string; cluster?: { name?: string } }> }> };
+  let cds: string | undefined;
+  for (const c of dump.configs) for (const e of c.dynamic_active_clusters ?? []) if (e.cluster?.name === 'web') cds = e.version_info;
+  const eds = (await envoy.stats()).get('cluster.web.version');
+  return cds === undefined || !eds ? undefined : `${cds} eds#${eds}`;
+}
+
 const view = (hosts: HostStatus[]): string =>
   hosts
     .map((h) => `${h.port}:${h.health[0]}/${h.weight}`)
@@ -112,8 +121,12 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     await waitFor(async () => healthy(await envoyA.clusterHosts('web')) && healthy(await envoyB.clusterHosts('web')), { timeoutMs: 30_000, what: 'both Envoys see 4 HEALTHY' });
     expect(await connectedTo(envoyA)).toBe(replicas[0]!.port);
     expect([replicas[1]!.port, replicas[2]!.port]).toContain(await connectedTo(envoyB));
-    const edsVersion = async (e: EnvoyHandle) => (await e.stats()).get('cluster.web.update_success');
-    expect(await edsVersion(envoyA)).toBeGreaterThan(0);
+    // Same EDS version on both (content-derived, not a replica's clock).
+    await waitFor(async () => {
+      const [a, b] = [await edsVersion(envoyA), await edsVersion(envoyB)];
+      if (a === undefined || a !== b || !a.startsWith('c-')) throw new Error(`EDS version_info A=${a} B=${b}`);
+      return true;
+    }, { timeoutMs: 5000, what: 'identical EDS version_info on both Envoys' });
 
     const bad = backends[0]!;
     bad.setHealthStatus(503);
@@ -127,7 +140,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
       }),
     );
     // Same content on both (health and weight per host).
-    await waitFor(async () => view(await envoyA.clusterHosts('web')) === view(await envoyB.clusterHosts('web')), { timeoutMs: 5000, what: 'identical endpoints on both Envoys' });
+    await waitFor(async () => view(await envoyA.clusterHosts('web')) === view(await envoyB.clusterHosts('web')) && (await edsVersion(envoyA)) === (await edsVersion(envoyB)), { timeoutMs: 5000, what: 'identical endpoints and EDS version on both Envoys' });
     console.log(`[replicas e2e] failing backend drained by both Envoys after ${times.map((t) => t.toFixed(0)).join(' / ')} ms`);
     bad.setHealthStatus(200);
   }, 60_000);
@@ -155,6 +168,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
       }),
     );
     await sleep(500);
+    const before = await envoyB.stats();
     const killedAt = performance.now();
     await victim.child!.kill9();
     victim.child = undefined;
@@ -164,6 +178,14 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
       what: 'Envoy B on the other replica',
     });
     const reconnectMs = performance.now() - killedAt;
+    // Identical versions: what B gets from its new replica is what it had (no cluster re-warm).
+    await sleep(500);
+    const after = await envoyB.stats();
+    const delta = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+    const figures = ['cluster_manager.cds.update_success', 'cluster_manager.cds.update_rejected', 'cluster.web.update_success', 'cluster.web.update_empty', 'cluster_manager.cluster_modified'].map((k) => `${k}+${delta(k)}`);
+    expect(delta('cluster_manager.cluster_modified')).toBe(0);
+    expect(delta('cluster_manager.cds.update_rejected')).toBe(0);
+    expect(delta('cluster.web.update_empty')).toBe(0);
     // A change after the move reaches B through its new replica.
     const bad = backends[1]!;
     bad.setHealthStatus(503);
@@ -171,7 +193,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     bad.setHealthStatus(200);
     running = false;
     await traffic;
-    console.log(`[replicas e2e] kill -9 of Envoy B's replica: on the other replica after ${reconnectMs.toFixed(0)} ms; requests ok ${tally.ok}, failed ${tally.errors}`);
+    console.log(`[replicas e2e] kill -9 of Envoy B's replica: on the other replica after ${reconnectMs.toFixed(0)} ms; requests ok ${tally.ok}, failed ${tally.errors}; B after the move: ${figures.join(', ')}`);
     expect(tally.errors).toBe(0);
     expect(tally.ok).toBeGreaterThan(50);
     expect(reconnectMs).toBeLessThan(2000);
