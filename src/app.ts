@@ -23,6 +23,7 @@ import { StatusService } from './status/service.js';
 import { openStore, RetentionJob, type Store } from './store/index.js';
 import { PUSH_ORDER } from './xds/protos.js';
 import { createReplication, type Replication } from './replication/wiring.js';
+import { leaderWebhook } from './replication/alerts-leader.js';
 
 export interface HealthmeshOptions {
   logger?: Logger;
@@ -125,7 +126,9 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     },
   });
 
-  const alerts = new AlertManager({ config: config.alerts, logger: logger.child({ component: 'alerts' }), store, now, input: alertInput });
+  // Replicated: every replica evaluates alerts, only the leader posts them to the webhook.
+  const alerts = new AlertManager({ config: replication ? { ...config.alerts, webhook: undefined } : config.alerts, logger: logger.child({ component: 'alerts' }), store, now, input: alertInput });
+  const leaderHook = replication ? leaderWebhook(alerts, config.alerts, () => replication.isLeader(), logger.child({ component: 'alerts' })) : undefined;
   const service: HealthmeshService = new HealthmeshService({
     config: () => config,
     engine,
@@ -327,6 +330,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       lrs.stop();
       await admin?.stop();
       await alerts.stop();
+      await leaderHook?.stop();
       await scheduler.stop();
       if (statusServer) statusServer.forceShutdown();
       await controlPlane.stop();

@@ -1,5 +1,7 @@
 // Three healthmesh replicas in one process on a real etcd and real HTTP backends (issue 12, scenario 17):
 // identical EDS, sharded probing, a failure ejected everywhere, failover of a crashed replica's endpoints.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHealthmesh, type Healthmesh } from '../../src/app.js';
 import { endpointKey } from '../../src/core/model.js';
@@ -34,8 +36,9 @@ function eds(app: Healthmesh): { version: string; bytes: string; byPort: Record<
 
 const INTERVAL = 200;
 
-function config(prefix: string, id: string, backends: Backend[]) {
+function config(prefix: string, id: string, backends: Backend[], extra: Record<string, unknown> = {}) {
   return testConfig({
+    ...extra,
     replication: {
       etcd: { endpoints: [etcd().endpoint], requestTimeoutMs: 1000, keepaliveMs: 1000 },
       keyPrefix: prefix,
@@ -64,10 +67,10 @@ async function backends(n: number): Promise<Backend[]> {
   return b;
 }
 
-async function replicas(n: number, bs: Backend[], prefix = testPrefix()): Promise<Healthmesh[]> {
+async function replicas(n: number, bs: Backend[], prefix = testPrefix(), extra: Record<string, unknown> = {}): Promise<Healthmesh[]> {
   const apps: Healthmesh[] = [];
   for (let i = 0; i < n; i++) {
-    const app = createHealthmesh(config(prefix, `r${i}`, bs));
+    const app = createHealthmesh(config(prefix, `r${i}`, bs, extra));
     cleanups.push(() => app.stop());
     await app.start();
     apps.push(app);
@@ -278,4 +281,68 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     expect(ownersOf(apps, key)).toHaveLength(1);
     console.log(`[replicas] etcd outage 6 s: convergence ${convergeMs.toFixed(0)} ms after etcd returned; snapshots per replica during the test: ${history.map((h) => h.length).join(',')}`);
   }, 90_000);
+
+  it('alerts reach the webhook once (from the leader only), and a new leader takes over when it leaves', async () => {
+    const posts: Array<{ event: string; alert: { rule: string; subject: string; message: string } }> = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        posts.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => receiver.close(() => r())));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const bs = await backends(4);
+    const apps = await replicas(3, bs, testPrefix(), { alerts: { cooldownMs: 0, webhook: { url, timeoutMs: 1000, retries: 1 } } });
+    await converged(apps, allHealthy(bs), 'all HEALTHY');
+    await waitFor(() => apps.filter((a) => a.replication!.isLeader()).length === 1, { timeoutMs: 10_000, what: 'one leader' });
+    const bad = bs[0]!;
+    const about = (event: string) => posts.filter((p) => p.event === event && p.alert.rule === 'endpoint_unhealthy' && p.alert.message.includes(String(bad.port)));
+    bad.setHealthStatus(503);
+    await converged(apps, (p) => p[bad.port]?.startsWith('UNHEALTHY/') === true, 'ejected everywhere');
+    await waitFor(() => about('fired').length > 0, { timeoutMs: 10_000, what: 'the fired alert posted' });
+    // Every replica raised it (same view), yet one POST.
+    await waitFor(() => apps.every((a) => a.alerts.list({ state: 'firing' }).some((x) => x.rule === 'endpoint_unhealthy' && x.message.includes(String(bad.port)))), { timeoutMs: 10_000, what: 'firing on every replica' });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(about('fired')).toHaveLength(1);
+
+    // The leader leaves: another one is elected and posts the resolution, once.
+    const leader = apps.find((a) => a.replication!.isLeader())!;
+    await leader.stop();
+    const rest = apps.filter((a) => a !== leader);
+    await waitFor(() => rest.filter((a) => a.replication!.isLeader()).length === 1, { timeoutMs: TTL * 1000 + 5000, what: 'a new leader' });
+    bad.setHealthStatus(200);
+    await waitFor(() => about('resolved').length > 0, { timeoutMs: 20_000, what: 'the resolution posted' });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(about('resolved')).toHaveLength(1);
+    expect(about('fired')).toHaveLength(1);
+  }, 60_000);
+
+  it('replicas joining one by one cause no change in what the first one serves', async () => {
+    const bs = await backends(4);
+    const prefix = testPrefix();
+    const first = await replicas(1, bs, prefix);
+    await converged(first, allHealthy(bs), 'all HEALTHY on the first replica');
+    const seen: string[] = [];
+    first[0]!.controlPlane.cache.subscribe(() => seen.push(JSON.stringify(eds(first[0]!)?.byPort)));
+    const more: Healthmesh[] = [];
+    for (const id of ['r1', 'r2']) {
+      const app = createHealthmesh(config(prefix, id, bs));
+      cleanups.push(() => app.stop());
+      await app.start();
+      more.push(app);
+    }
+    const all = [first[0]!, ...more];
+    await waitFor(() => all.every((a) => a.replication!.liveIds().length === 3), { timeoutMs: 10_000, what: 'three live' });
+    await converged(all, allHealthy(bs), 'identical and HEALTHY on all three');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(seen).toEqual([]);
+    // The joining replicas continue from the shared state: no warming, no alert. (The first one's own
+    // cold start may raise and resolve a capacity alert while its first checks run, as a single process does.)
+    expect(more.flatMap((a) => a.alerts.list()).map((a) => `${a.rule}:${a.state}`)).toEqual([]);
+    expect(first[0]!.alerts.list({ state: 'firing' })).toEqual([]);
+  }, 60_000);
 });
