@@ -325,6 +325,10 @@ export class Replication implements RegistrationReplica {
       entries.push({ key, value, ifOwner: guard });
     }
     try {
+      // New endpoints (registered since the last reconcile): claim them before the first write.
+      const held = new Set(this.claims.held());
+      const unclaimed = entries.filter((e) => !held.has(e.key)).map((e) => e.key);
+      if (unclaimed.length > 0) await this.claims.claim(unclaimed);
       if (entries.length > 0) {
         const out = await this.assignments.putMany(entries);
         this.counters.written += out.written.length;
