@@ -8,7 +8,7 @@ import { createControlPlane, type ControlPlane } from './controlplane.js';
 import type { AlertInput } from './core/alerts.js';
 import type { ProbeOutcome } from './core/model.js';
 import { HealthmeshError } from './errors.js';
-import { HealthEngine, type SharedDecision } from './health/engine.js';
+import { HealthEngine, type ForwardedSignal, type SharedDecision } from './health/engine.js';
 import { Membership } from './membership/registry.js';
 import { AssignmentJournal } from './store/assignment-journal.js';
 import { assignedEndpoints } from './xds/endpoint-source.js';
@@ -92,7 +92,11 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     ? createReplication({ config: config.replication, logger: logger.child({ component: 'replication' }), now })
     : undefined;
   const replicated = replication
-    ? { owns: (key: string) => replication.owns(key), onOwnDecision: (key: string, v: SharedDecision) => replication.share(key, v) }
+    ? {
+        owns: (key: string) => replication.owns(key),
+        onOwnDecision: (key: string, v: SharedDecision) => replication.share(key, v),
+        onForeignSignal: (key: string, s: ForwardedSignal) => replication.forward(key, s),
+      }
     : {};
 
   const membership = new Membership(config);

@@ -60,6 +60,9 @@ export interface SharedDecision {
   at: number;
 }
 
+/** A passive signal for an endpoint another replica owns (forwarded to the owner, which counts it once). */
+export type ForwardedSignal = { traffic: TrafficSample } | { node: NodeSample };
+
 export interface HealthEngineOptions {
   config: Readonly<Config>;
   membership: Membership;
@@ -76,6 +79,8 @@ export interface HealthEngineOptions {
   owns?: (key: EndpointKey) => boolean;
   /** Replicated mode: an owned endpoint's own decision or memory changed in what it publishes or remembers (share it). */
   onOwnDecision?: (key: EndpointKey, shared: SharedDecision) => void;
+  /** Replicated mode: a load report or heartbeat arrived for an endpoint this replica does not own. */
+  onForeignSignal?: (key: EndpointKey, signal: ForwardedSignal) => void;
 }
 
 /** Recent measurements behind an endpoint's decision, for history and reports. */
@@ -340,6 +345,10 @@ export class HealthEngine {
   /** A load report for one endpoint (from LRS). Unknown endpoints are ignored. */
   onTraffic(key: EndpointKey, sample: TrafficSample): void {
     const t = this.tracked.get(key);
+    if (t && !t.owned) {
+      this.opts.onForeignSignal?.(key, { traffic: sample });
+      return;
+    }
     if (!t || !this.book.recordTraffic(key, sample)) return;
     if (this.evaluate(t, this.now())) this.assign(t.cluster, this.now());
   }
@@ -352,12 +361,27 @@ export class HealthEngine {
       if (!this.opts.membership.hasCluster(ep.cluster)) throw new NotFoundError(`cluster "${ep.cluster}"`);
       const key = endpointKey(ep.cluster, ep.address, ep.port);
       const t = this.tracked.get(key);
+      if (t && !t.owned) {
+        this.opts.onForeignSignal?.(key, { node: hb.sample });
+        accepted += 1;
+        continue;
+      }
       if (!t || !this.book.recordHeartbeat(key, hb.sample)) continue;
       accepted += 1;
       if (this.evaluate(t, this.now())) dirty.add(t.cluster);
     }
     for (const c of dirty) this.assign(c, this.now());
     return { accepted };
+  }
+
+  /** Replicated mode: a signal another replica received for an endpoint this one owns. Ignored when not owned here. */
+  onForwardedSignal(key: EndpointKey, signal: ForwardedSignal): boolean {
+    const t = this.tracked.get(key);
+    if (!t || !t.owned) return false;
+    const ok = 'traffic' in signal ? this.book.recordTraffic(key, signal.traffic) : this.book.recordHeartbeat(key, signal.node);
+    const now = this.now();
+    if (ok && this.evaluate(t, now)) this.assign(t.cluster, now);
+    return ok;
   }
 
   /** Take an endpoint out of rotation (published DRAINING) or put it back. */

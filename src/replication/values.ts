@@ -7,12 +7,14 @@
  */
 import { z } from 'zod';
 import type { Decision, EndpointMemory } from '../core/decide.js';
-import type { SharedDecision } from '../health/engine.js';
+import type { ForwardedSignal, SharedDecision } from '../health/engine.js';
 import type { StoredRegistration } from '../store/types.js';
 
 export const membersPrefix = (prefix: string): string => `${prefix}/members/`;
 export const assignmentsPrefix = (prefix: string): string => `${prefix}/assignments/`;
 export const drainsPrefix = (prefix: string): string => `${prefix}/drains/`;
+/** `<prefix>/signals/<replicaId>/<endpointKey>`: passive signals a replica received for endpoints it does not own. */
+export const signalsPrefix = (prefix: string): string => `${prefix}/signals/`;
 
 const ms = z.number().finite();
 
@@ -64,6 +66,13 @@ const decisionSchema = z
   .passthrough();
 
 export const sharedDecisionSchema = z.object({ decision: decisionSchema, memory: memorySchema, at: ms }).strict();
+
+const trafficSchema = z.object({ at: ms, intervalMs: z.number().min(0), successes: z.number().int().min(0), errors: z.number().int().min(0) }).strict();
+const nodeSchema = z.object({ at: ms, nodeId: z.string().min(1), cpuPercent: z.number(), memoryPercent: z.number(), diskPercent: z.number() }).strict();
+export const signalBatchSchema = z
+  .object({ signals: z.array(z.union([z.object({ traffic: trafficSchema }).strict(), z.object({ node: nodeSchema }).strict()])).max(1000) })
+  .strict();
+export const parseSignalBatch = (v: unknown): { signals: ForwardedSignal[] } => signalBatchSchema.parse(v);
 
 export const drainSchema = z.object({ drained: z.literal(true) }).strict();
 

@@ -21,9 +21,9 @@ import { OwnershipClaims } from './ownership.js';
 import { ReplicaRegistry } from './registry.js';
 import { EtcdStatus } from './status.js';
 import { LeaderElection } from './election.js';
-import { assignmentsPrefix, drainsPrefix, drainSchema, membersPrefix, parseRegistration, parseSharedDecision } from './values.js';
+import { assignmentsPrefix, drainsPrefix, drainSchema, membersPrefix, parseRegistration, parseSharedDecision, parseSignalBatch, signalsPrefix } from './values.js';
 import type { EndpointKey } from '../core/model.js';
-import type { HealthEngine, SharedDecision } from '../health/engine.js';
+import type { ForwardedSignal, HealthEngine, SharedDecision } from '../health/engine.js';
 import type { Logger } from '../log.js';
 import type { Membership, MembershipChange } from '../membership/registry.js';
 import type { HealthmeshService, RegistrationReplica } from '../service.js';
@@ -56,6 +56,8 @@ export interface ReplicationCounters {
 }
 
 const WRITE_DELAY_MS = 10;
+/** Forwarded load reports and heartbeats are batched this long. */
+const SIGNAL_BATCH_MS = 100;
 const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 2000;
 const RECONCILE_DELAY_MS = 50;
@@ -71,6 +73,9 @@ export class Replication implements RegistrationReplica {
   private readonly members: ReplicatedMap<StoredRegistration>;
   private readonly assignments: ReplicatedMap<SharedDecision>;
   private readonly drains: ReplicatedMap<{ drained: true }>;
+  private readonly signals: ReplicatedMap<{ signals: ForwardedSignal[] }>;
+  private readonly outbox = new Map<EndpointKey, ForwardedSignal[]>();
+  private signalTimer: NodeJS.Timeout | undefined;
   private readonly election: LeaderElection;
   private readonly watches: MapWatch[] = [];
   private readonly unsubscribe: Array<() => void> = [];
@@ -99,6 +104,7 @@ export class Replication implements RegistrationReplica {
     this.members = new ReplicatedMap(this.client, { prefix: membersPrefix(c.keyPrefix), parse: parseRegistration, status: this.status, onError });
     this.assignments = new ReplicatedMap(this.client, { prefix: assignmentsPrefix(c.keyPrefix), parse: parseSharedDecision, status: this.status, onError });
     this.drains = new ReplicatedMap(this.client, { prefix: drainsPrefix(c.keyPrefix), parse: (v) => drainSchema.parse(v), status: this.status, onError });
+    this.signals = new ReplicatedMap(this.client, { prefix: signalsPrefix(c.keyPrefix), parse: parseSignalBatch, status: this.status, onError });
     this.election = new LeaderElection(this.client, { prefix: c.keyPrefix, name: 'alerts', candidateId: c.replicaId, ttlSeconds: c.leaseTtlSeconds, status: this.status, onError });
     this.status.onChange((s) => {
       if (s.reachable) this.log.info('etcd reachable again');
@@ -146,6 +152,8 @@ export class Replication implements RegistrationReplica {
     const assignments = await this.assignments.load();
     for (const [key, v] of assignments.values) engine.setExternal(key, v);
     const drains = await this.drains.load();
+    // Signals are events: only batches written from now on are applied (each once, by the endpoint's owner).
+    const signals = await this.signals.load();
     this.loadedDrains = [...drains.values.keys()];
     this.watches.push(
       await this.members.watch(members, {
@@ -159,6 +167,15 @@ export class Replication implements RegistrationReplica {
       await this.drains.watch(drains, {
         onPut: (key) => this.applyDrain(key, true),
         onDelete: (key) => this.applyDrain(key, false),
+      }),
+      await this.signals.watch(signals, {
+        onPut: (rel, batch) => {
+          const slash = rel.indexOf('/');
+          if (slash < 0 || rel.slice(0, slash) === this.id) return;
+          const key = rel.slice(slash + 1);
+          for (const s of batch.signals) engine.onForwardedSignal(key, s);
+        },
+        onDelete: () => undefined,
       }),
     );
     this.unsubscribe.push(membership.onChange((ch) => this.onMembership(ch)));
@@ -177,6 +194,32 @@ export class Replication implements RegistrationReplica {
   share(key: EndpointKey, shared: SharedDecision): void {
     this.pending.set(key, shared);
     this.scheduleWrite(WRITE_DELAY_MS);
+  }
+
+  /** The engine's onForeignSignal: a load report or heartbeat for an endpoint another replica owns; sent in the next batch. */
+  forward(key: EndpointKey, signal: ForwardedSignal): void {
+    const list = this.outbox.get(key) ?? [];
+    if (list.length >= 100) list.shift();
+    list.push(signal);
+    this.outbox.set(key, list);
+    if (this.signalTimer || this.stopped) return;
+    this.signalTimer = setTimeout(() => {
+      this.signalTimer = undefined;
+      void this.flushSignals();
+    }, SIGNAL_BATCH_MS);
+    this.signalTimer.unref?.();
+  }
+
+  private async flushSignals(): Promise<void> {
+    if (this.outbox.size === 0) return;
+    const entries = [...this.outbox].map(([key, signals]) => ({ key: `${this.id}/${key}`, value: { signals } }));
+    this.outbox.clear();
+    try {
+      await this.signals.putMany(entries);
+    } catch (err) {
+      // Passive signals are periodic: a lost batch is replaced by the next report.
+      this.log.debug({ err: (err as Error).message, endpoints: entries.length }, 'could not forward signals to their owners');
+    }
   }
 
   // RegistrationReplica (src/service.ts)
@@ -202,6 +245,7 @@ export class Replication implements RegistrationReplica {
     this.stopped = true;
     if (this.writeTimer) clearTimeout(this.writeTimer);
     if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
+    if (this.signalTimer) clearTimeout(this.signalTimer);
     for (const u of this.unsubscribe.splice(0)) u();
     if (opts.revoke ?? true) await this.flushWrites().catch(() => undefined);
     await Promise.all(this.watches.splice(0).map((w) => w.cancel().catch(() => undefined)));

@@ -403,4 +403,28 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     expect(apps.every((a) => a.replication!.counters.refused === 0)).toBe(true);
     console.log(`[replicas] ${N} registrations via r0: acknowledged in ${ackedMs.toFixed(0)} ms (p50 ${q(0.5)} ms, p99 ${q(0.99)} ms), served HEALTHY by all three after ${servedMs.toFixed(0)} ms; owned per replica ${owned.join('/')}; assignment values/txns written per replica ${written.join(', ')}`);
   }, 120_000);
+
+  it('load reports and heartbeats received by non-owners reach the owner and count once', async () => {
+    const bs = await backends(3);
+    const apps = await replicas(3, bs);
+    await converged(apps, allHealthy(bs), 'all HEALTHY');
+    const b = bs[0]!;
+    const key = endpointKey('web', '127.0.0.1', b.port);
+    const ownerIdx = ownersOf(apps, key)[0]!;
+    const owner = apps[ownerIdx]!;
+    const [n1, n2] = apps.filter((_, i) => i !== ownerIdx) as [Healthmesh, Healthmesh];
+    // What the LRS service and the agent intake call on the replica that received the report.
+    n1.engine.onTraffic(key, { at: Date.now(), intervalMs: 1000, successes: 10, errors: 90 });
+    n2.engine.onTraffic(key, { at: Date.now(), intervalMs: 1000, successes: 100, errors: 0 });
+    // Each counted once by the owner: 90 errors of 200 requests (a duplicate would give 180/300 or 90/300).
+    await waitFor(() => owner.engine.metrics(key)?.errorRate === 90 / 200, { timeoutMs: 5000, intervalMs: 20, what: 'the owner counts both reports once' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(owner.engine.metrics(key)?.errorRate).toBe(90 / 200);
+    expect(n1.engine.metrics(key)?.errorRate).toBeUndefined();
+    expect(n2.engine.metrics(key)?.errorRate).toBeUndefined();
+
+    const hb = { nodeId: 'node-1', endpoints: [{ cluster: 'web', address: '127.0.0.1', port: b.port }], sample: { at: Date.now(), nodeId: 'node-1', cpuPercent: 97, memoryPercent: 10, diskPercent: 10 } };
+    expect(n1.engine.onHeartbeat(hb)).toEqual({ accepted: 1 });
+    await waitFor(() => owner.engine.metrics(key)?.cpuPercent === 97, { timeoutMs: 5000, intervalMs: 20, what: 'the owner has the heartbeat' });
+  }, 60_000);
 });
