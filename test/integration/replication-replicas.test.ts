@@ -70,12 +70,15 @@ async function backends(n: number): Promise<Backend[]> {
   return b;
 }
 
+const adminPorts = new Map<Healthmesh, number>();
+
 async function replicas(n: number, bs: Backend[], prefix = testPrefix(), extra: Record<string, unknown> = {}): Promise<Healthmesh[]> {
   const apps: Healthmesh[] = [];
   for (let i = 0; i < n; i++) {
     const app = createHealthmesh(config(prefix, `r${i}`, bs, extra));
     cleanups.push(() => app.stop());
-    await app.start();
+    const { adminPort } = await app.start();
+    if (adminPort) adminPorts.set(app, adminPort);
     apps.push(app);
   }
   await waitFor(() => apps.every((a) => a.replication!.liveIds().length === n), { timeoutMs: 10_000, what: `every replica sees ${n} live` });
@@ -247,11 +250,16 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
 
   it('etcd down for 6 s: every replica keeps serving (no empty push, no flip-flop), the owner keeps probing, readyz says degraded; all converge after etcd returns', async () => {
     const bs = await backends(4);
-    const apps = await replicas(3, bs);
+    const apps = await replicas(3, bs, testPrefix(), { admin: { enabled: true } });
     await converged(apps, allHealthy(bs), 'all HEALTHY everywhere');
     const bad = bs[0]!;
     const key = endpointKey('web', '127.0.0.1', bad.port);
     const ownerIdx = ownersOf(apps, key)[0]!;
+    const readyz = async () => {
+      const res = await fetch(`http://127.0.0.1:${adminPorts.get(apps[0]!)}/readyz`);
+      return { status: res.status, body: (await res.json()) as { ready: boolean; degraded?: string[] } };
+    };
+    expect(await readyz()).toEqual({ status: 200, body: { ready: true } });
     // Every EDS each replica publishes from now on: never empty, and each backend changes health at most once.
     const history = apps.map(() => [] as Array<Record<number, string>>);
     apps.forEach((a, i) => a.controlPlane.cache.subscribe(() => history[i]!.push(eds(a)?.byPort ?? {})));
@@ -261,6 +269,9 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     await waitFor(() => apps.every((a) => a.service.degraded().length > 0), { timeoutMs: 10_000, intervalMs: 50, what: 'every replica reports etcd degraded' });
     expect(apps[0]!.service.degraded()[0]).toMatch(/^etcd unreachable since /);
     expect(apps.every((a) => a.service.ready())).toBe(true);
+    const down = await readyz();
+    expect(down.status).toBe(200); // still serving its last snapshot
+    expect(down.body.degraded?.[0]).toMatch(/^etcd unreachable since /);
 
     // The owner still probes and decides: it ejects the failing backend on its own while etcd is away.
     bad.setHealthStatus(503);
