@@ -107,7 +107,14 @@ export class Replication implements RegistrationReplica {
     this.signals = new ReplicatedMap(this.client, { prefix: signalsPrefix(c.keyPrefix), parse: parseSignalBatch, status: this.status, onError });
     this.election = new LeaderElection(this.client, { prefix: c.keyPrefix, name: 'alerts', candidateId: c.replicaId, ttlSeconds: c.leaseTtlSeconds, status: this.status, onError });
     this.status.onChange((s) => {
-      if (s.reachable) this.log.info('etcd reachable again');
+      if (s.reachable) {
+        this.log.info('etcd reachable again');
+        // Write what queued up during the outage now rather than at the end of the retry backoff.
+        this.retryMs = RETRY_MIN_MS;
+        if (this.writeTimer) clearTimeout(this.writeTimer);
+        this.writeTimer = undefined;
+        this.scheduleWrite(0);
+      }
       else this.log.warn({ since: s.unreachableSince, error: s.lastError }, 'etcd unreachable: serving the last snapshot, probing owned endpoints, writes queued');
     });
   }
