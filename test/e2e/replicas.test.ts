@@ -9,7 +9,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { TEST_TOKENS } from '../support/auth.js';
 import { startHttpBackends, type Backend } from '../support/backends.js';
 import { startEnvoy, type EnvoyHandle, type HostStatus } from '../support/envoy.js';
-import { testPrefix, useEtcd } from '../support/etcd.js';
+import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
 import { freePort } from '../support/net.js';
 import { startServeChild, type ServeChild } from '../support/serve-child.js';
 import { waitFor } from '../support/wait.js';
@@ -61,17 +61,18 @@ const view = (hosts: HostStatus[]): string =>
 describe('replicas with real Envoys (kill -9, etcd)', () => {
   let backends: Backend[];
   let dir: string;
-  const replicas: Array<{ child: ServeChild | undefined; port: number; config: string }> = [];
+  const replicas: Array<{ child: ServeChild | undefined; port: number; config: string; id: string }> = [];
   let envoyA: EnvoyHandle;
   let envoyB: EnvoyHandle;
   let url: string;
+  let prefix: string;
 
   beforeAll(async () => {
     backends = await startHttpBackends(4);
     dir = mkdtempSync(join(tmpdir(), 'healthmesh-replicas-'));
     const listenerPort = await freePort();
     url = `http://127.0.0.1:${listenerPort}/`;
-    const prefix = testPrefix();
+    prefix = testPrefix();
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
       const config = join(dir, `r${i}.yaml`);
@@ -101,7 +102,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
           ],
         }),
       );
-      replicas.push({ child: await startServeChild(config), port, config });
+      replicas.push({ child: await startServeChild(config), port, config, id: `r${i}` });
     }
     // A on replica 0 only; B on replicas 1 and 2 (never the same replica as A).
     envoyA = await startEnvoy({ bootstrap: bootstrap([replicas[0]!.port], 'envoy-a') });
@@ -198,4 +199,85 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     expect(tally.ok).toBeGreaterThan(50);
     expect(reconnectMs).toBeLessThan(2000);
   }, 90_000);
+
+  it('kill -9 of the replica that owns a backend mid-ramp: the ramp continues on the new owner, no weight jump, zero failed requests', async () => {
+    const client = etcdTestClient(etcd());
+    try {
+      const live = replicas.filter((r) => r.child);
+      expect(live).toHaveLength(2);
+      const b = backends[2]!;
+      const key = `web/127.0.0.1:${b.port}`;
+      const holder = async () => JSON.parse((await client.get(`${prefix}/owners/${key}`).string()) ?? 'null') as string | null;
+      await waitFor(async () => {
+        const id = await holder();
+        return live.some((r) => r.id === id);
+      }, { timeoutMs: 10_000, what: 'a live replica holds the claim' });
+      const holderId = await holder();
+      const owner = live.find((r) => r.id === holderId)!;
+      // Watch through the Envoy that is not on the owner.
+      const observer = (await connectedTo(envoyA)) === owner.port ? envoyB : envoyA;
+      expect(await connectedTo(observer)).not.toBe(owner.port);
+      const weight = async () => {
+        const h = (await observer.clusterHosts('web')).find((x) => x.port === b.port);
+        return h?.health[0] === 'HEALTHY' ? h.weight : 0;
+      };
+      await waitFor(async () => (await weight()) === 100, { timeoutMs: 30_000, what: 'backend at full weight' });
+
+      let running = true;
+      const tally = { ok: 0, errors: 0 };
+      const traffic = Promise.all(
+        [0, 1].map(async () => {
+          while (running) {
+            try {
+              const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+              await res.text();
+              if (res.ok) tally.ok++;
+              else tally.errors++;
+            } catch {
+              tally.errors++;
+              await sleep(20);
+            }
+          }
+        }),
+      );
+      b.setHealthStatus(503);
+      b.setStatus(503);
+      await waitFor(async () => (await weight()) === 0, { timeoutMs: 15_000, intervalMs: 25, what: 'ejected' });
+      b.setHealthStatus(200);
+      b.setStatus(200);
+      // Mid-ramp (ramp of 4 steps over 4 s): at least one step in, not yet full.
+      await waitFor(async () => {
+        const w = await weight();
+        return w >= 25 && w < 75;
+      }, { timeoutMs: 15_000, intervalMs: 20, what: 'mid-ramp' });
+      const samples: number[] = [await weight()];
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          samples.push(await weight());
+          await sleep(25);
+        }
+      })();
+      // Requests failed while the backend itself failed are not the point: count from the kill on.
+      const atKill = { ...tally };
+      const killedAt = performance.now();
+      await owner.child!.kill9();
+      owner.child = undefined;
+      await waitFor(async () => (await weight()) === 100, { timeoutMs: 20_000, intervalMs: 25, what: 'the ramp completes on the new owner' });
+      const rampDoneMs = performance.now() - killedAt;
+      sampling = false;
+      await sampler;
+      running = false;
+      await traffic;
+      for (let i = 1; i < samples.length; i++) {
+        expect(samples[i]!, `weights ${samples.join(',')}`).toBeGreaterThanOrEqual(samples[i - 1]!);
+        expect(samples[i]! - samples[i - 1]!, `weights ${samples.join(',')}`).toBeLessThanOrEqual(25);
+      }
+      console.log(`[replicas e2e] kill -9 of the owner mid-ramp (weight ${samples[0]}): ramp completed ${rampDoneMs.toFixed(0)} ms later; distinct weights seen ${[...new Set(samples)].join('→')}; requests since the kill ok ${tally.ok - atKill.ok}, failed ${tally.errors - atKill.errors}`);
+      expect(tally.errors - atKill.errors).toBe(0);
+      expect(tally.ok - atKill.ok).toBeGreaterThan(50);
+    } finally {
+      client.close();
+    }
+  }, 120_000);
 });
