@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHealthmesh, type Healthmesh } from '../../src/app.js';
 import { endpointKey } from '../../src/core/model.js';
+import { callStatus, createStatusClient } from '../../src/status/proto.js';
 import { decodeAnyBytes, TYPE } from '../../src/xds/protos.js';
 import { startHttpBackends, type Backend } from '../support/backends.js';
 import { testConfig } from '../support/config.js';
@@ -71,14 +72,16 @@ async function backends(n: number): Promise<Backend[]> {
 }
 
 const adminPorts = new Map<Healthmesh, number>();
+const statusPorts = new Map<Healthmesh, number>();
 
 async function replicas(n: number, bs: Backend[], prefix = testPrefix(), extra: Record<string, unknown> = {}): Promise<Healthmesh[]> {
   const apps: Healthmesh[] = [];
   for (let i = 0; i < n; i++) {
     const app = createHealthmesh(config(prefix, `r${i}`, bs, extra));
     cleanups.push(() => app.stop());
-    const { adminPort } = await app.start();
+    const { adminPort, statusPort } = await app.start();
     if (adminPort) adminPorts.set(app, adminPort);
+    statusPorts.set(app, statusPort);
     apps.push(app);
   }
   await waitFor(() => apps.every((a) => a.replication!.liveIds().length === n), { timeoutMs: 10_000, what: `every replica sees ${n} live` });
@@ -272,6 +275,9 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     const down = await readyz();
     expect(down.status).toBe(200); // still serving its last snapshot
     expect(down.body.degraded?.[0]).toMatch(/^etcd unreachable since /);
+    const status = createStatusClient(`127.0.0.1:${statusPorts.get(apps[1]!)}`);
+    cleanups.push(async () => status.close());
+    expect((await callStatus(status, 'ListClusters', {})).degraded[0]).toMatch(/^etcd unreachable since /);
 
     // The owner still probes and decides: it ejects the failing backend on its own while etcd is away.
     bad.setHealthStatus(503);
@@ -284,6 +290,8 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     await converged(apps, (p) => p[bad.port]?.startsWith('UNHEALTHY/') === true && bs.slice(1).every((b) => p[b.port]?.startsWith('HEALTHY/')), 'converged after etcd returned', 30_000);
     const convergeMs = performance.now() - upAt;
     await waitFor(() => apps.every((a) => a.service.degraded().length === 0), { timeoutMs: 10_000, what: 'degraded cleared' });
+    expect((await callStatus(status, 'ListClusters', {})).degraded).toEqual([]);
+    expect(await readyz()).toEqual({ status: 200, body: { ready: true } });
 
     for (const h of history) {
       for (const byPort of h) expect(Object.keys(byPort)).toHaveLength(4); // never an empty or partial EDS
