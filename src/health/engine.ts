@@ -602,6 +602,10 @@ export class HealthEngine {
         lost++;
         this.opts.prober.remove(t.key);
         this.firstProbePending.delete(t.key);
+        // Forget this replica's probes: if it owns the endpoint again later, it starts from the then
+        // owner's state with empty windows (like a restore), never from stale probes of its own.
+        this.book.delete(t.key);
+        this.book.ensure(t.key, t.job !== undefined);
         if (shared) {
           t.decision = shared.decision;
           t.memory = shared.memory;
