@@ -446,4 +446,42 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     expect(n1.engine.onHeartbeat(hb)).toEqual({ accepted: 1 });
     await waitFor(() => owner.engine.metrics(key)?.cpuPercent === 97, { timeoutMs: 5000, intervalMs: 20, what: 'the owner has the heartbeat' });
   }, 60_000);
+
+  it('propagation of decisions from the owner to every replica (ejections and ramp steps): p50/p99', async () => {
+    const bs = await backends(6);
+    const apps = await replicas(3, bs);
+    await converged(apps, allHealthy(bs), 'all HEALTHY');
+    // For each (backend, published value): when each replica first served it.
+    const firstSeen = new Map<string, number[]>();
+    apps.forEach((a, i) =>
+      a.controlPlane.cache.subscribe(() => {
+        const t = performance.now();
+        for (const [port, v] of Object.entries(eds(a)?.byPort ?? {})) {
+          const k = `${port}=${v}`;
+          const seen = firstSeen.get(k) ?? [NaN, NaN, NaN];
+          if (Number.isNaN(seen[i]!)) seen[i] = t;
+          firstSeen.set(k, seen);
+        }
+      }),
+    );
+    const victims = bs.slice(0, 3);
+    const ownerOfPort = new Map(victims.map((b) => [String(b.port), ownersOf(apps, endpointKey('web', '127.0.0.1', b.port))[0]!]));
+    for (const b of victims) b.setHealthStatus(503);
+    await converged(apps, (p) => victims.every((b) => p[b.port]?.startsWith('UNHEALTHY/')), 'three ejected everywhere');
+    for (const b of victims) b.setHealthStatus(200);
+    await converged(apps, allHealthy(bs), 'back in rotation', 30_000);
+    await converged(apps, (p) => victims.every((b) => p[b.port] === p[bs[5]!.port]), 'ramps completed everywhere', 30_000);
+    const lags: number[] = [];
+    for (const [k, seen] of firstSeen) {
+      const port = k.slice(0, k.indexOf('='));
+      const owner = ownerOfPort.get(port);
+      if (owner === undefined || seen.some((t) => Number.isNaN(t))) continue;
+      lags.push(Math.max(...seen) - seen[owner]!);
+    }
+    lags.sort((a, b) => a - b);
+    const q = (f: number) => lags[Math.min(lags.length - 1, Math.floor(f * lags.length))]!;
+    console.log(`[replicas] owner → all replicas' snapshots, ${lags.length} decisions (ejections and ramp steps): p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${lags[lags.length - 1]!.toFixed(1)} ms`);
+    expect(lags.length).toBeGreaterThanOrEqual(6);
+    expect(q(0.5)).toBeLessThan(1000);
+  }, 90_000);
 });
