@@ -9,7 +9,7 @@ import type { Config } from './config/schema.js';
 import { createControlPlane, type ControlPlane } from './controlplane.js';
 import type { ProbeOutcome } from './core/model.js';
 import { HealthmeshError } from './errors.js';
-import { HealthEngine } from './health/engine.js';
+import { HealthEngine, type ForwardedSignal, type SharedDecision } from './health/engine.js';
 import { Membership } from './membership/registry.js';
 import { AssignmentJournal } from './store/assignment-journal.js';
 import { assignedEndpoints } from './xds/endpoint-source.js';
@@ -24,6 +24,8 @@ import { registerSelfServices, type SelfServices } from './status/health.js';
 import { StatusService } from './status/service.js';
 import { openStore, RetentionJob, type Store } from './store/index.js';
 import { PUSH_ORDER } from './xds/protos.js';
+import { createReplication, type Replication } from './replication/wiring.js';
+import { leaderWebhook } from './replication/alerts-leader.js';
 
 export interface HealthmeshOptions {
   logger?: Logger;
@@ -42,6 +44,8 @@ export interface Healthmesh {
   readonly alerts: AlertManager;
   readonly metrics: HealthmeshMetrics;
   readonly store: Store;
+  /** Present in replicated mode (`replication:` configured): etcd status, ownership, leader. */
+  readonly replication: Replication | undefined;
   /** Observe every completed probe (metrics, tests). */
   onProbe(listener: (id: string, outcome: ProbeOutcome) => void): () => void;
   start(): Promise<{ xdsPort: number; adminPort?: number | undefined; statusPort: number }>;
@@ -87,6 +91,18 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     intervalMs: Math.max(1000, Math.floor(config.agents.heartbeatTimeoutMs / 3)),
     onHeartbeat: (hb) => engine.onHeartbeat(hb),
   });
+  // Replicated mode (opt-in): membership, decisions and drains shared through etcd; see src/replication/wiring.ts.
+  const replication = config.replication
+    ? createReplication({ config: config.replication, logger: logger.child({ component: 'replication' }), now })
+    : undefined;
+  const replicated = replication
+    ? {
+        owns: (key: string) => replication.owns(key),
+        onOwnDecision: (key: string, v: SharedDecision) => replication.share(key, v),
+        onForeignSignal: (key: string, s: ForwardedSignal) => replication.forward(key, s),
+      }
+    : {};
+
   const membership = new Membership(config);
   let checker: Checker = newChecker(config);
   const scheduler = new ProbeScheduler({
@@ -96,7 +112,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     now,
     logger: logger.child({ component: 'scheduler' }),
   });
-  const engine = new HealthEngine({ config, membership, prober: scheduler, logger: logger.child({ component: 'engine' }), now });
+  const engine = new HealthEngine({ config, membership, prober: scheduler, logger: logger.child({ component: 'engine' }), now, ...replicated });
   const journal = new AssignmentJournal(store, { logger: logger.child({ component: 'journal' }), now });
   const controlPlane = createControlPlane(config, {
     logger,
@@ -106,6 +122,8 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     // EDS = membership × assignment; the assignment is written ahead of every snapshot that publishes it.
     endpoints: assignedEndpoints(membership, (key) => engine.published(key)?.decision),
     beforePublish: (next) => journal.flush(next.version),
+    // Replicas serve identical versions for identical content.
+    contentVersions: replication !== undefined,
     extend: (server) => {
       lrs.register(server);
       agents.register(server);
@@ -116,7 +134,9 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     },
   });
 
-  const alerts = new AlertManager({ config: config.alerts, logger: logger.child({ component: 'alerts' }), store, now, input: alertInputOf({ engine, clusters: () => service.clusters(), ledger: controlPlane.ledger }) });
+  // Replicated: every replica evaluates alerts, only the leader posts them to the webhook.
+  const alerts = new AlertManager({ config: replication ? { ...config.alerts, webhook: undefined } : config.alerts, logger: logger.child({ component: 'alerts' }), store, now, input: alertInputOf({ engine, clusters: () => service.clusters(), ledger: controlPlane.ledger }) });
+  const leaderHook = replication ? leaderWebhook(alerts, config.alerts, () => replication.isLeader(), logger.child({ component: 'alerts' })) : undefined;
   const service: HealthmeshService = new HealthmeshService({
     config: () => config,
     engine,
@@ -128,7 +148,9 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     onProbe: (id, outcome) => onProbe(id, outcome),
     ready: () => published,
     now,
+    ...(replication ? { replica: replication, degraded: () => replication.degraded() } : {}),
   });
+  replication?.bind({ engine, membership, service });
   const status = new StatusService({ ops: service, logger: logger.child({ component: 'status' }), config: config.status, auth, now });
   const metrics = createMetrics(service);
   // Reports judge metrics against the same limits the health engine uses.
@@ -217,15 +239,18 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     alerts,
     metrics,
     store,
+    replication,
     onProbe(listener) {
       probeListeners.add(listener);
       return () => probeListeners.delete(listener);
     },
     async start() {
       const began = now();
-      const registrations = service.restoreRegistrations();
+      // Replicated: registrations and the owners' decisions come from etcd (the local store is not the truth).
+      const registrations = replication ? (await replication.start(), 0) : service.restoreRegistrations();
       const restored = engine.restore(store.assignments());
       engine.start();
+      replication?.afterEngineStart();
       scheduler.start();
       // Like Envoy's cluster warming: endpoints new to healthmesh are not served before their first
       // check; give the first round a bounded time so a cold start does not begin with empty clusters.
@@ -282,12 +307,14 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       retention.stop();
       await reportScheduler?.stop();
       engine.stop();
+      await replication?.stop();
       journal.stop();
       status.stop();
       self?.stop();
       lrs.stop();
       await admin?.stop();
       await alerts.stop();
+      await leaderHook?.stop();
       await scheduler.stop();
       if (statusServer) statusServer.forceShutdown();
       await controlPlane.stop();

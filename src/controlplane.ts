@@ -22,6 +22,8 @@ export interface ControlPlaneOptions {
   beforePublish?: (next: Snapshot) => void;
   /** Admission of ADS streams (proxy token when auth.requireProxyToken). */
   admitAds?: XdsServerOptions['admitAds'];
+  /** SotW type versions derived from content instead of the clock (replicated mode). */
+  contentVersions?: boolean;
 }
 
 export interface ControlPlane {
@@ -50,6 +52,7 @@ export function createControlPlane(config: Readonly<Config>, opts: ControlPlaneO
     now,
     endpoints: opts.endpoints,
     beforePublish: opts.beforePublish,
+    contentVersions: opts.contentVersions,
   });
   const xds = new XdsServer({ config: config.xds, cache, ledger, logger: logger.child({ component: 'xds' }), extend: opts.extend, admitAds: opts.admitAds });
   let stopped = false;

@@ -108,4 +108,6 @@ export interface Operations {
   config(): unknown;
   /** True once the first snapshot is published and the store is loaded. */
   ready(): boolean;
+  /** What runs degraded while still serving (e.g. "etcd unreachable since …" in replicated mode); empty when nothing. */
+  degraded?(): string[];
 }

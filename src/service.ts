@@ -35,6 +35,22 @@ export interface ServiceDeps {
   onProbe: (id: string, outcome: ProbeOutcome) => void;
   ready: () => boolean;
   now?: () => number;
+  /** Replicated mode: registrations and drains are shared through etcd (src/replication/wiring.ts). */
+  replica?: RegistrationReplica;
+  /** What runs degraded while still serving (etcd unreachable). */
+  degraded?: () => string[];
+}
+
+/**
+ * Where registrations go in replicated mode instead of the local store: `put`/`delete` resolve once etcd
+ * has committed them (a registration is acknowledged only then); every replica, this one included,
+ * applies them from its watch through `applyRegistration` / `applyDeregistration`.
+ */
+export interface RegistrationReplica {
+  put(registration: StoredRegistration): Promise<void>;
+  delete(key: EndpointKey): Promise<void>;
+  /** Share an operator's drain (applied locally at once; best effort to the other replicas). */
+  drain(key: EndpointKey, drained: boolean): void;
 }
 
 /** Operations over the running parts: what the status service, the admin endpoint and reports call. */
@@ -122,7 +138,8 @@ export class HealthmeshService implements Operations {
     };
     const same = existing && JSON.stringify({ ...existing, registeredAt: 0 }) === JSON.stringify({ ...reg, registeredAt: 0 });
     if (!same) {
-      await this.writer.write({ kind: 'put', registration: reg });
+      if (this.deps.replica) await this.deps.replica.put(reg);
+      else await this.writer.write({ kind: 'put', registration: reg });
       this.runtime.set(key, reg);
       this.deps.membership.upsert(memberOf(reg));
     }
@@ -137,14 +154,40 @@ export class HealthmeshService implements Operations {
     }
     const key = endpointKey(cluster, address, port);
     if (!this.runtime.has(key)) return { removed: false };
-    await this.writer.write({ kind: 'delete', cluster, address, port });
+    if (this.deps.replica) await this.deps.replica.delete(key);
+    else await this.writer.write({ kind: 'delete', cluster, address, port });
     this.runtime.delete(key);
     this.deps.membership.remove(cluster, address, port);
     return { removed: true };
   }
 
   drain(key: EndpointKey, drained: boolean): EndpointSnapshot {
-    return this.snapshot(this.deps.engine.setDrained(key, drained));
+    const out = this.snapshot(this.deps.engine.setDrained(key, drained));
+    this.deps.replica?.drain(key, drained);
+    return out;
+  }
+
+  /**
+   * Replicated mode: a registration as etcd has it (made through any replica). Returns false, changing
+   * nothing, for an unknown cluster or an address this replica's config would refuse.
+   */
+  applyRegistration(r: StoredRegistration): boolean {
+    if (!this.deps.membership.hasCluster(r.cluster)) return false;
+    if (endpointIssues(r, policyFor(this.deps.config().health.allowTargets), 'string').length > 0) return false;
+    const cluster = this.deps.config().clusters.find((c) => c.name === r.cluster);
+    if (cluster?.endpoints.some((e) => e.address === r.address && e.port === r.port)) return false;
+    this.runtime.set(endpointKey(r.cluster, r.address, r.port), r);
+    this.deps.membership.upsert(memberOf(r));
+    return true;
+  }
+
+  /** Replicated mode: a registration deleted in etcd. */
+  applyDeregistration(key: EndpointKey): boolean {
+    const r = this.runtime.get(key);
+    if (!r) return false;
+    this.runtime.delete(key);
+    if (this.deps.membership.hasCluster(r.cluster)) this.deps.membership.remove(r.cluster, r.address, r.port);
+    return true;
   }
 
   async recheck(key: EndpointKey): Promise<{ ok: boolean; detail: string; latencyMs: number }> {
@@ -174,6 +217,10 @@ export class HealthmeshService implements Operations {
 
   ready(): boolean {
     return this.deps.ready();
+  }
+
+  degraded(): string[] {
+    return this.deps.degraded?.() ?? [];
   }
 
   /** Every endpoint as a history point, for the recorder. */

@@ -43,7 +43,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: RouteDeps): void
 
   app.get('/readyz', async (_req, reply) => {
     const ready = ops.ready();
-    return reply.code(ready ? 200 : 503).send({ ready });
+    const degraded = ops.degraded?.() ?? [];
+    // Degraded parts (etcd away) do not make a replica unready: it keeps serving its last snapshot.
+    return reply.code(ready ? 200 : 503).send(degraded.length > 0 ? { ready, degraded } : { ready });
   });
 
   app.get('/status', async (req) => {

@@ -153,10 +153,13 @@ export function statusCommand(): Command {
     .action((opts: CommonOptions & { cluster?: string; watch?: boolean }) =>
       withClient('status', opts, async (client) => {
         // A unary call first, with a deadline: an unreachable server fails here, clearly and in time.
-        const clusters = (await callStatus(client, 'ListClusters', {}, opts.timeoutMs)).clusters.filter((c) => opts.cluster === undefined || c.name === opts.cluster);
+        const listed = await callStatus(client, 'ListClusters', {}, opts.timeoutMs);
+        const clusters = listed.clusters.filter((c) => opts.cluster === undefined || c.name === opts.cluster);
+        const degraded = listed.degraded ?? [];
         if (opts.watch) return follow(client, opts);
         const { endpoints } = await callStatus(client, 'ListEndpoints', { cluster: opts.cluster ?? '' }, opts.timeoutMs);
-        process.stdout.write(opts.json ? `${toJson({ clusters, endpoints }, 2)}\n` : statusReport(clusters, endpoints));
+        if (opts.json) process.stdout.write(`${toJson(degraded.length > 0 ? { clusters, endpoints, degraded } : { clusters, endpoints }, 2)}\n`);
+        else process.stdout.write(`${degraded.map((d) => `DEGRADED: ${d}\n`).join('')}${statusReport(clusters, endpoints)}`);
       }),
     );
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { reportsConfigSchema } from '../reports/config.js';
+import { replicationConfigSchema } from '../replication/config.js';
 import { isHostName, parseAllowEntry, parseIpLiteral, policyFor } from './address-policy.js';
 import { endpointIssues } from './endpoint-rules.js';
 import { proxylessIssues } from './proxyless-rules.js';
@@ -431,6 +432,8 @@ export const configSchema = z
     /** Scheduled reports written to a directory (the schema lives with the reports module). */
     reports: reportsConfigSchema.default(reportsConfigSchema.parse({})),
     limits: limitsSchema.default(limitsSchema.parse({})),
+    /** Opt-in: several replicas sharing membership and decisions on etcd (src/replication/config.ts). */
+    replication: replicationConfigSchema.optional(),
     listeners: z.array(listenerSchema).default([]),
     routes: z.array(routeConfigSchema).default([]),
     clusters: z.array(clusterSchema).default([]),

@@ -53,6 +53,16 @@ export interface RestoredAssignment {
   savedAt: number;
 }
 
+/** An endpoint's own decision and memory (the guard's input) as its owner replica shared it, and when. */
+export interface SharedDecision {
+  decision: Decision;
+  memory: EndpointMemory;
+  at: number;
+}
+
+/** A passive signal for an endpoint another replica owns (forwarded to the owner, which counts it once). */
+export type ForwardedSignal = { traffic: TrafficSample } | { node: NodeSample };
+
 export interface HealthEngineOptions {
   config: Readonly<Config>;
   membership: Membership;
@@ -61,6 +71,16 @@ export interface HealthEngineOptions {
   now?: () => number;
   /** Called when any cluster's assignment changed what EDS publishes (schedule a snapshot). */
   onPublish?: (cluster: string) => void;
+  /**
+   * Replicated mode: whether this replica owns the endpoint (probes it and decides it). Endpoints it
+   * does not own get no probe job; their decision comes from `setExternal` (the owner's, via etcd).
+   * Absent: the engine owns every endpoint (one process).
+   */
+  owns?: (key: EndpointKey) => boolean;
+  /** Replicated mode: an owned endpoint's own decision or memory changed in what it publishes or remembers (share it). */
+  onOwnDecision?: (key: EndpointKey, shared: SharedDecision) => void;
+  /** Replicated mode: a load report or heartbeat arrived for an endpoint this replica does not own. */
+  onForeignSignal?: (key: EndpointKey, signal: ForwardedSignal) => void;
 }
 
 /** Recent measurements behind an endpoint's decision, for history and reports. */
@@ -79,6 +99,8 @@ interface Tracked {
   drained: boolean;
   /** The active check, when there is one (for on-demand re-checks). */
   job?: ProbeJob | undefined;
+  /** This replica probes and decides it (always true without replication). */
+  owned: boolean;
 }
 
 const DEP_PREFIX = 'dep:';
@@ -119,11 +141,15 @@ export class HealthEngine {
   private unsubscribe: (() => void) | undefined;
   private readonly now: () => number;
   private readonly log: Logger;
+  /** Replicated mode: the owners' decisions as last seen in etcd, by endpoint (owned or not, tracked or not). */
+  private readonly external = new Map<EndpointKey, SharedDecision>();
+  private readonly replicated: boolean;
 
   constructor(private readonly opts: HealthEngineOptions) {
     this.config = opts.config;
     this.now = opts.now ?? Date.now;
     this.log = opts.logger;
+    this.replicated = opts.owns !== undefined;
     this.book = new SignalBook(opts.config.health.scoring.probeWindow, 3 * opts.config.lrs.reportIntervalMs + 1000, nodeDetachAfter(opts.config));
   }
 
@@ -221,12 +247,8 @@ export class HealthEngine {
       const t = this.tracked.get(ch.member.key);
       if (t) this.evaluate(t, now);
     }
-    this.dirty.add(ch.member.cluster);
-    if (!this.flushTimer) {
-      // Coalesce longer when assigning is costly (large clusters), so a burst stays O(N) overall.
-      this.flushTimer = setTimeout(() => this.flush(), Math.max(MEMBERSHIP_COALESCE_MS, 4 * this.lastFlushMs));
-      this.flushTimer.unref?.();
-    }
+    // Coalesce longer when assigning is costly (large clusters), so a burst stays O(N) overall.
+    this.markDirty(ch.member.cluster);
   }
 
   private track(m: Member, now: number): void {
@@ -242,12 +264,20 @@ export class HealthEngine {
     } else {
       const saved = this.restored.get(m.key);
       this.restored.delete(m.key);
-      const memory = saved
-        ? resumeMemory(saved.assignment.memory, Math.max(0, now - saved.savedAt))
-        : initialMemory(now, { warming: check !== undefined });
-      const { decision } = decideEndpoint(memory, this.book.view(m.key, m.cluster, now)!, policy, targetWeight, now);
-      t = { key: m.key, cluster: m.cluster, member: m, targetWeight, policy, memory, decision, drained: saved?.assignment.drained ?? false };
+      const owned = this.owns(m.key);
+      const shared = this.external.get(m.key);
+      // Replicated: the owner's last shared state wins over this replica's own journal.
+      const memory = shared
+        ? owned
+          ? resumeMemory(shared.memory, Math.max(0, now - shared.at))
+          : shared.memory
+        : saved
+          ? resumeMemory(saved.assignment.memory, Math.max(0, now - saved.savedAt))
+          : initialMemory(now, { warming: check !== undefined });
+      const decision = !owned && shared ? shared.decision : decideEndpoint(memory, this.book.view(m.key, m.cluster, now)!, policy, targetWeight, now).decision;
+      t = { key: m.key, cluster: m.cluster, member: m, targetWeight, policy, memory, decision, drained: saved?.assignment.drained ?? false, owned };
       this.tracked.set(m.key, t);
+      if (owned) this.share(t, now);
       let keys = this.byCluster.get(m.cluster);
       if (!keys) this.byCluster.set(m.cluster, (keys = new Set()));
       keys.add(m.key);
@@ -264,9 +294,9 @@ export class HealthEngine {
           firstWithinMs: warming ? Math.min(check.intervalMs, WARM_FIRST_PROBE_MS) : undefined,
         }
       : undefined;
-    if (t.job) this.opts.prober.upsert(t.job);
+    if (t.job && t.owned) this.opts.prober.upsert(t.job);
     else this.opts.prober.remove(m.key);
-    if (t.job && warming && !t.decision.reasons[0]?.includes('(last:')) this.firstProbePending.add(m.key);
+    if (t.job && t.owned && warming && !t.decision.reasons[0]?.includes('(last:')) this.firstProbePending.add(m.key);
     else this.firstProbePending.delete(m.key);
   }
 
@@ -312,7 +342,7 @@ export class HealthEngine {
       return;
     }
     const t = this.tracked.get(id);
-    if (!t) return;
+    if (!t || !t.owned) return;
     this.book.recordProbe(id, outcome);
     if (this.evaluate(t, now)) this.assign(t.cluster, now);
     if (this.firstProbePending.delete(id)) for (const w of [...this.warmupWaiters]) w();
@@ -321,6 +351,10 @@ export class HealthEngine {
   /** A load report for one endpoint (from LRS). Unknown endpoints are ignored. */
   onTraffic(key: EndpointKey, sample: TrafficSample): void {
     const t = this.tracked.get(key);
+    if (t && !t.owned) {
+      this.opts.onForeignSignal?.(key, { traffic: sample });
+      return;
+    }
     if (!t || !this.book.recordTraffic(key, sample)) return;
     if (this.evaluate(t, this.now())) this.assign(t.cluster, this.now());
   }
@@ -333,12 +367,27 @@ export class HealthEngine {
       if (!this.opts.membership.hasCluster(ep.cluster)) throw new NotFoundError(`cluster "${ep.cluster}"`);
       const key = endpointKey(ep.cluster, ep.address, ep.port);
       const t = this.tracked.get(key);
+      if (t && !t.owned) {
+        this.opts.onForeignSignal?.(key, { node: hb.sample });
+        accepted += 1;
+        continue;
+      }
       if (!t || !this.book.recordHeartbeat(key, hb.sample)) continue;
       accepted += 1;
       if (this.evaluate(t, this.now())) dirty.add(t.cluster);
     }
     for (const c of dirty) this.assign(c, this.now());
     return { accepted };
+  }
+
+  /** Replicated mode: a signal another replica received for an endpoint this one owns. Ignored when not owned here. */
+  onForwardedSignal(key: EndpointKey, signal: ForwardedSignal): boolean {
+    const t = this.tracked.get(key);
+    if (!t || !t.owned) return false;
+    const ok = 'traffic' in signal ? this.book.recordTraffic(key, signal.traffic) : this.book.recordHeartbeat(key, signal.node);
+    const now = this.now();
+    if (ok && this.evaluate(t, now)) this.assign(t.cluster, now);
+    return ok;
   }
 
   /** Take an endpoint out of rotation (published DRAINING) or put it back. */
@@ -484,21 +533,107 @@ export class HealthEngine {
 
   /** Re-decide one endpoint; true when its assignment may change (published fields or memory). */
   private evaluate(t: Tracked, now: number): boolean {
+    // Replicated: another replica decides this endpoint; its decision arrives through setExternal.
+    if (!t.owned) return false;
     const signals = this.book.view(t.key, t.cluster, now);
     if (!signals) return false;
     const { memory, decision } = decideEndpoint(t.memory, signals, t.policy, t.targetWeight, now);
     const before = t.decision;
     const memoryChanged = memory.circuit !== t.memory.circuit || memory.status !== t.memory.status || memory.warming !== t.memory.warming;
-    t.memory = memory;
-    t.decision = decision;
-    return (
+    const changed =
       memoryChanged ||
       before.health !== decision.health ||
       before.weight !== decision.weight ||
       before.circuit !== decision.circuit ||
       before.status !== decision.status ||
-      before.warming !== decision.warming
-    );
+      before.warming !== decision.warming;
+    t.memory = memory;
+    // Replicated: the guard's input is what was shared (score and reasons change with every probe and
+    // are not shared), so every replica runs the same guard over the same decisions.
+    if (changed || !this.replicated) t.decision = decision;
+    if (changed) this.share(t, now);
+    return changed;
+  }
+
+  private owns(key: EndpointKey): boolean {
+    return this.opts.owns ? this.opts.owns(key) : true;
+  }
+
+  private share(t: Tracked, now: number): void {
+    if (!this.opts.onOwnDecision) return;
+    try {
+      this.opts.onOwnDecision(t.key, { decision: t.decision, memory: t.memory, at: now });
+    } catch (err) {
+      this.log.error({ err, endpoint: t.key }, 'could not share a decision');
+    }
+  }
+
+  /**
+   * Replicated mode: the owner's shared decision for `key` as etcd has it now (undefined: deleted).
+   * Applied at once to an endpoint this replica does not own; kept for when it becomes the owner.
+   */
+  setExternal(key: EndpointKey, shared: SharedDecision | undefined): void {
+    if (shared) this.external.set(key, shared);
+    else this.external.delete(key);
+    const t = this.tracked.get(key);
+    if (!t || t.owned || !shared) return;
+    if (t.decision === shared.decision && t.memory === shared.memory) return;
+    t.decision = shared.decision;
+    t.memory = shared.memory;
+    this.markDirty(t.cluster);
+  }
+
+  /**
+   * Replicated mode: the set of live replicas changed; re-ask `owns` for every endpoint. An endpoint
+   * this replica now owns continues from its previous owner's last shared state (like a restore: no
+   * circuit reset, the ramp resumes where it was) and gets its probe job; one it no longer owns loses it.
+   */
+  reown(): { gained: number; lost: number } {
+    const now = this.now();
+    let gained = 0;
+    let lost = 0;
+    for (const t of this.tracked.values()) {
+      const owned = this.owns(t.key);
+      if (owned === t.owned) continue;
+      t.owned = owned;
+      const shared = this.external.get(t.key);
+      if (owned) {
+        gained++;
+        if (shared) t.memory = resumeMemory(shared.memory, Math.max(0, now - shared.at));
+        const view = this.book.view(t.key, t.cluster, now);
+        if (view) t.decision = decideEndpoint(t.memory, view, t.policy, t.targetWeight, now).decision;
+        if (t.job) this.opts.prober.upsert(t.job);
+        this.share(t, now);
+      } else {
+        lost++;
+        this.opts.prober.remove(t.key);
+        this.firstProbePending.delete(t.key);
+        // Forget this replica's probes: if it owns the endpoint again later, it starts from the then
+        // owner's state with empty windows (like a restore), never from stale probes of its own.
+        this.book.delete(t.key);
+        this.book.ensure(t.key, t.job !== undefined);
+        if (shared) {
+          t.decision = shared.decision;
+          t.memory = shared.memory;
+        }
+      }
+      this.markDirty(t.cluster);
+    }
+    if (lost > 0) for (const w of [...this.warmupWaiters]) w();
+    return { gained, lost };
+  }
+
+  /** Whether this replica probes and decides `key` (always true without replication). */
+  isOwned(key: EndpointKey): boolean {
+    return this.tracked.get(key)?.owned ?? this.owns(key);
+  }
+
+  private markDirty(cluster: string): void {
+    this.dirty.add(cluster);
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), Math.max(MEMBERSHIP_COALESCE_MS, 4 * this.lastFlushMs));
+      this.flushTimer.unref?.();
+    }
   }
 
   /** Assign the cluster from its endpoints' decisions; publish and persist what changed. */

@@ -42,6 +42,8 @@ export class ReplicaRegistry {
   private rejoinMs = REJOIN_MIN_MS;
   private stopped = false;
   private readonly ttl: number;
+  /** A lease given up as lost (etcd unreachable past the TTL) that etcd may still keep alive after it returns. */
+  private lostLeaseId: string | undefined;
 
   constructor(
     private readonly client: Etcd3,
@@ -126,6 +128,11 @@ export class ReplicaRegistry {
       this.lease = lease;
       this.currentLeaseId = id;
       this.rejoinMs = REJOIN_MIN_MS;
+      // etcd refreshes every lease when it comes back, so a lease we gave up may live one more TTL and keep
+      // its ownership claims from us: revoke it (best effort; it expires by itself otherwise).
+      const old = this.lostLeaseId;
+      this.lostLeaseId = undefined;
+      if (old) void this.client.leaseClient.leaseRevoke({ ID: old }).catch(() => undefined);
     } catch (err) {
       lease.release();
       throw err;
@@ -134,6 +141,7 @@ export class ReplicaRegistry {
 
   private onLost(lease: Lease, err: Error): void {
     if (lease !== this.lease || this.stopped) return;
+    this.lostLeaseId ??= this.currentLeaseId;
     this.lease = undefined;
     this.currentLeaseId = undefined;
     this.opts.status.failed(err);

@@ -155,6 +155,7 @@ export type WatchEventWire = WatchEventBase &
 export type ListClustersRequestWire = Record<string, never>;
 export interface ListClustersResponseWire {
   clusters: ClusterWire[];
+  degraded: string[];
 }
 export interface ListEndpointsRequestWire {
   cluster: string;

@@ -63,7 +63,7 @@ export class StatusService {
 
   register(server: grpc.Server): void {
     server.addService(statusServiceDefinition(), {
-      ListClusters: this.unary('ListClusters', undefined, () => ({ clusters: this.ops.clusters().map(clusterToWire) })),
+      ListClusters: this.unary('ListClusters', undefined, () => ({ clusters: this.ops.clusters().map(clusterToWire), degraded: this.ops.degraded?.() ?? [] })),
       ListEndpoints: this.unary('ListEndpoints', undefined, (req) => {
         const filter = validateListEndpoints(req);
         if (filter.cluster !== undefined) this.requireCluster(filter.cluster);

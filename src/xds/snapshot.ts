@@ -45,6 +45,7 @@ export function buildSnapshot(
   specs: readonly ResourceSpec[],
   version: string,
   publishedAt: number,
+  opts: { contentVersions?: boolean } = {},
 ): Snapshot | undefined {
   const grouped = new Map<XdsTypeUrl, ResourceSpec[]>(PUSH_ORDER.map((t) => [t, []]));
   for (const spec of specs) {
@@ -70,11 +71,23 @@ export function buildSnapshot(
     if (before && !typeChanged) {
       for (const name of before.resources.keys()) if (!resources.has(name)) typeChanged = true;
     }
-    types[typeUrl] = typeChanged ? { version, resources } : (before as TypeSet);
+    const typeVersion = opts.contentVersions ? contentVersion(resources) : version;
+    types[typeUrl] = typeChanged ? { version: typeVersion, resources } : (before as TypeSet);
     anyChange ||= typeChanged;
   }
   if (!anyChange) return undefined;
   return Object.freeze({ version, publishedAt, types: Object.freeze(types) });
+}
+
+/**
+ * A type's version derived from its content only (the sorted names and content hashes of its resources):
+ * replicas that serve the same resources serve the same version, so a proxy moving between them
+ * receives nothing it already has.
+ */
+export function contentVersion(resources: ReadonlyMap<string, ResourceEntry>): string {
+  const h = createHash('sha256');
+  for (const name of [...resources.keys()].sort()) h.update(name).update('\0').update(resources.get(name)!.version).update('\n');
+  return `c-${h.digest('base64url').slice(0, 22)}`;
 }
 
 function encodeEntry(spec: ResourceSpec, previous: ResourceEntry | undefined): ResourceEntry {

@@ -19,6 +19,8 @@ export interface TopologyOptions {
   endpoints?: EndpointSource;
   /** Runs with each new snapshot before any stream sees it (write-ahead persistence of what it publishes). */
   beforePublish?: (next: Snapshot) => void;
+  /** Type versions derived from content (replicas serve identical versions for identical resources). */
+  contentVersions?: boolean;
 }
 
 /**
@@ -99,7 +101,7 @@ export class Topology {
     const specs = this.specs(previous);
     this.allDirty = false;
     this.dirtyEds.clear();
-    const next = buildSnapshot(previous, specs, this.opts.versions.next(), this.now());
+    const next = buildSnapshot(previous, specs, this.opts.versions.next(), this.now(), { contentVersions: this.opts.contentVersions ?? false });
     // The first build pays for compiling the protobuf codecs: it says nothing about the next ones.
     if (previous) this.lastBuildMs = performance.now() - began;
     this.lastPublishAt = performance.now();

@@ -137,3 +137,33 @@ describe('Topology', () => {
   });
 });
 
+
+describe('content-derived type versions (replicated mode)', () => {
+  function replica(clockMs: number) {
+    const cache = new SnapshotCache();
+    const topology = new Topology(config, { cache, versions: new VersionClock(() => clockMs), logger: silentLogger(), debounceMs: 5, now: () => clockMs, contentVersions: true });
+    return { cache, topology };
+  }
+
+  it('two control planes with different clocks serve the same versions for the same content, and a new one after a change', () => {
+    const a = replica(1_000_000);
+    const b = replica(9_000_000);
+    a.topology.publishNow();
+    b.topology.publishNow();
+    const sa = a.cache.current()!;
+    const sb = b.cache.current()!;
+    expect(sa.version).not.toBe(sb.version);
+    for (const t of [TYPE.cluster, TYPE.endpoint, TYPE.listener, TYPE.route]) {
+      expect(sa.types[t].version).toBe(sb.types[t].version);
+      expect(sa.types[t].version).toMatch(/^c-/);
+    }
+    a.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, health: 'UNHEALTHY' });
+    a.topology.publishNow();
+    const next = a.cache.current()!;
+    expect(next.types[TYPE.endpoint].version).not.toBe(sa.types[TYPE.endpoint].version);
+    expect(next.types[TYPE.cluster].version).toBe(sa.types[TYPE.cluster].version);
+    b.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, health: 'UNHEALTHY' });
+    b.topology.publishNow();
+    expect(b.cache.current()!.types[TYPE.endpoint].version).toBe(next.types[TYPE.endpoint].version);
+  });
+});
