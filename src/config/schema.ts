@@ -214,6 +214,10 @@ export const scoringSchema = z
     passiveErrorRateFail: z.number().min(0).max(1).default(0.5),
     /** Passive reports with fewer requests than this are ignored (too little traffic to judge). */
     passiveMinRequests: z.number().int().min(1).default(20),
+    /** Adaptive latency: median probe latency this many times the cluster's median costs score (no threshold needed). */
+    relativeLatencyFactor: z.number().min(1.5).max(100).default(3),
+    /** Hosts faster than this are never slow relative to their peers. */
+    relativeLatencyMinMs: z.number().min(0).max(600_000).default(20),
   })
   .strict()
   .refine((s) => s.unhealthyBelow <= s.degradedBelow && s.degradedBelow <= s.recoverAbove, 'need unhealthyBelow <= degradedBelow <= recoverAbove');
@@ -250,6 +254,23 @@ export const guardSchema = z
   .object({
     /** At most this share of a cluster's endpoints is ejected (UNHEALTHY) at once. */
     maxEjectedPercent: z.number().min(0).max(100).default(50),
+    /** At most this share of a cluster's traffic (as Envoy splits it) goes to endpoints healthmesh believes failing. */
+    maxFailingSharePercent: z.number().min(0).max(100).default(10),
+  })
+  .strict();
+
+/** Weights follow the score: see src/core/weight.ts and README "Weights follow the score". */
+export const weightingSchema = z
+  .object({
+    /** Score at and above which the full weight is granted. */
+    fullAbove: z.number().min(1).max(100).default(90),
+    /** Curve exponent between unhealthyBelow and fullAbove. */
+    curve: z.number().min(0.25).max(8).default(2.5),
+    /** Weight levels (quantisation). */
+    levels: z.number().int().min(1).max(100).default(4),
+    hysteresisPoints: z.number().min(0).max(50).default(3),
+    /** A weight level is held at least this long. */
+    minDwellMs: z.number().int().min(0).max(3_600_000).default(5000),
   })
   .strict();
 
@@ -259,6 +280,7 @@ export const healthSchema = z
     circuit: circuitSchema.default(circuitSchema.parse({})),
     recovery: recoverySchema.default(recoverySchema.parse({})),
     guard: guardSchema.default(guardSchema.parse({})),
+    weighting: weightingSchema.default(weightingSchema.parse({})),
     /** DEGRADED endpoints: `weight` publishes them HEALTHY at degradedWeightPercent of their weight
      *  (Envoy and gRPC both keep sending them some traffic); `status` publishes Envoy's DEGRADED
      *  (Envoy uses them only when healthy hosts are not enough; gRPC clients drop them). */

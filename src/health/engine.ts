@@ -482,7 +482,7 @@ export class HealthEngine {
     if (!signals) return false;
     const { memory, decision } = decideEndpoint(t.memory, signals, t.policy, t.targetWeight, now);
     const before = t.decision;
-    const memoryChanged = memory.circuit !== t.memory.circuit || memory.status !== t.memory.status || memory.warming !== t.memory.warming;
+    const memoryChanged = memory.circuit !== t.memory.circuit || memory.status !== t.memory.status || memory.warming !== t.memory.warming || memory.weightLevel !== t.memory.weightLevel;
     t.memory = memory;
     t.decision = decision;
     return (
@@ -520,6 +520,8 @@ export class HealthEngine {
       if (!p || p.health !== d.health || p.weight !== d.weight) publish = true;
       if (p && (p.health !== d.health || p.circuit !== d.circuit || p.status !== d.status)) {
         this.log.info({ endpoint: key, from: `${p.status}/${p.circuit}`, to: `${d.status}/${d.circuit}`, score: d.score, weight: d.weight, reasons: d.reasons }, 'endpoint health changed');
+      } else if (p && p.weight !== d.weight) {
+        this.log.info({ endpoint: key, from: p.weight, to: d.weight, score: d.score, reasons: d.reasons }, 'endpoint weight changed');
       }
       const t = this.tracked.get(key);
       if (t && (!p || p.health !== d.health || p.weight !== d.weight || p.circuit !== d.circuit || p.status !== d.status || p.guarded !== d.guarded)) {
