@@ -27,7 +27,7 @@ export interface ClusterAssignment {
   readonly cluster: string;
   readonly endpoints: ReadonlyMap<EndpointKey, EndpointAssignment>;
   readonly verdict: ClusterVerdict;
-  /** Endpoints published HEALTHY (serving at some weight). */
+  /** Endpoints published HEALTHY (serving at some weight), guard-kept ones not counted. */
   readonly healthy: number;
 }
 
@@ -68,7 +68,7 @@ export function assignCluster(
   for (const i of inputs) {
     const guardedDecision = guarded.get(i.key) ?? i.decision;
     const decision = i.drained || i.override !== undefined ? overlay(i, guardedDecision) : guardedDecision;
-    if (decision.health === 'HEALTHY') healthy++;
+    if (decision.health === 'HEALTHY' && !decision.guarded) healthy++;
     const before = previous?.endpoints.get(i.key);
     // Unchanged input, unchanged output: keep the previous object (cheap re-assignment of large clusters).
     if (before && before.decision === decision && before.memory === i.memory && before.drained === i.drained) {

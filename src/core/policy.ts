@@ -63,6 +63,8 @@ export interface GuardPolicy {
   maxEjectedPercent: number;
   /** At most this share (percent) of a cluster's traffic, as Envoy would split it, may go to failing endpoints. */
   maxFailingSharePercent?: number | undefined;
+  /** A kept endpoint whose real traffic (LRS) errs at most this ratio is trusted over its checker (default 0.05). */
+  realTrafficOkErrorRate?: number | undefined;
 }
 
 /** Published weight of a fully healthy endpoint per unit of configured weight. */

@@ -78,6 +78,5 @@ export function stepWeightLevel(
 /** Why an endpoint holds its level, for the decision's reasons. Empty at full weight. */
 export function weightReason(level: WeightLevel): string | undefined {
   if (level.fraction >= 1) return undefined;
-  const why = level.reasons.length > 0 ? `: ${level.reasons.join(', ')}` : '';
-  return `weight ${Math.round(level.fraction * 100)}% for score ${level.score}${why}`;
+  return `weight ${Math.round(level.fraction * 100)}% of target for score ${level.score}`;
 }

@@ -505,7 +505,7 @@ export class HealthEngine {
       if (t) inputs.push({ key, decision: t.decision, memory: t.memory, drained: t.drained, override: t.member.declared?.health });
     }
     const previous = this.assignments.get(cluster);
-    const next = assignCluster(cluster, inputs, { guard: this.config.health.guard, minWeightPercent: this.config.health.recovery.minWeightPercent }, now, previous);
+    const next = assignCluster(cluster, inputs, { guard: { ...this.config.health.guard, realTrafficOkErrorRate: this.config.health.scoring.passiveErrorRateWarn }, minWeightPercent: this.config.health.recovery.minWeightPercent }, now, previous);
     this.assignments.set(cluster, next);
     const removed = this.removedKeys.get(cluster) ?? [];
     this.removedKeys.delete(cluster);
@@ -532,7 +532,7 @@ export class HealthEngine {
     if (publish) this.opts.onPublish?.(cluster);
     const verdict = next.verdict;
     const pv = previous?.verdict;
-    if (!pv || pv.ejected !== verdict.ejected || pv.guarded !== verdict.guarded || pv.failing !== verdict.failing || pv.total !== verdict.total) {
+    if (!pv || pv.ejected !== verdict.ejected || pv.guarded !== verdict.guarded || pv.failing !== verdict.failing || pv.total !== verdict.total || pv.reason !== verdict.reason) {
       if (verdict.guarded > 0 || verdict.allFailing) this.log.warn({ cluster, ...verdict }, 'mass failure: the guard keeps failing endpoints in rotation');
       this.emit({ kind: 'cluster', at: now, cluster, verdict, previous: pv });
     }

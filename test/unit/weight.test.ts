@@ -98,7 +98,7 @@ describe('adaptive latency', () => {
     const slow = decideEndpoint(initialMemory(0), signals(400, 1), noThreshold, 100, 10_000).decision;
     expect(slow.weight).toBe(10);
     expect(slow.reasons.join('; ')).toMatch(/median latency 400 ms is 400\.0x the cluster's 1 ms/);
-    expect(slow.reasons.join('; ')).toMatch(/weight 10% for score 50: median latency/);
+    expect(slow.reasons.join('; ')).toMatch(/weight 10% of target for score 50/);
     const even = [1, 2, 3, 4].map(() => decideEndpoint(initialMemory(0), signals(400, 400), noThreshold, 100, 10_000).decision.weight);
     expect(new Set(even)).toEqual(new Set([100]));
   });
