@@ -22,6 +22,8 @@ export interface Decision {
   flapping: boolean;
   /** Kept in rotation by the cluster guard although failing. */
   guarded: boolean;
+  /** Guard-kept, and its real traffic (LRS) succeeds: trusted over its checker, kept at its normal weight. */
+  vouched?: boolean | undefined;
   /** New endpoint with an active check whose first passing check has not come yet: not served. */
   warming: boolean;
   openUntil?: number | undefined;

@@ -62,6 +62,7 @@ export function guardCluster<K extends string>(
         weight,
         weightFraction: weight / d.targetWeight,
         guarded: true,
+        vouched: evidence === 'succeeds',
         reasons: [...d.reasons, `kept in rotation by the guard (${head}): ${why}`],
       });
     }

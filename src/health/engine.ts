@@ -4,6 +4,7 @@ import { decideEndpoint, initialMemory, type Decision, type EndpointMemory } fro
 import type { ClusterVerdict } from '../core/guard.js';
 import { endpointKey, type EndpointKey, type NodeSample, type ProbeOutcome, type TrafficSample } from '../core/model.js';
 import { WEIGHT_UNIT, type EndpointPolicy } from '../core/policy.js';
+import { DEFAULT_OVERPROVISIONING } from '../core/share.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Member, Membership, MembershipChange } from '../membership/registry.js';
@@ -434,6 +435,12 @@ export class HealthEngine {
     return this.assignments.get(cluster)?.endpoints.get(key);
   }
 
+  /** The endpoint's expected share (0..1) of its cluster's requests through Envoy, per the published assignment. */
+  expectedShare(key: EndpointKey): number | undefined {
+    const cluster = key.slice(0, key.indexOf('/'));
+    return this.assignments.get(cluster)?.shares.get(key);
+  }
+
   /** The cluster's verdict and counts from its current assignment (O(1)). */
   clusterSummary(cluster: string): { verdict: ClusterVerdict; total: number; healthy: number } | undefined {
     this.flush();
@@ -505,7 +512,11 @@ export class HealthEngine {
       if (t) inputs.push({ key, decision: t.decision, memory: t.memory, drained: t.drained, override: t.member.declared?.health });
     }
     const previous = this.assignments.get(cluster);
-    const next = assignCluster(cluster, inputs, { guard: { ...this.config.health.guard, realTrafficOkErrorRate: this.config.health.scoring.passiveErrorRateWarn }, minWeightPercent: this.config.health.recovery.minWeightPercent }, now, previous);
+    const cc = this.config.clusters.find((c) => c.name === cluster);
+    const envoy = { lbPolicy: cc?.lbPolicy ?? 'ROUND_ROBIN', panicThresholdPercent: cc?.panicThresholdPercent ?? 0, overprovisioningFactor: DEFAULT_OVERPROVISIONING } as const;
+    const guard = { ...this.config.health.guard, realTrafficOkErrorRate: this.config.health.scoring.passiveErrorRateWarn };
+    const next = assignCluster(cluster, inputs, { guard, minWeightPercent: this.config.health.recovery.minWeightPercent, envoy }, now, previous);
+    if (next.correction && next.correction !== previous?.correction) this.log.warn({ cluster, correction: next.correction }, 'publish corrected: too much traffic would go to failing endpoints');
     this.assignments.set(cluster, next);
     const removed = this.removedKeys.get(cluster) ?? [];
     this.removedKeys.delete(cluster);
