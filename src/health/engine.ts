@@ -39,6 +39,8 @@ export interface EndpointHealth {
   decision: Decision;
   /** When the published health or weight last changed. */
   changedAt: number;
+  /** Expected share (0..1) of the cluster's requests through Envoy, per the published assignment. */
+  expectedShare?: number | undefined;
 }
 
 export type EngineEvent =
@@ -552,7 +554,7 @@ export class HealthEngine {
   private view(t: Tracked): EndpointHealth {
     const a = this.assignments.get(t.cluster)?.endpoints.get(t.key);
     const m = t.member;
-    return { drained: t.drained, key: t.key, cluster: t.cluster, address: m.address, port: m.port, zone: m.zone, decision: a?.decision ?? t.decision, changedAt: a?.changedAt ?? this.now() };
+    return { drained: t.drained, key: t.key, cluster: t.cluster, address: m.address, port: m.port, zone: m.zone, decision: a?.decision ?? t.decision, changedAt: a?.changedAt ?? this.now(), expectedShare: this.assignments.get(t.cluster)?.shares.get(t.key) };
   }
 
   private emit(e: EngineEvent): void {
