@@ -118,6 +118,33 @@ const healthCheckOverrideSchema = z
   })
   .strict();
 
+/**
+ * Envoy's own outlier detection on real requests (CDS `outlier_detection`): Envoy ejects a host that
+ * fails real requests within a few requests, while healthmesh's probes confirm or clear it.
+ */
+export const outlierDetectionSchema = z
+  .object({
+    /** Consecutive 5xx (or connection failures) that eject a host. */
+    consecutive5xx: z.number().int().min(1).max(10_000).default(5),
+    /** How often Envoy sweeps (success-rate / failure-percentage statistics, un-ejection). */
+    intervalMs: z.number().int().min(100).max(3_600_000).default(1000),
+    /** First ejection lasts this long; each repeat ejection of a host longer. */
+    baseEjectionTimeMs: z.number().int().min(100).max(3_600_000).default(10_000),
+    /** At most this share of the hosts ejected by Envoy (default: health.guard.maxEjectedPercent). */
+    maxEjectionPercent: z.number().int().min(0).max(100).optional(),
+    /** Statistical ejection of hosts whose success rate is stdevFactor/1000 standard deviations below the mean. */
+    successRate: z
+      .object({ minimumHosts: z.number().int().min(1).default(5), requestVolume: z.number().int().min(1).default(100), stdevFactor: z.number().int().min(1).default(1900) })
+      .strict()
+      .optional(),
+    /** Ejection of hosts whose failure percentage is at least `threshold`. */
+    failurePercentage: z
+      .object({ threshold: z.number().int().min(0).max(100).default(85), minimumHosts: z.number().int().min(1).default(5), requestVolume: z.number().int().min(1).default(50) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const clusterSchema = z
   .object({
     name: resourceName,
@@ -126,6 +153,8 @@ export const clusterSchema = z
     /** Envoy's panic threshold in percent; see README "Panic threshold". */
     panicThresholdPercent: z.number().min(0).max(100).default(0),
     http2: z.boolean().default(false),
+    /** Envoy's outlier detection, published in CDS (absent: none). */
+    outlierDetection: outlierDetectionSchema.optional(),
     /** Active health checking by healthmesh (absent: endpoints are published as configured). */
     healthCheck: healthCheckSchema.optional(),
     /** Targets every endpoint of the cluster depends on (e.g. its database); a failing one fails the endpoints. */

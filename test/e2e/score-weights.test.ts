@@ -121,3 +121,25 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
     expect((await r.host(kept))!.weight).toBe(10);
   });
 });
+
+describe('Envoy outlier detection steered by healthmesh', () => {
+  it('a backend answering 500 only to real traffic (its health check passes) is out of rotation within 1 s', async () => {
+    const r = await rig(N, { guard: { maxEjectedPercent: 50 } }, INTERVAL_MS, TIMEOUT_MS, {}, { outlierDetection: { consecutive5xx: 3, baseEjectionTimeMs: 30_000 } });
+    const [bad] = r.backends as [Backend];
+    let sending = true;
+    const load = (async () => {
+      while (sending) await shares(r.url, 20, { concurrency: 4 });
+    })();
+    const t0 = Date.now();
+    bad.setStatus(500);
+    await waitFor(async () => (await r.host(bad))?.health.includes('failed_outlier_check'), { timeoutMs: 5000, intervalMs: 20, what: 'Envoy ejecting the host on real 5xx' });
+    const ejectMs = Date.now() - t0;
+    sending = false;
+    await load;
+    console.log(`[outlier] ejected by Envoy after ${ejectMs} ms; healthmesh still says ${r.app.engine.endpoint(r.key(bad))!.decision.status} (its checks pass)`);
+    expect(ejectMs).toBeLessThanOrEqual(1000 + 500); // 1 s, with slack for Envoy's admin poll on a loaded machine
+    const s = await shares(r.url, 400, { concurrency: 8 });
+    expect(s.errors).toBe(0);
+    expect(s.share(bad.name)).toBe(0);
+  });
+});

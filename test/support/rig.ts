@@ -37,6 +37,8 @@ export async function rig(
   timeoutMs = Math.min(300, intervalMs - 50),
   /** Extra fields of the cluster's healthCheck (e.g. latencyThresholdMs). */
   check: Record<string, unknown> = {},
+  /** Extra fields of the cluster (e.g. outlierDetection). */
+  cluster: Record<string, unknown> = {},
 ): Promise<Rig> {
   const backends = await startHttpBackends(n);
   cleanup.push(() => Promise.all(backends.map((b) => b.close())).then(() => undefined));
@@ -58,6 +60,7 @@ export async function rig(
         name: 'demo',
         healthCheck: { check: { http: { path: '/healthz' } }, intervalMs, timeoutMs, healthyThreshold: 2, unhealthyThreshold: UNHEALTHY_THRESHOLD, ...check },
         endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
+        ...cluster,
       },
     ],
   });
