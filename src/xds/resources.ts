@@ -157,6 +157,42 @@ export function endpointsResource(clusterName: string, endpoints: Iterable<Endpo
   return { name: clusterName, typeUrl: TYPE.endpoint, message, refs: [clusterName] };
 }
 
+/**
+ * EDS for proxyless gRPC clients whose LB policy ignores endpoint weights (grpc-js-xds and grpc-go under
+ * the CDS `lb_policy` enum build weighted-locality round robin: endpoint weights are ignored, locality
+ * weights are honoured). Each endpoint goes into a locality of its own (its region and zone, with
+ * `sub_zone` = `address:port`) weighted by its endpoint weight, so weights, degradation and the
+ * slow-start ramp reach these clients as locality weights. Same health and endpoint weights as
+ * `endpointsResource`: Envoy must keep receiving that one. Not wired yet: the xDS session chooses the
+ * shape per client (node `user_agent_name`), see README "Proxyless clients".
+ */
+export function proxylessEndpointsResource(clusterName: string, endpoints: Iterable<EndpointState>): ResourceSpec {
+  const sorted = [...endpoints].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
+  const localities = sorted.map((e) => {
+    const locality: Record<string, string> = { sub_zone: `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}` };
+    if (e.region) locality.region = e.region;
+    if (e.zone) locality.zone = e.zone;
+    const serving = e.health !== 'UNHEALTHY' && e.health !== 'DRAINING';
+    return {
+      locality,
+      // A locality of weight 0 is dropped by gRPC clients; a non-serving one has no READY endpoint and gets nothing anyway.
+      load_balancing_weight: { value: serving ? Math.max(1, e.weight) : 1 },
+      lb_endpoints: [
+        {
+          endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
+          health_status: e.health,
+          load_balancing_weight: { value: e.weight },
+          ...(e.metadata ? { metadata: { filter_metadata: { healthmesh: toStruct(e.metadata) } } } : {}),
+        },
+      ],
+    };
+  });
+  return { name: clusterName, typeUrl: TYPE.endpoint, message: { cluster_name: clusterName, endpoints: localities }, refs: [clusterName] };
+}
+
+/** Node user agents whose xDS LB ignores endpoint weights (they get `proxylessEndpointsResource`). */
+export const WEIGHT_BLIND_USER_AGENTS: ReadonlySet<string> = new Set(['grpc-node-js', 'grpc-go']);
+
 function duration(ms: number): { seconds: number; nanos: number } {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
