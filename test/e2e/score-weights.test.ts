@@ -122,6 +122,33 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
   });
 });
 
+describe('the guard asks real traffic', () => {
+  it('a kept host whose checks fail but whose real traffic succeeds (the checker is wrong) gets its normal weight, and the alert says so', async () => {
+    const r = await rig(N, { guard: { maxEjectedPercent: 50 } }, INTERVAL_MS, TIMEOUT_MS);
+    const bad = r.backends.slice(1) as Backend[];
+    // Only /healthz fails (as if healthmesh were cut off from the hosts); real requests still succeed.
+    for (const b of bad) b.setHealthStatus(503);
+    await waitFor(() => r.app.engine.clusterSummary('demo')?.verdict.guarded === 1, { timeoutMs: 15_000, what: 'one failing host kept by the guard' });
+    const kept = bad.find((b) => r.app.engine.endpoint(r.key(b))!.decision.guarded)!;
+    let sending = true;
+    const load = (async () => {
+      while (sending) await shares(r.url, 20, { concurrency: 4 });
+    })();
+    try {
+      await waitFor(async () => (await r.host(kept))?.weight === 100, { timeoutMs: 15_000, intervalMs: 100, what: 'the vouched-for host back at its normal weight in Envoy' });
+    } finally {
+      sending = false;
+      await load;
+    }
+    const d = r.app.engine.endpoint(r.key(kept))!.decision;
+    console.log(`[scenario 14] vouched ${kept.name}: ${d.reasons.join('; ')}`);
+    expect(d).toMatchObject({ health: 'HEALTHY', guarded: true, vouched: true, weight: 100 });
+    const alert = await waitFor(() => r.app.alerts.list({ state: 'firing' }).find((a) => a.rule === 'cluster_capacity' && a.message.includes('checker may be wrong')), { timeoutMs: 5000, what: 'the alert saying the checker may be wrong' });
+    console.log(`[scenario 14] alert ${alert.level}: ${alert.message}`);
+    expect(alert.message).toContain(`127.0.0.1:${kept.port} kept at its normal weight: its real traffic succeeds`);
+  });
+});
+
 describe('Envoy outlier detection steered by healthmesh', () => {
   it('a backend answering 500 only to real traffic (its health check passes) is out of rotation within 1 s', async () => {
     const r = await rig(N, { guard: { maxEjectedPercent: 50 } }, INTERVAL_MS, TIMEOUT_MS, {}, { outlierDetection: { consecutive5xx: 3, baseEjectionTimeMs: 30_000 } });
