@@ -1,11 +1,12 @@
+import { isAbsolute, resolve } from 'node:path';
 import { Server } from '@grpc/grpc-js';
 import { AdminServer } from './admin/server.js';
 import { adsAdmission, Authenticator, serverCredentials, warnIfExposedPlaintext } from './auth/index.js';
+import { alertInputOf } from './alerts/input.js';
 import { AlertManager } from './alerts/manager.js';
 import { ProbeScheduler, createChecker, type Checker } from './checks/index.js';
 import type { Config } from './config/schema.js';
 import { createControlPlane, type ControlPlane } from './controlplane.js';
-import type { AlertInput } from './core/alerts.js';
 import type { ProbeOutcome } from './core/model.js';
 import { HealthmeshError } from './errors.js';
 import { HealthEngine } from './health/engine.js';
@@ -14,7 +15,8 @@ import { AssignmentJournal } from './store/assignment-journal.js';
 import { assignedEndpoints } from './xds/endpoint-source.js';
 import { silentLogger, type Logger } from './log.js';
 import { createMetrics, xdsTypeShort, type HealthmeshMetrics } from './metrics.js';
-import { createReportsHandler, ReportScheduler } from './reports/index.js';
+import { createReportsHandler } from './reports/routes.js';
+import { ReportScheduler } from './reports/scheduler.js';
 import { HealthmeshService } from './service.js';
 import { AgentIntake } from './signals/agent-intake.js';
 import { LrsService } from './signals/lrs.js';
@@ -58,7 +60,9 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   const now = opts.now ?? Date.now;
   let config = initial;
   let published = false;
-  const store = opts.store ?? openStore(config.store, { logger: logger.child({ component: 'store' }) });
+  // A relative store path is relative to the config file, like every other path in it.
+  const storePath = config.store.path === ':memory:' || config.store.path === '' || isAbsolute(config.store.path) ? config.store.path : resolve(opts.configDir ?? process.cwd(), config.store.path);
+  const store = opts.store ?? openStore({ path: storePath }, { logger });
   const probeListeners = new Set<(id: string, outcome: ProbeOutcome) => void>();
 
   // The engine, service and status service are created below the control plane that serves them;
@@ -112,7 +116,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     },
   });
 
-  const alerts = new AlertManager({ config: config.alerts, logger: logger.child({ component: 'alerts' }), store, now, input: alertInput });
+  const alerts = new AlertManager({ config: config.alerts, logger: logger.child({ component: 'alerts' }), store, now, input: alertInputOf({ engine, clusters: () => service.clusters(), ledger: controlPlane.ledger }) });
   const service: HealthmeshService = new HealthmeshService({
     config: () => config,
     engine,
@@ -140,7 +144,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     },
   };
   const admin = config.admin.enabled
-    ? new AdminServer({ ops: service, metrics, config: config.admin, logger: logger.child({ component: 'admin' }), reports: createReportsHandler(service, store, reportOptions) })
+    ? new AdminServer({ ops: service, metrics, config: config.admin, logger, reports: createReportsHandler(service, store, reportOptions) })
     : undefined;
   const reportScheduler = config.reports.schedule.length > 0 ? new ReportScheduler({ config: config.reports, source: { store, ops: service }, logger, now, build: { thresholds: reportOptions.thresholds } }) : undefined;
   const retention = new RetentionJob(store, config.store, { logger, now });
@@ -158,8 +162,8 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   });
   controlPlane.ledger.onEvent((e) => {
     metrics.observeLedger(e);
-    if (e.kind === 'nack') alerts.schedule();
   });
+  controlPlane.ledger.onNackedChange(() => alerts.schedule());
   alerts.onAlert((a, kind) => {
     if (kind === 'fired') metrics.observeAlert(a.level);
   });
@@ -198,30 +202,6 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
     const check = id.startsWith('dep:') ? undefined : engine.probeJob(id)?.check;
     metrics.observeProbe(check ? (check.http ? 'http' : check.tcp ? 'tcp' : check.grpc ? 'grpc' : 'custom') : 'dependency', outcome);
     for (const l of probeListeners) l(id, outcome);
-  }
-
-  function alertInput(): AlertInput {
-    return {
-      // Warming endpoints (new, first check pending) were never serving: not an incident.
-      endpoints: engine.endpoints().filter((e) => !e.decision.warming).map((e) => ({
-        key: e.key,
-        cluster: e.cluster,
-        health: e.decision.health === 'DRAINING' ? 'UNHEALTHY' : e.decision.health,
-        guarded: e.decision.guarded,
-        drained: e.drained,
-        flapping: e.decision.flapping,
-        nodeId: e.decision.facts.nodeId,
-        heartbeat: e.decision.facts.heartbeat,
-        pressure: e.decision.facts.pressure,
-      })),
-      clusters: service.clusters().map((c) => ({ name: c.name, total: c.total, healthy: c.healthy, guarded: c.guarded, allFailing: c.allFailing, reason: c.reason })),
-      proxies: controlPlane.ledger.proxies().map((p) => ({
-        nodeId: p.nodeId,
-        nacked: Object.entries(p.types)
-          .filter(([, t]) => t.lastNack && (t.ackedAt === undefined || t.lastNack.at > t.ackedAt))
-          .map(([type, t]) => ({ type: type.slice(type.lastIndexOf('.') + 1), message: t.lastNack!.message })),
-      })),
-    };
   }
 
   function newChecker(c: Readonly<Config>): Checker {

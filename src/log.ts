@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import { LOG_REDACT } from './config/redact.js';
 
 export type { Logger };
@@ -16,7 +17,10 @@ export function createLogger(level: LevelWithSilent = 'info', destination?: Node
   };
   if (destination) return pino(options, destination as unknown as pino.DestinationStream);
   const wantPretty = process.env.HEALTHMESH_LOG_PRETTY ? process.env.HEALTHMESH_LOG_PRETTY === '1' : process.stdout.isTTY === true;
-  return wantPretty ? pino(options, pretty({ colorize: true, ignore: 'pid,hostname,app', translateTime: 'HH:MM:ss.l' })) : pino(options);
+  if (!wantPretty) return pino(options);
+  // Loaded only for a terminal: it is ~5 MiB a server writing JSON does not need.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  return pino(options, pretty({ colorize: true, ignore: 'pid,hostname,app', translateTime: 'HH:MM:ss.l' }));
 }
 
 /** A logger that drops everything, for tests. */

@@ -1,9 +1,11 @@
 /** Registered benchmark sections, in run order. Add new ones (health checks, reports, …) here. */
 import { healthDrainSection } from './health-drain.js';
 import { healthScaleSection } from './health-scale.js';
+import { idleSection } from './idle.js';
 import { reportsSection } from './reports.js';
 import { restartSection } from './restart.js';
+import { storeSection } from './store.js';
 import type { Section } from './types.js';
 import { xdsSection } from './xds.js';
 
-export const sections: Section[] = [xdsSection, healthDrainSection, healthScaleSection, restartSection, reportsSection];
+export const sections: Section[] = [xdsSection, healthDrainSection, healthScaleSection, restartSection, reportsSection, idleSection, storeSection];

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPORT_TYPES } from '../../src/reports/model.js';
+import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { fmtBytes, fmtMs, hostInfo, table } from '../lib/stats.js';
 import { generateHistory, type GeneratedHistory, type HistorySpec } from './reports-data.js';
 import type { ReportScenario, ReportScenarioResult } from './reports-scenario.js';
@@ -61,7 +62,7 @@ async function run(ctx: SectionContext): Promise<SectionResult> {
   const points = sp.endpoints * (sp.rangeMs / sp.stepMs);
   const factor = sp.endpoints / TARGET_ENDPOINTS;
   const keep = process.env.HEALTHMESH_BENCH_KEEP_DATA === '1';
-  const path = join(tmpdir(), `healthmesh-bench-reports-${sp.endpoints}x${sp.rangeMs / sp.stepMs}.db`);
+  const path = join(tmpdir(), `healthmesh-bench-reports-${sp.endpoints}x${sp.rangeMs / sp.stepMs}-s${SCHEMA_VERSION}.db`);
   const done = `${path}.complete`;
   let data: GeneratedHistory;
   if (keep && existsSync(path) && existsSync(done)) {

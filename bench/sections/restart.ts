@@ -67,7 +67,8 @@ export const restartSection: Section = {
         })),
       }),
     );
-    let child: ServeChild | undefined;
+    ctx.log(`restart: first start with ${endpoints} endpoints (cold: every endpoint warms up with its first check)`);
+    let child: ServeChild | undefined = await startServeChild(configFile, { timeoutMs: 120_000 });
     const envoy = await startEnvoy({ xdsPort, mode: 'sotw', nodeId: 'bench-restart' });
     const rows: Record<string, number[]> = { restore: [], spawnToReady: [], readyToAds: [], readyToAck: [], killToAck: [] };
     const stat = async (name: string): Promise<number> => (await envoy.stats()).get(name) ?? 0;
@@ -78,8 +79,6 @@ export const restartSection: Section = {
       return n;
     };
     try {
-      ctx.log(`restart: first start with ${endpoints} endpoints (cold: every endpoint warms up with its first check)`);
-      child = await startServeChild(configFile, { timeoutMs: 120_000 });
       await waitUntil(async () => (await stat('control_plane.connected_state')) === 1 && (await edsUpdates()) >= clusters, 60_000, 'Envoy synced');
       await sleep(1500);
       for (let t = 0; t < trials; t++) {

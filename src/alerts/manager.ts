@@ -7,6 +7,9 @@ import type { AlertLevel, AlertRecord } from '../operations.js';
 import type { Store } from '../store/types.js';
 import { WebhookSink } from './webhook.js';
 
+/** Default period of the safety sweep (see `intervalMs`). */
+export const DEFAULT_SWEEP_MS = 10_000;
+
 const RANK: Record<AlertLevel, number> = { info: 0, warning: 1, critical: 2 };
 
 export interface AlertManagerOptions {
@@ -16,7 +19,12 @@ export interface AlertManagerOptions {
   input: () => AlertInput;
   store?: Store | undefined;
   now?: () => number;
-  /** Evaluation period between events (timers such as heartbeat age advance without events). */
+  /**
+   * Safety sweep between events, default 10 s. Evaluation is event-driven: the root calls
+   * `schedule()` when an input changes (engine events, the ledger's set of unresolved NACKs). The
+   * sweep only catches details the engine does not announce (e.g. a second resource kind under
+   * pressure on an endpoint that is already DEGRADED); it costs O(endpoints), never O(proxies).
+   */
   intervalMs?: number;
 }
 
@@ -46,7 +54,7 @@ export class AlertManager {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.evaluate(), this.opts.intervalMs ?? 1000);
+    this.timer = setInterval(() => this.evaluate(), this.opts.intervalMs ?? DEFAULT_SWEEP_MS);
     this.timer.unref?.();
   }
 
@@ -81,6 +89,17 @@ export class AlertManager {
     for (const a of r.suppressed) this.apply(a, 'fired', false);
     for (const a of r.updated) this.apply(a, 'updated', a.level !== this.known.get(conditionKey(a))?.level);
     for (const a of r.resolved) this.apply(a, 'resolved', true);
+    this.prune(now);
+  }
+
+  /** Resolved alerts past their cooldown can no longer be re-opened silently: forget their keys. */
+  private prune(now: number): void {
+    for (const [key, a] of this.known) if (a.state === 'resolved' && now - a.firedAt >= this.policy.cooldownMs) this.known.delete(key);
+  }
+
+  /** Conditions remembered for cooldown and updates (tests). */
+  knownCount(): number {
+    return this.known.size;
   }
 
   list(filter: { state?: AlertRecord['state'] | undefined; level?: AlertLevel | undefined; from?: number | undefined; to?: number | undefined } = {}): AlertRecord[] {

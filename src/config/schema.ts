@@ -215,6 +215,21 @@ export const xdsSchema = z
     stuckStreamTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     /** NACKs accepted per stream per minute before the stream is closed. */
     maxNacksPerMinute: z.number().int().min(1).max(100_000).default(60),
+    /** Resource names one stream may subscribe to (all types; also per SotW request); more → RESOURCE_EXHAUSTED. */
+    maxSubscriptionsPerStream: z.number().int().min(1).max(1_000_000).default(10_000),
+    /** Longest node.id accepted (UTF-8 bytes); longer → INVALID_ARGUMENT. */
+    maxNodeIdBytes: z.number().int().min(16).max(1024).default(1024),
+    /** NACK error_detail text kept (ledger, alerts, logs), in bytes; the rest is cut. */
+    maxErrorDetailBytes: z.number().int().min(64).max(65_536).default(4096),
+    /** Unsupported type_urls remembered per proxy (each cut to 256 characters). */
+    ledgerMaxUnknownTypes: z.number().int().min(0).max(100).default(8),
+    /** Records of disconnected streams kept: at most this many... */
+    ledgerClosedStreams: z.number().int().min(0).max(10_000).default(100),
+    /** ...and at most this many bytes (estimated JSON size), oldest dropped first. */
+    ledgerClosedBytes: z.number().int().min(0).max(256 * 1024 * 1024).default(1024 * 1024),
+    /** Log lines derived from client input (NACKs, unknown types, refused streams, connects): at most `logBurst` per kind per this window. */
+    clientLogWindowMs: z.number().int().min(0).max(3_600_000).default(10_000),
+    clientLogBurst: z.number().int().min(1).max(10_000).default(20),
     /** TLS (and mTLS with clientCa) for the gRPC port; see security-schema.ts. */
     tls: xdsTlsSchema.optional(),
   })

@@ -85,6 +85,7 @@ export interface OpenAlert {
 
 export const conditionKey = (c: { rule: string; subject: string }): string => `${c.rule}\u0000${c.subject}`;
 
+const clip = (s: string, max: number): string => (s.length <= max ? s : `${s.slice(0, max)}…`);
 const list = (items: readonly string[], max = 5): string => (items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`);
 
 function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T[]> {
@@ -127,10 +128,14 @@ export function deriveConditions(input: AlertInput, policy: AlertPolicy): Condit
     }
   }
   if (r.nack.enabled) {
-    for (const p of input.proxies) {
-      if (p.nacked.length === 0) continue;
-      const first = p.nacked[0]!;
-      out.push({ rule: 'nack', subject: p.nodeId, level: r.nack.level, message: `proxy ${p.nodeId} rejected ${list(p.nacked.map((n) => n.type))}: ${first.message.slice(0, 500)}` });
+    // One alert for the rule, whatever node ids clients choose: they are listed (capped), never keys.
+    const nacking = input.proxies.filter((p) => p.nacked.length > 0).sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+    const first = nacking[0];
+    if (first) {
+      const who = list(nacking.map((p) => `${clip(p.nodeId, 100)} (${p.nacked.map((n) => n.type).join(', ')})`), 10);
+      const text = clip(first.nacked[0]!.message, 500);
+      const message = nacking.length === 1 ? `proxy ${who} rejected configuration: ${text}` : `${nacking.length} proxies rejected configuration: ${who}; first error (${clip(first.nodeId, 100)}): ${text}`;
+      out.push({ rule: 'nack', subject: 'proxies', level: r.nack.level, message });
     }
   }
   if (r.heartbeatMissing.enabled) {

@@ -13,10 +13,12 @@
  * not as whatever was recorded last. Availability = time HEALTHY ÷ time covered.
  */
 import { setImmediate as tick } from 'node:timers/promises';
-import type { CircuitState, Status } from '../core/model.js';
-import { analyzeTrend, downsample, rollUp, type Trend } from '../core/trend.js';
+import type { Status } from '../core/model.js';
+import { analyzeTrend, type Trend } from '../core/trend.js';
 import type { AlertRecord, EndpointSnapshot, HistoryPoint, Operations, PublishedHealth } from '../operations.js';
+import { ROLLUP_MS, type Rollup } from '../store/rollup.js';
 import type { Store } from '../store/types.js';
+import { factsFromPoints, factsFromWindows, windowsFromPoints, windowSpacing, type EndpointFacts, type LastPoint } from './facts.js';
 import { formatDuration, formatMetric, metricLabel } from './format.js';
 import {
   ALERT_LEVELS,
@@ -51,9 +53,12 @@ import {
 import { HOUR_MS, validateQuery } from './query.js';
 import { BucketMean, medianSpacing, niceBucket, round, summarize } from './stats.js';
 
+/** Above this many history points in range, the middle of the range is read from roll-ups. */
+export const ROLLUP_MIN_POINTS = 200_000;
+
 /** What reports are built from. Without `ops` (offline, from a store file) "current" is the last recorded point. */
 export interface ReportSource {
-  store: Pick<Store, 'historyRange' | 'historyKeys' | 'alerts'>;
+  store: Pick<Store, 'historyRange' | 'historyKeys' | 'alerts'> & Partial<Pick<Store, 'rollups' | 'rollupsFrom' | 'historyCount'>>;
   ops?: Pick<Operations, 'clusters' | 'endpoints'> | undefined;
 }
 
@@ -74,6 +79,11 @@ export interface BuildOptions {
   thresholds?: Partial<Record<MetricName, number | null>> | undefined;
   /** Anomalies kept per trend entry (largest |z| first). Default 5. */
   maxAnomalies?: number | undefined;
+  /**
+   * Read the middle of the range from the store's 5-minute roll-ups (see facts.ts for what changes):
+   * `auto` (default) when the range holds at least ROLLUP_MIN_POINTS points and the roll-ups cover it.
+   */
+  rollups?: 'auto' | 'always' | 'never' | undefined;
   /** History points between yields to the event loop. Default 5000. */
   yieldEvery?: number | undefined;
   signal?: AbortSignal | undefined;
@@ -99,8 +109,6 @@ const TITLES: Record<ReportType, string> = {
 const MIN_GAP_CAP_MS = 30_000;
 /** Crossings further away than this are not worth a sentence (the table still has the time). */
 const MAX_SENTENCE_MS = 7 * 24 * HOUR_MS;
-/** Distinct reasons tracked per endpoint before the rest are only counted. */
-const MAX_DISTINCT_REASONS = 500;
 
 const clusterOfKey = (key: string): string => key.slice(0, Math.max(0, key.indexOf('/')));
 
@@ -177,9 +185,47 @@ class Context {
     };
   }
 
-  /** Calls `each` with every endpoint's points in range (key order), yielding to the event loop as it goes. */
-  async scan(each: (points: HistoryPoint[]) => void): Promise<void> {
+  /** The part of the range read from roll-ups, or undefined to read every point. */
+  get rollupRange(): { from: number; to: number } | undefined {
+    if (this.plan === null) this.plan = this.planRollups();
+    return this.plan;
+  }
+
+  private plan: { from: number; to: number } | undefined | null = null;
+
+  private planRollups(): { from: number; to: number } | undefined {
+    const store = this.source.store;
+    const mode = this.opts.rollups ?? 'auto';
+    if (mode === 'never' || !store.rollups || !store.rollupsFrom) return undefined;
+    // The first and last windows always come from points: the range's edges stay exact.
+    const from = Math.floor(this.q.from / ROLLUP_MS) * ROLLUP_MS + ROLLUP_MS;
+    const to = Math.ceil(this.q.to / ROLLUP_MS) * ROLLUP_MS - ROLLUP_MS;
+    if (to <= from || store.rollupsFrom() > from) return undefined;
+    if (mode === 'auto' && (store.historyCount?.(this.q, ROLLUP_MIN_POINTS) ?? 0) < ROLLUP_MIN_POINTS) return undefined;
+    return { from, to };
+  }
+
+  /** Bucket size of bucketed series: whole roll-up windows when they are read. */
+  bucketMs(): number {
+    const nice = niceBucket(this.q.to - this.q.from, this.opts.buckets ?? 288);
+    return this.rollupRange ? Math.max(nice, ROLLUP_MS) : nice;
+  }
+
+  /** Calls `each` with every endpoint's facts (key order), yielding to the event loop as it goes. */
+  async scan(each: (facts: EndpointFacts) => void, reasons: boolean): Promise<void> {
+    const r = this.rollupRange;
+    if (r) await this.scanWindows(each, reasons, r);
+    else await this.scanPoints(each, reasons);
+  }
+
+  private async pause(): Promise<void> {
+    await tick();
+    this.opts.signal?.throwIfAborted();
+  }
+
+  private async scanPoints(each: (facts: EndpointFacts) => void, reasons: boolean): Promise<void> {
     const every = Math.max(1, this.opts.yieldEvery ?? 5000);
+    const opts = { maxGapMs: this.opts.maxGapMs, reasons };
     let batch: HistoryPoint[] = [];
     let sinceYield = 0;
     const it = this.source.store.historyRange({ from: this.q.from, to: this.q.to, cluster: this.q.cluster });
@@ -189,24 +235,81 @@ class Context {
         if (r.done) break;
         const p = r.value;
         if (batch.length > 0 && batch[0]!.key !== p.key) {
-          each(batch);
+          each(factsFromPoints(batch, this.q.to, opts));
           batch = [];
         }
         batch.push(p);
         this.points++;
         if (++sinceYield >= every) {
           sinceYield = 0;
-          await tick();
-          this.opts.signal?.throwIfAborted();
+          await this.pause();
         }
       }
-      if (batch.length > 0) each(batch);
+      if (batch.length > 0) each(factsFromPoints(batch, this.q.to, opts));
     } finally {
       it.return?.();
     }
   }
 
-  currentOf(key: string, last: HistoryPoint | undefined): CurrentState | null {
+  /** Points at the range's edges, roll-up windows in between, merged per endpoint. */
+  private async scanWindows(each: (facts: EndpointFacts) => void, reasons: boolean, r: { from: number; to: number }): Promise<void> {
+    const store = this.source.store;
+    const cluster = this.q.cluster;
+    const byKey = (from: number, to: number): Map<string, HistoryPoint[]> => {
+      const out = new Map<string, HistoryPoint[]>();
+      for (const p of store.historyRange({ from, to, cluster })) {
+        const list = out.get(p.key);
+        if (list) list.push(p);
+        else out.set(p.key, [p]);
+      }
+      return out;
+    };
+    const head = byKey(this.q.from, r.from - 1);
+    const tail = byKey(r.to, this.q.to);
+    const keys = store.historyKeys({ from: this.q.from, to: this.q.to, cluster });
+    const every = Math.max(1, Math.ceil((this.opts.yieldEvery ?? 5000) / 100));
+    const it = store.rollups!({ from: r.from, to: r.to, cluster }, { reasons });
+    let next = it.next();
+    try {
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const windows: Rollup[] = [];
+        while (!next.done && next.value.key <= key) {
+          if (next.value.key === key) windows.push(next.value);
+          next = it.next();
+        }
+        const headPoints = head.get(key) ?? [];
+        const tailPoints = tail.get(key) ?? [];
+        const spacing = windowSpacing(windows) || medianSpacing([...headPoints, ...tailPoints].map((p) => p.at));
+        const cap = this.opts.maxGapMs ?? Math.max(MIN_GAP_CAP_MS, 3 * spacing);
+        let lastW = windows[windows.length - 1];
+        if (lastW && lastW.gapN < lastW.n) {
+          // The store has not seen a point after this window's last one yet: it holds until the next point in range or `to`.
+          const held = Math.min(Math.max(0, (tailPoints[0]?.at ?? this.q.to) - lastW.lastAt), cap);
+          lastW = { ...lastW, heldStatus: { ...lastW.heldStatus, [lastW.lastStatus]: lastW.heldStatus[lastW.lastStatus] + held }, heldHealth: { ...lastW.heldHealth, [lastW.lastHealth]: lastW.heldHealth[lastW.lastHealth] + held } };
+          windows[windows.length - 1] = lastW;
+        }
+        const headLast = headPoints[headPoints.length - 1];
+        const beforeTail: LastPoint | undefined = lastW
+          ? { at: lastW.lastAt, status: lastW.lastStatus, health: lastW.lastHealth, circuit: lastW.lastCircuit, score: lastW.lastScore, weight: lastW.lastWeight }
+          : headLast;
+        const all = [
+          ...windowsFromPoints(headPoints, windows[0]?.firstAt ?? tailPoints[0]?.at ?? this.q.to, cap, undefined),
+          ...windows,
+          ...windowsFromPoints(tailPoints, this.q.to, cap, beforeTail),
+        ];
+        if (all.length === 0) continue;
+        const f = factsFromWindows(all, { reasons });
+        this.points += f.samples;
+        each(f);
+        if ((i + 1) % every === 0) await this.pause();
+      }
+    } finally {
+      it.return?.();
+    }
+  }
+
+  currentOf(key: string, last: LastPoint | undefined): CurrentState | null {
     if (this.live) {
       const e = this.live.get(key);
       return e ? { status: e.status, health: e.health, score: e.score, weight: e.weight, reasons: [...e.reasons], at: this.now } : null;
@@ -225,98 +328,10 @@ class Context {
   }
 }
 
-/** What one pass over an endpoint's points finds. */
-interface EndpointFacts {
-  key: string;
-  cluster: string;
-  samples: number;
-  coveredMs: number;
-  healthyMs: number;
-  incidents: number;
-  timeInStatus: Record<Status, number>;
-  timeInHealth: Record<PublishedHealth, number>;
-  circuitTrips: number;
-  lastCircuit: CircuitState | null;
-  last: HistoryPoint | undefined;
-  reasons: Map<string, { count: number; firstAt: number; lastAt: number }>;
-  otherReasons: number;
-  metrics: Record<MetricName, Point[]>;
-}
-
 const zeroStatus = (): Record<Status, number> => ({ HEALTHY: 0, DEGRADED: 0, UNHEALTHY: 0 });
 const zeroHealth = (): Record<PublishedHealth, number> => ({ HEALTHY: 0, DEGRADED: 0, UNHEALTHY: 0, DRAINING: 0 });
 const emptyMetrics = <T>(make: () => T): Record<MetricName, T> =>
   Object.fromEntries(METRICS.map((m) => [m, make()])) as Record<MetricName, T>;
-
-function metricValue(p: HistoryPoint, m: MetricName): number | undefined {
-  switch (m) {
-    case 'score':
-      return p.score;
-    case 'latencyMs':
-      return p.latencyMs;
-    case 'errorRate':
-      return p.errorRate;
-    case 'cpuPercent':
-      return p.cpuPercent;
-    case 'memoryPercent':
-      return p.memoryPercent;
-    case 'diskPercent':
-      return p.diskPercent;
-  }
-}
-
-function analyzeEndpoint(points: readonly HistoryPoint[], to: number, opts: { maxGapMs?: number | undefined; reasons: boolean; metrics: boolean }): EndpointFacts {
-  const first = points[0]!;
-  const times = points.map((p) => p.at);
-  const cap = opts.maxGapMs ?? Math.max(MIN_GAP_CAP_MS, 3 * medianSpacing(times));
-  const facts: EndpointFacts = {
-    key: first.key,
-    cluster: first.cluster,
-    samples: points.length,
-    coveredMs: 0,
-    healthyMs: 0,
-    incidents: 0,
-    timeInStatus: zeroStatus(),
-    timeInHealth: zeroHealth(),
-    circuitTrips: 0,
-    lastCircuit: null,
-    last: points[points.length - 1],
-    reasons: new Map(),
-    otherReasons: 0,
-    metrics: emptyMetrics<Point[]>(() => []),
-  };
-  let prev: HistoryPoint | undefined;
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i]!;
-    const next = points[i + 1]?.at ?? to;
-    const held = Math.min(Math.max(0, next - p.at), cap);
-    facts.coveredMs += held;
-    facts.timeInStatus[p.status] = (facts.timeInStatus[p.status] ?? 0) + held;
-    facts.timeInHealth[p.health] = (facts.timeInHealth[p.health] ?? 0) + held;
-    if (p.status === 'HEALTHY') facts.healthyMs += held;
-    if (p.status === 'UNHEALTHY' && prev?.status !== 'UNHEALTHY') facts.incidents++;
-    if (p.circuit === 'open' && prev !== undefined && prev.circuit !== 'open') facts.circuitTrips++;
-    if (opts.reasons && p.reasons) {
-      for (const r of p.reasons) {
-        const seen = facts.reasons.get(r);
-        if (seen) {
-          seen.count++;
-          seen.lastAt = p.at;
-        } else if (facts.reasons.size < MAX_DISTINCT_REASONS) facts.reasons.set(r, { count: 1, firstAt: p.at, lastAt: p.at });
-        else facts.otherReasons++;
-      }
-    }
-    if (opts.metrics) {
-      for (const m of METRICS) {
-        const v = metricValue(p, m);
-        if (v !== undefined && Number.isFinite(v)) facts.metrics[m].push({ t: p.at, v });
-      }
-    }
-    prev = p;
-  }
-  facts.lastCircuit = prev?.circuit ?? null;
-  return facts;
-}
 
 const availability = (healthyMs: number, coveredMs: number): number | null => (coveredMs > 0 ? round((100 * healthyMs) / coveredMs, 4) : null);
 
@@ -371,11 +386,10 @@ function alertCounts(alerts: readonly AlertRecord[]): AlertCounts {
 async function buildSummary(ctx: Context): Promise<SummaryReport> {
   const endpoints: EndpointSummary[] = [];
   const seen = new Set<string>();
-  await ctx.scan((points) => {
-    const f = analyzeEndpoint(points, ctx.q.to, { maxGapMs: ctx.opts.maxGapMs, reasons: false, metrics: false });
+  await ctx.scan((f) => {
     seen.add(f.key);
     endpoints.push(endpointSummary(ctx, f));
-  });
+  }, false);
   for (const e of ctx.liveOnly(seen)) endpoints.push(emptyEndpointSummary(ctx, e));
   endpoints.sort((a, b) => a.key.localeCompare(b.key));
   const clusters = clusterSummaries(ctx, endpoints);
@@ -390,8 +404,10 @@ async function buildSummary(ctx: Context): Promise<SummaryReport> {
   };
 }
 
-const statsOf = (metrics: Record<MetricName, Point[]>): Record<MetricName, Stats | null> =>
-  Object.fromEntries(METRICS.map((m) => [m, roundStats(summarize(metrics[m].map((p) => p.v)))])) as Record<MetricName, Stats | null>;
+const statsOf = (f: EndpointFacts): Record<MetricName, Stats | null> => {
+  const stats = f.stats();
+  return Object.fromEntries(METRICS.map((m) => [m, roundStats(stats[m])])) as Record<MetricName, Stats | null>;
+};
 
 const roundStats = (s: Stats | null): Stats | null => (s ? { n: s.n, min: round(s.min, 4), mean: round(s.mean, 4), p95: round(s.p95, 4), max: round(s.max, 4) } : null);
 
@@ -402,8 +418,7 @@ async function buildDetailed(ctx: Context): Promise<DetailedReport> {
   const maxReasons = Math.max(0, ctx.opts.maxReasons ?? 10);
   const endpoints: EndpointDetail[] = [];
   const seen = new Set<string>();
-  await ctx.scan((points) => {
-    const f = analyzeEndpoint(points, ctx.q.to, { maxGapMs: ctx.opts.maxGapMs, reasons: true, metrics: true });
+  await ctx.scan((f) => {
     seen.add(f.key);
     const reasons: ReasonSeen[] = [...f.reasons.entries()]
       .map(([reason, r]) => ({ reason, count: r.count, firstAt: r.firstAt, lastAt: r.lastAt }))
@@ -412,16 +427,16 @@ async function buildDetailed(ctx: Context): Promise<DetailedReport> {
     const otherReasons = f.otherReasons + reasons.slice(maxReasons).reduce((s, r) => s + r.count, 0);
     endpoints.push({
       ...endpointSummary(ctx, f),
-      stats: statsOf(f.metrics),
+      stats: statsOf(f),
       timeInStatus: f.timeInStatus,
       timeInHealth: f.timeInHealth,
       circuitTrips: f.circuitTrips,
       lastCircuit: f.lastCircuit,
       reasons: kept,
       otherReasons,
-      series: Object.fromEntries(METRICS.map((m) => [m, roundSeries(downsample(f.metrics[m], seriesPoints))])) as Record<MetricName, Point[]>,
+      series: Object.fromEntries(Object.entries(f.chartSeries(seriesPoints)).map(([m, points]) => [m, roundSeries(points)])) as Record<MetricName, Point[]>,
     });
-  });
+  }, true);
   for (const e of ctx.liveOnly(seen)) {
     endpoints.push({
       ...emptyEndpointSummary(ctx, e),
@@ -441,10 +456,6 @@ async function buildDetailed(ctx: Context): Promise<DetailedReport> {
 
 const roundSeries = (points: readonly Point[]): Point[] => points.map((p) => ({ t: p.t, v: round(p.v, 4) }));
 
-/** One bucketed series per metric of an endpoint, each added to its cluster's running means. */
-function bucketed(f: EndpointFacts, bucketMs: number): Record<MetricName, Point[]> {
-  return Object.fromEntries(METRICS.map((m) => [m, f.metrics[m].length ? rollUp([f.metrics[m]], bucketMs, 'mean') : []])) as Record<MetricName, Point[]>;
-}
 
 class ClusterSeries {
   private readonly byCluster = new Map<string, { endpoints: number; series: Record<MetricName, BucketMean> }>();
@@ -467,14 +478,13 @@ class ClusterSeries {
 }
 
 async function buildMetrics(ctx: Context): Promise<MetricsReport> {
-  const bucketMs = niceBucket(ctx.q.to - ctx.q.from, ctx.opts.buckets ?? 288);
+  const bucketMs = ctx.bucketMs();
   const endpoints: EndpointMetrics[] = [];
   const clusters = new ClusterSeries();
-  await ctx.scan((points) => {
-    const f = analyzeEndpoint(points, ctx.q.to, { maxGapMs: ctx.opts.maxGapMs, reasons: false, metrics: true });
-    endpoints.push({ key: f.key, cluster: f.cluster, samples: f.samples, stats: statsOf(f.metrics) });
-    clusters.add(f.cluster, bucketed(f, bucketMs));
-  });
+  await ctx.scan((f) => {
+    endpoints.push({ key: f.key, cluster: f.cluster, samples: f.samples, stats: statsOf(f) });
+    clusters.add(f.cluster, f.bucketSeries(bucketMs));
+  }, false);
   const clusterMetrics: ClusterMetrics[] = clusters.clusters().map((c) => ({
     name: c.name,
     endpoints: c.endpoints,
@@ -582,15 +592,14 @@ function trendEntry(ctx: Context, scope: TrendEntry['scope'], subject: string, c
 
 async function buildTrends(ctx: Context): Promise<TrendsReport> {
   const horizonMs = ctx.opts.horizonMs ?? 6 * HOUR_MS;
-  const bucketMs = niceBucket(ctx.q.to - ctx.q.from, ctx.opts.buckets ?? 288);
+  const bucketMs = ctx.bucketMs();
   const endpoints: TrendEntry[] = [];
   const clusters = new ClusterSeries();
-  await ctx.scan((points) => {
-    const f = analyzeEndpoint(points, ctx.q.to, { maxGapMs: ctx.opts.maxGapMs, reasons: false, metrics: true });
-    const series = bucketed(f, bucketMs);
+  await ctx.scan((f) => {
+    const series = f.bucketSeries(bucketMs);
     clusters.add(f.cluster, series);
     for (const m of METRICS) if (series[m].length > 0) endpoints.push(trendEntry(ctx, 'endpoint', f.key, f.cluster, m, series[m], horizonMs));
-  });
+  }, false);
   const clusterEntries: TrendEntry[] = [];
   for (const c of clusters.clusters()) for (const m of METRICS) if (c.series[m].length > 0) clusterEntries.push(trendEntry(ctx, 'cluster', c.name, c.name, m, c.series[m], horizonMs));
   return { meta: ctx.meta('trends'), horizonMs, bucketMs, thresholds: ctx.thresholdsRecord(), clusters: clusterEntries, endpoints };

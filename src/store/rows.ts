@@ -2,6 +2,7 @@
  *  SQLite and absent (not `undefined`) in the records read back. */
 import type { CircuitState, Status } from '../core/model.js';
 import type { AlertLevel, AlertRecord, HistoryPoint, PublishedHealth } from '../operations.js';
+import { ROLLUP_METRICS, type Rollup } from './rollup.js';
 import type { StoredRegistration } from './types.js';
 
 export interface RegistrationRow {
@@ -144,4 +145,71 @@ export function toAlert(row: AlertRow): AlertRecord {
   if (row.acknowledged_at !== null) a.acknowledgedAt = row.acknowledged_at;
   if (row.acknowledged_by !== null) a.acknowledgedBy = row.acknowledged_by;
   return a;
+}
+
+/**
+ * A roll-up row: key, cluster, bucket, n, agg, last_reasons, reasons. `agg` packs the numbers into
+ * one float64 blob (one column instead of forty: reading a day of 1,000 endpoints' windows is then
+ * dominated by SQLite, not by creating JS values):
+ *   0-2 held by status (HEALTHY, DEGRADED, UNHEALTHY), 3-6 held by health (+ DRAINING),
+ *   7 gapN, 8 gapSum, 9 incidents, 10 trips, 11 otherReasons, 12 firstAt, 13 lastAt,
+ *   14 lastScore, 15 lastWeight, 16 lastStatus, 17 lastHealth, 18 lastCircuit (indexes below),
+ *   19 + 4k .. 22 + 4k: metric k's n, sum, min, max (ROLLUP_METRICS order; n = 0 when none).
+ */
+export const ROLLUP_COLUMNS = ['key', 'cluster', 'bucket', 'n', 'agg', 'last_reasons', 'reasons'] as const;
+const STATUSES: readonly Status[] = ['HEALTHY', 'DEGRADED', 'UNHEALTHY'];
+const HEALTHS: readonly PublishedHealth[] = ['HEALTHY', 'DEGRADED', 'UNHEALTHY', 'DRAINING'];
+const CIRCUITS: readonly CircuitState[] = ['closed', 'open', 'half-open'];
+const AGG_METRICS = 19;
+const AGG_LENGTH = AGG_METRICS + 4 * ROLLUP_METRICS.length;
+
+/** Column values in ROLLUP_COLUMNS order. */
+export function rollupParams(r: Rollup): unknown[] {
+  const a = new Float64Array(AGG_LENGTH);
+  a.set([r.heldStatus.HEALTHY, r.heldStatus.DEGRADED, r.heldStatus.UNHEALTHY, r.heldHealth.HEALTHY, r.heldHealth.DEGRADED, r.heldHealth.UNHEALTHY, r.heldHealth.DRAINING]);
+  a.set([r.gapN, r.gapSum, r.incidents, r.trips, r.otherReasons, r.firstAt, r.lastAt, r.lastScore, r.lastWeight], 7);
+  a.set([STATUSES.indexOf(r.lastStatus), HEALTHS.indexOf(r.lastHealth), CIRCUITS.indexOf(r.lastCircuit)], 16);
+  ROLLUP_METRICS.forEach((m, k) => {
+    const x = r.metrics[m];
+    if (x) a.set([x.n, x.sum, x.min, x.max], AGG_METRICS + 4 * k);
+  });
+  const reasons = Object.keys(r.reasons).length ? JSON.stringify(r.reasons) : null;
+  return [r.key, r.cluster, r.bucket, r.n, Buffer.from(a.buffer), r.lastReasons ? JSON.stringify(r.lastReasons) : null, reasons];
+}
+
+/** A roll-up from a raw row (values in ROLLUP_COLUMNS order; `reasons` may be left out of the query: then {}). */
+export function toRollup(v: readonly unknown[]): Rollup {
+  const b = v[4] as Buffer;
+  // A view when the blob is 8-byte aligned (better-sqlite3 gives each blob its own buffer), a copy otherwise.
+  const a = b.byteOffset % 8 === 0 ? new Float64Array(b.buffer, b.byteOffset, b.length >> 3) : new Float64Array(Uint8Array.from(b).buffer);
+  const f = (i: number): number => a[i] ?? 0;
+  const metrics = {} as Rollup['metrics'];
+  for (let k = 0; k < ROLLUP_METRICS.length; k++) {
+    const i = AGG_METRICS + 4 * k;
+    const n = f(i);
+    metrics[ROLLUP_METRICS[k]!] = n > 0 ? { n, sum: f(i + 1), min: f(i + 2), max: f(i + 3) } : null;
+  }
+  return {
+    key: v[0] as string,
+    cluster: v[1] as string,
+    bucket: v[2] as number,
+    n: v[3] as number,
+    heldStatus: { HEALTHY: f(0), DEGRADED: f(1), UNHEALTHY: f(2) },
+    heldHealth: { HEALTHY: f(3), DEGRADED: f(4), UNHEALTHY: f(5), DRAINING: f(6) },
+    gapN: f(7),
+    gapSum: f(8),
+    incidents: f(9),
+    trips: f(10),
+    otherReasons: f(11),
+    firstAt: f(12),
+    lastAt: f(13),
+    lastScore: f(14),
+    lastWeight: f(15),
+    lastStatus: STATUSES[f(16)] ?? 'UNHEALTHY',
+    lastHealth: HEALTHS[f(17)] ?? 'UNHEALTHY',
+    lastCircuit: CIRCUITS[f(18)] ?? 'open',
+    lastReasons: v[5] === null || v[5] === undefined ? undefined : (JSON.parse(v[5] as string) as string[]),
+    reasons: v[6] === null || v[6] === undefined ? {} : (JSON.parse(v[6] as string) as Rollup['reasons']),
+    metrics,
+  };
 }

@@ -88,6 +88,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  // Version 2 is taken by the lead's branch (persisted assignments); this one must stay 3.
+  {
+    version: 3,
+    description: 'history roll-ups per endpoint per 5 minutes (reports)',
+    sql: `
+      -- Kept by the store as history is written (src/store/rollup.ts); reports over long ranges read
+      -- these instead of every point. Held times are ms each point held until the next one (capped).
+      CREATE TABLE history_rollup (
+        key          TEXT    NOT NULL,
+        cluster      TEXT    NOT NULL,
+        bucket       INTEGER NOT NULL,  -- window start, ms, a multiple of 300000
+        n            INTEGER NOT NULL,  -- points in the window
+        agg          BLOB    NOT NULL,  -- float64 LE: times, counters, last point, per-metric n/sum/min/max (src/store/rows.ts)
+        last_reasons TEXT,              -- JSON array of the window's last point, NULL when none
+        reasons      TEXT,              -- JSON object reason -> [count, firstAt, lastAt], NULL when none
+        PRIMARY KEY (key, bucket)
+      ) WITHOUT ROWID;
+      CREATE INDEX history_rollup_bucket ON history_rollup (bucket);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -26,13 +26,17 @@ import {
   HISTORY_COLUMNS,
   historyParams,
   registrationParams,
+  ROLLUP_COLUMNS,
+  rollupParams,
   toAlert,
   toPoint,
   toRegistration,
+  toRollup,
   type AlertRow,
   type HistoryRow,
   type RegistrationRow,
 } from './rows.js';
+import { ROLLUP_MS, rollupBucket, RollupWriter, type Rollup } from './rollup.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
 import type { EndpointAssignment } from '../core/assignment.js';
 import type { AssignmentBatch, RegistrationOp, RangeQuery, RetentionPolicy, Store, StoredAssignment, StoredRegistration } from './types.js';
@@ -52,6 +56,9 @@ const VERSION = /^\d{1,30}$/;
 const META_VERSION_FLOOR = 'version_floor';
 /** End of the last downsampled window: each cleanup only downsamples what is new since then. */
 const META_DOWNSAMPLED_UNTIL = 'downsampled_until';
+/** Start of the first window whose roll-up saw every point (history written before the roll-ups existed is not in them). */
+const META_ROLLUPS_FROM = 'rollups_from';
+
 
 const isMemory = (path: string): boolean => path === ':memory:' || path === '';
 
@@ -146,6 +153,31 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
   );
   const deleteAssignment = db.prepare('DELETE FROM assignments WHERE key = ?');
   const allAssignments = db.prepare<[], { value: string; saved_at: number }>('SELECT value, saved_at FROM assignments ORDER BY key');
+  const rollupCols = ROLLUP_COLUMNS.join(', ');
+  const upsertRollup = db.prepare(
+    `INSERT INTO history_rollup (${rollupCols}) VALUES (${ROLLUP_COLUMNS.map(() => '?').join(', ')})
+     ON CONFLICT (key, bucket) DO UPDATE SET ${ROLLUP_COLUMNS.filter((c) => c !== 'key' && c !== 'bucket')
+       .map((c) => `${c} = excluded.${c}`)
+       .join(', ')}`,
+  );
+  const latestRollup = db.prepare<[string], unknown[]>(`SELECT ${rollupCols} FROM history_rollup WHERE key = ? ORDER BY bucket DESC LIMIT 1`).raw();
+  // One endpoint's windows per statement: (key, bucket) is the clustered primary key, so each read is
+  // one seek and a sequential run of pages; keys are walked by seeking to the next one.
+  type RollupKeyParams = { key: string; lo: number; hi: number; cluster: string | null };
+  const rollupKeySql = (cols: string): string =>
+    `SELECT ${cols} FROM history_rollup WHERE key = @key AND bucket >= @lo AND bucket < @hi AND (@cluster IS NULL OR cluster = @cluster) ORDER BY bucket`;
+  // Without `reasons` unless asked: only the detailed report lists them.
+  const rollupsOfKeyNoReasons = db.prepare<RollupKeyParams, unknown[]>(rollupKeySql(ROLLUP_COLUMNS.slice(0, -1).join(', '))).raw();
+  const rollupsOfKey = db.prepare<RollupKeyParams, unknown[]>(rollupKeySql(rollupCols)).raw();
+  const firstRollupKey = db.prepare<[], string | null>('SELECT MIN(key) FROM history_rollup').pluck();
+  const nextRollupKey = db.prepare<[string], string | null>('SELECT MIN(key) FROM history_rollup WHERE key > ?').pluck();
+  const deleteRollupsBefore = db.prepare('DELETE FROM history_rollup WHERE bucket < ?');
+  const countHistory = db.prepare<[number, number, number], number>('SELECT count(*) FROM (SELECT 1 FROM history INDEXED BY history_at WHERE at >= ? AND at <= ? LIMIT ?)').pluck();
+  const lastHistoryAt = db.prepare<[], number | null>('SELECT MAX(at) FROM history').pluck();
+  const rollups = new RollupWriter((key) => {
+    const row = latestRollup.get(key);
+    return row ? toRollup(row) : undefined;
+  });
 
   const getMeta = db.prepare<[string], string>('SELECT v FROM meta WHERE k = ?').pluck();
   const setMeta = db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v');
@@ -163,7 +195,13 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
 
   const appendMany = db.transaction((points: readonly HistoryPoint[]) => {
     for (const p of points) insertHistory.run(historyParams(p));
+    for (const r of rollups.add(points)) upsertRollup.run(rollupParams(r));
   });
+  // Roll-ups cover history written from now on: a store that already has history starts them at the next window.
+  if (getMeta.get(META_ROLLUPS_FROM) === undefined) {
+    const last = lastHistoryAt.get() ?? null;
+    setMeta.run(META_ROLLUPS_FROM, String(last === null ? MIN_TIME : rollupBucket(last) + ROLLUP_MS));
+  }
   const raiseFloor = db.transaction((version: string) => {
     const current = getMeta.get(META_VERSION_FLOOR);
     if (current !== undefined && BigInt(current) >= BigInt(version)) return;
@@ -192,6 +230,7 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
       if (fullCut > from) historyDownsampled = downsample.run(from, fullCut).changes;
       setMeta.run(META_DOWNSAMPLED_UNTIL, String(fullCut));
     }
+    deleteRollupsBefore.run(rollupBucket(historyCut));
     const alertsDeleted = deleteResolvedAlerts.run(at - r.alertsMs).changes;
     return { historyDeleted, historyDownsampled, alertsDeleted };
   });
@@ -245,6 +284,18 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
     return undefined;
   }
 
+  function* rollupsInRange(q: RangeQuery, reasons: boolean): Generator<Rollup, undefined, undefined> {
+    const read = reasons ? rollupsOfKey : rollupsOfKeyNoReasons;
+    let key = guard('rollups', () => firstRollupKey.get() ?? null);
+    while (key !== null) {
+      const current: string = key;
+      const rows = guard('rollups', () => read.all({ key: current, lo: q.from, hi: q.to, cluster: q.cluster ?? null }));
+      for (const row of rows) yield toRollup(row);
+      key = guard('rollups', () => nextRollupKey.get(current) ?? null);
+    }
+    return undefined;
+  }
+
   return {
     saveRegistration(r: StoredRegistration): void {
       guard('saveRegistration', () => durable(() => upsertRegistration.run(registrationParams(r))));
@@ -283,6 +334,19 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
 
     historyKeys(query: RangeQuery): string[] {
       return [...keysInRange(query)];
+    },
+
+    historyCount(query: RangeQuery, limit: number): number {
+      return guard('historyCount', () => countHistory.get(query.from, query.to, Math.max(0, Math.floor(limit))) ?? 0);
+    },
+
+    rollups(query: RangeQuery, opts: { reasons?: boolean } = {}): IterableIterator<Rollup> {
+      if (closed) throw closedError(path, 'rollups');
+      return rollupsInRange(query, opts.reasons ?? true);
+    },
+
+    rollupsFrom(): number {
+      return guard('rollupsFrom', () => Number(getMeta.get(META_ROLLUPS_FROM) ?? MAX_TIME));
     },
 
     saveAlert(a: AlertRecord): void {

@@ -1,4 +1,5 @@
 import type { EndpointAssignment } from '../core/assignment.js';
+import type { Rollup } from './rollup.js';
 import type { AlertRecord, HistoryPoint, HistoryQuery, RegistrationRequest } from '../operations.js';
 
 export type RegistrationOp = { kind: 'put'; registration: StoredRegistration } | { kind: 'delete'; cluster: string; address: string; port: number };
@@ -55,6 +56,12 @@ export interface Store {
   historyRange(query: RangeQuery): IterableIterator<HistoryPoint>;
   /** Endpoint keys with history in the range. */
   historyKeys(query: RangeQuery): string[];
+  /** History points in the range, counting at most `limit` (a cheap "is it large?"). */
+  historyCount(query: RangeQuery, limit: number): number;
+  /** Roll-up windows (5 min per endpoint) starting in [from, to), ordered by key then time; streamed. Without `reasons` their reasons are left out ({}). */
+  rollups(query: RangeQuery, opts?: { reasons?: boolean }): IterableIterator<Rollup>;
+  /** Start of the first window the roll-ups cover completely; windows before it may miss points. */
+  rollupsFrom(): number;
 
   saveAlert(a: AlertRecord): void;
   alerts(query?: { from?: number | undefined; to?: number | undefined; state?: AlertRecord['state'] | undefined }): AlertRecord[];

@@ -4,8 +4,10 @@ export interface NackRecord {
   message: string;
   code: number;
   at: number;
-  /** The resources in the rejected response. */
+  /** The resources in the rejected response (the first `MAX_NACK_RESOURCES`). */
   resources: string[];
+  /** How many resources the rejected response carried. */
+  resourceCount?: number;
 }
 
 export interface TypeLedger {
@@ -36,14 +38,45 @@ export type LedgerEvent =
   | { kind: 'nack'; proxy: ProxyRecord; typeUrl: string; nack: NackRecord }
   | { kind: 'ack'; proxy: ProxyRecord; typeUrl: string; version: string; publishToAckMs: number };
 
-const MAX_CLOSED = 100;
+/** Bounds on what the ledger keeps from clients (see `xds.*` in the config). */
+export interface LedgerLimits {
+  /** Unsupported type_urls remembered per proxy. */
+  maxUnknownTypes: number;
+  /** Records of disconnected streams kept, by count and by estimated bytes. */
+  maxClosed: number;
+  maxClosedBytes: number;
+}
+
+export const DEFAULT_LEDGER_LIMITS: LedgerLimits = { maxUnknownTypes: 8, maxClosed: 100, maxClosedBytes: 1024 * 1024 };
+const MAX_TYPE_URL_CHARS = 256;
+const MAX_NACK_RESOURCES = 100;
+const MAX_NAME_CHARS = 256;
+
+/** A connected proxy with at least one resource type whose latest NACK has not been followed by an ACK. */
+export interface NackedProxy {
+  nodeId: string;
+  /** Type URL and Envoy's message, per unresolved NACK. */
+  nacked: Array<{ typeUrl: string; message: string }>;
+}
+
+const unresolved = (t: TypeLedger): boolean => t.lastNack !== undefined && (t.ackedAt === undefined || t.lastNack.at > t.ackedAt);
 
 export class Ledger {
   private readonly open = new Map<string, ProxyRecord>();
-  private readonly closed: ProxyRecord[] = [];
+  private readonly closed: Array<{ rec: ProxyRecord; bytes: number }> = [];
+  private closedBytes = 0;
   private readonly listeners = new Set<(e: LedgerEvent) => void>();
+  private readonly limits: LedgerLimits;
+  /** Streams with an unresolved NACK: alert evaluation reads these, not every proxy. */
+  private readonly nacking = new Set<string>();
+  private readonly nackListeners = new Set<() => void>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    limits: Partial<LedgerLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LEDGER_LIMITS, ...limits };
+  }
 
   connect(rec: Omit<ProxyRecord, 'connectedAt' | 'types' | 'unknownTypes'>): ProxyRecord {
     const full: ProxyRecord = { ...rec, connectedAt: this.now(), types: {}, unknownTypes: [] };
@@ -55,9 +88,14 @@ export class Ledger {
     const rec = this.open.get(streamId);
     if (!rec) return;
     this.open.delete(streamId);
+    if (this.nacking.delete(streamId)) this.emitNacked();
     rec.closedAt = this.now();
-    this.closed.push(rec);
-    if (this.closed.length > MAX_CLOSED) this.closed.shift();
+    const bytes = JSON.stringify(rec).length;
+    this.closed.push({ rec, bytes });
+    this.closedBytes += bytes;
+    while (this.closed.length > 0 && (this.closed.length > this.limits.maxClosed || this.closedBytes > this.limits.maxClosedBytes)) {
+      this.closedBytes -= this.closed.shift()!.bytes;
+    }
   }
 
   sent(streamId: string, typeUrl: string, version: string): void {
@@ -74,6 +112,10 @@ export class Ledger {
     t.ackedVersion = version;
     t.ackedAt = this.now();
     t.publishToAckMs = Math.max(0, t.ackedAt - publishedAt);
+    if (this.nacking.has(streamId) && !Object.values(rec.types).some(unresolved)) {
+      this.nacking.delete(streamId);
+      this.emitNacked();
+    }
     this.emit({ kind: 'ack', proxy: rec, typeUrl, version, publishToAckMs: t.publishToAckMs });
   }
 
@@ -81,14 +123,18 @@ export class Ledger {
     const rec = this.open.get(streamId);
     const t = this.type(streamId, typeUrl);
     if (!rec || !t) return;
-    t.lastNack = { ...nack, at: this.now() };
+    const resources = nack.resources.slice(0, MAX_NACK_RESOURCES).map((n) => (n.length > MAX_NAME_CHARS ? n.slice(0, MAX_NAME_CHARS) : n));
+    t.lastNack = { ...nack, resources, resourceCount: nack.resourceCount ?? nack.resources.length, at: this.now() };
     t.nacks += 1;
+    this.nacking.add(streamId);
+    this.emitNacked();
     this.emit({ kind: 'nack', proxy: rec, typeUrl, nack: t.lastNack });
   }
 
   unknownType(streamId: string, typeUrl: string): void {
     const rec = this.open.get(streamId);
-    if (rec && !rec.unknownTypes.includes(typeUrl) && rec.unknownTypes.length < 20) rec.unknownTypes.push(typeUrl);
+    const t = typeUrl.length > MAX_TYPE_URL_CHARS ? typeUrl.slice(0, MAX_TYPE_URL_CHARS) : typeUrl;
+    if (rec && !rec.unknownTypes.includes(t) && rec.unknownTypes.length < this.limits.maxUnknownTypes) rec.unknownTypes.push(t);
   }
 
   /** Connected proxies (deep copies). */
@@ -102,9 +148,27 @@ export class Ledger {
     return false;
   }
 
+  /** Connected proxies with an unresolved NACK (cheap: only those are read). */
+  nacked(): NackedProxy[] {
+    const out: NackedProxy[] = [];
+    for (const id of this.nacking) {
+      const rec = this.open.get(id);
+      if (!rec) continue;
+      const nacked = Object.entries(rec.types).flatMap(([typeUrl, t]) => (unresolved(t) ? [{ typeUrl, message: t.lastNack!.message }] : []));
+      if (nacked.length) out.push({ nodeId: rec.nodeId, nacked });
+    }
+    return out;
+  }
+
+  /** Called whenever the set of unresolved NACKs changes (a NACK, the ACK that resolves it, the proxy leaving). */
+  onNackedChange(listener: () => void): () => void {
+    this.nackListeners.add(listener);
+    return () => this.nackListeners.delete(listener);
+  }
+
   /** Recently disconnected proxies, oldest first. */
   disconnected(): ProxyRecord[] {
-    return this.closed.map((p) => structuredClone(p));
+    return this.closed.map((p) => structuredClone(p.rec));
   }
 
   onEvent(listener: (e: LedgerEvent) => void): () => void {
@@ -120,5 +184,9 @@ export class Ledger {
 
   private emit(e: LedgerEvent): void {
     for (const l of this.listeners) l(e);
+  }
+
+  private emitNacked(): void {
+    for (const l of this.nackListeners) l();
   }
 }

@@ -22,9 +22,6 @@ export type XdsTypeUrl = (typeof TYPE)['listener' | 'route' | 'cluster' | 'endpo
 /** Make-before-break order: clusters, then their endpoints, then listeners, then the routes they use. */
 export const PUSH_ORDER: readonly XdsTypeUrl[] = [TYPE.cluster, TYPE.endpoint, TYPE.listener, TYPE.route];
 
-/** Types whose SotW responses must carry the whole set and which support wildcard subscriptions. */
-export const WILDCARD_TYPES: ReadonlySet<string> = new Set([TYPE.listener, TYPE.cluster]);
-
 export function isXdsType(typeUrl: string): typeUrl is XdsTypeUrl {
   return (PUSH_ORDER as readonly string[]).includes(typeUrl);
 }

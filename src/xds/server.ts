@@ -2,13 +2,27 @@ import { Server, type Metadata, type ServerDuplexStream, type StatusObject } fro
 import { serverCredentials, warnIfExposedPlaintext } from '../auth/tls.js';
 import type { XdsConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import { LogThrottle } from '../log-throttle.js';
 import type { SnapshotCache } from './cache.js';
 import type { Ledger } from './ledger.js';
-import { AdsSession, type Protocol } from './session.js';
+import { AdsSession, type ClientLogs, type Protocol } from './session.js';
 import { adsService, type DeltaRequest, type DeltaResponse, type Malformed, type SotwRequest, type SotwResponse } from './wire.js';
 
 export interface XdsServerOptions {
-  config: Pick<XdsConfig, 'listen' | 'maxReceiveMessageBytes' | 'maxSendMessageBytes' | 'stuckStreamTimeoutMs' | 'maxNacksPerMinute' | 'tls'>;
+  config: Pick<
+    XdsConfig,
+    | 'listen'
+    | 'maxReceiveMessageBytes'
+    | 'maxSendMessageBytes'
+    | 'stuckStreamTimeoutMs'
+    | 'maxNacksPerMinute'
+    | 'maxSubscriptionsPerStream'
+    | 'maxNodeIdBytes'
+    | 'maxErrorDetailBytes'
+    | 'clientLogWindowMs'
+    | 'clientLogBurst'
+    | 'tls'
+  >;
   /** Decides whether an ADS stream may open from its call metadata (e.g. a proxy token); a status refuses it. */
   admitAds?: (metadata: Metadata) => Pick<StatusObject, 'code' | 'details'> | undefined;
   cache: SnapshotCache;
@@ -25,8 +39,13 @@ export class XdsServer {
   private server: Server | undefined;
   private readonly sessions = new Set<AdsSession>();
   private port = 0;
+  private readonly logs: ClientLogs;
 
-  constructor(private readonly opts: XdsServerOptions) {}
+  constructor(private readonly opts: XdsServerOptions) {
+    const { clientLogWindowMs: every, clientLogBurst: burst } = opts.config;
+    const throttle = (): LogThrottle => new LogThrottle(opts.logger, every, Date.now, burst);
+    this.logs = { nack: throttle(), unknownType: throttle(), rejected: throttle(), connection: throttle() };
+  }
 
   async start(): Promise<{ port: number }> {
     if (this.server) return { port: this.port };
@@ -62,7 +81,7 @@ export class XdsServer {
   private open(call: Stream, protocol: Protocol): void {
     const refused = this.opts.admitAds?.(call.metadata);
     if (refused) {
-      this.opts.logger.warn({ peer: call.getPeer(), code: refused.code, details: refused.details }, 'ADS stream refused');
+      this.logs.rejected.warn({ peer: call.getPeer(), code: refused.code, details: refused.details }, 'ADS stream refused');
       call.emit('error', Object.assign(new Error(refused.details), refused));
       return;
     }
@@ -70,8 +89,12 @@ export class XdsServer {
       cache: this.opts.cache,
       ledger: this.opts.ledger,
       logger: this.opts.logger,
+      logs: this.logs,
       stuckStreamTimeoutMs: this.opts.config.stuckStreamTimeoutMs,
       maxNacksPerMinute: this.opts.config.maxNacksPerMinute,
+      maxSubscriptionsPerStream: this.opts.config.maxSubscriptionsPerStream,
+      maxNodeIdBytes: this.opts.config.maxNodeIdBytes,
+      maxErrorDetailBytes: this.opts.config.maxErrorDetailBytes,
     });
     this.sessions.add(session);
     const forget = (): void => {

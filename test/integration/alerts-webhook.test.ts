@@ -90,3 +90,33 @@ describe('alert webhook', () => {
     await m.stop();
   });
 });
+
+describe('alerts keyed by rule, not by client-chosen ids', () => {
+  it('10,000 NACKing proxies raise one nack alert and one webhook post; resolved keys are pruned after the cooldown', async () => {
+    const hook = await receiver(() => 200);
+    let t = 1_000_000;
+    const many: AlertInput = { endpoints: [], clusters: [], proxies: Array.from({ length: 10_000 }, (_, i) => ({ nodeId: `forged-${i}`, nacked: [{ type: 'Cluster', message: 'bad' }] })) };
+    const state = { input: many };
+    const config = alertsSchema.parse({ cooldownMs: 60_000, webhook: { url: hook.url, timeoutMs: 300, retries: 0 } });
+    const m = new AlertManager({ config, logger: silentLogger(), input: () => state.input, now: () => t });
+    m.evaluate();
+    state.input = { ...many, proxies: many.proxies.slice(0, 5000) };
+    t += 1000;
+    m.evaluate();
+    await m.idle();
+    expect(hook.bodies).toHaveLength(1);
+    expect(m.list()).toHaveLength(1);
+    expect(m.list()[0]).toMatchObject({ rule: 'nack', subject: 'proxies', state: 'firing' });
+    expect(m.list()[0]!.message).toMatch(/^5000 proxies rejected/);
+
+    state.input = { endpoints: [], clusters: [], proxies: [] };
+    t += 1000;
+    m.evaluate();
+    expect(m.knownCount()).toBe(1); // within the cooldown: kept, so a quick re-fire is silent
+    t += 60_000;
+    m.evaluate();
+    expect(m.knownCount()).toBe(0);
+    expect(m.list()).toHaveLength(1); // history stays (bounded by historyLimit)
+    await m.stop();
+  });
+});

@@ -13,6 +13,7 @@ import { createHealthmesh, type Healthmesh } from '../../src/app.js';
 import { serve } from '../../src/main.js';
 import { silentLogger } from '../../src/log.js';
 import { callStatus, createStatusClient, type StatusClient } from '../../src/status/proto.js';
+import { bearer, TEST_TOKENS } from '../support/auth.js';
 import { testConfig } from '../support/config.js';
 
 const stops: Array<() => Promise<void> | void> = [];
@@ -43,7 +44,7 @@ const cluster = (extra: Record<string, unknown> = {}) => ({ name: 'demo', endpoi
 describe('registration at the edge (findings 2, 3 and 11)', () => {
   it('refuses a host name with INVALID_ARGUMENT naming the field, and publishes nothing', async () => {
     const { app, client } = await start({ clusters: [cluster()] });
-    const err = await failure(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: 'localhost', port: 8080 }));
+    const err = await failure(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: 'localhost', port: 8080 }, 5000, bearer(TEST_TOKENS.operator)));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toMatch(/^address: must be an IP address, not a host name .*malformed IP address/);
     expect(app.controlPlane.topology.endpoints('demo').map((e) => e.address)).toEqual(['127.0.0.1']);
@@ -52,27 +53,27 @@ describe('registration at the edge (findings 2, 3 and 11)', () => {
   it('refuses link-local and metadata addresses in every form unless allowlisted', async () => {
     const { client } = await start({ clusters: [cluster()] });
     for (const address of ['169.254.169.254', '64:ff9b::a9fe:a9fe', '::169.254.169.254', '::ffff:169.254.169.254', 'fe80::1', 'fd00:ec2::254']) {
-      const err = await failure(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address, port: 80 }));
+      const err = await failure(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address, port: 80 }, 5000, bearer(TEST_TOKENS.operator)));
       expect(err.code, address).toBe(grpc.status.INVALID_ARGUMENT);
       expect(err.details, address).toMatch(/^address: .* refused: .*allow it with health\.allowTargets/);
     }
     const allowed = await start({ clusters: [cluster()], health: { allowTargets: ['169.254.10.0/24'] } });
-    const ok = await callStatus(allowed.client, 'RegisterEndpoint', { cluster: 'demo', address: '169.254.10.7', port: 80 });
+    const ok = await callStatus(allowed.client, 'RegisterEndpoint', { cluster: 'demo', address: '169.254.10.7', port: 80 }, 5000, bearer(TEST_TOKENS.operator));
     expect(ok.created).toBe(true);
     expect(allowed.app.controlPlane.topology.endpoints('demo').map((e) => e.address)).toContain('169.254.10.7');
   });
 
   it('caps registered + configured endpoints at limits.maxEndpoints with RESOURCE_EXHAUSTED', async () => {
     const { app, client } = await start({ clusters: [cluster()], limits: { maxEndpoints: 3 } });
-    await callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.1', port: 80 });
-    await callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.2', port: 80 });
-    const err = await failure(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.3', port: 80 }));
+    await callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.1', port: 80 }, 5000, bearer(TEST_TOKENS.operator));
+    await callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.2', port: 80 }, 5000, bearer(TEST_TOKENS.operator));
+    const err = await failure(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.3', port: 80 }, 5000, bearer(TEST_TOKENS.operator)));
     expect(err.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(err.details).toContain('limits.maxEndpoints');
     // re-registering an existing endpoint (an update) is not a new one
-    await expect(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.2', port: 80, weight: 5 })).resolves.toMatchObject({ created: false });
-    await callStatus(client, 'DeregisterEndpoint', { cluster: 'demo', address: '10.0.0.1', port: 80 });
-    await expect(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.3', port: 80 })).resolves.toMatchObject({ created: true });
+    await expect(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.2', port: 80, weight: 5 }, 5000, bearer(TEST_TOKENS.operator))).resolves.toMatchObject({ created: false });
+    await callStatus(client, 'DeregisterEndpoint', { cluster: 'demo', address: '10.0.0.1', port: 80 }, 5000, bearer(TEST_TOKENS.operator));
+    await expect(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.3', port: 80 }, 5000, bearer(TEST_TOKENS.operator))).resolves.toMatchObject({ created: true });
     expect(app.controlPlane.topology.endpoints('demo')).toHaveLength(3);
   });
 });
@@ -104,9 +105,9 @@ describe('errors to callers carry no file paths (finding 10)', () => {
     const path = join(dir, 'state.db');
     const { app, client, admin } = await start({ clusters: [cluster()] }, path);
     app.store.close();
-    const err = await failure(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.9', port: 80 }));
+    const err = await failure(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.9', port: 80 }, 5000, bearer(TEST_TOKENS.operator)));
     expect(err.code).toBe(grpc.status.UNAVAILABLE);
-    expect(err.details).toMatch(/^store unavailable: saveRegistration failed \(closed\)/);
+    expect(err.details).toMatch(/^store unavailable: applyRegistrations failed \(closed\)/);
     expect(err.details).not.toContain(dir);
     const res = await fetch(`${admin}/status/demo/${encodeURIComponent('127.0.0.1:9')}`);
     expect(res.status).toBe(503);

@@ -34,8 +34,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function registerRange(from: number, to: number, inFlight: number): Promise<number> {
+/** Wall time and CPU time (this process: the server and the gRPC client) of registering [from, to). */
+async function registerRange(from: number, to: number, inFlight: number): Promise<{ wallMs: number; cpuMs: number }> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   let next = from;
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
@@ -45,20 +47,23 @@ async function registerRange(from: number, to: number, inFlight: number): Promis
       }
     }),
   );
-  return performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
 }
 
 describe('registration at scale', () => {
   it('3,000 registrations, 8 in flight: cost independent of the endpoints already there', async () => {
-    const times: number[] = [];
-    for (let k = 0; k < 3; k++) times.push(await registerRange(k * 1000, (k + 1) * 1000, 8));
-    console.log(`[registration-scale] per 1,000 registrations: ${times.map((t) => `${Math.round(t)} ms`).join(', ')}`);
+    const runs: Array<{ wallMs: number; cpuMs: number }> = [];
+    for (let k = 0; k < 3; k++) runs.push(await registerRange(k * 1000, (k + 1) * 1000, 8));
+    console.log(`[registration-scale] per 1,000 registrations: ${runs.map((r) => `${Math.round(r.wallMs)} ms (CPU ${Math.round(r.cpuMs)} ms)`).join(', ')}`);
+    // CPU time, not wall time: other processes on a loaded CI machine do not change it.
+    const times = runs.map((r) => r.cpuMs);
     expect(app.service.endpoints({ cluster: 'bulk' })).toHaveLength(3000);
     await app.controlPlane.topology.flushed();
     expect(app.controlPlane.topology.endpoints('bulk')).toHaveLength(3000);
-    // The third thousand is no slower than twice the first (a small constant for timer noise).
-    expect(times[2]!).toBeLessThanOrEqual(2 * times[0]! + 500);
-    // Generous outer bound for a loaded 2-core machine; the figure is printed above.
-    expect(times.reduce((a, b) => a + b, 0)).toBeLessThan(60_000);
+    // The third thousand costs no more than twice the first (a small constant for GC noise).
+    expect(times[2]!).toBeLessThanOrEqual(2 * times[0]! + 300);
+    // Generous outer bound for a loaded 2-core machine; the figures are printed above.
+    expect(runs.reduce((a, r) => a + r.wallMs, 0)).toBeLessThan(60_000);
   }, 120_000);
 });

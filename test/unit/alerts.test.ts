@@ -39,11 +39,20 @@ describe('deriveConditions', () => {
     );
     expect(c.map((x) => [x.rule, x.subject, x.level])).toEqual([
       ['flapping', 'web', 'warning'],
-      ['nack', 'envoy-1', 'critical'],
+      ['nack', 'proxies', 'critical'],
       ['heartbeat_missing', 'n1', 'critical'],
       ['resources', 'n2', 'info'],
     ]);
-    expect(c.find((x) => x.rule === 'nack')?.message).toBe("proxy envoy-1 rejected Listener: cannot bind '127.0.0.1:80'");
+    expect(c.find((x) => x.rule === 'nack')?.message).toBe("proxy envoy-1 (Listener) rejected configuration: cannot bind '127.0.0.1:80'");
+  });
+
+  it('NACKs from many proxies (client-chosen ids) make one alert listing the first 10, ids and text cut short', () => {
+    const proxies = Array.from({ length: 10_000 }, (_, i) => ({ nodeId: `p${String(i).padStart(5, '0')}${i === 0 ? 'x'.repeat(5000) : ''}`, nacked: [{ type: 'Cluster', message: 'e'.repeat(10_000) }] }));
+    const c = deriveConditions(input({ proxies }), policy).filter((x) => x.rule === 'nack');
+    expect(c).toHaveLength(1);
+    expect(c[0]!.subject).toBe('proxies');
+    expect(c[0]!.message).toMatch(/^10000 proxies rejected configuration: p00000x+… \(Cluster\), p00001 \(Cluster\), .*p00009 \(Cluster\) and 9990 more; first error/);
+    expect(c[0]!.message.length).toBeLessThan(1000);
   });
 });
 

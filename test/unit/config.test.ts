@@ -25,6 +25,7 @@ describe('config validation', () => {
     expect(cfg.clusters[0]?.endpoints).toHaveLength(3);
     expect(Object.isFrozen(cfg.clusters[0])).toBe(true);
     expect(cfg.xds.debounceMs).toBe(50);
+    expect(cfg.xds).toMatchObject({ maxSubscriptionsPerStream: 10_000, maxNodeIdBytes: 1024, maxErrorDetailBytes: 4096, ledgerMaxUnknownTypes: 8, ledgerClosedStreams: 100, ledgerClosedBytes: 1024 * 1024 });
   });
 
   it.each([
@@ -33,6 +34,8 @@ describe('config validation', () => {
     ['clusters: [{ name: "bad name!" }]', 'clusters[0].name', 'bad name!'],
     ['clusters: [{ name: c, lbPolicy: MAGLEV_PLUS }]', 'clusters[0].lbPolicy', 'MAGLEV_PLUS'],
     ['xds: { listen: "nowhere" }', 'xds.listen', 'nowhere'],
+    ['xds: { maxNodeIdBytes: 4096 }', 'xds.maxNodeIdBytes', 4096],
+    ['xds: { maxSubscriptionsPerStream: 0 }', 'xds.maxSubscriptionsPerStream', 0],
     ['clusters: [{ name: c, colour: blue }]', 'clusters[0].colour', 'blue'],
     ['listeners: [{ name: l, port: 1, routeConfig: missing }]', 'listeners[0].routeConfig', 'missing'],
     ['routes: [{ name: r, virtualHosts: [{ name: v, routes: [{ prefix: /, cluster: ghost }] }] }]', 'routes[0].virtualHosts[0].routes[0].cluster', 'ghost'],

@@ -7,7 +7,7 @@
  * are written, so a large table is not held in memory as a workbook.
  */
 import { PassThrough, type Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import type { Cell, Column, ReportDocument } from '../document.js';
 
 const DAY_MS = 86_400_000;
@@ -59,7 +59,9 @@ function styleHeader(row: ExcelJS.Row): void {
 }
 
 async function write(doc: ReportDocument, out: PassThrough): Promise<void> {
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+  // Loaded on the first XLSX report: exceljs is ~20 MiB a control plane that never renders one does not need.
+  const { default: excel } = await import('exceljs');
+  const wb = new excel.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   wb.creator = 'healthmesh';
   wb.title = doc.title;
 

@@ -1,0 +1,396 @@
+import { PUSH_ORDER, type XdsTypeUrl } from './protos.js';
+import type { ResourceEntry, Snapshot } from './snapshot.js';
+import { TYPE_RULES } from './type-rules.js';
+
+/**
+ * The state machine of one ADS stream, pure (no I/O, no clock): requests and snapshots in,
+ * responses out. What the client holds is what it ACKed; a response is only "in flight" until
+ * it is ACKed or NACKed, so a NACK leaves the client's known versions at the last ACKed ones and
+ * make-before-break waits for ACKs, not sends.
+ */
+export type Protocol = 'sotw' | 'delta';
+
+export interface RequestIn {
+  typeUrl: XdsTypeUrl;
+  nonce?: string | undefined;
+  error?: { code: number; message: string } | undefined;
+  /** SotW: the full list of names. */
+  resourceNames?: readonly string[] | undefined;
+  /** Delta. */
+  subscribe?: readonly string[] | undefined;
+  unsubscribe?: readonly string[] | undefined;
+  initialVersions?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface ResponseOut {
+  typeUrl: XdsTypeUrl;
+  nonce: string;
+  /** The type's snapshot version (SotW `version_info`, Delta `system_version_info`). */
+  version: string;
+  publishedAt: number;
+  resources: ResourceEntry[];
+  /** Delta only. */
+  removed: string[];
+}
+
+export type Settled =
+  | { kind: 'ack'; typeUrl: XdsTypeUrl; version: string; publishedAt: number }
+  | { kind: 'nack'; typeUrl: XdsTypeUrl; version: string; resources: string[]; error: { code: number; message: string } };
+
+/** A client asked for more than the stream may hold (`limit`) or for a name no resource can have (`invalid`). */
+export class SubscriptionLimitError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'limit' | 'invalid' = 'limit',
+  ) {
+    super(message);
+  }
+}
+
+/** Longest resource name (or Delta version string) accepted in a request; configured names are at most 200 characters. */
+export const MAX_NAME_CHARS = 1024;
+
+function checkNames(names: Iterable<string>, what: string): void {
+  for (const n of names) {
+    if (n.length > MAX_NAME_CHARS) throw new SubscriptionLimitError(`a ${what} of ${n.length} characters is longer than the ${MAX_NAME_CHARS} allowed`, 'invalid');
+  }
+}
+
+export interface AdsLimits {
+  /** Resource names subscribed per stream (all types), and names in one request. */
+  maxSubscriptions: number;
+  /** Responses awaiting an answer per type before the oldest is forgotten (a client that never ACKs). */
+  maxInFlight?: number;
+}
+
+interface InFlight {
+  nonce: string;
+  version: string;
+  publishedAt: number;
+  resources: Map<string, ResourceEntry>;
+  removed: Set<string>;
+  /** SotW full-state: names absent from `resources` are deleted. */
+  full: boolean;
+  /**
+   * Names forgotten (unsubscribed, re-warmed) while this response was in flight: a client that
+   * subscribes again before it arrives takes them, so once it is answered they are uncertain.
+   */
+  unknown: Set<string>;
+}
+
+/** Marks a removal the client rejected. */
+const REMOVAL = '\u0000removed';
+
+interface TypeState {
+  wildcard: boolean;
+  names: Set<string>;
+  /** What the client ACKed: the entry, or (Delta reconnect) the version it told us. */
+  acked: Map<string, ResourceEntry | string>;
+  /**
+   * Resources a NACKed response changed: the client may hold either version (Envoy and gRPC apply the
+   * valid part of a rejected LDS/CDS response), so they are re-sent on the next change even when it
+   * equals the ACKed version, and full-state responses carry the ACKed entry meanwhile.
+   */
+  uncertain: Set<string>;
+  inFlight: InFlight[];
+  /** Versions the client rejected on their own: not re-sent until they change. */
+  rejected: Map<string, string>;
+  /** After a NACK of a response that changed several resources: one change per response, one response at a time. */
+  isolate: boolean;
+  requested: boolean;
+  answered: boolean;
+}
+
+interface Plan {
+  wanted: ResourceEntry[];
+  /** Resources whose current version the client lacks (and did not reject). */
+  advance: ResourceEntry[];
+  /** Names to announce as removed (Delta, or SotW full-state by omission). */
+  removals: string[];
+  /** SotW RDS/EDS: removed implicitly with their parent; just forget them. */
+  forget: string[];
+  /** SotW full-state: removed resources still referenced, kept in the set. */
+  retained: ResourceEntry[];
+}
+
+const versionOf = (k: ResourceEntry | string | undefined): string | undefined => (typeof k === 'string' ? k : k?.version);
+
+export class AdsState {
+  private readonly types = new Map<XdsTypeUrl, TypeState>();
+  private nonceCounter = 0;
+
+  constructor(
+    readonly protocol: Protocol,
+    private readonly limits: AdsLimits,
+    private readonly noncePrefix: string,
+  ) {}
+
+  /** Settle the response the request answers (if any) and apply its subscription changes. */
+  onRequest(req: RequestIn): Settled | undefined {
+    const st = this.typeState(req.typeUrl);
+    const settled = this.settle(req.typeUrl, st, req);
+    if (this.protocol === 'sotw') this.subscribeSotw(req.typeUrl, st, req.resourceNames ?? []);
+    else this.subscribeDelta(req.typeUrl, st, req);
+    st.requested = true;
+    this.checkLimits();
+    return settled;
+  }
+
+  /**
+   * The next response the client should get, recorded as in flight; undefined when it lacks nothing.
+   * `skip`: types already answered in this round (each type answers at most once per round).
+   */
+  next(snapshot: Snapshot, skip: ReadonlySet<XdsTypeUrl> = new Set()): ResponseOut | undefined {
+    for (const typeUrl of PUSH_ORDER) {
+      const st = this.types.get(typeUrl);
+      if (!st || skip.has(typeUrl)) continue;
+      const out = this.respond(typeUrl, st, snapshot);
+      if (out) return out;
+    }
+    return undefined;
+  }
+
+  private typeState(typeUrl: XdsTypeUrl): TypeState {
+    let st = this.types.get(typeUrl);
+    if (!st) {
+      st = { wildcard: false, names: new Set(), acked: new Map(), uncertain: new Set(), inFlight: [], rejected: new Map(), isolate: false, requested: false, answered: false };
+      this.types.set(typeUrl, st);
+    }
+    return st;
+  }
+
+  private checkLimits(): void {
+    let n = 0;
+    for (const st of this.types.values()) n += st.names.size;
+    if (n > this.limits.maxSubscriptions) throw new SubscriptionLimitError(`too many subscribed resources (${n} > ${this.limits.maxSubscriptions})`);
+  }
+
+  private settle(typeUrl: XdsTypeUrl, st: TypeState, req: RequestIn): Settled | undefined {
+    if (!req.nonce) return undefined;
+    const i = st.inFlight.findIndex((f) => f.nonce === req.nonce);
+    if (i < 0) return undefined; // stale or unknown nonce: nothing to settle
+    const r = st.inFlight[i]!;
+    st.inFlight.splice(0, i + 1); // older unanswered responses were superseded
+    if (req.error) {
+      for (const name of r.unknown) if (st.wildcard || st.names.has(name)) st.uncertain.add(name);
+      this.rejectedResponse(st, r);
+      return { kind: 'nack', typeUrl, version: r.version, resources: [...r.resources.keys()], error: req.error };
+    }
+    if (r.full) {
+      for (const name of [...st.acked.keys()]) if (!r.resources.has(name)) st.acked.delete(name);
+      st.uncertain.clear();
+    }
+    for (const [name, e] of r.resources) {
+      st.acked.set(name, e);
+      st.uncertain.delete(name);
+    }
+    for (const name of r.removed) {
+      st.acked.delete(name);
+      st.uncertain.delete(name);
+    }
+    for (const name of r.unknown) if (st.wildcard || st.names.has(name)) st.uncertain.add(name);
+    for (const [name, v] of st.rejected) if (v === REMOVAL ? !st.acked.has(name) : versionOf(st.acked.get(name)) === v) st.rejected.delete(name);
+    return { kind: 'ack', typeUrl, version: r.version, publishedAt: r.publishedAt };
+  }
+
+  /**
+   * A NACK: what the client ACKed stays its known state, and what the response changed becomes
+   * uncertain. One rejected change is remembered (not re-sent until it changes); several are
+   * retried one per response, so the good ones get through and the bad one is identified.
+   */
+  private rejectedResponse(st: TypeState, r: InFlight): void {
+    const changes: Array<[string, string]> = [];
+    for (const [name, e] of r.resources) if (st.uncertain.has(name) || versionOf(st.acked.get(name)) !== e.version) changes.push([name, e.version]);
+    const gone = (name: string): boolean => r.removed.has(name) || (r.full && !r.resources.has(name));
+    for (const name of new Set([...st.acked.keys(), ...st.uncertain])) if (gone(name)) changes.push([name, REMOVAL]);
+    for (const [name] of changes) st.uncertain.add(name);
+    if (changes.length === 1) st.rejected.set(changes[0]![0], changes[0]![1]);
+    else if (changes.length > 1) st.isolate = true;
+  }
+
+  private subscribeSotw(typeUrl: XdsTypeUrl, st: TypeState, names: readonly string[]): void {
+    if (names.length > this.limits.maxSubscriptions) throw new SubscriptionLimitError(`too many resource names in one request (${names.length} > ${this.limits.maxSubscriptions})`);
+    checkNames(names, 'resource name');
+    const rules = TYPE_RULES[typeUrl];
+    // Legacy wildcard: an empty list on the first request (and while it stays wildcard); `*` explicitly.
+    const wildcard = rules.wildcard && (names.includes('*') || (names.length === 0 && (!st.requested || st.wildcard)));
+    const next = new Set(names.filter((n) => n !== '*'));
+    if (!wildcard) for (const n of this.heldNames(st)) if (!next.has(n)) this.forget(st, n);
+    st.wildcard = wildcard;
+    st.names = next;
+  }
+
+  private subscribeDelta(typeUrl: XdsTypeUrl, st: TypeState, req: RequestIn): void {
+    const subscribe = req.subscribe ?? [];
+    const unsubscribe = req.unsubscribe ?? [];
+    const initial = Object.entries(req.initialVersions ?? {});
+    if (subscribe.length + initial.length > this.limits.maxSubscriptions) throw new SubscriptionLimitError(`too many resource names in one request (${subscribe.length + initial.length} > ${this.limits.maxSubscriptions})`);
+    checkNames(subscribe, 'resource name');
+    checkNames(unsubscribe, 'resource name');
+    checkNames(initial.map(([name]) => name), 'resource name');
+    checkNames(initial.map(([, version]) => version), 'resource version');
+    if (!st.requested && !req.nonce && TYPE_RULES[typeUrl].wildcard && subscribe.length === 0) st.wildcard = true;
+    for (const n of subscribe) {
+      if (n === '*') st.wildcard = true;
+      else st.names.add(n);
+    }
+    for (const n of unsubscribe) {
+      if (n === '*') st.wildcard = false;
+      st.names.delete(n);
+      if (!st.wildcard) this.forget(st, n);
+    }
+    if (!st.requested) for (const [name, version] of initial) st.acked.set(name, version);
+  }
+
+  private forget(st: TypeState, name: string): void {
+    st.acked.delete(name);
+    st.uncertain.delete(name);
+    st.rejected.delete(name);
+    for (const f of st.inFlight) {
+      if (f.resources.delete(name) || f.removed.delete(name) || f.full) f.unknown.add(name);
+    }
+  }
+
+  /** What the client will hold once everything in flight is accepted. */
+  private held(st: TypeState, name: string): ResourceEntry | string | undefined {
+    for (let i = st.inFlight.length - 1; i >= 0; i--) {
+      const f = st.inFlight[i]!;
+      if (f.unknown.has(name)) return undefined;
+      const e = f.resources.get(name);
+      if (e) return e;
+      if (f.removed.has(name) || f.full) return undefined;
+    }
+    return st.acked.get(name);
+  }
+
+  /** The client may still hold this resource (nothing in flight removes it). */
+  private mayHold(st: TypeState, name: string): boolean {
+    for (let i = st.inFlight.length - 1; i >= 0; i--) {
+      const f = st.inFlight[i]!;
+      if (f.resources.has(name) || f.unknown.has(name)) return true;
+      if (f.removed.has(name) || f.full) return false;
+    }
+    return st.acked.has(name) || st.uncertain.has(name);
+  }
+
+  /** The client may lack this version of the resource. */
+  private lacks(st: TypeState, e: ResourceEntry): boolean {
+    for (let i = st.inFlight.length - 1; i >= 0; i--) {
+      const f = st.inFlight[i]!;
+      if (f.unknown.has(e.name)) return true;
+      const sent = f.resources.get(e.name);
+      if (sent) return sent.version !== e.version;
+      if (f.removed.has(e.name) || f.full) return true;
+    }
+    return st.uncertain.has(e.name) || versionOf(st.acked.get(e.name)) !== e.version;
+  }
+
+  private heldNames(st: TypeState): Set<string> {
+    const names = new Set([...st.acked.keys(), ...st.uncertain]);
+    for (const f of st.inFlight) for (const n of f.resources.keys()) names.add(n);
+    return names;
+  }
+
+  private plan(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): Plan {
+    const set = snapshot.types[typeUrl].resources;
+    const wanted: ResourceEntry[] = st.wildcard ? [...set.values()] : [...st.names].flatMap((n) => set.get(n) ?? []);
+    const advance = wanted.filter((e) => this.lacks(st, e) && st.rejected.get(e.name) !== e.version);
+    const removals: string[] = [];
+    const forget: string[] = [];
+    const retained: ResourceEntry[] = [];
+    const implicit = this.protocol === 'sotw' && !TYPE_RULES[typeUrl].fullStateSotw;
+    for (const name of st.rejected.keys()) if (!set.has(name) && !this.mayHold(st, name)) st.rejected.delete(name);
+    for (const name of this.heldNames(st)) {
+      if (set.has(name)) {
+        if (st.rejected.get(name) === REMOVAL) st.rejected.delete(name);
+        continue;
+      }
+      if (!this.mayHold(st, name)) continue;
+      const held = this.held(st, name);
+      if (!this.canRemove(typeUrl, name, snapshot)) {
+        if (held !== undefined && typeof held !== 'string') retained.push(held);
+      } else if (implicit) forget.push(name);
+      else if (st.rejected.get(name) !== REMOVAL) removals.push(name);
+      else if (held !== undefined && typeof held !== 'string') retained.push(held);
+    }
+    return { wanted, advance, removals, forget, retained };
+  }
+
+  /** Make-before-break: a resource goes only when nothing the client holds still references it. */
+  private canRemove(typeUrl: XdsTypeUrl, name: string, snapshot: Snapshot): boolean {
+    const removal = TYPE_RULES[typeUrl].removal;
+    if ('parentGone' in removal) {
+      const parent = this.types.get(removal.parentGone);
+      return !parent || this.held(parent, name) === undefined;
+    }
+    return removal.after.every((t) => this.settled(t, snapshot));
+  }
+
+  /** The client ACKed the current state of this type: nothing in flight, nothing it lacks. */
+  private settled(typeUrl: XdsTypeUrl, snapshot: Snapshot): boolean {
+    const st = this.types.get(typeUrl);
+    if (!st) return true;
+    if (st.inFlight.length > 0 || st.uncertain.size > 0) return false;
+    const set = snapshot.types[typeUrl].resources;
+    const wanted = st.wildcard ? [...set.values()] : [...st.names].flatMap((n) => set.get(n) ?? []);
+    if (wanted.some((e) => versionOf(st.acked.get(e.name)) !== e.version)) return false;
+    for (const name of st.acked.keys()) if (!set.has(name)) return false;
+    return true;
+  }
+
+  private respond(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): ResponseOut | undefined {
+    const plan = this.plan(typeUrl, st, snapshot);
+    for (const n of plan.forget) this.forget(st, n);
+    if (st.isolate) {
+      if (plan.advance.length === 0 && plan.removals.length === 0) st.isolate = false;
+      else if (st.inFlight.length > 0) return undefined;
+      else {
+        plan.advance.splice(1);
+        plan.removals.splice(plan.advance.length === 0 ? 1 : 0);
+      }
+    }
+    const full = this.protocol === 'sotw' && TYPE_RULES[typeUrl].fullStateSotw;
+    const mustAnswer = !st.answered && (this.protocol === 'delta' || st.wildcard);
+    if (plan.advance.length === 0 && plan.removals.length === 0 && !mustAnswer) return undefined;
+    if (this.protocol === 'sotw' && !full && plan.advance.length === 0) {
+      st.answered = true;
+      return undefined;
+    }
+    const advancing = new Map(plan.advance.map((e) => [e.name, e]));
+    let resources: ResourceEntry[];
+    if (full) {
+      // The complete subscribed set: what changed at its new version, the rest as the client holds it.
+      resources = [];
+      for (const e of plan.wanted) {
+        const held = advancing.get(e.name) ?? this.held(st, e.name);
+        if (held !== undefined && typeof held !== 'string') resources.push(held);
+      }
+      for (const e of plan.retained) resources.push(e);
+      // In isolation only one removal goes per response: the others stay in the set for now.
+      const present = new Set([...resources.map((r) => r.name), ...plan.removals]);
+      for (const name of this.heldNames(st)) {
+        if (present.has(name) || snapshot.types[typeUrl].resources.has(name)) continue;
+        const held = this.held(st, name);
+        if (held !== undefined && typeof held !== 'string') resources.push(held);
+      }
+    } else resources = plan.advance;
+    const rewarms = TYPE_RULES[typeUrl].rewarms;
+    if (rewarms) {
+      // A changed cluster is re-warmed by Envoy: it must get its endpoints again.
+      const child = this.types.get(rewarms);
+      if (child) for (const e of plan.advance) if (this.held(st, e.name) !== undefined) this.forget(child, e.name);
+    }
+    const out: ResponseOut = {
+      typeUrl,
+      nonce: `${this.noncePrefix}.${++this.nonceCounter}`,
+      version: snapshot.types[typeUrl].version,
+      publishedAt: snapshot.publishedAt,
+      resources,
+      removed: this.protocol === 'delta' ? plan.removals : [],
+    };
+    st.inFlight.push({ nonce: out.nonce, version: out.version, publishedAt: out.publishedAt, resources: new Map(resources.map((e) => [e.name, e])), removed: new Set(out.removed), full, unknown: new Set() });
+    if (st.inFlight.length > (this.limits.maxInFlight ?? 32)) st.inFlight.shift();
+    st.answered = true;
+    return out;
+  }
+}

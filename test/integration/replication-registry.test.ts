@@ -1,0 +1,86 @@
+import type { Etcd3 } from 'etcd3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ReplicaRegistry } from '../../src/replication/registry.js';
+import { EtcdStatus } from '../../src/replication/status.js';
+import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
+import { waitFor } from '../support/wait.js';
+
+const TTL = 2;
+const etcd = useEtcd();
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+function client(): Etcd3 {
+  const c = etcdTestClient(etcd());
+  cleanups.push(async () => c.close());
+  return c;
+}
+
+async function replica(prefix: string, id: string, errors: Error[] = []): Promise<ReplicaRegistry> {
+  const r = new ReplicaRegistry(client(), {
+    prefix,
+    replicaId: id,
+    address: `127.0.0.1:${18000 + id.length}`,
+    leaseTtlSeconds: TTL,
+    status: new EtcdStatus(),
+    onError: (e) => errors.push(e),
+  });
+  cleanups.push(() => r.stop());
+  await r.start();
+  return r;
+}
+
+describe('ReplicaRegistry (real etcd)', () => {
+  it('every replica sees the others join, with their advertised address', async () => {
+    const prefix = testPrefix();
+    const a = await replica(prefix, 'a');
+    const b = await replica(prefix, 'b');
+    const c = await replica(prefix, 'c');
+    for (const r of [a, b, c]) {
+      await waitFor(() => r.liveIds().join() === 'a,b,c', { timeoutMs: 5000, what: 'three live replicas' });
+    }
+    expect(a.live().get('b')?.address).toBe('127.0.0.1:18001');
+    expect(a.leaseId()).toMatch(/^\d+$/);
+  });
+
+  it('a crashed replica (keepalives stop, no revoke) leaves the live set within one TTL', async () => {
+    const prefix = testPrefix();
+    const a = await replica(prefix, 'a');
+    const b = await replica(prefix, 'b');
+    await waitFor(() => a.liveIds().join() === 'a,b', { timeoutMs: 5000, what: 'a sees b' });
+    const changes: string[] = [];
+    a.onChange((live) => changes.push([...live.keys()].sort().join()));
+    const killedAt = Date.now();
+    await b.stop({ revoke: false });
+    await waitFor(() => a.liveIds().join() === 'a', { timeoutMs: TTL * 1000 + 5000, intervalMs: 20, what: 'b gone' });
+    const goneAfterMs = Date.now() - killedAt;
+    // etcd expires a lease at most TTL after its last renewal; allow 1 s for load and watch delivery.
+    expect(goneAfterMs).toBeLessThanOrEqual(TTL * 1000 + 1000);
+    expect(changes).toEqual(['a']);
+  });
+
+  it('a clean stop leaves at once; a revoked lease makes the replica register again with a new lease', async () => {
+    const prefix = testPrefix();
+    const errors: Error[] = [];
+    const a = await replica(prefix, 'a');
+    const b = await replica(prefix, 'b', errors);
+    const c = await replica(prefix, 'c');
+    await waitFor(() => a.liveIds().join() === 'a,b,c', { timeoutMs: 5000, what: 'all live' });
+
+    await c.stop();
+    await waitFor(() => a.liveIds().join() === 'a,b', { timeoutMs: 2000, what: 'c gone right after a clean stop' });
+
+    const seen: string[] = [];
+    a.onChange((live) => seen.push([...live.keys()].sort().join()));
+    const oldLease = b.leaseId()!;
+    await client().leaseClient.leaseRevoke({ ID: oldLease });
+    await waitFor(() => seen.includes('a'), { timeoutMs: 3000, what: 'a sees b leave' });
+    await waitFor(() => b.leaseId() !== undefined && b.leaseId() !== oldLease, { timeoutMs: 10_000, what: 'b re-registered' });
+    await waitFor(() => a.liveIds().join() === 'a,b', { timeoutMs: 5000, what: 'a sees b back' });
+    expect(seen.slice(0, 2)).toEqual(['a', 'a,b']);
+    expect(errors.some((e) => /lease/i.test(e.message))).toBe(true);
+  });
+});

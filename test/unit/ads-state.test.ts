@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger, type Logger } from '../../src/log.js';
+import { LogThrottle } from '../../src/log-throttle.js';
+import { AdsState, SubscriptionLimitError, type ResponseOut } from '../../src/xds/ads-state.js';
+import { TYPE } from '../../src/xds/protos.js';
+import type { ResourceSpec } from '../../src/xds/resources.js';
+import { buildSnapshot, type Snapshot } from '../../src/xds/snapshot.js';
+
+/** The pure ADS state machine: requests and snapshots in, responses out. */
+const cluster = (name: string, timeoutS = 1): ResourceSpec => ({ name, typeUrl: TYPE.cluster, message: { name, type: 'EDS', connect_timeout: { seconds: timeoutS } }, refs: [] });
+const route = (name: string, clusters: string[]): ResourceSpec => ({
+  name,
+  typeUrl: TYPE.route,
+  message: { name, virtual_hosts: [{ name: 'vh', domains: ['*'], routes: clusters.map((c) => ({ match: { prefix: `/${c}` }, route: { cluster: c } })) }] },
+  refs: clusters,
+});
+
+let v = 0;
+function snap(prev: Snapshot | undefined, specs: ResourceSpec[]): Snapshot {
+  return buildSnapshot(prev, specs, String(++v), 0) ?? prev!;
+}
+function drain(s: AdsState, snapshot: Snapshot): ResponseOut[] {
+  const out: ResponseOut[] = [];
+  const done = new Set<ResponseOut['typeUrl']>();
+  for (let r = s.next(snapshot, done); r; r = s.next(snapshot, done)) {
+    out.push(r);
+    done.add(r.typeUrl);
+  }
+  return out;
+}
+const names = (r: ResponseOut | undefined) => r?.resources.map((e) => e.name).sort();
+
+describe('AdsState', () => {
+  it('SotW named CDS: every response carries the whole subscribed set', () => {
+    const s = new AdsState('sotw', { maxSubscriptions: 100 }, 't');
+    let snapshot = snap(undefined, [cluster('a'), cluster('b')]);
+    s.onRequest({ typeUrl: TYPE.cluster, resourceNames: ['a'] });
+    const [r1] = drain(s, snapshot);
+    expect(names(r1)).toEqual(['a']);
+    s.onRequest({ typeUrl: TYPE.cluster, nonce: r1!.nonce, resourceNames: ['a', 'b'] });
+    expect(names(drain(s, snapshot)[0])).toEqual(['a', 'b']);
+    snapshot = snap(snapshot, [cluster('a'), cluster('b', 2)]);
+    expect(names(drain(s, snapshot)[0])).toEqual(['a', 'b']);
+  });
+
+  it('NACK: the rejected change is not re-sent; a fix back to the ACKed content is', () => {
+    const s = new AdsState('sotw', { maxSubscriptions: 100 }, 't');
+    const good = snap(undefined, [cluster('a'), cluster('b')]);
+    s.onRequest({ typeUrl: TYPE.cluster, resourceNames: [] });
+    const [r1] = drain(s, good);
+    expect(s.onRequest({ typeUrl: TYPE.cluster, nonce: r1!.nonce })).toMatchObject({ kind: 'ack' });
+    const bad = snap(good, [cluster('a', 9), cluster('b')]);
+    const [r2] = drain(s, bad);
+    expect(s.onRequest({ typeUrl: TYPE.cluster, nonce: r2!.nonce, error: { code: 3, message: 'no' } })).toMatchObject({ kind: 'nack', resources: ['a', 'b'] });
+    expect(drain(s, bad)).toEqual([]);
+    // The fix restores a's ACKed content: a goes again (the client may have applied the rejected one).
+    const [fix] = drain(s, snap(bad, [cluster('a'), cluster('b')]));
+    expect(fix!.resources.find((e) => e.name === 'a')?.version).toBe(good.types[TYPE.cluster].resources.get('a')!.version);
+  });
+
+  it('NACK: while the rejected change stands, full-state responses carry the ACKed entry', () => {
+    const s = new AdsState('sotw', { maxSubscriptions: 100 }, 't');
+    const good = snap(undefined, [cluster('a'), cluster('b')]);
+    s.onRequest({ typeUrl: TYPE.cluster, resourceNames: [] });
+    const [r1] = drain(s, good);
+    s.onRequest({ typeUrl: TYPE.cluster, nonce: r1!.nonce });
+    const bad = snap(good, [cluster('a', 9), cluster('b')]);
+    const [r2] = drain(s, bad);
+    s.onRequest({ typeUrl: TYPE.cluster, nonce: r2!.nonce, error: { code: 3, message: 'no' } });
+    const [r3] = drain(s, snap(bad, [cluster('a', 9), cluster('b', 3)]));
+    expect(names(r3)).toEqual(['a', 'b']);
+    expect(r3!.resources.find((e) => e.name === 'a')).toBe(good.types[TYPE.cluster].resources.get('a'));
+  });
+
+  it('make-before-break waits for the ACK of the route update, not its sending', () => {
+    const s = new AdsState('delta', { maxSubscriptions: 100 }, 't');
+    const s1 = snap(undefined, [cluster('a'), cluster('b'), route('r', ['a', 'b'])]);
+    s.onRequest({ typeUrl: TYPE.cluster });
+    s.onRequest({ typeUrl: TYPE.route, subscribe: ['r'] });
+    for (const r of drain(s, s1)) s.onRequest({ typeUrl: r.typeUrl, nonce: r.nonce });
+    const s2 = snap(s1, [cluster('a'), route('r', ['a'])]);
+    const [rds] = drain(s, s2);
+    expect(rds!.typeUrl).toBe(TYPE.route);
+    expect(drain(s, s2)).toEqual([]); // b stays while the route update is in flight
+    s.onRequest({ typeUrl: TYPE.route, nonce: rds!.nonce, error: { code: 3, message: 'no' } });
+    expect(drain(s, s2)).toEqual([]); // ...and after it was NACKed
+    const s3 = snap(s2, [cluster('a'), route('r', ['a', 'a'])]);
+    const [rds2] = drain(s, s3);
+    s.onRequest({ typeUrl: TYPE.route, nonce: rds2!.nonce });
+    const [cds] = drain(s, s3);
+    expect(cds).toMatchObject({ typeUrl: TYPE.cluster, removed: ['b'], resources: [] });
+  });
+
+  it('caps subscriptions per stream', () => {
+    const s = new AdsState('delta', { maxSubscriptions: 3 }, 't');
+    s.onRequest({ typeUrl: TYPE.endpoint, subscribe: ['a', 'b'] });
+    expect(() => s.onRequest({ typeUrl: TYPE.route, subscribe: ['c', 'd'] })).toThrow(SubscriptionLimitError);
+  });
+});
+
+describe('LogThrottle', () => {
+  it('lets a burst through per window, then one summary with the suppressed count', () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = { ...silentLogger(), warn: (f: Record<string, unknown>) => lines.push(f) } as unknown as Logger;
+    let t = 0;
+    const th = new LogThrottle(logger, 1000, () => t, 3);
+    for (let i = 0; i < 1000; i++) th.warn({ i }, 'x');
+    expect(lines).toHaveLength(3);
+    t = 1000;
+    th.warn({ i: 'next' }, 'x');
+    expect(lines.at(-1)).toEqual({ i: 'next', suppressed: 997 });
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { Ledger } from '../../src/xds/ledger.js';
+
+const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
+const EDS = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
+
+describe('Ledger: proxies with an unresolved NACK', () => {
+  it('tracks NACK, resolving ACK and disconnect, and announces each change of the set', () => {
+    let t = 1000;
+    const ledger = new Ledger(() => t);
+    let changes = 0;
+    ledger.onNackedChange(() => changes++);
+    for (const id of ['s1', 's2', 's3']) ledger.connect({ streamId: id, nodeId: `node-${id}`, protocol: 'sotw', peer: 'ipv4:127.0.0.1:1' });
+    ledger.ack('s1', CDS, '1', 900);
+    expect(ledger.nacked()).toEqual([]);
+    expect(changes).toBe(0);
+
+    t = 2000;
+    ledger.nack('s2', CDS, { version: '2', message: 'bad cluster', code: 3, resources: ['x'] });
+    ledger.nack('s2', EDS, { version: '2', message: 'bad endpoints', code: 3, resources: ['x'] });
+    ledger.nack('s3', EDS, { version: '2', message: 'also bad', code: 3, resources: ['x'] });
+    expect(changes).toBe(3);
+    expect(ledger.nacked()).toEqual([
+      { nodeId: 'node-s2', nacked: [{ typeUrl: CDS, message: 'bad cluster' }, { typeUrl: EDS, message: 'bad endpoints' }] },
+      { nodeId: 'node-s3', nacked: [{ typeUrl: EDS, message: 'also bad' }] },
+    ]);
+
+    // An ACK of one type leaves the other NACK unresolved: no change of the set.
+    t = 3000;
+    ledger.ack('s2', CDS, '3', 2500);
+    expect(changes).toBe(3);
+    expect(ledger.nacked()[0]).toEqual({ nodeId: 'node-s2', nacked: [{ typeUrl: EDS, message: 'bad endpoints' }] });
+    ledger.ack('s2', EDS, '3', 2500);
+    expect(changes).toBe(4);
+    expect(ledger.nacked().map((p) => p.nodeId)).toEqual(['node-s3']);
+
+    // Leaving resolves it too; an ACK from a proxy that never NACKed changes nothing.
+    ledger.disconnect('s3');
+    ledger.ack('s1', EDS, '3', 2500);
+    expect(changes).toBe(5);
+    expect(ledger.nacked()).toEqual([]);
+  });
+});
