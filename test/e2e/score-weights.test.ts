@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TYPE } from '../../src/xds/protos.js';
 import type { Backend } from '../support/backends.js';
 import { rig, type Rig } from '../support/rig.js';
 import { shares, type Shares } from '../support/traffic.js';
@@ -73,6 +74,17 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
     compare('healed', r, pb, back);
     expect(back.share(slow.name)).toBeGreaterThanOrEqual(fair - 0.05);
     expectPredicted(r, pb, back);
+
+    // Steady state: nothing changes, nothing is pushed (scores wobble with probe latency; levels do not).
+    let pushes = 0;
+    const unsubscribe = r.app.controlPlane.cache.subscribe((next, prev) => {
+      if (next.types[TYPE.endpoint].resources.get('demo') !== prev?.types[TYPE.endpoint].resources.get('demo')) pushes++;
+    });
+    const probesBefore = r.probes.length;
+    await waitFor(() => r.probes.length >= probesBefore + 8 * N, { timeoutMs: 30_000, what: 'eight more probe rounds' });
+    unsubscribe();
+    console.log(`[scenario 14] steady state: ${pushes} EDS pushes over ${r.probes.length - probesBefore} probes`);
+    expect(pushes).toBe(0);
   });
 
   it('four equally slow hosts keep equal shares', async () => {
