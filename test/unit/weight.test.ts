@@ -116,3 +116,16 @@ describe('adaptive latency', () => {
     expect(d.weight).toBe(25);
   });
 });
+
+describe('every signal feeds the same function', () => {
+  const fast = (): EndpointSignals => ({ ...emptySignals(true), probes: probes(2), probeCount: 10, consecutiveOk: 10 });
+  it.each([
+    ['clean', fast(), 100],
+    ['real traffic 35% errors (LRS)', { ...fast(), traffic: [{ at: 9000, intervalMs: 1000, successes: 130, errors: 70 }] }, 50],
+    ['cpu and memory pressure (agent)', { ...fast(), node: { at: 9500, nodeId: 'n1', cpuPercent: 97, memoryPercent: 95, diskPercent: 10 } }, 75],
+  ] as Array<[string, EndpointSignals, number]>)('%s → weight %d', (_name, s, weight) => {
+    const d = decideEndpoint(initialMemory(0), s, policy, 100, 10_000).decision;
+    expect(d.weight).toBe(weight);
+    if (weight < 100) expect(d.reasons.join('; ')).toMatch(/weight \d+% of target for score \d+/);
+  });
+});
