@@ -90,9 +90,16 @@ export function decideEndpoint(
   );
   const flapping = isFlapping(circuit, policy.circuit, now);
   const reasons = [...result.reasons];
-  // The score's weight level is tracked in every state (dwell and hysteresis span a trip), applied when serving.
-  // No signal since a restart (or ever): keep the remembered level rather than judge an empty window.
-  const weightLevel = prev.weightLevel && !hasEvidence(signals) ? prev.weightLevel : stepWeightLevel(prev.weightLevel, result.score, result.reasons, policy.weighting, policy.scoring, now);
+  // The score's weight level, with hysteresis and dwell, while the circuit is closed. A circuit that just
+  // closed starts afresh from the current score (the slow-start ramp does the gradual part; the level held
+  // while failing is stale). Open and half-open keep the level they had. No signal since a restart (or
+  // ever): keep the remembered level rather than judge an empty window.
+  const weightLevel =
+    circuit.state !== 'closed' && prev.weightLevel
+      ? prev.weightLevel
+      : prev.weightLevel && !hasEvidence(signals)
+        ? prev.weightLevel
+        : stepWeightLevel(prev.circuit.state !== 'closed' ? undefined : prev.weightLevel, result.score, result.reasons, policy.weighting, policy.scoring, now);
   const level = weightLevel.fraction;
   if (flapping) reasons.push(`flapping: ${circuit.tripTimes.length} trips within ${secs(policy.circuit.flapWindowMs)}, held down longer`);
 

@@ -129,3 +129,31 @@ describe('every signal feeds the same function', () => {
     if (weight < 100) expect(d.reasons.join('; ')).toMatch(/weight \d+% of target for score \d+/);
   });
 });
+
+describe('levels and the recovery ramp', () => {
+  it('a circuit that closes starts from the current score: the slow-start ramp alone shapes the recovery', () => {
+    let memory = initialMemory(0);
+    const s = { ...emptySignals(true), probes: [] as ProbeOutcome[] };
+    const weights: number[] = [];
+    const step = (ok: boolean, at: number): void => {
+      s.probes = [...s.probes, { at, ok, latencyMs: 2, detail: ok ? 'HTTP 200' : 'HTTP 503' }].slice(-10);
+      s.probeCount += 1;
+      s.consecutiveOk = ok ? s.consecutiveOk + 1 : 0;
+      s.consecutiveFail = ok ? 0 : s.consecutiveFail + 1;
+      const r = decideEndpoint(memory, { ...s }, policy, 100, at);
+      memory = r.memory;
+      if (r.decision.circuit === 'closed') weights.push(r.decision.weight);
+    };
+    let t = 0;
+    for (let i = 0; i < 5; i++) step(true, (t += 1000));
+    for (let i = 0; i < 3; i++) step(false, (t += 1000));
+    expect(memory.circuit.state).toBe('open');
+    weights.length = 0;
+    for (let i = 0; i < 20; i++) step(true, (t += 1000));
+    // 10 s ramp in 5 steps from 10%: never held down by the level the failures earned.
+    expect(weights[0]).toBe(10);
+    expect(weights.at(-1)).toBe(100);
+    expect(weights).toEqual([...weights].sort((a, b) => a - b));
+    expect(new Set(weights).size).toBeGreaterThanOrEqual(4);
+  });
+});
