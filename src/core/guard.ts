@@ -46,7 +46,7 @@ export function guardCluster<K extends string>(
     const keep = failingKeys.sort(([ka, a], [kb, b]) => b.score - a.score || (ka < kb ? -1 : ka > kb ? 1 : 0)).slice(0, excess);
     const kept: string[] = [];
     for (const [key, d] of keep) {
-      const evidence = realTraffic(d, policy);
+      const evidence = realTrafficEvidence(d, policy.realTrafficOkErrorRate);
       const fraction = evidence === 'succeeds' ? 1 : minWeightPercent / 100;
       const weight = weightFor(d.targetWeight, fraction);
       const why =
@@ -75,9 +75,9 @@ export function guardCluster<K extends string>(
   };
 }
 
-/** What real traffic says about a failing endpoint: enough requests with few errors, many errors, or nothing to judge by. */
-function realTraffic(d: Decision, policy: GuardPolicy): 'succeeds' | 'fails' | 'unknown' {
+/** What real traffic says about an endpoint: enough requests with few errors, many errors, or nothing to judge by. */
+export function realTrafficEvidence(d: Pick<Decision, 'facts'>, okErrorRate = 0.05): 'succeeds' | 'fails' | 'unknown' {
   const rate = d.facts.trafficErrorRate;
   if (rate === undefined) return 'unknown';
-  return rate <= (policy.realTrafficOkErrorRate ?? 0.05) ? 'succeeds' : 'fails';
+  return rate <= okErrorRate ? 'succeeds' : 'fails';
 }

@@ -1,7 +1,7 @@
 import type { CheckConfig, ClusterConfig, Config } from '../config/schema.js';
 import { assignCluster, resumeMemory, type AssignmentInput, type ClusterAssignment, type EndpointAssignment } from '../core/assignment.js';
 import { decideEndpoint, initialMemory, type Decision, type EndpointMemory } from '../core/decide.js';
-import type { ClusterVerdict } from '../core/guard.js';
+import { realTrafficEvidence, type ClusterVerdict } from '../core/guard.js';
 import { endpointKey, type EndpointKey, type NodeSample, type ProbeOutcome, type TrafficSample } from '../core/model.js';
 import { WEIGHT_UNIT, type EndpointPolicy } from '../core/policy.js';
 import { DEFAULT_OVERPROVISIONING } from '../core/share.js';
@@ -494,8 +494,11 @@ export class HealthEngine {
     const memoryChanged = memory.circuit !== t.memory.circuit || memory.status !== t.memory.status || memory.warming !== t.memory.warming || memory.weightLevel !== t.memory.weightLevel;
     t.memory = memory;
     t.decision = decision;
+    const okRate = this.config.health.scoring.passiveErrorRateWarn;
     return (
       memoryChanged ||
+      // What real traffic says about a failing endpoint decides whether the guard trusts it.
+      (decision.health === 'UNHEALTHY' && realTrafficEvidence(before, okRate) !== realTrafficEvidence(decision, okRate)) ||
       before.health !== decision.health ||
       before.weight !== decision.weight ||
       before.circuit !== decision.circuit ||

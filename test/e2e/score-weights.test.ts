@@ -129,8 +129,17 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
     expect(alert.level).toBe('critical');
     expect(alert.message).toContain(`127.0.0.1:${kept.port} kept at the minimum weight`);
     // Real traffic (LRS) confirms the failure: the kept host stays at the minimum.
-    await waitFor(() => r.app.engine.endpoint(r.key(kept))!.decision.reasons.some((x) => /its real traffic fails too/.test(x)), { timeoutMs: 10_000, what: 'real traffic confirming the kept host fails' });
-    expect((await r.host(kept))!.weight).toBe(10);
+    let sending = true;
+    const load = (async () => {
+      while (sending) await shares(r.url, 20, { concurrency: 4 });
+    })();
+    try {
+      await waitFor(() => r.app.engine.endpoint(r.key(kept))!.decision.reasons.some((x) => /its real traffic fails too/.test(x)), { timeoutMs: 10_000, what: 'real traffic confirming the kept host fails' });
+      expect((await r.host(kept))!.weight).toBe(10);
+    } finally {
+      sending = false;
+      await load;
+    }
   });
 });
 
