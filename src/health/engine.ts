@@ -173,6 +173,12 @@ export class HealthEngine {
     const wanted = new Set(config.clusters.map((c) => c.name));
     for (const name of [...this.assignments.keys()]) if (!wanted.has(name)) this.assignments.delete(name);
     for (const name of [...this.byCluster.keys()]) if (!wanted.has(name) && (this.byCluster.get(name)?.size ?? 0) === 0) this.byCluster.delete(name);
+    // A removed cluster is never assigned again: hand its endpoints' removal to persistence now.
+    for (const [name, removed] of [...this.removedKeys]) {
+      if (wanted.has(name)) continue;
+      this.removedKeys.delete(name);
+      this.emit({ kind: 'assignment', at: now, cluster: name, changed: [], removed });
+    }
     for (const cluster of config.clusters) {
       for (const m of this.opts.membership.members(cluster.name)) this.track(m, now);
       this.reconcileDependencies(cluster);

@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
-import { messageType, protoIncludeDirs } from '../xds/protos.js';
+import { messageType } from '../xds/protos.js';
 
 /** The parts of envoy.service.load_stats.v3.LoadStatsRequest we read (decoded with longs as numbers). */
 export interface LoadStatsRequest {
@@ -45,22 +44,35 @@ const SERVICE = 'envoy.service.load_stats.v3.LoadReportingService';
 
 let service: grpc.ServiceDefinition | undefined;
 
-/** LoadReportingService from Envoy's protos bundled in @grpc/grpc-js-xds; loaded once (immutable). */
+/**
+ * LoadReportingService/StreamLoadStats for grpc-js, over the Envoy protos the xDS server already holds
+ * (`envoyRoot()`, loaded on the first response): no second copy through proto-loader (~5 MiB at start).
+ * Decoding is ours (decodeLoadStatsRequest); responses are encoded with protobufjs.
+ */
 export function lrsServiceDefinition(): grpc.ServiceDefinition {
   if (service) return service;
-  const def = protoLoader.loadSync('envoy/service/load_stats/v3/lrs.proto', {
-    keepCase: true,
-    longs: Number,
-    enums: String,
-    defaults: false,
-    arrays: true,
-    includeDirs: protoIncludeDirs(),
-  });
-  const svc = def[SERVICE] as grpc.ServiceDefinition | undefined;
-  const method = svc?.StreamLoadStats;
-  if (!method) throw new Error(`${SERVICE}/StreamLoadStats not found in Envoy's protos`);
-  // Decoding is ours (decodeLoadStatsRequest); proto-loader provides the path and the response encoder.
-  service = { StreamLoadStats: { ...method, requestDeserialize: decodeLoadStatsRequest } } as grpc.ServiceDefinition;
+  const codec = (name: string) => {
+    let type: protobuf.Type | undefined;
+    const get = (): protobuf.Type => (type ??= messageType(name));
+    return {
+      encode: (value: object): Buffer => Buffer.from(get().encode(get().fromObject(value)).finish()),
+      decode: (bytes: Buffer): object => get().toObject(get().decode(bytes), { longs: Number, enums: String, arrays: true }),
+    };
+  };
+  const request = codec('envoy.service.load_stats.v3.LoadStatsRequest');
+  const response = codec('envoy.service.load_stats.v3.LoadStatsResponse');
+  service = {
+    StreamLoadStats: {
+      path: `/${SERVICE}/StreamLoadStats`,
+      requestStream: true,
+      responseStream: true,
+      originalName: 'streamLoadStats',
+      requestSerialize: request.encode,
+      requestDeserialize: decodeLoadStatsRequest,
+      responseSerialize: response.encode,
+      responseDeserialize: response.decode,
+    },
+  } as grpc.ServiceDefinition;
   return service;
 }
 

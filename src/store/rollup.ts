@@ -8,7 +8,9 @@
  * the next point of the same endpoint, by status and by published health.
  *
  * Held time is charged to the window of the point that held. It is known only when the next point
- * arrives, so the writer keeps each endpoint's open (latest) window in memory and rewrites its row.
+ * arrives, so the writer keeps each endpoint's open (latest) window in memory; a window is written
+ * when it closes, open ones at most once a minute (one row write per endpoint per window, not per
+ * point).
  * A gap is capped at max(30 s, 3 × the median of the endpoint's last 9 gaps) — the report builder's
  * rule (3 × the median spacing over the range) applied with the spacing known at write time.
  *
@@ -22,6 +24,8 @@ export const MIN_GAP_CAP_MS = 30_000;
 /** Distinct reasons kept per window (the rest are only counted). */
 export const MAX_WINDOW_REASONS = 20;
 const RECENT_GAPS = 9;
+/** Open windows are written at least this often (in history time), not on every point. */
+export const FLUSH_MS = 60_000;
 
 export const ROLLUP_METRICS = ['score', 'latencyMs', 'errorRate', 'cpuPercent', 'memoryPercent', 'diskPercent'] as const;
 export type RollupMetric = (typeof ROLLUP_METRICS)[number];
@@ -97,47 +101,89 @@ function median(values: readonly number[]): number {
   return s[Math.floor((s.length - 1) / 2)] ?? 0;
 }
 
-/** Keeps each endpoint's open window; `add` returns the windows to (re)write. */
-export class RollupWriter {
-  private readonly open = new Map<string, { rollup: Rollup; gaps: number[] }>();
+/** What the writer needs to resume an endpoint after a restart. */
+export interface RollupResume {
+  /** The endpoint's newest stored window. */
+  window: Rollup | undefined;
+  /** History points written after it (its open window was not stored when the process stopped). */
+  replay: readonly HistoryPoint[];
+}
 
-  /** `latest(key)`: the endpoint's newest stored window, read once per endpoint (after a restart). */
-  constructor(private readonly latest: (key: string) => Rollup | undefined) {}
+interface OpenState {
+  rollup: Rollup | undefined;
+  gaps: number[];
+  /** Changed since it was last returned for writing. */
+  dirty: boolean;
+}
+
+/**
+ * Keeps each endpoint's open window. `add` returns the windows to write: every window that closed
+ * (its endpoint's next point is in a later window), and every changed open window once per
+ * FLUSH_MS of history time, so a stored open window is at most that far behind. The store writes
+ * the rest on close (`flush`); after a crash, `resume` replays what the store did not write.
+ */
+export class RollupWriter {
+  private readonly open = new Map<string, OpenState>();
+  private lastFlushAt = -Infinity;
+  private latestAt = -Infinity;
+
+  /** `resume(key)` is called once per endpoint, on its first point in this process. */
+  constructor(private readonly resume: (key: string) => RollupResume) {}
 
   add(points: readonly HistoryPoint[]): Rollup[] {
-    const dirty = new Set<Rollup>();
+    const out = new Set<Rollup>();
     for (const p of points) {
       let st = this.open.get(p.key);
       if (!st) {
-        const stored = this.latest(p.key);
-        st = { rollup: stored ?? emptyRollup(p, rollupBucket(p.at)), gaps: [] };
+        const r = this.resume(p.key);
+        st = { rollup: r.window, gaps: [], dirty: false };
         this.open.set(p.key, st);
+        for (const q of r.replay) this.step(st, q, out);
       }
-      let r = st.rollup;
-      const first = r.n === 0;
-      if (!first) {
-        const gap = Math.max(0, p.at - r.lastAt);
-        st.gaps.push(gap);
-        if (st.gaps.length > RECENT_GAPS) st.gaps.shift();
-        const held = Math.min(gap, Math.max(MIN_GAP_CAP_MS, 3 * median(st.gaps)));
-        r.heldStatus[r.lastStatus] += held;
-        r.heldHealth[r.lastHealth] += held;
-        r.gapN++;
-        r.gapSum += gap;
-        dirty.add(r);
-      }
-      const prevStatus = first ? undefined : r.lastStatus;
-      const prevCircuit = first ? undefined : r.lastCircuit;
-      // A point from before the open window (a clock step back) is counted in the open window.
-      const bucket = rollupBucket(p.at);
-      if (!first && bucket > r.bucket) {
-        r = emptyRollup(p, bucket);
-        st.rollup = r;
-      }
-      this.addPoint(r, p, prevStatus, prevCircuit);
-      dirty.add(r);
+      this.step(st, p, out);
+      if (p.at > this.latestAt) this.latestAt = p.at;
     }
-    return [...dirty];
+    if (this.latestAt - this.lastFlushAt >= FLUSH_MS) {
+      this.lastFlushAt = this.latestAt;
+      for (const r of this.flush()) out.add(r);
+    }
+    return [...out];
+  }
+
+  /** Every open window changed since it was last returned (the store writes them on close). */
+  flush(): Rollup[] {
+    const out: Rollup[] = [];
+    for (const st of this.open.values()) {
+      if (!st.dirty || !st.rollup) continue;
+      st.dirty = false;
+      out.push(st.rollup);
+    }
+    return out;
+  }
+
+  private step(st: OpenState, p: HistoryPoint, out: Set<Rollup>): void {
+    let r = st.rollup;
+    if (r) {
+      const gap = Math.max(0, p.at - r.lastAt);
+      st.gaps.push(gap);
+      if (st.gaps.length > RECENT_GAPS) st.gaps.shift();
+      const held = Math.min(gap, Math.max(MIN_GAP_CAP_MS, 3 * median(st.gaps)));
+      r.heldStatus[r.lastStatus] += held;
+      r.heldHealth[r.lastHealth] += held;
+      r.gapN++;
+      r.gapSum += gap;
+    }
+    const prevStatus = r?.lastStatus;
+    const prevCircuit = r?.lastCircuit;
+    // A point from before the open window (a clock step back) is counted in the open window.
+    const bucket = rollupBucket(p.at);
+    if (!r || bucket > r.bucket) {
+      if (r) out.add(r); // closed: final
+      r = emptyRollup(p, bucket);
+      st.rollup = r;
+    }
+    this.addPoint(r, p, prevStatus, prevCircuit);
+    st.dirty = true;
   }
 
   private addPoint(r: Rollup, p: HistoryPoint, prevStatus: Status | undefined, prevCircuit: CircuitState | undefined): void {

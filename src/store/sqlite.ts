@@ -174,9 +174,14 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
   const deleteRollupsBefore = db.prepare('DELETE FROM history_rollup WHERE bucket < ?');
   const countHistory = db.prepare<[number, number, number], number>('SELECT count(*) FROM (SELECT 1 FROM history INDEXED BY history_at WHERE at >= ? AND at <= ? LIMIT ?)').pluck();
   const lastHistoryAt = db.prepare<[], number | null>('SELECT MAX(at) FROM history').pluck();
+  const historyOfKeyFrom = db.prepare<[string, number], HistoryRow>(`SELECT ${HISTORY_COLUMNS} FROM history INDEXED BY history_key_at WHERE key = ? AND at >= ? ORDER BY at, id`);
   const rollups = new RollupWriter((key) => {
     const row = latestRollup.get(key);
-    return row ? toRollup(row) : undefined;
+    const window = row ? toRollup(row) : undefined;
+    // Points after the newest stored window (or, without one, since the roll-ups began): written
+    // before a crash, or before this store had roll-ups at all.
+    const since = window ? window.lastAt + 1 : Number(getMeta.get(META_ROLLUPS_FROM) ?? MAX_TIME);
+    return { window, replay: historyOfKeyFrom.all(key, since).map(toPoint) };
   });
 
   const getMeta = db.prepare<[string], string>('SELECT v FROM meta WHERE k = ?').pluck();
@@ -194,8 +199,13 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
   const deleteResolvedAlerts = db.prepare("DELETE FROM alerts WHERE state = 'resolved' AND COALESCE(resolved_at, last_seen_at) < ?");
 
   const appendMany = db.transaction((points: readonly HistoryPoint[]) => {
+    // Roll-ups first: an endpoint's first point in this process replays the history stored before it.
+    const windows = rollups.add(points);
     for (const p of points) insertHistory.run(historyParams(p));
-    for (const r of rollups.add(points)) upsertRollup.run(rollupParams(r));
+    for (const r of windows) upsertRollup.run(rollupParams(r));
+  });
+  const flushRollups = db.transaction(() => {
+    for (const r of rollups.flush()) upsertRollup.run(rollupParams(r));
   });
   // Roll-ups cover history written from now on: a store that already has history starts them at the next window.
   if (getMeta.get(META_ROLLUPS_FROM) === undefined) {
@@ -406,6 +416,11 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
     close(): void {
       if (closed) return;
       closed = true;
+      try {
+        flushRollups();
+      } catch (err) {
+        log.warn({ err }, 'writing the open history roll-ups on close failed; they are rebuilt from the history on the next start');
+      }
       try {
         db.pragma('optimize');
       } catch (err) {

@@ -116,6 +116,15 @@ describe('roll-ups in the store', () => {
       again.appendHistory(points.slice(half));
       const all = (s: Store) => [...s.rollups({ from: RANGE.from, to: RANGE.to + 1 })];
       expect(all(again)).toEqual(all(one));
+      // A crash (no close: the open windows were never written) is repaired from the history.
+      const crashed = openSqliteStore(join(dir, 'three.db'));
+      crashed.appendHistory(points.slice(0, half));
+      const after = openSqliteStore(join(dir, 'three.db'));
+      after.appendHistory(points.slice(half));
+      after.close();
+      const reopened = openSqliteStore(join(dir, 'three.db'));
+      expect(all(reopened)).toEqual(all(one));
+      reopened.close();
       // Retention drops windows with the history they summarise.
       again.cleanup(RANGE.from + 3 * 3_600_000, { historyMs: 3_600_000, fullResolutionMs: 3_600_000, alertsMs: 3_600_000 });
       expect(all(again).every((w) => w.bucket >= RANGE.from + 2 * 3_600_000)).toBe(true);
