@@ -52,7 +52,8 @@ export function quantise(fraction: number, p: WeightingPolicy): number {
 }
 
 /** The level a score is worth without memory. */
-export const levelFor = (score: number, p: WeightingPolicy, scoring: Pick<ScoringPolicy, 'unhealthyBelow'>): number => quantise(weightCurve(score, p, scoring), p);
+export const levelFor = (score: number, p: WeightingPolicy, scoring: Pick<ScoringPolicy, 'unhealthyBelow'>): number =>
+  quantise(weightCurve(score, p, scoring), p);
 
 /**
  * Step the held level by one evaluation: moves only when the score is past the boundary by the

@@ -48,13 +48,18 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
     const fair = 1 / N;
     const t0 = Date.now();
     slow.setDelay(400);
-    await waitFor(async () => {
-      const w = await envoyWeights(r);
-      return (w.get(slow.name) ?? 100) * 3 <= 100 && r.backends.slice(1).every((b) => w.get(b.name) === 100);
-    }, { timeoutMs: 10_000, intervalMs: 100, what: 'the slow host weighted down in Envoy' });
+    await waitFor(
+      async () => {
+        const w = await envoyWeights(r);
+        return (w.get(slow.name) ?? 100) * 3 <= 100 && r.backends.slice(1).every((b) => w.get(b.name) === 100);
+      },
+      { timeoutMs: 10_000, intervalMs: 100, what: 'the slow host weighted down in Envoy' },
+    );
     const cutMs = Date.now() - t0;
     const d = r.app.engine.endpoint(r.key(slow))!.decision;
-    console.log(`[scenario 14] slow host weighted down in Envoy after ${cutMs} ms: weight ${d.weight}/${d.targetWeight}, score ${d.score}: ${d.reasons.join('; ')}`);
+    console.log(
+      `[scenario 14] slow host weighted down in Envoy after ${cutMs} ms: weight ${d.weight}/${d.targetWeight}, score ${d.score}: ${d.reasons.join('; ')}`,
+    );
     expect(d.reasons.join('; ')).toMatch(/p99 4\d\d ms > 300 ms/);
     // DEGRADED first (at most 30%), then the score's weight level once its dwell has passed.
     expect(d.reasons.join('; ')).toMatch(/degraded: at most 30% of weight|weight \d+% of target for score/);
@@ -67,7 +72,11 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
 
     slow.setDelay(0);
     const t1 = Date.now();
-    await waitFor(async () => [...(await envoyWeights(r)).values()].every((w) => w === 100), { timeoutMs: 45_000, intervalMs: 200, what: 'the healed host back at full weight' });
+    await waitFor(async () => [...(await envoyWeights(r)).values()].every((w) => w === 100), {
+      timeoutMs: 45_000,
+      intervalMs: 200,
+      what: 'the healed host back at full weight',
+    });
     console.log(`[scenario 14] healed host back at full weight after ${Date.now() - t1} ms`);
     const back = await shares(r.url, 800, { concurrency: 8 });
     const pb = predicted(r);
@@ -91,7 +100,10 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
     const r = await slowRig();
     for (const b of r.backends) b.setDelay(400);
     // Wait until every host's score saw the slowness (the threshold costs them all alike), then for equal weights.
-    await waitFor(() => r.backends.every((b) => /p99 4\d\d ms/.test(r.app.engine.endpoint(r.key(b))!.decision.reasons.join(' '))), { timeoutMs: 15_000, what: 'every host judged slow' });
+    await waitFor(() => r.backends.every((b) => /p99 4\d\d ms/.test(r.app.engine.endpoint(r.key(b))!.decision.reasons.join(' '))), {
+      timeoutMs: 15_000,
+      what: 'every host judged slow',
+    });
     await waitFor(async () => new Set((await envoyWeights(r)).values()).size === 1, { timeoutMs: 20_000, intervalMs: 200, what: 'equal weights in Envoy' });
     const weights = await envoyWeights(r);
     const p = predicted(r);
@@ -110,21 +122,31 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
       b.setHealthStatus(503);
       b.setStatus(500);
     }
-    await waitFor(() => r.app.engine.clusterSummary('demo')?.verdict.guarded === 1 && r.app.engine.clusterSummary('demo')?.verdict.ejected === 2, { timeoutMs: 15_000, what: 'two ejected, one kept by the guard' });
+    await waitFor(() => r.app.engine.clusterSummary('demo')?.verdict.guarded === 1 && r.app.engine.clusterSummary('demo')?.verdict.ejected === 2, {
+      timeoutMs: 15_000,
+      what: 'two ejected, one kept by the guard',
+    });
     const kept = bad.find((b) => r.app.engine.endpoint(r.key(b))!.decision.guarded)!;
-    await waitFor(async () => (await r.host(kept))?.weight === 10, { timeoutMs: 10_000, intervalMs: 100, what: 'the kept host at the minimum weight in Envoy' });
+    await waitFor(async () => (await r.host(kept))?.weight === 10, {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      what: 'the kept host at the minimum weight in Envoy',
+    });
     const hosts = await r.envoy.clusterHosts('demo');
     expect(hosts).toHaveLength(4);
     expect((await r.host(kept))!.health).not.toContain('UNHEALTHY');
     const p = predicted(r);
     const s = await shares(r.url, 800, { concurrency: 8 });
-    compare('3 of 4 failing (errors are the kept host\'s)', r, p, s);
+    compare("3 of 4 failing (errors are the kept host's)", r, p, s);
     console.log(`[scenario 14] kept ${kept.name}: ${r.app.engine.endpoint(r.key(kept))!.decision.reasons.join('; ')}`);
     expect(s.errors / s.total).toBeLessThanOrEqual(0.12);
     expect(s.share(ok.name)).toBeGreaterThanOrEqual(0.85);
     expectPredicted(r, p, s, kept);
     expect(await r.envoy.clusterHosts('demo')).toHaveLength(4);
-    const alert = await waitFor(() => r.app.alerts.list({ state: 'firing' }).find((a) => a.rule === 'cluster_capacity'), { timeoutMs: 5000, what: 'a cluster_capacity alert' });
+    const alert = await waitFor(() => r.app.alerts.list({ state: 'firing' }).find((a) => a.rule === 'cluster_capacity'), {
+      timeoutMs: 5000,
+      what: 'a cluster_capacity alert',
+    });
     console.log(`[scenario 14] alert ${alert.level}: ${alert.message}`);
     expect(alert.level).toBe('critical');
     expect(alert.message).toContain(`127.0.0.1:${kept.port} kept at the minimum weight`);
@@ -134,7 +156,10 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
       while (sending) await shares(r.url, 20, { concurrency: 4 });
     })();
     try {
-      await waitFor(() => r.app.engine.endpoint(r.key(kept))!.decision.reasons.some((x) => /its real traffic fails too/.test(x)), { timeoutMs: 10_000, what: 'real traffic confirming the kept host fails' });
+      await waitFor(() => r.app.engine.endpoint(r.key(kept))!.decision.reasons.some((x) => /its real traffic fails too/.test(x)), {
+        timeoutMs: 10_000,
+        what: 'real traffic confirming the kept host fails',
+      });
       expect((await r.host(kept))!.weight).toBe(10);
     } finally {
       sending = false;
@@ -156,7 +181,11 @@ describe('the guard asks real traffic', () => {
       while (sending) await shares(r.url, 20, { concurrency: 4 });
     })();
     try {
-      await waitFor(async () => (await r.host(kept))?.weight === 100, { timeoutMs: 15_000, intervalMs: 100, what: 'the vouched-for host back at its normal weight in Envoy' });
+      await waitFor(async () => (await r.host(kept))?.weight === 100, {
+        timeoutMs: 15_000,
+        intervalMs: 100,
+        what: 'the vouched-for host back at its normal weight in Envoy',
+      });
     } finally {
       sending = false;
       await load;
@@ -164,7 +193,10 @@ describe('the guard asks real traffic', () => {
     const d = r.app.engine.endpoint(r.key(kept))!.decision;
     console.log(`[scenario 14] vouched ${kept.name}: ${d.reasons.join('; ')}`);
     expect(d).toMatchObject({ health: 'HEALTHY', guarded: true, vouched: true, weight: 100 });
-    const alert = await waitFor(() => r.app.alerts.list({ state: 'firing' }).find((a) => a.rule === 'cluster_capacity' && a.message.includes('checker may be wrong')), { timeoutMs: 5000, what: 'the alert saying the checker may be wrong' });
+    const alert = await waitFor(
+      () => r.app.alerts.list({ state: 'firing' }).find((a) => a.rule === 'cluster_capacity' && a.message.includes('checker may be wrong')),
+      { timeoutMs: 5000, what: 'the alert saying the checker may be wrong' },
+    );
     console.log(`[scenario 14] alert ${alert.level}: ${alert.message}`);
     expect(alert.message).toContain(`127.0.0.1:${kept.port} kept at its normal weight: its real traffic succeeds`);
   });
@@ -172,7 +204,14 @@ describe('the guard asks real traffic', () => {
 
 describe('Envoy outlier detection steered by healthmesh', () => {
   it('a backend answering 500 only to real traffic (its health check passes) is out of rotation within 1 s', async () => {
-    const r = await rig(N, { guard: { maxEjectedPercent: 50 } }, INTERVAL_MS, TIMEOUT_MS, {}, { outlierDetection: { consecutive5xx: 3, baseEjectionTimeMs: 30_000 } });
+    const r = await rig(
+      N,
+      { guard: { maxEjectedPercent: 50 } },
+      INTERVAL_MS,
+      TIMEOUT_MS,
+      {},
+      { outlierDetection: { consecutive5xx: 3, baseEjectionTimeMs: 30_000 } },
+    );
     const [bad] = r.backends as [Backend];
     let sending = true;
     const load = (async () => {
@@ -180,11 +219,17 @@ describe('Envoy outlier detection steered by healthmesh', () => {
     })();
     const t0 = Date.now();
     bad.setStatus(500);
-    await waitFor(async () => (await r.host(bad))?.health.includes('failed_outlier_check'), { timeoutMs: 5000, intervalMs: 20, what: 'Envoy ejecting the host on real 5xx' });
+    await waitFor(async () => (await r.host(bad))?.health.includes('failed_outlier_check'), {
+      timeoutMs: 5000,
+      intervalMs: 20,
+      what: 'Envoy ejecting the host on real 5xx',
+    });
     const ejectMs = Date.now() - t0;
     sending = false;
     await load;
-    console.log(`[outlier] ejected by Envoy after ${ejectMs} ms; healthmesh still says ${r.app.engine.endpoint(r.key(bad))!.decision.status} (its checks pass)`);
+    console.log(
+      `[outlier] ejected by Envoy after ${ejectMs} ms; healthmesh still says ${r.app.engine.endpoint(r.key(bad))!.decision.status} (its checks pass)`,
+    );
     expect(ejectMs).toBeLessThanOrEqual(1000 + 500); // 1 s, with slack for Envoy's admin poll on a loaded machine
     const s = await shares(r.url, 400, { concurrency: 8 });
     expect(s.errors).toBe(0);

@@ -12,7 +12,7 @@ describe('clusters[].outlierDetection → CDS outlier_detection', () => {
     expect(clusterResource(cfg.clusters[0]!, { maxEjectionPercent: 50 }).message.outlier_detection).toBeUndefined();
   });
 
-  it('survives Envoy\'s protobuf encoding, with max_ejection_percent from the guard unless set', () => {
+  it("survives Envoy's protobuf encoding, with max_ejection_percent from the guard unless set", () => {
     const cfg = cluster({ consecutive5xx: 3, baseEjectionTimeMs: 2500, failurePercentage: { threshold: 60 } }, 67);
     const spec = clusterResource(cfg.clusters[0]!, { maxEjectionPercent: cfg.health.guard.maxEjectedPercent });
     const decoded = decodeAny<Record<string, Record<string, unknown>>>(packAny(TYPE.cluster, spec.message));

@@ -11,11 +11,22 @@ const eps: EndpointState[] = [
 
 describe('proxylessEndpointsResource: endpoint weights as locality weights', () => {
   it('puts each endpoint in its own locality weighted by its endpoint weight, keeping health and zone', () => {
-    const decoded = decodeAny<{ endpoints: Array<{ locality: Record<string, string>; load_balancing_weight: { value: number }; lb_endpoints: Array<{ health_status: string; load_balancing_weight: { value: number } }> }> }>(
-      packAny(TYPE.endpoint, proxylessEndpointsResource('c', eps).message),
-    );
+    const decoded = decodeAny<{
+      endpoints: Array<{
+        locality: Record<string, string>;
+        load_balancing_weight: { value: number };
+        lb_endpoints: Array<{ health_status: string; load_balancing_weight: { value: number } }>;
+      }>;
+    }>(packAny(TYPE.endpoint, proxylessEndpointsResource('c', eps).message));
     // Sorted by address as strings (as endpointsResource does).
-    expect(decoded.endpoints.map((l) => [l.locality, l.load_balancing_weight.value, l.lb_endpoints[0]!.health_status, l.lb_endpoints[0]!.load_balancing_weight.value])).toEqual([
+    expect(
+      decoded.endpoints.map((l) => [
+        l.locality,
+        l.load_balancing_weight.value,
+        l.lb_endpoints[0]!.health_status,
+        l.lb_endpoints[0]!.load_balancing_weight.value,
+      ]),
+    ).toEqual([
       [{ sub_zone: '[::1]:81' }, 10, 'HEALTHY', 10],
       [{ zone: 'a', sub_zone: '10.0.0.1:80' }, 100, 'HEALTHY', 100],
       [{ zone: 'a', sub_zone: '10.0.0.2:80' }, 300, 'HEALTHY', 300],

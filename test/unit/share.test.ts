@@ -10,12 +10,14 @@ const rr: EnvoyLbModel = { lbPolicy: 'ROUND_ROBIN', panicThresholdPercent: 0, ov
 /** `n` endpoints per health, each at weight 100. */
 function hosts(counts: Partial<Record<ShareHealth, number>>): ShareInput[] {
   const out: ShareInput[] = [];
-  for (const [health, n] of Object.entries(counts) as Array<[ShareHealth, number]>) for (let i = 0; i < n; i++) out.push({ key: `${health}-${i}`, health, weight: 100 });
+  for (const [health, n] of Object.entries(counts) as Array<[ShareHealth, number]>)
+    for (let i = 0; i < n; i++) out.push({ key: `${health}-${i}`, health, weight: 100 });
   return out;
 }
-const loadOf = (s: Map<string, number>, prefix: string): number => Math.round(100 * [...s].filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0));
+const loadOf = (s: Map<string, number>, prefix: string): number =>
+  Math.round(100 * [...s].filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0));
 
-describe('predictShares follows Envoy\'s documented arithmetic', () => {
+describe("predictShares follows Envoy's documented arithmetic", () => {
   // The table of Envoy's "Degraded endpoints" page (P=0 healthy/degraded/unhealthy → traffic to healthy / degraded), over 100 hosts.
   it.each([
     [100, 0, 0, 100, 0],
@@ -30,15 +32,35 @@ describe('predictShares follows Envoy\'s documented arithmetic', () => {
     expect(loadOf(s, 'UNHEALTHY')).toBe(0);
   });
 
-  it('the issue\'s case: one healthy host of four and a guard-kept host published DEGRADED gets half the requests; HEALTHY at weight 10 gets 9%', () => {
-    const degraded = predictShares([{ key: 'ok', health: 'HEALTHY', weight: 100 }, { key: 'kept', health: 'DEGRADED', weight: 10 }, { key: 'x', health: 'UNHEALTHY', weight: 100 }, { key: 'y', health: 'UNHEALTHY', weight: 100 }], rr);
+  it("the issue's case: one healthy host of four and a guard-kept host published DEGRADED gets half the requests; HEALTHY at weight 10 gets 9%", () => {
+    const degraded = predictShares(
+      [
+        { key: 'ok', health: 'HEALTHY', weight: 100 },
+        { key: 'kept', health: 'DEGRADED', weight: 10 },
+        { key: 'x', health: 'UNHEALTHY', weight: 100 },
+        { key: 'y', health: 'UNHEALTHY', weight: 100 },
+      ],
+      rr,
+    );
     expect(degraded.get('kept')).toBeCloseTo(0.5, 5);
-    const healthy = predictShares([{ key: 'ok', health: 'HEALTHY', weight: 100 }, { key: 'kept', health: 'HEALTHY', weight: 10 }, { key: 'x', health: 'UNHEALTHY', weight: 100 }, { key: 'y', health: 'UNHEALTHY', weight: 100 }], rr);
+    const healthy = predictShares(
+      [
+        { key: 'ok', health: 'HEALTHY', weight: 100 },
+        { key: 'kept', health: 'HEALTHY', weight: 10 },
+        { key: 'x', health: 'UNHEALTHY', weight: 100 },
+        { key: 'y', health: 'UNHEALTHY', weight: 100 },
+      ],
+      rr,
+    );
     expect(healthy.get('kept')).toBeCloseTo(10 / 110, 5);
   });
 
   it('weights split a set (round robin, least request); RANDOM ignores them; DRAINING gets nothing; panic balances over all', () => {
-    const eps: ShareInput[] = [{ key: 'a', health: 'HEALTHY', weight: 300 }, { key: 'b', health: 'UNKNOWN', weight: 100 }, { key: 'c', health: 'DRAINING', weight: 100 }];
+    const eps: ShareInput[] = [
+      { key: 'a', health: 'HEALTHY', weight: 300 },
+      { key: 'b', health: 'UNKNOWN', weight: 100 },
+      { key: 'c', health: 'DRAINING', weight: 100 },
+    ];
     expect([...predictShares(eps, rr).values()]).toEqual([0.75, 0.25, 0]);
     expect([...predictShares(eps, { ...rr, lbPolicy: 'LEAST_REQUEST' }).values()]).toEqual([0.75, 0.25, 0]);
     expect([...predictShares(eps, { ...rr, lbPolicy: 'RANDOM' }).values()]).toEqual([0.5, 0.5, 0]);
@@ -64,7 +86,11 @@ describe('predictShares follows Envoy\'s documented arithmetic', () => {
 
 describe('capFailingShare', () => {
   it('lowers the weights of failing endpoints until they get at most the cap', () => {
-    const eps: ShareInput[] = [{ key: 'ok', health: 'HEALTHY', weight: 100 }, { key: 'f1', health: 'HEALTHY', weight: 50 }, { key: 'f2', health: 'HEALTHY', weight: 50 }];
+    const eps: ShareInput[] = [
+      { key: 'ok', health: 'HEALTHY', weight: 100 },
+      { key: 'f1', health: 'HEALTHY', weight: 50 },
+      { key: 'f2', health: 'HEALTHY', weight: 50 },
+    ];
     const fix = capFailingShare(eps, new Set(['f1', 'f2']), 0.1, rr)!;
     expect(fix.before).toBeCloseTo(0.5, 5);
     expect(fix.after).toBeLessThanOrEqual(0.1);
@@ -73,11 +99,30 @@ describe('capFailingShare', () => {
   });
 
   it('in assignCluster: guard-kept endpoints beyond the cap are corrected and the reason is in the verdict', () => {
-    const d = (health: Decision['health'], score: number): Decision => ({ score, status: health === 'UNHEALTHY' ? 'UNHEALTHY' : 'HEALTHY', circuit: health === 'UNHEALTHY' ? 'open' : 'closed', health, weight: health === 'UNHEALTHY' ? 100 : 100, targetWeight: 100, weightFraction: 1, reasons: [], facts: { pressure: [] }, flapping: false, guarded: false, warming: false });
+    const d = (health: Decision['health'], score: number): Decision => ({
+      score,
+      status: health === 'UNHEALTHY' ? 'UNHEALTHY' : 'HEALTHY',
+      circuit: health === 'UNHEALTHY' ? 'open' : 'closed',
+      health,
+      weight: health === 'UNHEALTHY' ? 100 : 100,
+      targetWeight: 100,
+      weightFraction: 1,
+      reasons: [],
+      facts: { pressure: [] },
+      flapping: false,
+      guarded: false,
+      warming: false,
+    });
     // 5 endpoints, 4 failing, at most 20% (1) ejected: 3 kept at weight 10 each → 30 / 130 = 23% of requests to failing hosts.
-    const inputs = ['a', 'b', 'c', 'd', 'e'].map((k, i) => ({ key: `c/${k}:1`, decision: d(i === 0 ? 'HEALTHY' : 'UNHEALTHY', 10 + i), memory: initialMemory(0), drained: false }));
+    const inputs = ['a', 'b', 'c', 'd', 'e'].map((k, i) => ({
+      key: `c/${k}:1`,
+      decision: d(i === 0 ? 'HEALTHY' : 'UNHEALTHY', 10 + i),
+      memory: initialMemory(0),
+      drained: false,
+    }));
     const loose = assignCluster('c', inputs, { guard: { maxEjectedPercent: 20 }, minWeightPercent: 10 }, 0);
-    const keptShare = (a: typeof loose): number => [...a.endpoints.values()].filter((e) => e.decision.guarded).reduce((n, e) => n + (a.shares.get(e.key) ?? 0), 0);
+    const keptShare = (a: typeof loose): number =>
+      [...a.endpoints.values()].filter((e) => e.decision.guarded).reduce((n, e) => n + (a.shares.get(e.key) ?? 0), 0);
     expect(keptShare(loose)).toBeCloseTo(30 / 130, 5);
     const capped = assignCluster('c', inputs, { guard: { maxEjectedPercent: 20, maxFailingSharePercent: 10 }, minWeightPercent: 10 }, 0);
     expect(keptShare(capped)).toBeLessThanOrEqual(0.1);

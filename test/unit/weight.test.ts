@@ -78,7 +78,13 @@ describe('hysteresis and dwell', () => {
 });
 
 const probes = (latencyMs: number, n = 10): ProbeOutcome[] => Array.from({ length: n }, (_, i) => ({ at: i * 1000, ok: true, latencyMs, detail: 'HTTP 200' }));
-const signals = (latencyMs: number, peerLatencyMs?: number): EndpointSignals => ({ ...emptySignals(true), probes: probes(latencyMs), probeCount: 10, consecutiveOk: 10, peerLatencyMs });
+const signals = (latencyMs: number, peerLatencyMs?: number): EndpointSignals => ({
+  ...emptySignals(true),
+  probes: probes(latencyMs),
+  probeCount: 10,
+  consecutiveOk: 10,
+  peerLatencyMs,
+});
 const noThreshold = { ...policy, check: { ...policy.check, latencyThresholdMs: undefined } };
 
 describe('adaptive latency', () => {
@@ -90,7 +96,7 @@ describe('adaptive latency', () => {
     [180, 30, 25],
     [400, 400, 0], // a cluster slow as a whole
     [400, undefined, 0], // no cluster context
-  ])('median %d ms against the cluster\'s %s ms costs %d points', (own, peer, penalty) => {
+  ])("median %d ms against the cluster's %s ms costs %d points", (own, peer, penalty) => {
     expect(relativeLatencyPenalty(own, peer, scoring)).toBeCloseTo(penalty, 5);
   });
 
