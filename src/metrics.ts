@@ -130,6 +130,9 @@ export function createMetrics(ops: Operations, opts: MetricsOptions = {}): Healt
 
   gauge('endpoint_score', 'Fused health score of the endpoint (0..100).', endpointLabels, (g, s) => eachEndpoint(s, (e, l) => g.set(l, e.score)));
   gauge('endpoint_weight', 'Load-balancing weight published for the endpoint.', endpointLabels, (g, s) => eachEndpoint(s, (e, l) => g.set(l, e.weight)));
+  gauge('endpoint_expected_share', "Expected share (0..1) of the cluster's requests through Envoy, from healthmesh's model of Envoy's load balancing.", endpointLabels, (g, s) =>
+    eachEndpoint(s, (e, l) => g.set(l, e.expectedShare ?? 0)),
+  );
   gauge('endpoint_healthy', '1 when the endpoint is published HEALTHY (receives traffic), else 0.', endpointLabels, (g, s) =>
     eachEndpoint(s, (e, l) => g.set(l, e.health === 'HEALTHY' ? 1 : 0)),
   );

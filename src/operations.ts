@@ -23,6 +23,8 @@ export interface EndpointSnapshot extends Pick<Decision, 'score' | 'status' | 'c
   source: 'config' | 'runtime';
   /** When its published health or weight last changed (ms since epoch). */
   changedAt: number;
+  /** Expected share (0..1) of its cluster's requests through Envoy (healthmesh's model of Envoy's split). */
+  expectedShare?: number | undefined;
 }
 
 export interface ClusterSnapshot {

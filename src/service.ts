@@ -260,6 +260,7 @@ export class HealthmeshService implements Operations {
       drained: e.drained,
       source: this.runtime.has(e.key) ? 'runtime' : 'config',
       changedAt: e.changedAt,
+      expectedShare: e.expectedShare,
     };
   }
 

@@ -119,6 +119,33 @@ const healthCheckOverrideSchema = z
   })
   .strict();
 
+/**
+ * Envoy's own outlier detection on real requests (CDS `outlier_detection`): Envoy ejects a host that
+ * fails real requests within a few requests, while healthmesh's probes confirm or clear it.
+ */
+export const outlierDetectionSchema = z
+  .object({
+    /** Consecutive 5xx (or connection failures) that eject a host. */
+    consecutive5xx: z.number().int().min(1).max(10_000).default(5),
+    /** How often Envoy sweeps (success-rate / failure-percentage statistics, un-ejection). */
+    intervalMs: z.number().int().min(100).max(3_600_000).default(1000),
+    /** First ejection lasts this long; each repeat ejection of a host longer. */
+    baseEjectionTimeMs: z.number().int().min(100).max(3_600_000).default(10_000),
+    /** At most this share of the hosts ejected by Envoy (default: health.guard.maxEjectedPercent). */
+    maxEjectionPercent: z.number().int().min(0).max(100).optional(),
+    /** Statistical ejection of hosts whose success rate is stdevFactor/1000 standard deviations below the mean. */
+    successRate: z
+      .object({ minimumHosts: z.number().int().min(1).default(5), requestVolume: z.number().int().min(1).default(100), stdevFactor: z.number().int().min(1).default(1900) })
+      .strict()
+      .optional(),
+    /** Ejection of hosts whose failure percentage is at least `threshold`. */
+    failurePercentage: z
+      .object({ threshold: z.number().int().min(0).max(100).default(85), minimumHosts: z.number().int().min(1).default(5), requestVolume: z.number().int().min(1).default(50) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 export const clusterSchema = z
   .object({
     name: resourceName,
@@ -127,6 +154,8 @@ export const clusterSchema = z
     /** Envoy's panic threshold in percent; see README "Panic threshold". */
     panicThresholdPercent: z.number().min(0).max(100).default(0),
     http2: z.boolean().default(false),
+    /** Envoy's outlier detection, published in CDS (absent: none). */
+    outlierDetection: outlierDetectionSchema.optional(),
     /** Active health checking by healthmesh (absent: endpoints are published as configured). */
     healthCheck: healthCheckSchema.optional(),
     /** Targets every endpoint of the cluster depends on (e.g. its database); a failing one fails the endpoints. */
@@ -230,6 +259,10 @@ export const scoringSchema = z
     passiveErrorRateFail: z.number().min(0).max(1).default(0.5),
     /** Passive reports with fewer requests than this are ignored (too little traffic to judge). */
     passiveMinRequests: z.number().int().min(1).default(20),
+    /** Adaptive latency: median probe latency this many times the cluster's median costs score (no threshold needed). */
+    relativeLatencyFactor: z.number().min(1.5).max(100).default(3),
+    /** Hosts faster than this are never slow relative to their peers. */
+    relativeLatencyMinMs: z.number().min(0).max(600_000).default(20),
   })
   .strict()
   .refine((s) => s.unhealthyBelow <= s.degradedBelow && s.degradedBelow <= s.recoverAbove, 'need unhealthyBelow <= degradedBelow <= recoverAbove');
@@ -266,6 +299,23 @@ export const guardSchema = z
   .object({
     /** At most this share of a cluster's endpoints is ejected (UNHEALTHY) at once. */
     maxEjectedPercent: z.number().min(0).max(100).default(50),
+    /** At most this share of a cluster's traffic (as Envoy splits it) goes to endpoints healthmesh believes failing. */
+    maxFailingSharePercent: z.number().min(0).max(100).default(10),
+  })
+  .strict();
+
+/** Weights follow the score: see src/core/weight.ts and README "Weights follow the score". */
+export const weightingSchema = z
+  .object({
+    /** Score at and above which the full weight is granted. */
+    fullAbove: z.number().min(1).max(100).default(90),
+    /** Curve exponent between unhealthyBelow and fullAbove. */
+    curve: z.number().min(0.25).max(8).default(2.5),
+    /** Weight levels (quantisation). */
+    levels: z.number().int().min(1).max(100).default(4),
+    hysteresisPoints: z.number().min(0).max(50).default(3),
+    /** A weight level is held at least this long. */
+    minDwellMs: z.number().int().min(0).max(3_600_000).default(5000),
   })
   .strict();
 
@@ -275,6 +325,7 @@ export const healthSchema = z
     circuit: circuitSchema.default(circuitSchema.parse({})),
     recovery: recoverySchema.default(recoverySchema.parse({})),
     guard: guardSchema.default(guardSchema.parse({})),
+    weighting: weightingSchema.default(weightingSchema.parse({})),
     /** DEGRADED endpoints: `weight` publishes them HEALTHY at degradedWeightPercent of their weight
      *  (Envoy and gRPC both keep sending them some traffic); `status` publishes Envoy's DEGRADED
      *  (Envoy uses them only when healthy hosts are not enough; gRPC clients drop them). */

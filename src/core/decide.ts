@@ -3,6 +3,7 @@ import type { CircuitState, EndpointSignals, Status } from './model.js';
 import type { EndpointPolicy } from './policy.js';
 import { rampFraction, weightFor } from './recovery.js';
 import { scoreEndpoint, type ScoreFacts } from './score.js';
+import { stepWeightLevel, weightReason, type WeightLevel } from './weight.js';
 
 /** What Envoy / gRPC clients are told about an endpoint; DRAINING marks one an operator took out of rotation. */
 export type PublishedHealth = 'HEALTHY' | 'DEGRADED' | 'UNHEALTHY' | 'DRAINING';
@@ -21,6 +22,8 @@ export interface Decision {
   flapping: boolean;
   /** Kept in rotation by the cluster guard although failing. */
   guarded: boolean;
+  /** Guard-kept, and its real traffic (LRS) succeeds: trusted over its checker, kept at its normal weight. */
+  vouched?: boolean | undefined;
   /** New endpoint with an active check whose first passing check has not come yet: not served. */
   warming: boolean;
   openUntil?: number | undefined;
@@ -36,6 +39,8 @@ export interface EndpointMemory {
    * not served until its first check passes, as Envoy's own active health checking does.
    */
   readonly warming: boolean;
+  /** The weight level the score earned, with hysteresis and dwell (absent in memories saved before weighting). */
+  readonly weightLevel?: WeightLevel | undefined;
 }
 
 export const initialMemory = (now: number, opts: { warming?: boolean } = {}): EndpointMemory => ({
@@ -85,6 +90,17 @@ export function decideEndpoint(
   );
   const flapping = isFlapping(circuit, policy.circuit, now);
   const reasons = [...result.reasons];
+  // The score's weight level, with hysteresis and dwell, while the circuit is closed. A circuit that just
+  // closed starts afresh from the current score (the slow-start ramp does the gradual part; the level held
+  // while failing is stale). Open and half-open keep the level they had. No signal since a restart (or
+  // ever): keep the remembered level rather than judge an empty window.
+  const weightLevel =
+    circuit.state !== 'closed' && prev.weightLevel
+      ? prev.weightLevel
+      : prev.weightLevel && !hasEvidence(signals)
+        ? prev.weightLevel
+        : stepWeightLevel(prev.circuit.state !== 'closed' ? undefined : prev.weightLevel, result.score, result.reasons, policy.weighting, policy.scoring, now);
+  const level = weightLevel.fraction;
   if (flapping) reasons.push(`flapping: ${circuit.tripTimes.length} trips within ${secs(policy.circuit.flapWindowMs)}, held down longer`);
 
   let status: Status;
@@ -113,20 +129,22 @@ export function decideEndpoint(
       status = memoryStatus;
       const ramp = rampFraction(circuit.closedAt === undefined ? undefined : now - circuit.closedAt, policy.recovery);
       if (ramp < 1) reasons.push(`slow start: ${Math.round(ramp * 100)}% of weight (${secs(now - (circuit.closedAt ?? now))} of ${secs(policy.recovery.windowMs)})`);
+      const why = weightReason(weightLevel);
+      if (why) reasons.push(why);
       if (status === 'DEGRADED' && policy.degradedMode === 'weight') {
         health = 'HEALTHY';
-        fraction = ramp * (policy.degradedWeightPercent / 100);
-        reasons.push(`degraded: ${policy.degradedWeightPercent}% of weight`);
+        fraction = ramp * Math.min(level, policy.degradedWeightPercent / 100);
+        reasons.push(`degraded: at most ${policy.degradedWeightPercent}% of weight`);
       } else {
         health = status === 'DEGRADED' ? 'DEGRADED' : 'HEALTHY';
-        fraction = ramp;
+        fraction = ramp * level;
       }
       break;
     }
   }
   const weight = health === 'UNHEALTHY' ? targetWeight : weightFor(targetWeight, fraction);
   return {
-    memory: { circuit, status: memoryStatus, warming: false },
+    memory: unchangedMemory(prev, circuit, memoryStatus, weightLevel) ? prev : { circuit, status: memoryStatus, warming: false, weightLevel },
     decision: {
       score: result.score,
       status,
@@ -144,6 +162,9 @@ export function decideEndpoint(
     },
   };
 }
+
+const unchangedMemory = (m: EndpointMemory, circuit: Circuit, status: EndpointMemory['status'], level: WeightLevel): boolean =>
+  m.circuit === circuit && m.status === status && !m.warming && m.weightLevel === level;
 
 /**
  * A warming endpoint stays out of rotation (UNHEALTHY, "awaiting its first passing check") until a

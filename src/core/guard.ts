@@ -18,9 +18,15 @@ export interface ClusterVerdict {
 
 /**
  * Never eject more than `maxEjectedPercent` of a cluster. Failing endpoints beyond the cap (the
- * best-scoring ones) are published DEGRADED at the minimum weight: Envoy then uses them only for
- * the share of traffic its healthy hosts cannot take. Warming endpoints (new, never seen passing)
- * are left out of both the count and the keeping. Pure; input order does not matter.
+ * best-scoring ones) are kept in rotation, published HEALTHY (not Envoy's DEGRADED: Envoy's priority
+ * spillover would give a degraded host about the share the healthy hosts cannot take, 48% with one
+ * healthy host of four) so that Envoy's endpoint-weight arithmetic gives each the share healthmesh
+ * says:
+ * - at the minimum weight, when real traffic (LRS) confirms it fails or there is none to judge by;
+ * - at its normal weight when its real traffic succeeds: the checker is what is wrong (a partition
+ *   between healthmesh and the hosts), and the verdict's reason says so.
+ * Warming endpoints (new, never seen passing) are left out of both the count and the keeping. Pure;
+ * input order does not matter.
  */
 export function guardCluster<K extends string>(
   decisions: ReadonlyMap<K, Decision>,
@@ -36,23 +42,42 @@ export function guardCluster<K extends string>(
   const excess = failingKeys.length - maxEjected;
   let reason: string | undefined;
   if (excess > 0) {
-    reason = `${failingKeys.length} of ${total} endpoints failing; at most ${policy.maxEjectedPercent}% (${maxEjected}) may be ejected`;
+    const head = `${failingKeys.length} of ${total} endpoints failing; at most ${policy.maxEjectedPercent}% (${maxEjected}) may be ejected`;
     const keep = failingKeys.sort(([ka, a], [kb, b]) => b.score - a.score || (ka < kb ? -1 : ka > kb ? 1 : 0)).slice(0, excess);
+    const kept: string[] = [];
     for (const [key, d] of keep) {
-      const weight = weightFor(d.targetWeight, minWeightPercent / 100);
+      const evidence = realTrafficEvidence(d, policy.realTrafficOkErrorRate);
+      const fraction = evidence === 'succeeds' ? 1 : minWeightPercent / 100;
+      const weight = weightFor(d.targetWeight, fraction);
+      const why =
+        evidence === 'succeeds'
+          ? 'kept at its normal weight: its real traffic succeeds, the health checker may be wrong (e.g. a partition between healthmesh and the hosts)'
+          : evidence === 'fails'
+            ? 'kept at the minimum weight: its real traffic fails too'
+            : 'kept at the minimum weight: no real traffic to judge by';
+      kept.push(`${key.slice(key.indexOf('/') + 1)} ${why} (${d.reasons[0] ?? 'failing'})`);
       out.set(key, {
         ...d,
-        health: 'DEGRADED',
+        health: 'HEALTHY',
         weight,
         weightFraction: weight / d.targetWeight,
         guarded: true,
-        reasons: [...d.reasons, `kept in rotation by the guard: ${reason}`],
+        vouched: evidence === 'succeeds',
+        reasons: [...d.reasons, `kept in rotation by the guard (${head}): ${why}`],
       });
     }
+    reason = `${head}; ${kept.join('; ')}`;
   }
   const guarded = Math.max(0, excess);
   return {
     decisions: out,
     verdict: { total, failing: failingKeys.length, ejected: failingKeys.length - guarded, guarded, maxEjected, allFailing: total > 0 && failingKeys.length === total, reason },
   };
+}
+
+/** What real traffic says about an endpoint: enough requests with few errors, many errors, or nothing to judge by. */
+export function realTrafficEvidence(d: Pick<Decision, 'facts'>, okErrorRate = 0.05): 'succeeds' | 'fails' | 'unknown' {
+  const rate = d.facts.trafficErrorRate;
+  if (rate === undefined) return 'unknown';
+  return rate <= okErrorRate ? 'succeeds' : 'fails';
 }

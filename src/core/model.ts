@@ -55,6 +55,11 @@ export interface EndpointSignals {
   node?: NodeSample | undefined;
   /** Whether the endpoint has an active check at all (no check: probes never count). */
   actively: boolean;
+  /**
+   * Cluster context for adaptive latency: the median of the cluster's endpoints' median probe latencies
+   * (computed by the engine; absent with fewer than three endpoints measured).
+   */
+  peerLatencyMs?: number | undefined;
 }
 
 export const emptySignals = (actively: boolean): EndpointSignals => ({

@@ -1,3 +1,5 @@
+import type { WeightingPolicy } from './weight.js';
+
 /** The knobs the pure core needs, shaped like the validated config (core does not import config). */
 export interface ScoringPolicy {
   weights: { active: number; passive: number; node: number };
@@ -8,6 +10,10 @@ export interface ScoringPolicy {
   passiveErrorRateWarn: number;
   passiveErrorRateFail: number;
   passiveMinRequests: number;
+  /** Adaptive latency: a host whose median probe latency is this many times its cluster's median loses score. */
+  relativeLatencyFactor: number;
+  /** ...but only when its own median is at least this (1 ms against 0.2 ms is not slow). */
+  relativeLatencyMinMs: number;
 }
 
 export interface CheckPolicy {
@@ -43,6 +49,8 @@ export interface RecoveryPolicy {
 
 export interface EndpointPolicy {
   scoring: ScoringPolicy;
+  /** How the score becomes a weight (src/core/weight.ts). */
+  weighting: WeightingPolicy;
   check: CheckPolicy;
   node: NodePolicy;
   circuit: CircuitPolicy;
@@ -53,6 +61,10 @@ export interface EndpointPolicy {
 
 export interface GuardPolicy {
   maxEjectedPercent: number;
+  /** At most this share (percent) of a cluster's traffic, as Envoy would split it, may go to failing endpoints. */
+  maxFailingSharePercent?: number | undefined;
+  /** A kept endpoint whose real traffic (LRS) errs at most this ratio is trusted over its checker (default 0.05). */
+  realTrafficOkErrorRate?: number | undefined;
 }
 
 /** Published weight of a fully healthy endpoint per unit of configured weight. */

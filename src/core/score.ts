@@ -8,6 +8,12 @@ export interface ScoreFacts {
   heartbeat?: 'late' | 'lost' | undefined;
   /** Node resources above their limits. */
   pressure: Array<'cpu' | 'memory' | 'disk'>;
+  /** Median latency of the passing probes in the window, and the cluster's median it was compared with. */
+  latencyMs?: number | undefined;
+  peerLatencyMs?: number | undefined;
+  /** Real traffic (LRS) in the window: requests and error ratio (only with enough requests to judge). */
+  trafficRequests?: number | undefined;
+  trafficErrorRate?: number | undefined;
 }
 
 export interface ScoreResult {
@@ -43,7 +49,7 @@ export function scoreEndpoint(s: EndpointSignals, policy: { scoring: ScoringPoli
   let externalFail = false;
 
   if (s.actively && s.probes.length > 0) {
-    const active = activeScore(s, policy.scoring, policy.check, reasons);
+    const active = activeScore(s, policy.scoring, policy.check, reasons, facts);
     components.push({ score: active.score, weight: policy.scoring.weights.active });
     hardFail ||= active.hardFail;
   }
@@ -52,7 +58,7 @@ export function scoreEndpoint(s: EndpointSignals, policy: { scoring: ScoringPoli
     hardFail = true;
     externalFail = true;
   }
-  const passive = passiveScore(s, policy.scoring, reasons);
+  const passive = passiveScore(s, policy.scoring, reasons, facts);
   if (passive !== undefined) {
     components.push({ score: passive, weight: policy.scoring.weights.passive });
     hardFail ||= passive === 0;
@@ -71,7 +77,7 @@ export function scoreEndpoint(s: EndpointSignals, policy: { scoring: ScoringPoli
   return { score: Math.max(0, score), reasons, hardFail, hardPass, externalFail, facts };
 }
 
-function activeScore(s: EndpointSignals, scoring: ScoringPolicy, check: CheckPolicy, reasons: string[]): { score: number; hardFail: boolean } {
+function activeScore(s: EndpointSignals, scoring: ScoringPolicy, check: CheckPolicy, reasons: string[], facts: ScoreFacts): { score: number; hardFail: boolean } {
   const window = s.probes.slice(-scoring.probeWindow);
   const failed = window.filter((p) => !p.ok);
   const last = s.probes[s.probes.length - 1] as ProbeOutcome;
@@ -83,22 +89,32 @@ function activeScore(s: EndpointSignals, scoring: ScoringPolicy, check: CheckPol
   } else if (failed.length > 0) {
     reasons.push(`${failed.length} of the last ${window.length} checks failed (last failure: ${failed[failed.length - 1]?.detail})`);
   }
-  if (check.latencyThresholdMs !== undefined) {
-    const latencies = window.filter((p) => p.ok).map((p) => p.latencyMs).sort((a, b) => a - b);
-    if (latencies.length > 0) {
+  const latencies = window.filter((p) => p.ok).map((p) => p.latencyMs).sort((a, b) => a - b);
+  let latencyPenalty = 0;
+  if (latencies.length > 0) {
+    const median = medianOfSorted(latencies);
+    facts.latencyMs = median;
+    if (check.latencyThresholdMs !== undefined) {
       const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] as number;
       if (p99 > check.latencyThresholdMs) {
-        const penalty = Math.min(60, 30 * (p99 / check.latencyThresholdMs));
-        score -= penalty;
+        latencyPenalty = Math.min(60, 30 * (p99 / check.latencyThresholdMs));
         reasons.push(`p99 ${fmtMs(p99)} > ${fmtMs(check.latencyThresholdMs)}`);
       }
     }
+    const relative = relativeLatencyPenalty(median, s.peerLatencyMs, scoring);
+    if (relative > 0) {
+      facts.peerLatencyMs = s.peerLatencyMs;
+      reasons.push(`median latency ${fmtMs(median)} is ${(median / (s.peerLatencyMs as number)).toFixed(1)}x the cluster's ${fmtMs(s.peerLatencyMs as number)}`);
+    }
+    // Latency counts once: the worse of the absolute and the relative judgement.
+    latencyPenalty = Math.max(latencyPenalty, relative);
   }
+  score -= latencyPenalty;
   // Failed checks degrade; only the consecutive-failure threshold fails an endpoint on checks alone.
   return { score: hardFail ? round(score) : Math.max(round(score), scoring.unhealthyBelow), hardFail };
 }
 
-function passiveScore(s: EndpointSignals, scoring: ScoringPolicy, reasons: string[]): number | undefined {
+function passiveScore(s: EndpointSignals, scoring: ScoringPolicy, reasons: string[], facts: ScoreFacts): number | undefined {
   let ok = 0;
   let errors = 0;
   for (const t of s.traffic) {
@@ -108,6 +124,8 @@ function passiveScore(s: EndpointSignals, scoring: ScoringPolicy, reasons: strin
   const total = ok + errors;
   if (total < scoring.passiveMinRequests) return undefined;
   const rate = errors / total;
+  facts.trafficRequests = total;
+  facts.trafficErrorRate = rate;
   if (rate <= scoring.passiveErrorRateWarn) return 100;
   if (rate >= scoring.passiveErrorRateFail) {
     reasons.unshift(`error rate ${pct(rate * 100)} (${errors}/${total}) >= ${pct(scoring.passiveErrorRateFail * 100)} in real traffic`);
@@ -144,4 +162,26 @@ function nodeScore(s: EndpointSignals, node: NodePolicy, now: number, reasons: s
   over('memory', n.memoryPercent, node.memoryPercentMax);
   over('disk', n.diskPercent, node.diskPercentMax);
   return { score: round(score), hardFail: false };
+}
+
+function medianOfSorted(sorted: readonly number[]): number {
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** The median of some numbers (undefined for none). */
+export function median(values: readonly number[]): number | undefined {
+  return values.length === 0 ? undefined : medianOfSorted([...values].sort((a, b) => a - b));
+}
+
+/**
+ * Adaptive latency: score points lost for a median latency `ratio = median / peers` times the cluster's,
+ * `min(50, 25 * log2(ratio / factor))` once ratio >= factor (continuous: 0 at the factor, 25 at twice
+ * it, 50 at four times it). Nothing when the host is fast in absolute terms or the cluster is slow as a whole.
+ */
+export function relativeLatencyPenalty(medianMs: number, peerMs: number | undefined, scoring: Pick<ScoringPolicy, 'relativeLatencyFactor' | 'relativeLatencyMinMs'>): number {
+  if (peerMs === undefined || medianMs < scoring.relativeLatencyMinMs) return 0;
+  const ratio = medianMs / Math.max(peerMs, 0.1);
+  if (ratio < scoring.relativeLatencyFactor) return 0;
+  return Math.min(50, 25 * Math.log2(ratio / scoring.relativeLatencyFactor));
 }

@@ -1,9 +1,10 @@
 import type { CheckConfig, ClusterConfig, Config } from '../config/schema.js';
 import { assignCluster, resumeMemory, type AssignmentInput, type ClusterAssignment, type EndpointAssignment } from '../core/assignment.js';
 import { decideEndpoint, initialMemory, type Decision, type EndpointMemory } from '../core/decide.js';
-import type { ClusterVerdict } from '../core/guard.js';
+import { realTrafficEvidence, type ClusterVerdict } from '../core/guard.js';
 import { endpointKey, type EndpointKey, type NodeSample, type ProbeOutcome, type TrafficSample } from '../core/model.js';
 import { WEIGHT_UNIT, type EndpointPolicy } from '../core/policy.js';
+import { DEFAULT_OVERPROVISIONING } from '../core/share.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Member, Membership, MembershipChange } from '../membership/registry.js';
@@ -38,6 +39,8 @@ export interface EndpointHealth {
   decision: Decision;
   /** When the published health or weight last changed. */
   changedAt: number;
+  /** Expected share (0..1) of the cluster's requests through Envoy, per the published assignment. */
+  expectedShare?: number | undefined;
 }
 
 export type EngineEvent =
@@ -489,6 +492,12 @@ export class HealthEngine {
     return this.assignments.get(cluster)?.endpoints.get(key);
   }
 
+  /** The endpoint's expected share (0..1) of its cluster's requests through Envoy, per the published assignment. */
+  expectedShare(key: EndpointKey): number | undefined {
+    const cluster = key.slice(0, key.indexOf('/'));
+    return this.assignments.get(cluster)?.shares.get(key);
+  }
+
   /** The cluster's verdict and counts from its current assignment (O(1)). */
   clusterSummary(cluster: string): { verdict: ClusterVerdict; total: number; healthy: number } | undefined {
     this.flush();
@@ -539,9 +548,13 @@ export class HealthEngine {
     if (!signals) return false;
     const { memory, decision } = decideEndpoint(t.memory, signals, t.policy, t.targetWeight, now);
     const before = t.decision;
-    const memoryChanged = memory.circuit !== t.memory.circuit || memory.status !== t.memory.status || memory.warming !== t.memory.warming;
+    const memoryChanged =
+      memory.circuit !== t.memory.circuit || memory.status !== t.memory.status || memory.warming !== t.memory.warming || memory.weightLevel !== t.memory.weightLevel;
+    const okRate = this.config.health.scoring.passiveErrorRateWarn;
     const changed =
       memoryChanged ||
+      // What real traffic says about a failing endpoint decides whether the guard trusts it.
+      (decision.health === 'UNHEALTHY' && realTrafficEvidence(before, okRate) !== realTrafficEvidence(decision, okRate)) ||
       before.health !== decision.health ||
       before.weight !== decision.weight ||
       before.circuit !== decision.circuit ||
@@ -646,7 +659,11 @@ export class HealthEngine {
       if (t) inputs.push({ key, decision: t.decision, memory: t.memory, drained: t.drained, override: t.member.declared?.health });
     }
     const previous = this.assignments.get(cluster);
-    const next = assignCluster(cluster, inputs, { guard: this.config.health.guard, minWeightPercent: this.config.health.recovery.minWeightPercent }, now, previous);
+    const cc = this.config.clusters.find((c) => c.name === cluster);
+    const envoy = { lbPolicy: cc?.lbPolicy ?? 'ROUND_ROBIN', panicThresholdPercent: cc?.panicThresholdPercent ?? 0, overprovisioningFactor: DEFAULT_OVERPROVISIONING } as const;
+    const guard = { ...this.config.health.guard, realTrafficOkErrorRate: this.config.health.scoring.passiveErrorRateWarn };
+    const next = assignCluster(cluster, inputs, { guard, minWeightPercent: this.config.health.recovery.minWeightPercent, envoy }, now, previous);
+    if (next.correction && next.correction !== previous?.correction) this.log.warn({ cluster, correction: next.correction }, 'publish corrected: too much traffic would go to failing endpoints');
     this.assignments.set(cluster, next);
     const removed = this.removedKeys.get(cluster) ?? [];
     this.removedKeys.delete(cluster);
@@ -661,6 +678,8 @@ export class HealthEngine {
       if (!p || p.health !== d.health || p.weight !== d.weight) publish = true;
       if (p && (p.health !== d.health || p.circuit !== d.circuit || p.status !== d.status)) {
         this.log.info({ endpoint: key, from: `${p.status}/${p.circuit}`, to: `${d.status}/${d.circuit}`, score: d.score, weight: d.weight, reasons: d.reasons }, 'endpoint health changed');
+      } else if (p && p.weight !== d.weight) {
+        this.log.info({ endpoint: key, from: p.weight, to: d.weight, score: d.score, reasons: d.reasons }, 'endpoint weight changed');
       }
       const t = this.tracked.get(key);
       if (t && (!p || p.health !== d.health || p.weight !== d.weight || p.circuit !== d.circuit || p.status !== d.status || p.guarded !== d.guarded)) {
@@ -671,7 +690,7 @@ export class HealthEngine {
     if (publish) this.opts.onPublish?.(cluster);
     const verdict = next.verdict;
     const pv = previous?.verdict;
-    if (!pv || pv.ejected !== verdict.ejected || pv.guarded !== verdict.guarded || pv.failing !== verdict.failing || pv.total !== verdict.total) {
+    if (!pv || pv.ejected !== verdict.ejected || pv.guarded !== verdict.guarded || pv.failing !== verdict.failing || pv.total !== verdict.total || pv.reason !== verdict.reason) {
       if (verdict.guarded > 0 || verdict.allFailing) this.log.warn({ cluster, ...verdict }, 'mass failure: the guard keeps failing endpoints in rotation');
       this.emit({ kind: 'cluster', at: now, cluster, verdict, previous: pv });
     }
@@ -680,7 +699,7 @@ export class HealthEngine {
   private view(t: Tracked): EndpointHealth {
     const a = this.assignments.get(t.cluster)?.endpoints.get(t.key);
     const m = t.member;
-    return { drained: t.drained, key: t.key, cluster: t.cluster, address: m.address, port: m.port, zone: m.zone, decision: a?.decision ?? t.decision, changedAt: a?.changedAt ?? this.now() };
+    return { drained: t.drained, key: t.key, cluster: t.cluster, address: m.address, port: m.port, zone: m.zone, decision: a?.decision ?? t.decision, changedAt: a?.changedAt ?? this.now(), expectedShare: this.assignments.get(t.cluster)?.shares.get(t.key) };
   }
 
   private emit(e: EngineEvent): void {

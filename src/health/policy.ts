@@ -21,6 +21,7 @@ export function endpointPolicy(config: Readonly<Config>, check: HealthCheckConfi
   const h = config.health;
   return {
     scoring: h.scoring,
+    weighting: { ...h.weighting, floor: h.recovery.minWeightPercent / 100 },
     check: {
       healthyThreshold: check?.healthyThreshold ?? 1,
       unhealthyThreshold: check?.unhealthyThreshold ?? 1,

@@ -1,5 +1,13 @@
 import type { EndpointKey, EndpointSignals, NodeSample, ProbeOutcome, TrafficSample } from '../core/model.js';
 import { emptySignals } from '../core/model.js';
+import { median } from '../core/score.js';
+
+/** The cluster's peer latency is recomputed at most this often (it is a median: it moves slowly). */
+const PEER_LATENCY_REFRESH_MS = 1000;
+/** Fewer measured endpoints than this: no peer latency (a median of two says nothing about who is slow). */
+const PEER_LATENCY_MIN_ENDPOINTS = 3;
+
+const clusterOf = (key: EndpointKey): string => key.slice(0, key.indexOf('/'));
 
 interface Mutable {
   probes: ProbeOutcome[];
@@ -9,6 +17,14 @@ interface Mutable {
   traffic: TrafficSample[];
   node?: NodeSample | undefined;
   actively: boolean;
+  /** Median latency of the passing probes in the window (undefined: none). */
+  latencyMedian?: number | undefined;
+}
+
+interface PeerLatency {
+  value: number | undefined;
+  at: number;
+  dirty: boolean;
 }
 
 /**
@@ -20,6 +36,8 @@ export class SignalBook {
   private readonly endpoints = new Map<EndpointKey, Mutable>();
   /** cluster → dependency name → last failure detail (absent: passing). */
   private readonly failingDeps = new Map<string, Map<string, string>>();
+  private readonly byCluster = new Map<string, Set<EndpointKey>>();
+  private readonly peerLatency = new Map<string, PeerLatency>();
 
   constructor(
     private probeWindow: number,
@@ -37,8 +55,13 @@ export class SignalBook {
 
   ensure(key: EndpointKey, actively: boolean): void {
     const e = this.endpoints.get(key);
-    if (!e) this.endpoints.set(key, { ...emptySignals(actively), probes: [], traffic: [] });
-    else if (e.actively !== actively) {
+    if (!e) {
+      this.endpoints.set(key, { ...emptySignals(actively), probes: [], traffic: [] });
+      const c = clusterOf(key);
+      let keys = this.byCluster.get(c);
+      if (!keys) this.byCluster.set(c, (keys = new Set()));
+      keys.add(key);
+    } else if (e.actively !== actively) {
       e.actively = actively;
       if (!actively) Object.assign(e, { probes: [], consecutiveOk: 0, consecutiveFail: 0 });
     }
@@ -46,6 +69,13 @@ export class SignalBook {
 
   delete(key: EndpointKey): void {
     this.endpoints.delete(key);
+    const c = clusterOf(key);
+    const keys = this.byCluster.get(c);
+    keys?.delete(key);
+    if (keys?.size === 0) {
+      this.byCluster.delete(c);
+      this.peerLatency.delete(c);
+    } else this.markPeerLatency(c);
   }
 
   has(key: EndpointKey): boolean {
@@ -65,6 +95,35 @@ export class SignalBook {
       e.consecutiveFail += 1;
       e.consecutiveOk = 0;
     }
+    const before = e.latencyMedian;
+    e.latencyMedian = median(e.probes.filter((p) => p.ok).map((p) => p.latencyMs));
+    if (e.latencyMedian !== before) this.markPeerLatency(clusterOf(key));
+  }
+
+  private markPeerLatency(cluster: string): void {
+    const p = this.peerLatency.get(cluster);
+    if (p) p.dirty = true;
+    else this.peerLatency.set(cluster, { value: undefined, at: Number.NEGATIVE_INFINITY, dirty: true });
+  }
+
+  /**
+   * The cluster's typical probe latency: the median of its endpoints' median latencies (adaptive
+   * latency compares each endpoint with it). Recomputed lazily, at most once per second.
+   */
+  clusterLatency(cluster: string, now: number): number | undefined {
+    const p = this.peerLatency.get(cluster);
+    if (!p) return undefined;
+    if (p.dirty && now - p.at >= PEER_LATENCY_REFRESH_MS) {
+      const medians: number[] = [];
+      for (const k of this.byCluster.get(cluster) ?? []) {
+        const m = this.endpoints.get(k)?.latencyMedian;
+        if (m !== undefined) medians.push(m);
+      }
+      p.value = medians.length >= PEER_LATENCY_MIN_ENDPOINTS ? median(medians) : undefined;
+      p.at = now;
+      p.dirty = false;
+    }
+    return p.value;
   }
 
   recordTraffic(key: EndpointKey, sample: TrafficSample): boolean {
@@ -115,6 +174,7 @@ export class SignalBook {
       traffic: e.traffic,
       node: e.node,
       actively: e.actively,
+      peerLatencyMs: this.clusterLatency(cluster, now),
       failingDependencies: deps ? [...deps].map(([name, detail]) => ({ name, detail })) : [],
     };
   }

@@ -44,7 +44,11 @@ const circuitSchema = z
   })
   .strict();
 
-const memorySchema = z.object({ circuit: circuitSchema, status: z.enum(['HEALTHY', 'DEGRADED']), warming: z.boolean() }).strict();
+const weightLevelSchema = z.object({ fraction: z.number().min(0).max(1), since: ms, score: z.number(), reasons: z.array(z.string()) }).strict();
+
+const memorySchema = z
+  .object({ circuit: circuitSchema, status: z.enum(['HEALTHY', 'DEGRADED']), warming: z.boolean(), weightLevel: weightLevelSchema.optional() })
+  .strict();
 
 /** The fields every replica's guard and EDS read are checked; the rest of a Decision (facts, reasons) passes through. */
 const decisionSchema = z

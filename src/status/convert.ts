@@ -73,6 +73,7 @@ export function endpointToWire(e: EndpointSnapshot): EndpointWire {
     drained: e.drained,
     source: e.source === 'config' ? 'ENDPOINT_SOURCE_CONFIG' : 'ENDPOINT_SOURCE_RUNTIME',
     changed_at_ms: ms(e.changedAt),
+    expected_share: e.expectedShare !== undefined && Number.isFinite(e.expectedShare) ? Math.max(0, Math.min(1, e.expectedShare)) : 0,
   };
 }
 

@@ -58,9 +58,10 @@ export function endpointTable(endpoints: EndpointWire[]): string {
       shortEnum(e.health),
       `${e.weight}/${e.target_weight}`,
       score(e.score),
+      `${(100 * (e.expected_share ?? 0)).toFixed(1)}%`,
       truncate(e.reasons[0] ?? '-', REASON_WIDTH),
     ]);
-  return table(['CLUSTER', 'ENDPOINT', 'STATUS', 'CIRCUIT', 'HEALTH', 'WEIGHT', 'SCORE', 'REASON'], rows);
+  return table(['CLUSTER', 'ENDPOINT', 'STATUS', 'CIRCUIT', 'HEALTH', 'WEIGHT', 'SCORE', 'SHARE', 'REASON'], rows);
 }
 
 export function clusterLine(c: ClusterWire): string {

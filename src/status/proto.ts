@@ -42,6 +42,7 @@ export interface EndpointWire {
   drained: boolean;
   source: EndpointSourceWire;
   changed_at_ms: number;
+  expected_share: number;
 }
 
 export interface ClusterWire {

@@ -71,7 +71,43 @@ export function routeResource(r: RouteConfig): ResourceSpec {
   return { name: r.name, typeUrl: TYPE.route, message, refs: [...clusters] };
 }
 
-export function clusterResource(c: ClusterConfig): ResourceSpec {
+/** Cluster-wide defaults clusterResource needs from the rest of the config. */
+export interface ClusterDefaults {
+  /** The guard's cap (health.guard.maxEjectedPercent): Envoy's outlier detection ejects no more than healthmesh would. */
+  maxEjectionPercent: number;
+}
+
+/** CDS `outlier_detection` from `clusters[].outlierDetection` (undefined when not configured). */
+export function outlierDetection(c: ClusterConfig, defaults: ClusterDefaults): Record<string, unknown> | undefined {
+  const o = c.outlierDetection;
+  if (!o) return undefined;
+  const u32 = (value: number): { value: number } => ({ value: Math.round(value) });
+  return {
+    consecutive_5xx: u32(o.consecutive5xx),
+    enforcing_consecutive_5xx: u32(100),
+    interval: duration(o.intervalMs),
+    base_ejection_time: duration(o.baseEjectionTimeMs),
+    max_ejection_time: duration(Math.max(o.baseEjectionTimeMs, 300_000)),
+    max_ejection_percent: u32(o.maxEjectionPercent ?? defaults.maxEjectionPercent),
+    // Envoy enforces success-rate ejection by default: only when configured here.
+    enforcing_success_rate: u32(o.successRate ? 100 : 0),
+    ...(o.successRate
+      ? { success_rate_minimum_hosts: u32(o.successRate.minimumHosts), success_rate_request_volume: u32(o.successRate.requestVolume), success_rate_stdev_factor: u32(o.successRate.stdevFactor) }
+      : {}),
+    enforcing_failure_percentage: u32(o.failurePercentage ? 100 : 0),
+    ...(o.failurePercentage
+      ? {
+          failure_percentage_threshold: u32(o.failurePercentage.threshold),
+          failure_percentage_minimum_hosts: u32(o.failurePercentage.minimumHosts),
+          failure_percentage_request_volume: u32(o.failurePercentage.requestVolume),
+        }
+      : {}),
+    // Local-origin (connection) failures count as 5xx, so a refused connection ejects as fast.
+    split_external_local_origin_errors: false,
+  };
+}
+
+export function clusterResource(c: ClusterConfig, defaults: ClusterDefaults = { maxEjectionPercent: 50 }): ResourceSpec {
   const message: Record<string, unknown> = {
     name: c.name,
     type: 'EDS',
@@ -80,6 +116,8 @@ export function clusterResource(c: ClusterConfig): ResourceSpec {
     lb_policy: c.lbPolicy,
     common_lb_config: { healthy_panic_threshold: { value: c.panicThresholdPercent } },
   };
+  const outlier = outlierDetection(c, defaults);
+  if (outlier) message.outlier_detection = outlier;
   if (c.http2) {
     message.typed_extension_protocol_options = {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': packAny(TYPE.httpProtocolOptions, {
@@ -118,6 +156,42 @@ export function endpointsResource(clusterName: string, endpoints: Iterable<Endpo
   const message = { cluster_name: clusterName, endpoints: [...byLocality.values()] };
   return { name: clusterName, typeUrl: TYPE.endpoint, message, refs: [clusterName] };
 }
+
+/**
+ * EDS for proxyless gRPC clients whose LB policy ignores endpoint weights (grpc-js-xds and grpc-go under
+ * the CDS `lb_policy` enum build weighted-locality round robin: endpoint weights are ignored, locality
+ * weights are honoured). Each endpoint goes into a locality of its own (its region and zone, with
+ * `sub_zone` = `address:port`) weighted by its endpoint weight, so weights, degradation and the
+ * slow-start ramp reach these clients as locality weights. Same health and endpoint weights as
+ * `endpointsResource`: Envoy must keep receiving that one. Not wired yet: the xDS session chooses the
+ * shape per client (node `user_agent_name`), see README "Proxyless clients".
+ */
+export function proxylessEndpointsResource(clusterName: string, endpoints: Iterable<EndpointState>): ResourceSpec {
+  const sorted = [...endpoints].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
+  const localities = sorted.map((e) => {
+    const locality: Record<string, string> = { sub_zone: `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}` };
+    if (e.region) locality.region = e.region;
+    if (e.zone) locality.zone = e.zone;
+    const serving = e.health !== 'UNHEALTHY' && e.health !== 'DRAINING';
+    return {
+      locality,
+      // A locality of weight 0 is dropped by gRPC clients; a non-serving one has no READY endpoint and gets nothing anyway.
+      load_balancing_weight: { value: serving ? Math.max(1, e.weight) : 1 },
+      lb_endpoints: [
+        {
+          endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
+          health_status: e.health,
+          load_balancing_weight: { value: e.weight },
+          ...(e.metadata ? { metadata: { filter_metadata: { healthmesh: toStruct(e.metadata) } } } : {}),
+        },
+      ],
+    };
+  });
+  return { name: clusterName, typeUrl: TYPE.endpoint, message: { cluster_name: clusterName, endpoints: localities }, refs: [clusterName] };
+}
+
+/** Node user agents whose xDS LB ignores endpoint weights (they get `proxylessEndpointsResource`). */
+export const WEIGHT_BLIND_USER_AGENTS: ReadonlySet<string> = new Set(['grpc-node-js', 'grpc-go']);
 
 function duration(ms: number): { seconds: number; nanos: number } {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };

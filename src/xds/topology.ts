@@ -151,7 +151,7 @@ export class Topology {
     const reuse = (typeUrl: string, name: string): ResourceSpec => ({ name, typeUrl, message: {}, refs: [], reuse: true });
     const clean = !this.allDirty && previous !== undefined;
     for (const c of this.config.clusters) {
-      specs.push(clean && has(TYPE.cluster, c.name) ? reuse(TYPE.cluster, c.name) : clusterResource(c));
+      specs.push(clean && has(TYPE.cluster, c.name) ? reuse(TYPE.cluster, c.name) : clusterResource(c, { maxEjectionPercent: this.config.health.guard.maxEjectedPercent }));
       specs.push(clean && !this.dirtyEds.has(c.name) && has(TYPE.endpoint, c.name) ? reuse(TYPE.endpoint, c.name) : endpointsResource(c.name, this.source.endpoints(c.name)));
     }
     for (const l of this.config.listeners) specs.push(clean && has(TYPE.listener, l.name) ? reuse(TYPE.listener, l.name) : listenerResource(l));

@@ -46,9 +46,9 @@ const run = async (args: string[]) => {
 beforeAll(async () => {
   let now = T0;
   ops = new FakeOperations(['demo', 'other'], () => (now += 1000));
-  ops.seed({ cluster: 'demo', address: '127.0.0.1', port: 9101 });
+  ops.seed({ cluster: 'demo', address: '127.0.0.1', port: 9101, expectedShare: 1 });
   ops.seed({ cluster: 'demo', address: '127.0.0.1', port: 9102, status: 'UNHEALTHY', circuit: 'open', health: 'UNHEALTHY', weight: 0, score: 12, reasons: ['connection refused'], flapping: true });
-  ops.seed({ cluster: 'other', address: '10.0.0.5', port: 80, status: 'DEGRADED', circuit: 'half-open', health: 'DEGRADED', weight: 30, score: 61.5 });
+  ops.seed({ cluster: 'other', address: '10.0.0.5', port: 80, status: 'DEGRADED', circuit: 'half-open', health: 'DEGRADED', weight: 30, score: 61.5, expectedShare: 0.25 });
   ops.proxyRecords = [
     {
       streamId: 's1',
@@ -88,10 +88,10 @@ describe('healthmesh status / proxies', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = stdout.split('\n');
-    expect(lines[0]).toMatch(/^CLUSTER\s+ENDPOINT\s+STATUS\s+CIRCUIT\s+HEALTH\s+WEIGHT\s+SCORE\s+REASON$/);
-    expect(stdout).toMatch(/demo\s+127\.0\.0\.1:9101\s+HEALTHY\s+closed\s+HEALTHY\s+100\/100\s+100\s+-/);
-    expect(stdout).toMatch(/demo\s+127\.0\.0\.1:9102\s+UNHEALTHY \(flapping\)\s+open\s+UNHEALTHY\s+0\/100\s+12\s+connection refused/);
-    expect(stdout).toMatch(/other\s+10\.0\.0\.5:80\s+DEGRADED\s+half-open\s+DEGRADED\s+30\/100\s+61\.5\s+-/);
+    expect(lines[0]).toMatch(/^CLUSTER\s+ENDPOINT\s+STATUS\s+CIRCUIT\s+HEALTH\s+WEIGHT\s+SCORE\s+SHARE\s+REASON$/);
+    expect(stdout).toMatch(/demo\s+127\.0\.0\.1:9101\s+HEALTHY\s+closed\s+HEALTHY\s+100\/100\s+100\s+100\.0%\s+-/);
+    expect(stdout).toMatch(/demo\s+127\.0\.0\.1:9102\s+UNHEALTHY \(flapping\)\s+open\s+UNHEALTHY\s+0\/100\s+12\s+0\.0%\s+connection refused/);
+    expect(stdout).toMatch(/other\s+10\.0\.0\.5:80\s+DEGRADED\s+half-open\s+DEGRADED\s+30\/100\s+61\.5\s+25\.0%\s+-/);
     expect(stdout).toContain('cluster demo: 1/2 healthy, 1 failing, 1 ejected (max 1)');
   });
 

@@ -183,7 +183,7 @@ export class FakeOperations implements Operations {
 export function seededOperations(): FakeOperations {
   const ops = new FakeOperations([
     fakeEndpoint('web', '10.0.0.1', 8080),
-    fakeEndpoint('web', '10.0.0.2', 8080, { score: 55, status: 'DEGRADED', circuit: 'half-open', weight: 3, reasons: ['p99 1.8s > 500ms'] }),
+    fakeEndpoint('web', '10.0.0.2', 8080, { score: 55, status: 'DEGRADED', circuit: 'half-open', weight: 3, reasons: ['p99 1.8s > 500ms'], expectedShare: 0.03 }),
     fakeEndpoint('web', '10.0.0.3', 8080, { score: 0, status: 'UNHEALTHY', circuit: 'open', health: 'UNHEALTHY', weight: 0 }),
     fakeEndpoint('api', '10.0.1.1', 9000, { guarded: true, status: 'UNHEALTHY', circuit: 'open', score: 10 }),
   ]);

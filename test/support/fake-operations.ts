@@ -229,6 +229,7 @@ export class FakeOperations implements Operations {
       drained: s.drained ?? false,
       source: s.source ?? 'config',
       changedAt: s.changedAt ?? this.now(),
+      ...(s.expectedShare === undefined ? {} : { expectedShare: s.expectedShare }),
     };
   }
 }

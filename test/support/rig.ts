@@ -30,7 +30,16 @@ afterEach(async () => {
   cleanup = [];
 });
 
-export async function rig(n: number, health: Record<string, unknown> = {}, intervalMs = INTERVAL, timeoutMs = Math.min(300, intervalMs - 50)): Promise<Rig> {
+export async function rig(
+  n: number,
+  health: Record<string, unknown> = {},
+  intervalMs = INTERVAL,
+  timeoutMs = Math.min(300, intervalMs - 50),
+  /** Extra fields of the cluster's healthCheck (e.g. latencyThresholdMs). */
+  check: Record<string, unknown> = {},
+  /** Extra fields of the cluster (e.g. outlierDetection). */
+  cluster: Record<string, unknown> = {},
+): Promise<Rig> {
   const backends = await startHttpBackends(n);
   cleanup.push(() => Promise.all(backends.map((b) => b.close())).then(() => undefined));
   const listenerPort = await freePort();
@@ -49,8 +58,9 @@ export async function rig(n: number, health: Record<string, unknown> = {}, inter
     clusters: [
       {
         name: 'demo',
-        healthCheck: { check: { http: { path: '/healthz' } }, intervalMs, timeoutMs, healthyThreshold: 2, unhealthyThreshold: UNHEALTHY_THRESHOLD },
+        healthCheck: { check: { http: { path: '/healthz' } }, intervalMs, timeoutMs, healthyThreshold: 2, unhealthyThreshold: UNHEALTHY_THRESHOLD, ...check },
         endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
+        ...cluster,
       },
     ],
   });

@@ -36,6 +36,7 @@ describe('createMetrics: families, names and labels', () => {
     expect(table).toEqual({
       healthmesh_endpoint_score: { type: 'gauge', labels: ['cluster', 'endpoint'] },
       healthmesh_endpoint_weight: { type: 'gauge', labels: ['cluster', 'endpoint'] },
+      healthmesh_endpoint_expected_share: { type: 'gauge', labels: ['cluster', 'endpoint'] },
       healthmesh_endpoint_healthy: { type: 'gauge', labels: ['cluster', 'endpoint'] },
       healthmesh_endpoint_drained: { type: 'gauge', labels: ['cluster', 'endpoint'] },
       healthmesh_endpoint_status: { type: 'gauge', labels: ['cluster', 'endpoint', 'status'] },
@@ -84,6 +85,7 @@ describe('createMetrics: collect-time gauges', () => {
     const web2 = { cluster: 'web', endpoint: '10.0.0.2:8080' };
     expect(value(samples, 'healthmesh_endpoint_score', web2)).toBe(55);
     expect(value(samples, 'healthmesh_endpoint_weight', web2)).toBe(3);
+    expect(value(samples, 'healthmesh_endpoint_expected_share', web2)).toBe(0.03);
     expect(value(samples, 'healthmesh_endpoint_healthy', web2)).toBe(1);
     expect(value(samples, 'healthmesh_endpoint_healthy', { cluster: 'web', endpoint: '10.0.0.3:8080' })).toBe(0);
     // One-hot: exactly the endpoint's status / circuit state is 1, every enum value is present.

@@ -217,9 +217,26 @@ describe('guardCluster', () => {
     const input = new Map([['a', d('HEALTHY', 100)], ['b', d('UNHEALTHY', 5)], ['c', d('UNHEALTHY', 20)], ['d', d('UNHEALTHY', 0)]]);
     const { decisions, verdict } = guardCluster(input, { maxEjectedPercent: 50 }, 10);
     expect(verdict).toMatchObject({ total: 4, failing: 3, ejected: 2, guarded: 1, maxEjected: 2, allFailing: false });
-    expect(decisions.get('c')).toMatchObject({ health: 'DEGRADED', guarded: true, weight: 10 });
-    expect(decisions.get('c')!.reasons[0]).toMatch(/kept in rotation by the guard: 3 of 4 endpoints failing/);
+    // HEALTHY at the minimum weight (not DEGRADED: Envoy's spillover would hand it about half the traffic).
+    expect(decisions.get('c')).toMatchObject({ health: 'HEALTHY', guarded: true, weight: 10 });
+    expect(decisions.get('c')!.reasons[0]).toMatch(/kept in rotation by the guard \(3 of 4 endpoints failing.*\): kept at the minimum weight: no real traffic to judge by/);
+    expect(verdict.reason).toMatch(/c kept at the minimum weight/);
     expect(decisions.get('b')!.health).toBe('UNHEALTHY');
+  });
+
+  it.each([
+    // [real traffic error rate, published weight, why]
+    [0.01, 100, /kept at its normal weight: its real traffic succeeds, the health checker may be wrong/],
+    [0.4, 10, /kept at the minimum weight: its real traffic fails too/],
+    [undefined, 10, /kept at the minimum weight: no real traffic to judge by/],
+  ])('asks real traffic: error rate %s → weight %d', (rate, weight, why) => {
+    const kept = { ...d('UNHEALTHY', 20), reasons: ['3 consecutive failed checks (last: timeout after 500 ms)'], facts: { pressure: [], trafficErrorRate: rate, trafficRequests: rate === undefined ? undefined : 300 } };
+    const input = new Map([['c/a:1', d('HEALTHY', 100)], ['c/b:1', d('UNHEALTHY', 5)], ['c/c:1', kept], ['c/d:1', d('UNHEALTHY', 0)]]);
+    const { decisions, verdict } = guardCluster(input, { maxEjectedPercent: 50, realTrafficOkErrorRate: 0.05 }, 10);
+    expect(decisions.get('c/c:1')).toMatchObject({ health: 'HEALTHY', guarded: true, weight });
+    // The cluster alert (built from the verdict's reason) names the kept endpoint and why.
+    expect(verdict.reason).toMatch(why);
+    expect(verdict.reason).toMatch(/c:1 kept .*\(3 consecutive failed checks/);
   });
 
   it('law: never more than the cap ejected, never an empty serving set', () => {

@@ -15,7 +15,7 @@ describe('snapshot → wire', () => {
   const ops = new FakeOperations(['demo'], () => 1_700_000_000_000);
 
   it('maps every endpoint field and enum', () => {
-    const e = ops.seed({ cluster: 'demo', address: '::1', port: 9101, zone: 'z1', score: 42.5, status: 'DEGRADED', circuit: 'half-open', health: 'DRAINING', weight: 12.6, targetWeight: 100, weightFraction: 0.126, reasons: ['p99 1.8s > 500ms'], flapping: true, guarded: true, drained: true, source: 'runtime' });
+    const e = ops.seed({ cluster: 'demo', address: '::1', port: 9101, zone: 'z1', score: 42.5, status: 'DEGRADED', circuit: 'half-open', health: 'DRAINING', weight: 12.6, targetWeight: 100, weightFraction: 0.126, reasons: ['p99 1.8s > 500ms'], flapping: true, guarded: true, drained: true, source: 'runtime', expectedShare: 0.0417 });
     expect(endpointToWire(e)).toEqual({
       key: 'demo/::1:9101',
       cluster: 'demo',
@@ -35,6 +35,7 @@ describe('snapshot → wire', () => {
       drained: true,
       source: 'ENDPOINT_SOURCE_RUNTIME',
       changed_at_ms: 1_700_000_000_000,
+      expected_share: 0.0417,
     });
   });
 

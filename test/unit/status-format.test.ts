@@ -24,12 +24,12 @@ describe('CLI formatting', () => {
     const ops = new FakeOperations(['demo'], () => 0);
     const eps = [
       ops.seed({ cluster: 'demo', address: '::1', port: 80, status: 'UNHEALTHY', health: 'UNHEALTHY', circuit: 'open', weight: 0, drained: true, guarded: true, reasons: ['x'.repeat(100)] }),
-      ops.seed({ cluster: 'demo', address: '10.0.0.1', port: 80, score: 87.25 }),
+      ops.seed({ cluster: 'demo', address: '10.0.0.1', port: 80, score: 87.25, expectedShare: 1 }),
     ].map(endpointToWire);
     const out = statusReport([{ name: 'demo', total: 2, healthy: 1, failing: 1, ejected: 0, guarded: 1, max_ejected: 1, all_failing: false, reason: 'guard kept 1 failing endpoint' }], eps);
     const lines = out.split('\n');
-    expect(lines[1]).toMatch(/^demo\s+10\.0\.0\.1:80\s+HEALTHY\s+closed\s+HEALTHY\s+100\/100\s+87\.3\s+-$/);
-    expect(lines[2]).toMatch(/^demo\s+\[::1\]:80\s+UNHEALTHY \(drained, guarded\)\s+open\s+UNHEALTHY\s+0\/100\s+100\s+x{57}\.\.\.$/);
+    expect(lines[1]).toMatch(/^demo\s+10\.0\.0\.1:80\s+HEALTHY\s+closed\s+HEALTHY\s+100\/100\s+87\.3\s+100\.0%\s+-$/);
+    expect(lines[2]).toMatch(/^demo\s+\[::1\]:80\s+UNHEALTHY \(drained, guarded\)\s+open\s+UNHEALTHY\s+0\/100\s+100\s+0\.0%\s+x{57}\.\.\.$/);
     expect(lines[4]).toBe('cluster demo: 1/2 healthy, 1 failing, 0 ejected (max 1), 1 guarded - guard kept 1 failing endpoint');
     expect(statusReport([], [])).toBe('no endpoints\n');
   });
