@@ -1,5 +1,5 @@
 import { PUSH_ORDER, type XdsTypeUrl } from './protos.js';
-import type { ResourceEntry, Snapshot } from './snapshot.js';
+import { typeSetFor, type EdsVariant, type ResourceEntry, type Snapshot, type TypeSet } from './snapshot.js';
 import { TYPE_RULES } from './type-rules.js';
 
 /**
@@ -118,12 +118,30 @@ const versionOf = (k: ResourceEntry | string | undefined): string | undefined =>
 export class AdsState {
   private readonly types = new Map<XdsTypeUrl, TypeState>();
   private nonceCounter = 0;
+  private edsVariant: EdsVariant = 'envoy';
 
   constructor(
     readonly protocol: Protocol,
     private readonly limits: AdsLimits,
     private readonly noncePrefix: string,
   ) {}
+
+  /**
+   * The EDS shape this stream is served (from its node, before its first request): chosen once, since the
+   * two shapes carry different versions of the same names.
+   */
+  useVariant(variant: EdsVariant): void {
+    if (this.types.size > 0 && variant !== this.edsVariant) throw new Error('the EDS variant is chosen before the first request');
+    this.edsVariant = variant;
+  }
+
+  get variant(): EdsVariant {
+    return this.edsVariant;
+  }
+
+  private setOf(snapshot: Snapshot, typeUrl: XdsTypeUrl): TypeSet {
+    return typeSetFor(snapshot, typeUrl, this.edsVariant);
+  }
 
   /** Settle the response the request answers (if any) and apply its subscription changes. */
   onRequest(req: RequestIn): Settled | undefined {
@@ -292,7 +310,7 @@ export class AdsState {
   }
 
   private plan(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): Plan {
-    const set = snapshot.types[typeUrl].resources;
+    const set = this.setOf(snapshot, typeUrl).resources;
     const wanted: ResourceEntry[] = st.wildcard ? [...set.values()] : [...st.names].flatMap((n) => set.get(n) ?? []);
     const advance = wanted.filter((e) => this.lacks(st, e) && st.rejected.get(e.name) !== e.version);
     const removals: string[] = [];
@@ -331,7 +349,7 @@ export class AdsState {
     const st = this.types.get(typeUrl);
     if (!st) return true;
     if (st.inFlight.length > 0 || st.uncertain.size > 0) return false;
-    const set = snapshot.types[typeUrl].resources;
+    const set = this.setOf(snapshot, typeUrl).resources;
     const wanted = st.wildcard ? [...set.values()] : [...st.names].flatMap((n) => set.get(n) ?? []);
     if (wanted.some((e) => versionOf(st.acked.get(e.name)) !== e.version)) return false;
     for (const name of st.acked.keys()) if (!set.has(name)) return false;
@@ -369,7 +387,7 @@ export class AdsState {
       // In isolation only one removal goes per response: the others stay in the set for now.
       const present = new Set([...resources.map((r) => r.name), ...plan.removals]);
       for (const name of this.heldNames(st)) {
-        if (present.has(name) || snapshot.types[typeUrl].resources.has(name)) continue;
+        if (present.has(name) || this.setOf(snapshot, typeUrl).resources.has(name)) continue;
         const held = this.held(st, name);
         if (held !== undefined && typeof held !== 'string') resources.push(held);
       }
@@ -383,7 +401,7 @@ export class AdsState {
     const out: ResponseOut = {
       typeUrl,
       nonce: `${this.noncePrefix}.${++this.nonceCounter}`,
-      version: snapshot.types[typeUrl].version,
+      version: this.setOf(snapshot, typeUrl).version,
       publishedAt: snapshot.publishedAt,
       resources,
       removed: this.protocol === 'delta' ? plan.removals : [],

@@ -24,6 +24,8 @@ export interface ResourceSpec {
   refs: readonly string[];
   /** Unchanged since the previous snapshot, which holds it: reuse its encoded entry (message may be empty). */
   reuse?: boolean | undefined;
+  /** EDS only: the shape served to weight-blind proxyless gRPC clients (Snapshot.proxylessEndpoints). */
+  variant?: 'proxyless' | undefined;
 }
 
 const adsSource = { ads: {}, resource_api_version: 'V3' };
@@ -163,8 +165,8 @@ export function endpointsResource(clusterName: string, endpoints: Iterable<Endpo
  * weights are honoured). Each endpoint goes into a locality of its own (its region and zone, with
  * `sub_zone` = `address:port`) weighted by its endpoint weight, so weights, degradation and the
  * slow-start ramp reach these clients as locality weights. Same health and endpoint weights as
- * `endpointsResource`: Envoy must keep receiving that one. Not wired yet: the xDS session chooses the
- * shape per client (node `user_agent_name`), see README "Proxyless clients".
+ * `endpointsResource`: Envoy must keep receiving that one. The snapshot carries both shapes; each ADS
+ * stream picks one from its node's `user_agent_name` (`isWeightBlindClient`), see README "Proxyless gRPC clients".
  */
 export function proxylessEndpointsResource(clusterName: string, endpoints: Iterable<EndpointState>): ResourceSpec {
   const sorted = [...endpoints].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
@@ -187,11 +189,24 @@ export function proxylessEndpointsResource(clusterName: string, endpoints: Itera
       ],
     };
   });
-  return { name: clusterName, typeUrl: TYPE.endpoint, message: { cluster_name: clusterName, endpoints: localities }, refs: [clusterName] };
+  return { name: clusterName, typeUrl: TYPE.endpoint, message: { cluster_name: clusterName, endpoints: localities }, refs: [clusterName], variant: 'proxyless' };
 }
 
-/** Node user agents whose xDS LB ignores endpoint weights (they get `proxylessEndpointsResource`). */
-export const WEIGHT_BLIND_USER_AGENTS: ReadonlySet<string> = new Set(['grpc-node-js', 'grpc-go']);
+/**
+ * Node `user_agent_name`s of xDS clients whose LB ignores endpoint weights under the CDS `lb_policy` enum
+ * (they get `proxylessEndpointsResource`), as each client hard-codes it: grpc-js-xds ("gRPC Node Pure JS",
+ * xds-client.js), grpc-go ("gRPC Go", xds bootstrap), grpc-java ("gRPC Java", BuildVersion.getUserAgent).
+ * gRPC C-core (C++, Python, Ruby, PHP...) sends "gRPC C-core <platform>[suffix]": matched by prefix.
+ * Envoy sends "envoy".
+ */
+export const WEIGHT_BLIND_USER_AGENTS: ReadonlySet<string> = new Set(['gRPC Node Pure JS', 'gRPC Go', 'gRPC Java']);
+const WEIGHT_BLIND_PREFIXES: readonly string[] = ['gRPC C-core'];
+
+/** Does a node with this `user_agent_name` need the proxyless EDS shape? */
+export function isWeightBlindClient(userAgentName: string | undefined): boolean {
+  if (!userAgentName) return false;
+  return WEIGHT_BLIND_USER_AGENTS.has(userAgentName) || WEIGHT_BLIND_PREFIXES.some((p) => userAgentName.startsWith(p));
+}
 
 function duration(ms: number): { seconds: number; nanos: number } {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };

@@ -6,6 +6,7 @@ import { AdsState, SubscriptionLimitError, type Protocol, type RequestIn, type R
 import type { SnapshotCache } from './cache.js';
 import type { Ledger } from './ledger.js';
 import { isXdsType } from './protos.js';
+import { isWeightBlindClient } from './resources.js';
 import { isMalformed, type DeltaRequest, type DeltaResponse, type Malformed, type SotwRequest, type SotwResponse } from './wire.js';
 
 export type { Protocol } from './ads-state.js';
@@ -96,10 +97,11 @@ export class AdsSession {
       if (bytes > this.opts.maxNodeIdBytes) return this.fail(GrpcStatus.INVALID_ARGUMENT, `node.id is ${bytes} bytes, more than the ${this.opts.maxNodeIdBytes} allowed (xds.maxNodeIdBytes)`);
       this.nodeId = id;
       const node = req.node ?? {};
+      if (isWeightBlindClient(node.user_agent_name)) this.state.useVariant('proxyless');
       const ua = node.user_agent_name ? clip(`${node.user_agent_name}/${node.user_agent_version ?? ''}`, 256) : undefined;
       const nodeCluster = node.cluster === undefined ? undefined : clip(node.cluster, 256);
       this.opts.ledger.connect({ streamId: this.id, nodeId: id, nodeCluster, userAgent: ua, protocol: this.protocol, peer: this.call.getPeer() });
-      this.opts.logs.connection.info({ stream: this.id, protocol: this.protocol, node: clip(id), peer: this.call.getPeer() }, 'proxy connected');
+      this.opts.logs.connection.info({ stream: this.id, protocol: this.protocol, node: clip(id), peer: this.call.getPeer(), eds: this.state.variant }, 'proxy connected');
       this.unsubscribe = this.opts.cache.subscribe(() => this.safely(() => this.pump()));
     }
     const typeUrl = req.type_url ?? '';

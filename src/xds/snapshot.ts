@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { encodeAny, encodeDeltaResource, messageType, PUSH_ORDER, type XdsTypeUrl } from './protos.js';
+import { encodeAny, encodeDeltaResource, messageType, PUSH_ORDER, TYPE, type XdsTypeUrl } from './protos.js';
 import type { ResourceSpec } from './resources.js';
 
 /** One resource, encoded once per version; every stream shares these bytes. */
@@ -27,6 +27,21 @@ export interface Snapshot {
   /** When it was published (ms since epoch), for publish-to-ACK times. */
   readonly publishedAt: number;
   readonly types: Readonly<Record<XdsTypeUrl, TypeSet>>;
+  /**
+   * EDS as weight-blind proxyless gRPC clients get it (`proxylessEndpointsResource`: endpoint weights as
+   * locality weights), encoded once per version like `types`. Absent: those clients get `types` EDS.
+   * Envoy never sees it.
+   */
+  readonly proxylessEndpoints?: TypeSet | undefined;
+}
+
+/** Which shape of EDS a stream receives: Envoy's (endpoint weights) or the weight-blind proxyless one. */
+export type EdsVariant = 'envoy' | 'proxyless';
+
+/** The set of `typeUrl` resources a stream of this variant is served. */
+export function typeSetFor(snapshot: Snapshot, typeUrl: XdsTypeUrl, variant: EdsVariant): TypeSet {
+  if (variant === 'proxyless' && typeUrl === TYPE.endpoint && snapshot.proxylessEndpoints) return snapshot.proxylessEndpoints;
+  return snapshot.types[typeUrl];
 }
 
 export interface SnapshotDiff {
@@ -48,7 +63,13 @@ export function buildSnapshot(
   opts: { contentVersions?: boolean } = {},
 ): Snapshot | undefined {
   const grouped = new Map<XdsTypeUrl, ResourceSpec[]>(PUSH_ORDER.map((t) => [t, []]));
+  const proxyless: ResourceSpec[] = [];
   for (const spec of specs) {
+    if (spec.variant === 'proxyless') {
+      if (spec.typeUrl !== TYPE.endpoint) throw new Error(`only EDS has a proxyless variant, not ${spec.typeUrl}`);
+      proxyless.push(spec);
+      continue;
+    }
     const list = grouped.get(spec.typeUrl as XdsTypeUrl);
     if (!list) throw new Error(`unsupported resource type ${spec.typeUrl}`);
     list.push(spec);
@@ -56,27 +77,44 @@ export function buildSnapshot(
   let anyChange = previous === undefined;
   const types = {} as Record<XdsTypeUrl, TypeSet>;
   for (const typeUrl of PUSH_ORDER) {
-    const before = previous?.types[typeUrl];
-    const resources = new Map<string, ResourceEntry>();
-    let typeChanged = before === undefined;
-    for (const spec of grouped.get(typeUrl) ?? []) {
-      if (resources.has(spec.name)) throw new Error(`duplicate ${typeUrl} resource "${spec.name}"`);
-      const prior = before?.resources.get(spec.name);
-      // The caller knows this resource did not change: keep the previous entry without encoding it again.
-      const entry = spec.reuse && prior ? prior : encodeEntry(spec, prior);
-      if (entry !== before?.resources.get(spec.name)) typeChanged = true;
-      resources.set(spec.name, entry);
-    }
-    if (before && before.resources.size !== resources.size) typeChanged = true;
-    if (before && !typeChanged) {
-      for (const name of before.resources.keys()) if (!resources.has(name)) typeChanged = true;
-    }
-    const typeVersion = opts.contentVersions ? contentVersion(resources) : version;
-    types[typeUrl] = typeChanged ? { version: typeVersion, resources } : (before as TypeSet);
-    anyChange ||= typeChanged;
+    const built = buildTypeSet(typeUrl, previous?.types[typeUrl], grouped.get(typeUrl) ?? [], version, opts);
+    types[typeUrl] = built.set;
+    anyChange ||= built.changed;
   }
+  let proxylessEndpoints: TypeSet | undefined;
+  if (proxyless.length > 0) {
+    const built = buildTypeSet(TYPE.endpoint as XdsTypeUrl, previous?.proxylessEndpoints, proxyless, version, opts);
+    proxylessEndpoints = built.set;
+    anyChange ||= built.changed;
+  } else if (previous?.proxylessEndpoints) anyChange = true;
   if (!anyChange) return undefined;
-  return Object.freeze({ version, publishedAt, types: Object.freeze(types) });
+  return Object.freeze({ version, publishedAt, types: Object.freeze(types), ...(proxylessEndpoints ? { proxylessEndpoints } : {}) });
+}
+
+/** One type's set: unchanged entries (same bytes) are kept, and an unchanged set keeps its object and version. */
+function buildTypeSet(
+  typeUrl: XdsTypeUrl,
+  before: TypeSet | undefined,
+  specs: readonly ResourceSpec[],
+  version: string,
+  opts: { contentVersions?: boolean },
+): { set: TypeSet; changed: boolean } {
+  const resources = new Map<string, ResourceEntry>();
+  let typeChanged = before === undefined;
+  for (const spec of specs) {
+    if (resources.has(spec.name)) throw new Error(`duplicate ${typeUrl} resource "${spec.name}"${spec.variant ? ` (${spec.variant})` : ''}`);
+    const prior = before?.resources.get(spec.name);
+    // The caller knows this resource did not change: keep the previous entry without encoding it again.
+    const entry = spec.reuse && prior ? prior : encodeEntry(spec, prior);
+    if (entry !== before?.resources.get(spec.name)) typeChanged = true;
+    resources.set(spec.name, entry);
+  }
+  if (before && before.resources.size !== resources.size) typeChanged = true;
+  if (before && !typeChanged) {
+    for (const name of before.resources.keys()) if (!resources.has(name)) typeChanged = true;
+  }
+  const typeVersion = opts.contentVersions ? contentVersion(resources) : version;
+  return typeChanged ? { set: { version: typeVersion, resources }, changed: true } : { set: before as TypeSet, changed: false };
 }
 
 /**

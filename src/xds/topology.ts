@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { SnapshotCache } from './cache.js';
 export type { EndpointPatch } from './endpoint-source.js';
 import { ManualEndpoints, type EndpointPatch, type EndpointSource } from './endpoint-source.js';
-import { clusterResource, endpointsResource, listenerResource, routeResource, type EndpointState, type ResourceSpec } from './resources.js';
+import { clusterResource, endpointsResource, listenerResource, proxylessEndpointsResource, routeResource, type EndpointState, type ResourceSpec } from './resources.js';
 import { TYPE } from './protos.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
 import type { VersionClock } from './versions.js';
@@ -152,7 +152,13 @@ export class Topology {
     const clean = !this.allDirty && previous !== undefined;
     for (const c of this.config.clusters) {
       specs.push(clean && has(TYPE.cluster, c.name) ? reuse(TYPE.cluster, c.name) : clusterResource(c, { maxEjectionPercent: this.config.health.guard.maxEjectedPercent }));
-      specs.push(clean && !this.dirtyEds.has(c.name) && has(TYPE.endpoint, c.name) ? reuse(TYPE.endpoint, c.name) : endpointsResource(c.name, this.source.endpoints(c.name)));
+      // EDS in both shapes (Envoy's, and weight-blind proxyless gRPC clients'), each encoded once per version.
+      if (clean && !this.dirtyEds.has(c.name) && has(TYPE.endpoint, c.name) && (previous?.proxylessEndpoints?.resources.has(c.name) ?? false)) {
+        specs.push(reuse(TYPE.endpoint, c.name), { ...reuse(TYPE.endpoint, c.name), variant: 'proxyless' });
+      } else {
+        const endpoints = this.source.endpoints(c.name);
+        specs.push(endpointsResource(c.name, endpoints), proxylessEndpointsResource(c.name, endpoints));
+      }
     }
     for (const l of this.config.listeners) specs.push(clean && has(TYPE.listener, l.name) ? reuse(TYPE.listener, l.name) : listenerResource(l));
     for (const r of this.config.routes) specs.push(clean && has(TYPE.route, r.name) ? reuse(TYPE.route, r.name) : routeResource(r));
