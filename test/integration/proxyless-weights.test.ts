@@ -23,7 +23,11 @@ const ads: AdsTestClient[] = [];
 const { tally } = echoCaller(() => client);
 
 interface Cla {
-  endpoints: Array<{ locality?: Record<string, string>; load_balancing_weight?: { value: number }; lb_endpoints: Array<{ load_balancing_weight?: { value: number } }> }>;
+  endpoints: Array<{
+    locality?: Record<string, string>;
+    load_balancing_weight?: { value: number };
+    lb_endpoints: Array<{ load_balancing_weight?: { value: number } }>;
+  }>;
 }
 
 beforeAll(async () => {

@@ -14,7 +14,13 @@ const config = validateConfig({
   listeners: [{ name: 'l1', port: 10000, routeConfig: 'r1' }],
   routes: [{ name: 'r1', virtualHosts: [{ name: 'vh', routes: [{ prefix: '/', cluster: 'c1' }] }] }],
   clusters: [
-    { name: 'c1', endpoints: [{ address: '127.0.0.1', port: 9001, weight: 3 }, { address: '127.0.0.1', port: 9002, zone: 'z' }] },
+    {
+      name: 'c1',
+      endpoints: [
+        { address: '127.0.0.1', port: 9001, weight: 3 },
+        { address: '127.0.0.1', port: 9002, zone: 'z' },
+      ],
+    },
     { name: 'c2', endpoints: [{ address: '127.0.0.1', port: 9003 }] },
   ],
 });
@@ -37,7 +43,8 @@ function drain(s: AdsState, snapshot: Snapshot): ResponseOut[] {
 
 describe('isWeightBlindClient', () => {
   it('matches the user agents gRPC xDS clients hard-code, not Envoy', () => {
-    for (const ua of ['gRPC Node Pure JS', 'gRPC Go', 'gRPC Java', 'gRPC C-core linux', 'gRPC C-core windows (python)']) expect(isWeightBlindClient(ua)).toBe(true);
+    for (const ua of ['gRPC Node Pure JS', 'gRPC Go', 'gRPC Java', 'gRPC C-core linux', 'gRPC C-core windows (python)'])
+      expect(isWeightBlindClient(ua)).toBe(true);
     for (const ua of ['envoy', '', undefined, 'grpc-go', 'gRPC Rust']) expect(isWeightBlindClient(ua)).toBe(false);
   });
 });
@@ -85,7 +92,9 @@ describe('Snapshot with both EDS shapes', () => {
       expect(e!.resources).toEqual(['c1', 'c2'].map((n) => snap.types[TYPE.endpoint].resources.get(n)));
       expect(g!.resources).toEqual(['c1', 'c2'].map((n) => snap.proxylessEndpoints!.resources.get(n)));
       expect(g!.version).toBe(snap.proxylessEndpoints!.version);
-      expect(grpc.onRequest({ typeUrl: TYPE.endpoint, nonce: g!.nonce, ...(protocol === 'sotw' ? { resourceNames: ['c1', 'c2'] } : {}) })).toMatchObject({ kind: 'ack' });
+      expect(grpc.onRequest({ typeUrl: TYPE.endpoint, nonce: g!.nonce, ...(protocol === 'sotw' ? { resourceNames: ['c1', 'c2'] } : {}) })).toMatchObject({
+        kind: 'ack',
+      });
       // ACKed: nothing more to send until the endpoints change, then only the changed cluster.
       expect(drain(grpc, snap)).toEqual([]);
       topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 7 });
