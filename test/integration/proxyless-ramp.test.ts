@@ -77,7 +77,7 @@ describe('proxyless gRPC: a recovering endpoint ramps over the slow-start window
     const samples: Sample[] = [];
     let fullSamples = 0;
     const deadline = Date.now() + 40_000;
-    while (fullSamples < 8 && Date.now() < deadline) {
+    while (fullSamples < 10 && Date.now() < deadline) {
       const d = decision();
       const counts = await tally(60);
       samples.push({ fraction: d.weightFraction, circuit: d.circuit, share: (counts.g2 ?? 0) / 60 });
@@ -92,12 +92,13 @@ describe('proxyless gRPC: a recovering endpoint ramps over the slow-start window
         .map(([f, xs]) => `${pct(f)}%: ${pct(xs.reduce((a, b) => a + b, 0) / xs.length)}% vs ${pct(f / (f + 2))}% (n=${xs.length})`)
         .join('; ')}`,
     );
-    expect(fullSamples).toBe(8);
+    expect(fullSamples).toBe(10);
 
     const mean = (xs: Sample[]) => xs.reduce((a, s) => a + s.share, 0) / Math.max(1, xs.length);
     // In rotation but ramping (half-open or early slow start): well below its full share of 1/3.
     const early = samples.filter((s) => s.fraction > 0 && s.fraction <= 0.4);
-    const late = samples.filter((s) => s.circuit === 'closed' && s.fraction >= 1);
+    // At full weight (the first two samples may still see the previous level: publish-to-client lag).
+    const late = samples.filter((s) => s.circuit === 'closed' && s.fraction >= 1).slice(2);
     expect(early.length).toBeGreaterThan(0);
     expect(mean(early)).toBeLessThan(0.2);
     expect(mean(late)).toBeGreaterThan(0.25);
