@@ -62,7 +62,14 @@ function cpuMs(): number {
 async function openAndReport(c: AdsLoadClient, timeoutMs: number): Promise<OpenResult> {
   const startedAt = now();
   const cpu0 = cpuMs();
-  const base = (): Omit<OpenResult, 'ok' | 'error' | 'diagnostics'> => ({ startedAt, syncedAt: now(), syncDurations: c.syncDurations(), channels: c.channelCount, summary: c.summary(), clientCpuMs: cpuMs() - cpu0 });
+  const base = (): Omit<OpenResult, 'ok' | 'error' | 'diagnostics'> => ({
+    startedAt,
+    syncedAt: now(),
+    syncDurations: c.syncDurations(),
+    channels: c.channelCount,
+    summary: c.summary(),
+    clientCpuMs: cpuMs() - cpu0,
+  });
   try {
     await c.open(timeoutMs);
     return { ok: true, ...base() };

@@ -132,7 +132,9 @@ export function loadProtos(): Protos {
 
   // protobufjs for the resource payloads inside Any (proto-loader exposes no decoders for non-service messages).
   // Same registration @grpc/proto-loader does: envoy's protos import google/protobuf/descriptor.proto.
-  const descriptorJson = require('protobufjs/google/protobuf/descriptor.json') as { nested: { google: { nested: { protobuf: { nested: Record<string, protobuf.AnyNestedObject> } } } } };
+  const descriptorJson = require('protobufjs/google/protobuf/descriptor.json') as {
+    nested: { google: { nested: { protobuf: { nested: Record<string, protobuf.AnyNestedObject> } } } };
+  };
   protobuf.common('descriptor', descriptorJson.nested.google.nested.protobuf.nested);
   const root = new protobuf.Root();
   root.resolvePath = (_origin: string, target: string): string => {
@@ -518,7 +520,16 @@ export class AdsLoadClient {
       t: ev.t,
       summary: `${ev.type ?? ev.typeUrl} v=${ev.version} nonce=${ev.nonce} bytes=${ev.bytes} resources=[${ev.names.join(',')}]${ev.removed.length ? ` removed=[${ev.removed.join(',')}]` : ''}`,
     }));
-    return { stream: st.index, nodeId: st.nodeId, synced: st.syncedAt !== null, ended: st.ended, types, anomalies: st.anomalies.slice(0, 20), lastRequests: st.lastRequests, lastResponses };
+    return {
+      stream: st.index,
+      nodeId: st.nodeId,
+      synced: st.syncedAt !== null,
+      ended: st.ended,
+      types,
+      anomalies: st.anomalies.slice(0, 20),
+      lastRequests: st.lastRequests,
+      lastResponses,
+    };
   }
 
   /** Count of unsynced / ended streams and how many streams got at least one response per type. */
@@ -703,7 +714,8 @@ export class AdsLoadClient {
     if (any) {
       ev.resources.set(name, any.value);
       if (type === 'EDS') {
-        if (this.opts.mode === 'delta' && resourceNameOf(any.value) !== name) this.anomaly(s, `EDS resource "${name}" has cluster_name "${resourceNameOf(any.value)}"`);
+        if (this.opts.mode === 'delta' && resourceNameOf(any.value) !== name)
+          this.anomaly(s, `EDS resource "${name}" has cluster_name "${resourceNameOf(any.value)}"`);
         this.lastCla[s.index]!.set(name, any.value);
       }
     }
@@ -751,7 +763,14 @@ export class AdsLoadClient {
     if (s.syncedAt === null && this.syncWaiter) {
       const w = this.syncWaiter;
       this.syncWaiter = undefined;
-      w.reject(new SyncError(`stream ${s.nodeId} ended before syncing: ${grpc.status[code] ?? code} ${details}`, [this.diagnoseStream(s), ...this.diagnose(3).filter((d) => d.stream !== s.index).slice(0, 2)]));
+      w.reject(
+        new SyncError(`stream ${s.nodeId} ended before syncing: ${grpc.status[code] ?? code} ${details}`, [
+          this.diagnoseStream(s),
+          ...this.diagnose(3)
+            .filter((d) => d.stream !== s.index)
+            .slice(0, 2),
+        ]),
+      );
     }
     // An ended stream can never match a pending watch.
     for (const w of this.watches) {
@@ -818,9 +837,25 @@ async function main(): Promise<void> {
     .option('--timeout-ms <ms>', 'initial sync deadline', '60000')
     .option('--hold <seconds>', 'keep the streams open this long after syncing, printing counters', '0')
     .parse();
-  const o = cmd.opts<{ address: string; streams: string; mode: string; streamsPerChannel: string; routes: string; timeoutMs: string; hold: string; codec: string }>();
+  const o = cmd.opts<{
+    address: string;
+    streams: string;
+    mode: string;
+    streamsPerChannel: string;
+    routes: string;
+    timeoutMs: string;
+    hold: string;
+    codec: string;
+  }>();
   if (o.mode !== 'sotw' && o.mode !== 'delta') throw new Error('--mode must be sotw or delta');
-  const client = new AdsLoadClient({ address: o.address, mode: o.mode, streams: Number(o.streams), streamsPerChannel: Number(o.streamsPerChannel), routeNames: o.routes.split(',').filter(Boolean), codec: o.codec === 'proto-loader' ? 'proto-loader' : 'fast' });
+  const client = new AdsLoadClient({
+    address: o.address,
+    mode: o.mode,
+    streams: Number(o.streams),
+    streamsPerChannel: Number(o.streamsPerChannel),
+    routeNames: o.routes.split(',').filter(Boolean),
+    codec: o.codec === 'proto-loader' ? 'proto-loader' : 'fast',
+  });
   const t0 = now();
   try {
     await client.open(Number(o.timeoutMs));

@@ -50,13 +50,26 @@ async function main(): Promise<number> {
     .option('--changes <n>', 'xds: number of one-endpoint changes (default 20)')
     .option('--debounce-ms <ms>', 'xds: xds.debounceMs of the benchmarked control plane (default 50)')
     .parse();
-  const o = program.opts<{ quick: boolean; only?: string; list: boolean; resultsDir: string; write: boolean; streams?: string; modes?: string; changes?: string; debounceMs?: string }>();
+  const o = program.opts<{
+    quick: boolean;
+    only?: string;
+    list: boolean;
+    resultsDir: string;
+    write: boolean;
+    streams?: string;
+    modes?: string;
+    changes?: string;
+    debounceMs?: string;
+  }>();
 
   if (o.list) {
     for (const s of sections) console.log(`${s.name.padEnd(10)} ${s.description}`);
     return 0;
   }
-  const wanted = o.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = o.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = wanted?.filter((w) => !sections.some((s) => s.name === w)) ?? [];
   if (unknown.length) {
     console.error(`bench: unknown section(s) ${unknown.join(', ')}; known: ${sections.map((s) => s.name).join(', ')}`);

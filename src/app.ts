@@ -65,7 +65,10 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   let config = initial;
   let published = false;
   // A relative store path is relative to the config file, like every other path in it.
-  const storePath = config.store.path === ':memory:' || config.store.path === '' || isAbsolute(config.store.path) ? config.store.path : resolve(opts.configDir ?? process.cwd(), config.store.path);
+  const storePath =
+    config.store.path === ':memory:' || config.store.path === '' || isAbsolute(config.store.path)
+      ? config.store.path
+      : resolve(opts.configDir ?? process.cwd(), config.store.path);
   const store = opts.store ?? openStore({ path: storePath }, { logger });
   const probeListeners = new Set<(id: string, outcome: ProbeOutcome) => void>();
 
@@ -135,7 +138,13 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   });
 
   // Replicated: every replica evaluates alerts, only the leader posts them to the webhook.
-  const alerts = new AlertManager({ config: replication ? { ...config.alerts, webhook: undefined } : config.alerts, logger: logger.child({ component: 'alerts' }), store, now, input: alertInputOf({ engine, clusters: () => service.clusters(), ledger: controlPlane.ledger }) });
+  const alerts = new AlertManager({
+    config: replication ? { ...config.alerts, webhook: undefined } : config.alerts,
+    logger: logger.child({ component: 'alerts' }),
+    store,
+    now,
+    input: alertInputOf({ engine, clusters: () => service.clusters(), ledger: controlPlane.ledger }),
+  });
   const leaderHook = replication ? leaderWebhook(alerts, config.alerts, () => replication.isLeader(), logger.child({ component: 'alerts' })) : undefined;
   const service: HealthmeshService = new HealthmeshService({
     config: () => config,
@@ -168,7 +177,10 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   const admin = config.admin.enabled
     ? new AdminServer({ ops: service, metrics, config: config.admin, logger, reports: createReportsHandler(service, store, reportOptions) })
     : undefined;
-  const reportScheduler = config.reports.schedule.length > 0 ? new ReportScheduler({ config: config.reports, source: { store, ops: service }, logger, now, build: { thresholds: reportOptions.thresholds } }) : undefined;
+  const reportScheduler =
+    config.reports.schedule.length > 0
+      ? new ReportScheduler({ config: config.reports, source: { store, ops: service }, logger, now, build: { thresholds: reportOptions.thresholds } })
+      : undefined;
   const retention = new RetentionJob(store, config.store, { logger, now });
 
   // Signals that move alerts, metrics and history.
@@ -276,9 +288,11 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       recordHistory();
       historyTimer = setInterval(recordHistory, config.store.sampleIntervalMs);
       historyTimer.unref();
-      const adminInfo = admin ? await admin.start().catch((err: Error) => {
-        throw new HealthmeshError('UNAVAILABLE', `admin: cannot listen on ${config.admin.listen}: ${err.message}`);
-      }) : undefined;
+      const adminInfo = admin
+        ? await admin.start().catch((err: Error) => {
+            throw new HealthmeshError('UNAVAILABLE', `admin: cannot listen on ${config.admin.listen}: ${err.message}`);
+          })
+        : undefined;
       logger.info({ xdsPort, statusPort, adminPort: adminInfo?.port }, 'healthmesh started');
       return { xdsPort, statusPort, adminPort: adminInfo?.port };
     },

@@ -8,9 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runDemo } from './demo/demo.js';
 import { serve } from './main.js';
 
-const program = new Command()
-  .name('healthmesh')
-  .description('Health-aware load-balancing xDS control plane for Envoy');
+const program = new Command().name('healthmesh').description('Health-aware load-balancing xDS control plane for Envoy');
 
 program
   .command('serve')
@@ -32,7 +30,9 @@ program
   .action((file: string) => {
     const config = loadConfigFile(file);
     const endpoints = config.clusters.reduce((n, c) => n + c.endpoints.length, 0);
-    console.log(`${file}: valid (${config.listeners.length} listeners, ${config.routes.length} route configs, ${config.clusters.length} clusters, ${endpoints} endpoints)`);
+    console.log(
+      `${file}: valid (${config.listeners.length} listeners, ${config.routes.length} route configs, ${config.clusters.length} clusters, ${endpoints} endpoints)`,
+    );
   });
 
 program

@@ -43,7 +43,11 @@ export function createControlPlane(config: Readonly<Config>, opts: ControlPlaneO
   const versions = new VersionClock(now);
   if (opts.versionFloor) versions.observe(opts.versionFloor);
   const cache = new SnapshotCache();
-  const ledger = new Ledger(now, { maxUnknownTypes: config.xds.ledgerMaxUnknownTypes, maxClosed: config.xds.ledgerClosedStreams, maxClosedBytes: config.xds.ledgerClosedBytes });
+  const ledger = new Ledger(now, {
+    maxUnknownTypes: config.xds.ledgerMaxUnknownTypes,
+    maxClosed: config.xds.ledgerClosedStreams,
+    maxClosedBytes: config.xds.ledgerClosedBytes,
+  });
   const topology = new Topology(config, {
     cache,
     versions,

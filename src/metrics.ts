@@ -130,13 +130,18 @@ export function createMetrics(ops: Operations, opts: MetricsOptions = {}): Healt
 
   gauge('endpoint_score', 'Fused health score of the endpoint (0..100).', endpointLabels, (g, s) => eachEndpoint(s, (e, l) => g.set(l, e.score)));
   gauge('endpoint_weight', 'Load-balancing weight published for the endpoint.', endpointLabels, (g, s) => eachEndpoint(s, (e, l) => g.set(l, e.weight)));
-  gauge('endpoint_expected_share', "Expected share (0..1) of the cluster's requests through Envoy, from healthmesh's model of Envoy's load balancing.", endpointLabels, (g, s) =>
-    eachEndpoint(s, (e, l) => g.set(l, e.expectedShare ?? 0)),
+  gauge(
+    'endpoint_expected_share',
+    "Expected share (0..1) of the cluster's requests through Envoy, from healthmesh's model of Envoy's load balancing.",
+    endpointLabels,
+    (g, s) => eachEndpoint(s, (e, l) => g.set(l, e.expectedShare ?? 0)),
   );
   gauge('endpoint_healthy', '1 when the endpoint is published HEALTHY (receives traffic), else 0.', endpointLabels, (g, s) =>
     eachEndpoint(s, (e, l) => g.set(l, e.health === 'HEALTHY' ? 1 : 0)),
   );
-  gauge('endpoint_drained', '1 when an operator drained the endpoint, else 0.', endpointLabels, (g, s) => eachEndpoint(s, (e, l) => g.set(l, e.drained ? 1 : 0)));
+  gauge('endpoint_drained', '1 when an operator drained the endpoint, else 0.', endpointLabels, (g, s) =>
+    eachEndpoint(s, (e, l) => g.set(l, e.drained ? 1 : 0)),
+  );
   gauge('endpoint_status', 'Health status of the endpoint, one-hot over status.', [...endpointLabels, 'status'], (g, s) =>
     eachEndpoint(s, (e, l) => {
       for (const status of STATUSES) g.set({ ...l, status }, e.status === status ? 1 : 0);
@@ -176,12 +181,34 @@ export function createMetrics(ops: Operations, opts: MetricsOptions = {}): Healt
     g.set(s.truncated ? 1 : 0);
   });
 
-  const checks = new Counter({ name: `${p}checks_total`, help: 'Completed active checks by kind and result.', labelNames: ['kind', 'result'] as const, registers });
-  const checkDuration = new Histogram({ name: `${p}check_duration_seconds`, help: 'Duration of active checks.', labelNames: ['kind'] as const, buckets: CHECK_BUCKETS, registers });
+  const checks = new Counter({
+    name: `${p}checks_total`,
+    help: 'Completed active checks by kind and result.',
+    labelNames: ['kind', 'result'] as const,
+    registers,
+  });
+  const checkDuration = new Histogram({
+    name: `${p}check_duration_seconds`,
+    help: 'Duration of active checks.',
+    labelNames: ['kind'] as const,
+    buckets: CHECK_BUCKETS,
+    registers,
+  });
   const pushes = new Counter({ name: `${p}xds_pushes_total`, help: 'New versions pushed, by resource type.', labelNames: ['type'] as const, registers });
-  const pushMessages = new Counter({ name: `${p}xds_push_messages_total`, help: 'Responses sent to streams for pushes, by resource type.', labelNames: ['type'] as const, registers });
+  const pushMessages = new Counter({
+    name: `${p}xds_push_messages_total`,
+    help: 'Responses sent to streams for pushes, by resource type.',
+    labelNames: ['type'] as const,
+    registers,
+  });
   const nacks = new Counter({ name: `${p}xds_nacks_total`, help: 'NACKs received from proxies, by resource type.', labelNames: ['type'] as const, registers });
-  const publishToAck = new Histogram({ name: `${p}xds_publish_to_ack_seconds`, help: 'Time from publishing a version to a proxy ACKing it.', labelNames: ['type'] as const, buckets: ACK_BUCKETS, registers });
+  const publishToAck = new Histogram({
+    name: `${p}xds_publish_to_ack_seconds`,
+    help: 'Time from publishing a version to a proxy ACKing it.',
+    labelNames: ['type'] as const,
+    buckets: ACK_BUCKETS,
+    registers,
+  });
   const alerts = new Counter({ name: `${p}alerts_total`, help: 'Alerts raised, by level.', labelNames: ['level'] as const, registers });
 
   // Every series of the fixed enums exists from the start, so rate() and absent() behave.

@@ -11,7 +11,10 @@ import type { ProxyRecord } from './xds/ledger.js';
 export type { AlertLevel, PublishedHealth };
 
 /** An endpoint as operators see it: the engine's decision (after the guard and any drain) plus who it is. */
-export interface EndpointSnapshot extends Pick<Decision, 'score' | 'status' | 'circuit' | 'health' | 'weight' | 'targetWeight' | 'weightFraction' | 'reasons' | 'flapping' | 'guarded'> {
+export interface EndpointSnapshot extends Pick<
+  Decision,
+  'score' | 'status' | 'circuit' | 'health' | 'weight' | 'targetWeight' | 'weightFraction' | 'reasons' | 'flapping' | 'guarded'
+> {
   key: EndpointKey;
   cluster: string;
   address: string;
@@ -104,7 +107,12 @@ export interface Operations {
   /** Probe an endpoint now, outside its schedule; resolves with the probe's result. */
   recheck(key: EndpointKey): Promise<{ ok: boolean; detail: string; latencyMs: number }>;
   proxies(): ProxyRecord[];
-  alerts(filter?: { state?: AlertRecord['state'] | undefined; level?: AlertLevel | undefined; from?: number | undefined; to?: number | undefined }): AlertRecord[];
+  alerts(filter?: {
+    state?: AlertRecord['state'] | undefined;
+    level?: AlertLevel | undefined;
+    from?: number | undefined;
+    to?: number | undefined;
+  }): AlertRecord[];
   acknowledgeAlert(id: string, by?: string): AlertRecord;
   /** The running configuration with secrets removed. */
   config(): unknown;

@@ -8,16 +8,7 @@ import { endpointKey, type EndpointKey, type ProbeOutcome, type Status } from '.
 import { InvalidArgumentError, NotFoundError } from './errors.js';
 import type { EndpointHealth, HealthEngine } from './health/engine.js';
 import type { Membership } from './membership/registry.js';
-import type {
-  AlertRecord,
-  ChangeEvent,
-  ClusterSnapshot,
-  EndpointSnapshot,
-  HistoryPoint,
-  HistoryQuery,
-  Operations,
-  RegistrationRequest,
-} from './operations.js';
+import type { AlertRecord, ChangeEvent, ClusterSnapshot, EndpointSnapshot, HistoryPoint, HistoryQuery, Operations, RegistrationRequest } from './operations.js';
 import { RegistrationWriter } from './store/registration-writer.js';
 import type { Store, StoredRegistration } from './store/types.js';
 import type { Ledger, ProxyRecord } from './xds/ledger.js';
@@ -64,9 +55,20 @@ export class HealthmeshService implements Operations {
     this.now = deps.now ?? Date.now;
     this.writer = new RegistrationWriter(deps.store);
     deps.engine.onEvent((e) => {
-      if (e.kind === 'endpoint') this.emit({ kind: 'endpoint', at: e.at, endpoint: this.snapshot(e.endpoint), previous: e.previous && { status: e.previous.status, circuit: e.previous.circuit, health: e.previous.health, weight: e.previous.weight } });
+      if (e.kind === 'endpoint')
+        this.emit({
+          kind: 'endpoint',
+          at: e.at,
+          endpoint: this.snapshot(e.endpoint),
+          previous: e.previous && { status: e.previous.status, circuit: e.previous.circuit, health: e.previous.health, weight: e.previous.weight },
+        });
       else if (e.kind === 'removed') this.emit({ kind: 'endpoint-removed', at: e.at, key: e.key, cluster: e.cluster });
-      else this.emit({ kind: 'cluster', at: e.at, cluster: this.cluster(e.cluster) ?? { name: e.cluster, total: 0, healthy: 0, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false } });
+      else
+        this.emit({
+          kind: 'cluster',
+          at: e.at,
+          cluster: this.cluster(e.cluster) ?? { name: e.cluster, total: 0, healthy: 0, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false },
+        });
     });
     deps.alerts.onAlert((alert) => this.emit({ kind: 'alert', at: this.now(), alert }));
   }
@@ -119,7 +121,10 @@ export class HealthmeshService implements Operations {
     validateRegistration(req, policyFor(this.deps.config().health.allowTargets));
     const key = endpointKey(req.cluster, req.address, req.port);
     if (cluster.endpoints.some((e) => e.address === req.address && e.port === req.port)) {
-      throw new InvalidArgumentError('address', `${req.address}:${req.port} is declared in the config file for cluster ${req.cluster}; it cannot be registered again`);
+      throw new InvalidArgumentError(
+        'address',
+        `${req.address}:${req.port} is declared in the config file for cluster ${req.cluster}; it cannot be registered again`,
+      );
     }
     const existing = this.runtime.get(key);
     if (!existing) {
@@ -228,7 +233,18 @@ export class HealthmeshService implements Operations {
     const list = keys ? [...keys].flatMap((k) => this.deps.engine.endpoint(k) ?? []) : this.deps.engine.endpoints();
     return list.map((e) => {
       const m = this.deps.engine.metrics(e.key) ?? {};
-      return { key: e.key, cluster: e.cluster, at, score: e.decision.score, status: e.decision.status, circuit: e.decision.circuit, health: e.decision.health, weight: e.decision.weight, ...m, reasons: e.decision.reasons.length ? e.decision.reasons : undefined };
+      return {
+        key: e.key,
+        cluster: e.cluster,
+        at,
+        score: e.decision.score,
+        status: e.decision.status,
+        circuit: e.decision.circuit,
+        health: e.decision.health,
+        weight: e.decision.weight,
+        ...m,
+        reasons: e.decision.reasons.length ? e.decision.reasons : undefined,
+      };
     });
   }
 
@@ -236,7 +252,17 @@ export class HealthmeshService implements Operations {
     const s = this.deps.engine.clusterSummary(name);
     if (!s) return { name, total: 0, healthy: 0, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false };
     const v = s.verdict;
-    return { name, total: s.total, healthy: s.healthy, failing: v.failing, ejected: v.ejected, guarded: v.guarded, maxEjected: v.maxEjected, allFailing: v.allFailing, reason: v.reason };
+    return {
+      name,
+      total: s.total,
+      healthy: s.healthy,
+      failing: v.failing,
+      ejected: v.ejected,
+      guarded: v.guarded,
+      maxEjected: v.maxEjected,
+      allFailing: v.allFailing,
+      reason: v.reason,
+    };
   }
 
   private snapshot(e: EndpointHealth): EndpointSnapshot {

@@ -22,7 +22,15 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function dist(values: readonly number[]): Dist {
   const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   const sum = s.reduce((a, b) => a + b, 0);
-  return { n: s.length, min: s[0] ?? NaN, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN, mean: s.length ? sum / s.length : NaN };
+  return {
+    n: s.length,
+    min: s[0] ?? NaN,
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    max: s[s.length - 1] ?? NaN,
+    mean: s.length ? sum / s.length : NaN,
+  };
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -47,13 +55,24 @@ export function hostInfo(): Record<string, unknown> {
   const cpus = os.cpus();
   let commit: string | undefined;
   try {
-    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execSync('git status --porcelain', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const dirty = execSync('git status --porcelain', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     if (dirty) commit += '+dirty';
   } catch {
     /* not a git checkout */
   }
-  return { node: process.version, platform: `${process.platform} ${os.release()} ${process.arch}`, cpu: cpus[0]?.model, cpus: cpus.length, totalMemMiB: Math.round(os.totalmem() / 2 ** 20), commit };
+  return {
+    node: process.version,
+    platform: `${process.platform} ${os.release()} ${process.arch}`,
+    cpu: cpus[0]?.model,
+    cpus: cpus.length,
+    totalMemMiB: Math.round(os.totalmem() / 2 ** 20),
+    commit,
+  };
 }
 
 // ---- formatting
@@ -84,7 +103,11 @@ export function table(headers: string[][], rows: Array<string[] | null>): string
   const all = [...headers, ...rows.filter((r): r is string[] => r !== null)];
   const cols = Math.max(...all.map((r) => r.length));
   const width = Array.from({ length: cols }, (_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]): string => r.map((cell, c) => (c === 0 ? cell.padEnd(width[c]!) : cell.padStart(width[c]!))).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((cell, c) => (c === 0 ? cell.padEnd(width[c]!) : cell.padStart(width[c]!)))
+      .join('  ')
+      .trimEnd();
   const sep = width.map((w) => '-'.repeat(w)).join('  ');
   const out = headers.map(line);
   out.push(sep);

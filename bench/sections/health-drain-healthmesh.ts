@@ -30,7 +30,8 @@ function trace(app: Healthmesh): HmTrace {
     tr.decisions.push({ t: wallNow(), key: e.endpoint.key, health: d.health, weight: d.weight, circuit: d.circuit, status: d.status });
   });
   app.controlPlane.cache.subscribe((next, previous) => {
-    if ((diffSnapshots(previous, next).changed[TYPE.endpoint]?.length ?? 0) > 0) tr.publishes.push({ t: wallNow(), version: next.types[TYPE.endpoint].version });
+    if ((diffSnapshots(previous, next).changed[TYPE.endpoint]?.length ?? 0) > 0)
+      tr.publishes.push({ t: wallNow(), version: next.types[TYPE.endpoint].version });
   });
   app.controlPlane.ledger.onEvent((e) => {
     if (e.kind === 'ack' && e.typeUrl === TYPE.endpoint) tr.acks.push({ t: wallNow(), version: e.version });
@@ -51,7 +52,12 @@ if (isMain(import.meta.url)) {
       },
       trace(a: { from: number }): HmTrace {
         if (!tr) throw new Error('not started');
-        return { probes: since(tr.probes, a.from), decisions: since(tr.decisions, a.from), publishes: since(tr.publishes, a.from), acks: since(tr.acks, a.from) };
+        return {
+          probes: since(tr.probes, a.from),
+          decisions: since(tr.decisions, a.from),
+          publishes: since(tr.publishes, a.from),
+          acks: since(tr.acks, a.from),
+        };
       },
       stats(): { cpuMs: number } {
         return { cpuMs: cpuMs() };

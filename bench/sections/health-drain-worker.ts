@@ -131,7 +131,14 @@ if (isMain(import.meta.url)) {
       },
       stats(): Record<string, unknown> {
         const sides: Record<string, unknown> = {};
-        for (const [side, g] of groups) sides[side] = { sent: g.stream?.sent ?? 0, errors: g.stream?.errors ?? 0, dropped: g.stream?.dropped ?? 0, responses: g.responses.length, checks: g.checks.length };
+        for (const [side, g] of groups)
+          sides[side] = {
+            sent: g.stream?.sent ?? 0,
+            errors: g.stream?.errors ?? 0,
+            dropped: g.stream?.dropped ?? 0,
+            responses: g.responses.length,
+            checks: g.checks.length,
+          };
         return { cpuMs: cpuMs(), sides };
       },
     },

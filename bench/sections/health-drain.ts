@@ -136,8 +136,13 @@ function nativeBootstrap(s: Settings, nodeId: string, listenerPort: number, port
                     '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
                     stat_prefix: 'ingress',
                     codec_type: 'AUTO',
-                    route_config: { name: 'local', virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: NATIVE_CLUSTER } }] }] },
-                    http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+                    route_config: {
+                      name: 'local',
+                      virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: NATIVE_CLUSTER } }] }],
+                    },
+                    http_filters: [
+                      { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+                    ],
                   },
                 },
               ],
@@ -188,7 +193,15 @@ interface AdminObservation {
   hosts: Record<number, HostView>;
 }
 
-const BAD_FLAGS = new Set(['UNHEALTHY', 'DRAINING', 'TIMEOUT', 'failed_active_health_check', 'failed_eds_health', 'failed_outlier_check', 'pending_dynamic_removal']);
+const BAD_FLAGS = new Set([
+  'UNHEALTHY',
+  'DRAINING',
+  'TIMEOUT',
+  'failed_active_health_check',
+  'failed_eds_health',
+  'failed_outlier_check',
+  'pending_dynamic_removal',
+]);
 const hostView = (h: HostStatus): HostView => ({ bad: h.health.some((x) => BAD_FLAGS.has(x)), weight: h.weight });
 
 class AdminPoller {
@@ -303,7 +316,16 @@ function windowCrossing(records: ResponseRecord[], idx: number, from: number, si
 
 const rel = (t: number | undefined, base: number | undefined): number | undefined => (t === undefined || base === undefined ? undefined : t - base);
 
-function analyzeDrain(ts: TrialSide, s: Settings, responses: ResponseRecord[], checks: CheckRecord[], admin: AdminPoller, hm: HmTrace | undefined, hmKey: string, until: number): void {
+function analyzeDrain(
+  ts: TrialSide,
+  s: Settings,
+  responses: ResponseRecord[],
+  checks: CheckRecord[],
+  admin: AdminPoller,
+  hm: HmTrace | undefined,
+  hmKey: string,
+  until: number,
+): void {
   const { t0, backend: idx, port } = ts;
   const belowAt = windowCrossing(responses, idx, t0, s.window, (c) => c / s.window < s.drainedShare);
   let lastServed: number | undefined;
@@ -312,7 +334,10 @@ function analyzeDrain(ts: TrialSide, s: Settings, responses: ResponseRecord[], c
   const tripN = ts.side === 'envoy-default' ? 1 : s.unhealthyThreshold;
   ts.drain.windowMs = rel(belowAt, t0);
   ts.drain.lastServedMs = rel(lastServed, t0);
-  ts.drain.adminMs = rel(admin.firstAfter(port, t0, (h) => h.bad), t0);
+  ts.drain.adminMs = rel(
+    admin.firstAfter(port, t0, (h) => h.bad),
+    t0,
+  );
   ts.drain.failingChecksMs = failing.slice(0, 5).map((t) => t - t0);
   ts.drain.firstFailCheckMs = rel(failing[0], t0);
   ts.drain.tripCheckMs = rel(failing[tripN - 1], t0);
@@ -329,13 +354,32 @@ function analyzeDrain(ts: TrialSide, s: Settings, responses: ResponseRecord[], c
   }
 }
 
-function analyzeRecover(ts: TrialSide, s: Settings, responses: ResponseRecord[], checks: CheckRecord[], admin: AdminPoller, hm: HmTrace | undefined, hmKey: string, fullWeight: number | undefined): void {
+function analyzeRecover(
+  ts: TrialSide,
+  s: Settings,
+  responses: ResponseRecord[],
+  checks: CheckRecord[],
+  admin: AdminPoller,
+  hm: HmTrace | undefined,
+  hmKey: string,
+  fullWeight: number | undefined,
+): void {
   const t1 = ts.t1!;
   const { backend: idx, port } = ts;
-  ts.recover.windowMs = rel(windowCrossing(responses, idx, t1, s.window, (c) => c / s.window >= s.fullShare), t1);
+  ts.recover.windowMs = rel(
+    windowCrossing(responses, idx, t1, s.window, (c) => c / s.window >= s.fullShare),
+    t1,
+  );
   ts.recover.firstServedMs = rel(responses.find((r) => r.b === idx && r.t >= t1)?.t, t1);
-  ts.recover.adminMs = rel(admin.firstAfter(port, t1, (h) => !h.bad), t1);
-  if (fullWeight !== undefined) ts.recover.adminFullWeightMs = rel(admin.firstAfter(port, t1, (h) => !h.bad && h.weight >= fullWeight), t1);
+  ts.recover.adminMs = rel(
+    admin.firstAfter(port, t1, (h) => !h.bad),
+    t1,
+  );
+  if (fullWeight !== undefined)
+    ts.recover.adminFullWeightMs = rel(
+      admin.firstAfter(port, t1, (h) => !h.bad && h.weight >= fullWeight),
+      t1,
+    );
   const passing = checks.filter((c) => c.b === idx && c.t >= t1 && c.code === 200).map((c) => c.t);
   ts.recover.firstPassCheckMs = rel(passing[0], t1);
   ts.recover.secondPassCheckMs = rel(passing[1], t1);
@@ -399,14 +443,34 @@ async function runDrain(s: Settings, ctx: SectionContext): Promise<DrainData> {
     const { xdsPort } = await hm.call<{ xdsPort: number }>('start', { config: healthmeshConfig(s, hmListener, ports.healthmesh) });
     const hmEnvoy = await startEnvoy({ xdsPort, mode: 'sotw', nodeId: 'bench-drain-healthmesh' });
     cleanup.unshift(() => hmEnvoy.stop());
-    rigs.push({ key: 'healthmesh', label: 'healthmesh', envoy: hmEnvoy, cluster: HM_CLUSTER, ports: ports.healthmesh, url: `http://127.0.0.1:${hmListener}/`, admin: new AdminPoller(hmEnvoy, HM_CLUSTER, s.adminPollMs), fullWeight: 100 });
+    rigs.push({
+      key: 'healthmesh',
+      label: 'healthmesh',
+      envoy: hmEnvoy,
+      cluster: HM_CLUSTER,
+      ports: ports.healthmesh,
+      url: `http://127.0.0.1:${hmListener}/`,
+      admin: new AdminPoller(hmEnvoy, HM_CLUSTER, s.adminPollMs),
+      fullWeight: 100,
+    });
 
     // Envoy's own active health checking, with 503 retriable (threshold applies) and with Envoy's default
     for (const side of ['envoy', 'envoy-default'] as const) {
       const listener = await freePort();
-      const envoy = await startEnvoy({ bootstrap: nativeBootstrap(s, `bench-drain-${side}`, listener, ports[side], side === 'envoy'), nodeId: `bench-drain-${side}` });
+      const envoy = await startEnvoy({
+        bootstrap: nativeBootstrap(s, `bench-drain-${side}`, listener, ports[side], side === 'envoy'),
+        nodeId: `bench-drain-${side}`,
+      });
       cleanup.unshift(() => envoy.stop());
-      rigs.push({ key: side, label: side, envoy, cluster: NATIVE_CLUSTER, ports: ports[side], url: `http://127.0.0.1:${listener}/`, admin: new AdminPoller(envoy, NATIVE_CLUSTER, s.adminPollMs) });
+      rigs.push({
+        key: side,
+        label: side,
+        envoy,
+        cluster: NATIVE_CLUSTER,
+        ports: ports[side],
+        url: `http://127.0.0.1:${listener}/`,
+        admin: new AdminPoller(envoy, NATIVE_CLUSTER, s.adminPollMs),
+      });
     }
     for (const r of rigs) cleanup.unshift(() => r.admin.stop());
     log(`3 Envoys up (healthmesh xDS on 127.0.0.1:${xdsPort}); starting ${s.rps} req/s per side`);
@@ -433,7 +497,17 @@ async function runDrain(s: Settings, ctx: SectionContext): Promise<DrainData> {
       await sleep(Math.random() * s.intervalMs); // random phase against every prober's schedule
       const t0 = await worker.call<number>('health', { changes: rigs.map((r) => ({ side: r.key, index: idx, code: 503 })) });
       const per = new Map<SideKey, TrialSide>();
-      for (const r of rigs) per.set(r.key, { side: r.key, trial, backend: idx, port: r.ports[idx]!, t0, drain: { failingChecksMs: [], servedAfterDrained: 0 }, recover: {}, errors: 0 });
+      for (const r of rigs)
+        per.set(r.key, {
+          side: r.key,
+          trial,
+          backend: idx,
+          port: r.ports[idx]!,
+          t0,
+          drain: { failingChecksMs: [], servedAfterDrained: 0 },
+          recover: {},
+          errors: 0,
+        });
       const hmKey = endpointKey(HM_CLUSTER, '127.0.0.1', ports.healthmesh[idx]!);
 
       const drained = async (r: SideRig): Promise<boolean> => {
@@ -456,7 +530,16 @@ async function runDrain(s: Settings, ctx: SectionContext): Promise<DrainData> {
       for (const r of rigs) {
         const ts = per.get(r.key)!;
         const trace = r.key === 'healthmesh' ? await traceFrom(t0) : undefined;
-        analyzeDrain(ts, s, await responsesFrom(r.key, t0 - 5000), await worker.call<CheckRecord[]>('checks', { side: r.key, from: t0 }), r.admin, trace, hmKey, t1);
+        analyzeDrain(
+          ts,
+          s,
+          await responsesFrom(r.key, t0 - 5000),
+          await worker.call<CheckRecord[]>('checks', { side: r.key, from: t0 }),
+          r.admin,
+          trace,
+          hmKey,
+          t1,
+        );
         ts.t1 = t1;
       }
       const recovered = async (r: SideRig): Promise<boolean> => {
@@ -465,7 +548,9 @@ async function runDrain(s: Settings, ctx: SectionContext): Promise<DrainData> {
         const checks = await worker.call<CheckRecord[]>('checks', { side: r.key, from: t1 });
         const trace = r.key === 'healthmesh' ? await traceFrom(t1) : undefined;
         analyzeRecover(ts, s, resp, checks, r.admin, trace, hmKey, r.fullWeight);
-        return ts.recover.adminMs !== undefined && ts.recover.windowMs !== undefined && (r.fullWeight === undefined || ts.recover.adminFullWeightMs !== undefined);
+        return (
+          ts.recover.adminMs !== undefined && ts.recover.windowMs !== undefined && (r.fullWeight === undefined || ts.recover.adminFullWeightMs !== undefined)
+        );
       };
       const allRecovered = await waitUntil(async () => (await Promise.all(rigs.map(recovered))).every(Boolean), s.recoverTimeoutMs);
       if (!allRecovered) {
@@ -560,7 +645,10 @@ function render(d: DrainData): string {
     `⁴ includes the admin polling granularity (${s.adminPollMs} ms + the poll itself).`,
     `⁵ healthmesh: published HEALTHY at 10% weight (half-open) after the 1st passing check, full weight after the 2nd; Envoy: healthy after the ${s.healthyThreshold}nd.`,
   ];
-  if (hmDegraded.length) lines.push(`healthmesh lowered the failing host's weight before ejecting it (score below degradedBelow) in ${hmDegraded.length} trial(s): min weight ${Math.min(...hmDegraded.map((t) => t.drain.weightBeforeEject!))}.`);
+  if (hmDegraded.length)
+    lines.push(
+      `healthmesh lowered the failing host's weight before ejecting it (score below degradedBelow) in ${hmDegraded.length} trial(s): min weight ${Math.min(...hmDegraded.map((t) => t.drain.weightBeforeEject!))}.`,
+    );
   for (const f of d.failures) lines.push(`!! ${f}`);
   return lines.join('\n');
 }

@@ -193,7 +193,17 @@ export async function runScaleScenario(s: ScaleScenario, log: (msg: string) => v
     let firstRoundDoneAt: number | undefined;
     let wallMs = NaN;
     let windowRaw:
-      | { st0: SchedulerStats; st1: SchedulerStats; runs0: number; runs1: number; tgt0: TargetStats; tgt1: TargetStats; cpu: NodeJS.CpuUsage; elu: EventLoopUtilization; eld: { p50: number; p99: number; max: number } }
+      | {
+          st0: SchedulerStats;
+          st1: SchedulerStats;
+          runs0: number;
+          runs1: number;
+          tgt0: TargetStats;
+          tgt1: TargetStats;
+          cpu: NodeJS.CpuUsage;
+          elu: EventLoopUtilization;
+          eld: { p50: number; p99: number; max: number };
+        }
       | undefined;
 
     const tc = performance.now();
@@ -280,7 +290,16 @@ export async function runScaleScenario(s: ScaleScenario, log: (msg: string) => v
       const x = sched.stats();
       const c = process.cpuUsage(lastCpu);
       lastCpu = process.cpuUsage();
-      timeline.push({ phase, t: Math.round(wallNow() - t0), probes: allProbes - lastProbes, queued: x.queued, inFlight: x.inFlight, maxLastLagMs: Math.round(maxLag), eldMaxMs: Math.round(eldSecond.max / 1e6), cpuMs: Math.round((c.user + c.system) / 1000) });
+      timeline.push({
+        phase,
+        t: Math.round(wallNow() - t0),
+        probes: allProbes - lastProbes,
+        queued: x.queued,
+        inFlight: x.inFlight,
+        maxLastLagMs: Math.round(maxLag),
+        eldMaxMs: Math.round(eldSecond.max / 1e6),
+        cpuMs: Math.round((c.user + c.system) / 1000),
+      });
       eldSecond.reset();
       lastProbes = allProbes;
       if (s.verbose) log(`${tag}: ${JSON.stringify(timeline[timeline.length - 1])}`);
@@ -294,7 +313,9 @@ export async function runScaleScenario(s: ScaleScenario, log: (msg: string) => v
       await app.start();
       const startMs = performance.now() - ts;
       res.startup = { bindTargetsMs, validateConfigMs, createMs, startMs };
-      log(`${tag}: healthmesh started (validate ${validateConfigMs.toFixed(0)} ms, create ${createMs.toFixed(0)} ms, start ${startMs.toFixed(0)} ms); warming up until the probe queue has been empty for one interval`);
+      log(
+        `${tag}: healthmesh started (validate ${validateConfigMs.toFixed(0)} ms, create ${createMs.toFixed(0)} ms, start ${startMs.toFixed(0)} ms); warming up until the probe queue has been empty for one interval`,
+      );
 
       // Warm-up: until every endpoint was probed once and the queue stayed empty for a whole interval.
       let firstRoundCpu: NodeJS.CpuUsage | undefined;
@@ -320,7 +341,9 @@ export async function runScaleScenario(s: ScaleScenario, log: (msg: string) => v
         warmupMs: wallNow() - t0,
         steady: wallNow() - lastBacklogAt >= s.intervalMs,
       };
-      log(`${tag}: warm-up done after ${(res.firstRound.warmupMs / 1000).toFixed(1)} s (peak queue ${startPeakQueued}, max lag ${warm.maxLagMs.toFixed(0)} ms); measuring ${s.measureMs} ms`);
+      log(
+        `${tag}: warm-up done after ${(res.firstRound.warmupMs / 1000).toFixed(1)} s (peak queue ${startPeakQueued}, max lag ${warm.maxLagMs.toFixed(0)} ms); measuring ${s.measureMs} ms`,
+      );
 
       // ---- measurement window
       const eld = monitorEventLoopDelay({ resolution: 10 });
@@ -412,7 +435,10 @@ export async function runScaleScenario(s: ScaleScenario, log: (msg: string) => v
       targetRss: tgt1.rss,
     };
     res.ok = failed === 0 && res.window.probesPerSec >= 0.95 * res.window.expectedPerSec;
-    if (!res.ok) res.error = failed ? `${failed} probes failed` : `probe rate ${res.window.probesPerSec.toFixed(0)}/s below 95% of ${res.window.expectedPerSec.toFixed(0)}/s`;
+    if (!res.ok)
+      res.error = failed
+        ? `${failed} probes failed`
+        : `probe rate ${res.window.probesPerSec.toFixed(0)}/s below 95% of ${res.window.expectedPerSec.toFixed(0)}/s`;
     return res;
   } finally {
     await app?.stop();

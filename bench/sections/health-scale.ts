@@ -34,7 +34,11 @@ function scenarios(quick: boolean): ScaleScenario[] {
 
 function runInChild(s: ScaleScenario, ctx: SectionContext): Promise<ScaleResult> {
   const file = fileURLToPath(new URL('./health-scale-scenario.ts', import.meta.url));
-  const child = fork(file, [], { execArgv: ['--expose-gc', '--import', import.meta.resolve('tsx')], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(file, [], {
+    execArgv: ['--expose-gc', '--import', import.meta.resolve('tsx')],
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve) => {
     let settled = false;
     const finish = (r: ScaleResult): void => {
@@ -71,13 +75,25 @@ function render(results: ScaleResult[]): string {
     row('first round: late runs / skipped', (r) => `${r.firstRound?.lateRuns ?? '—'} / ${r.firstRound?.skipped ?? '—'}`),
     row('first round: backlog cleared after (s)', (r) => fmtNum((r.firstRound?.backlogClearedAfterMs ?? NaN) / 1000, 1)),
     row('first round: CPU in 1st interval, % of core', (r) => pct(r.firstRound?.cpuPercentOfCoreFirstInterval)),
-    row('warm-up (s), then window (s) ¹', (r) => `${fmtNum((r.firstRound?.warmupMs ?? NaN) / 1000, 1)}${r.firstRound && !r.firstRound.steady ? ' (not steady!)' : ''}, ${fmtNum((w(r)?.ms ?? NaN) / 1000, 1)}`),
+    row(
+      'warm-up (s), then window (s) ¹',
+      (r) =>
+        `${fmtNum((r.firstRound?.warmupMs ?? NaN) / 1000, 1)}${r.firstRound && !r.firstRound.steady ? ' (not steady!)' : ''}, ${fmtNum((w(r)?.ms ?? NaN) / 1000, 1)}`,
+    ),
     null,
     row('window: probes/s achieved / expected', (r) => `${fmtNum(w(r)?.probesPerSec)} / ${fmtNum(w(r)?.expectedPerSec)}`),
     row('window: probes failed (timed out)', (r) => `${w(r)?.failed ?? '—'} (${w(r)?.timedOut ?? '—'})`),
-    row('window: probe latency p50 / p99 / max (ms)', (r) => `${fmtMs(w(r)?.probeLatencyMs.p50)} / ${fmtMs(w(r)?.probeLatencyMs.p99)} / ${fmtMs(w(r)?.probeLatencyMs.max)}`),
-    row('window: scheduler lag p50 / p99 / max (ms) ²', (r) => `${fmtMs(w(r)?.lagSampleMs.p50)} / ${fmtMs(w(r)?.lagSampleMs.p99)} / ${fmtMs(w(r)?.lagSampleMs.max)}`),
-    row('window: late runs (lag > 10% of interval)', (r) => (w(r) ? `${w(r)!.lateRuns} of ${w(r)!.runsStarted} (${pct((100 * w(r)!.lateRuns) / Math.max(1, w(r)!.runsStarted), 2)})` : '—')),
+    row(
+      'window: probe latency p50 / p99 / max (ms)',
+      (r) => `${fmtMs(w(r)?.probeLatencyMs.p50)} / ${fmtMs(w(r)?.probeLatencyMs.p99)} / ${fmtMs(w(r)?.probeLatencyMs.max)}`,
+    ),
+    row(
+      'window: scheduler lag p50 / p99 / max (ms) ²',
+      (r) => `${fmtMs(w(r)?.lagSampleMs.p50)} / ${fmtMs(w(r)?.lagSampleMs.p99)} / ${fmtMs(w(r)?.lagSampleMs.max)}`,
+    ),
+    row('window: late runs (lag > 10% of interval)', (r) =>
+      w(r) ? `${w(r)!.lateRuns} of ${w(r)!.runsStarted} (${pct((100 * w(r)!.lateRuns) / Math.max(1, w(r)!.runsStarted), 2)})` : '—',
+    ),
     row('window: skipped (previous run still busy)', (r) => String(w(r)?.skipped ?? '—')),
     row('window: max queued / max in flight', (r) => `${w(r)?.maxQueued ?? '—'} / ${w(r)?.maxInFlight ?? '—'}`),
     null,
@@ -93,14 +109,23 @@ function render(results: ScaleResult[]): string {
     row('engine.tick() p50 / max (ms) ³', (r) => `${fmtMs(w(r)?.engineTickMs.p50)} / ${fmtMs(w(r)?.engineTickMs.max)}`),
     row('engine ticks, % of one core', (r) => `${pct(w(r)?.engineTickPercentOfCore, 2)} (${w(r)?.engineTickCount ?? '—'} ticks)`),
     row('EDS pushes in window / since create ⁴', (r) => `${w(r)?.edsPushes ?? '—'} / ${r.edsPushesTotal ?? '—'}`),
-    row('endpoints at the end', (r) => Object.entries(r.endpointHealth ?? {}).map(([k, v]) => `${v} ${k}`).join(', ') || '—'),
+    row(
+      'endpoints at the end',
+      (r) =>
+        Object.entries(r.endpointHealth ?? {})
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ') || '—',
+    ),
     null,
     row('RSS per endpoint (after GC, − baseline)', (r) => fmtBytes(r.memory?.rssPerEndpoint)),
     row('heap per endpoint (after GC, − baseline)', (r) => fmtBytes(r.memory?.heapPerEndpoint)),
     row('healthmesh RSS / heap used, running', (r) => `${fmtBytes(r.memory?.rssRunning)} / ${fmtBytes(r.memory?.heapRunning)}`),
     row('targets RSS', (r) => fmtBytes(r.memory?.targetRss)),
     null,
-    row('startup: validateConfig / create / start (ms)', (r) => `${fmtMs(r.startup?.validateConfigMs)} / ${fmtMs(r.startup?.createMs)} / ${fmtMs(r.startup?.startMs)}`),
+    row(
+      'startup: validateConfig / create / start (ms)',
+      (r) => `${fmtMs(r.startup?.validateConfigMs)} / ${fmtMs(r.startup?.createMs)} / ${fmtMs(r.startup?.startMs)}`,
+    ),
   ];
   const s0 = results[0]?.scenario;
   const lines = [
@@ -110,9 +135,9 @@ function render(results: ScaleResult[]): string {
     '',
     table([['metric', ...results.map(col)]], rows),
     '¹ warm-up ends when every endpoint was probed and the queue stayed empty for one interval (bounded; "not steady" if the bound hit first).',
-    '² every job\'s most recent start − due time, sampled once a second over the window (runs started in the window only) and pooled.',
-    '³ the engine\'s periodic full pass over every endpoint (every tickMs); timed by wrapping engine.tick.',
-    '⁴ snapshots whose EDS resources changed; the ones at create/start publish the engine\'s initial weights.',
+    "² every job's most recent start − due time, sampled once a second over the window (runs started in the window only) and pooled.",
+    "³ the engine's periodic full pass over every endpoint (every tickMs); timed by wrapping engine.tick.",
+    "⁴ snapshots whose EDS resources changed; the ones at create/start publish the engine's initial weights.",
   ];
   for (const r of results) if (r.error) lines.push(`!! ${col(r)}: ${r.error}`);
   return lines.join('\n');
@@ -136,7 +161,7 @@ export const healthScaleSection: Section = {
         notes: [
           'healthmesh runs in a fresh process per scenario; the targets in a forked child of it (their CPU is reported separately).',
           'probes/s = completed probes in the window / window length; expected = endpoints / interval.',
-          'lagSampleMs pools every job\'s lastLagMs sampled once a second (runs started in the window only); perJobMaxLagMs is each job\'s max lag since start.',
+          "lagSampleMs pools every job's lastLagMs sampled once a second (runs started in the window only); perJobMaxLagMs is each job's max lag since start.",
           'memory per endpoint = (RSS or heapUsed with everything running − before the config was built) / endpoints, both after a forced GC; it includes keep-alive connections of HTTP checks.',
         ],
         scenarios: results,

@@ -128,7 +128,10 @@ async function idleAt(n: number, configFile: string, windowMs: number, ctx: Sect
   try {
     let synced = true;
     if (client) {
-      const open = await client.open({ address: `127.0.0.1:${server.xdsPort}`, mode: 'sotw', streams: n, streamsPerChannel: 100, routeNames: [ROUTE_NAME] }, 120_000);
+      const open = await client.open(
+        { address: `127.0.0.1:${server.xdsPort}`, mode: 'sotw', streams: n, streamsPerChannel: 100, routeNames: [ROUTE_NAME] },
+        120_000,
+      );
       synced = open.ok;
       if (!open.ok) ctx.log(`idle: N=${n}: streams did not sync: ${open.error}`);
     }

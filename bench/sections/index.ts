@@ -9,4 +9,13 @@ import type { Section } from './types.js';
 import { weightsSection } from './weights.js';
 import { xdsSection } from './xds.js';
 
-export const sections: Section[] = [xdsSection, healthDrainSection, healthScaleSection, restartSection, reportsSection, idleSection, storeSection, weightsSection];
+export const sections: Section[] = [
+  xdsSection,
+  healthDrainSection,
+  healthScaleSection,
+  restartSection,
+  reportsSection,
+  idleSection,
+  storeSection,
+  weightsSection,
+];

@@ -83,7 +83,10 @@ export function generateHistory(path: string, spec: HistorySpec, log: (msg: stri
       points += batch.length;
       batch = [];
     }
-    if (s % Math.max(1, Math.floor(steps / 10)) === 0 && s > 0) log(`reports: generating history: ${Math.round((100 * s) / steps)}% (${points.toLocaleString('en')} points, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    if (s % Math.max(1, Math.floor(steps / 10)) === 0 && s > 0)
+      log(
+        `reports: generating history: ${Math.round((100 * s) / steps)}% (${points.toLocaleString('en')} points, ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+      );
   }
   const rules = ['endpointUnhealthy', 'endpointDegraded', 'endpointFlapping', 'clusterGuarded', 'proxyNack'];
   const levels = ['critical', 'warning', 'warning', 'critical', 'info'] as const;
@@ -92,7 +95,18 @@ export function generateHistory(path: string, spec: HistorySpec, log: (msg: stri
     const k = i % rules.length;
     const firedAt = from + Math.floor(r() * (spec.rangeMs - 3_600_000));
     const resolved = r() < 0.9;
-    const a: AlertRecord = { id: `bench-${i}`, rule: rules[k]!, level: levels[k]!, subject: e.key, cluster: e.cluster, message: `${e.key} ${rules[k]} (bench)`, state: resolved ? 'resolved' : 'firing', firedAt, lastSeenAt: firedAt + 60_000, count: 1 + (i % 4) };
+    const a: AlertRecord = {
+      id: `bench-${i}`,
+      rule: rules[k]!,
+      level: levels[k]!,
+      subject: e.key,
+      cluster: e.cluster,
+      message: `${e.key} ${rules[k]} (bench)`,
+      state: resolved ? 'resolved' : 'firing',
+      firedAt,
+      lastSeenAt: firedAt + 60_000,
+      count: 1 + (i % 4),
+    };
     if (resolved) a.resolvedAt = firedAt + Math.floor(r() * 3_600_000);
     store.saveAlert(a);
   }

@@ -60,7 +60,14 @@ async function measure(phase: PhaseResult['phase'], body: () => Promise<number |
   }
   const ms = performance.now() - t0;
   sample();
-  return { phase, ms, ...(bytes !== undefined ? { bytes } : {}), peakHeapDeltaBytes: peakUsed - base, peakRssBytes: peakRss, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+  return {
+    phase,
+    ms,
+    ...(bytes !== undefined ? { bytes } : {}),
+    peakHeapDeltaBytes: peakUsed - base,
+    peakRssBytes: peakRss,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
 }
 
 export async function runScenario(s: ReportScenario): Promise<ReportScenarioResult> {

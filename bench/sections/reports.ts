@@ -35,7 +35,11 @@ function spec(quick: boolean): HistorySpec {
 
 function runInChild(s: ReportScenario, ctx: SectionContext): Promise<ReportScenarioResult | { error: string }> {
   const file = fileURLToPath(new URL('./reports-scenario.ts', import.meta.url));
-  const child = fork(file, [], { execArgv: ['--expose-gc', '--import', import.meta.resolve('tsx')], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(file, [], {
+    execArgv: ['--expose-gc', '--import', import.meta.resolve('tsx')],
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve) => {
     let settled = false;
     const finish = (r: ReportScenarioResult | { error: string }): void => {
@@ -86,7 +90,10 @@ async function run(ctx: SectionContext): Promise<SectionResult> {
     if (!keep) for (const f of [path, `${path}-wal`, `${path}-shm`, done]) rmSync(f, { force: true });
   }
 
-  const scale = factor === 1 ? '' : `   SCALED: ${sp.endpoints} endpoints = ${factor} × the target of ${TARGET_ENDPOINTS} (multiply build time and build memory by about ${(1 / factor).toFixed(1)})`;
+  const scale =
+    factor === 1
+      ? ''
+      : `   SCALED: ${sp.endpoints} endpoints = ${factor} × the target of ${TARGET_ENDPOINTS} (multiply build time and build memory by about ${(1 / factor).toFixed(1)})`;
   const head = [
     `${sp.endpoints.toLocaleString('en')} endpoints × 24 h at 10 s = ${points.toLocaleString('en')} points (+ ${sp.alerts} alerts); SQLite file ${fmtBytes(data.bytes)}${data.ms ? `, written in ${(data.ms / 1000).toFixed(1)} s (${Math.round(points / (data.ms / 1000)).toLocaleString('en')} points/s)` : ' (reused)'}`,
     ...(scale ? [scale] : []),
@@ -103,14 +110,34 @@ async function run(ctx: SectionContext): Promise<SectionResult> {
     }
     for (const p of r.phases) {
       const rate = p.phase === 'build' && r.points > 0 ? `${Math.round(r.points / (p.ms / 1000)).toLocaleString('en')} pts/s` : '';
-      rows.push([p.phase === 'build' ? r.type : '', p.phase, fmtMs(p.ms), p.bytes === undefined ? rate : fmtBytes(p.bytes), mib(p.peakHeapDeltaBytes), mib(p.peakRssBytes), mib(p.maxRssBytes)]);
+      rows.push([
+        p.phase === 'build' ? r.type : '',
+        p.phase,
+        fmtMs(p.ms),
+        p.bytes === undefined ? rate : fmtBytes(p.bytes),
+        mib(p.peakHeapDeltaBytes),
+        mib(p.peakRssBytes),
+        mib(p.maxRssBytes),
+      ]);
     }
     rows.push(null);
   }
   rows.pop();
   const text = head.join('\n') + table([['report', 'phase', 'time (ms)', 'output / rate', 'peak heap Δ', 'peak RSS', 'max RSS']], rows);
   const ok = results.every((r) => !('error' in r));
-  return { table: text, ok, data: { host: hostInfo(), spec: sp, targetEndpoints: TARGET_ENDPOINTS, scaleFactor: factor, points, generated: { ms: data.ms, bytes: data.bytes }, results } };
+  return {
+    table: text,
+    ok,
+    data: {
+      host: hostInfo(),
+      spec: sp,
+      targetEndpoints: TARGET_ENDPOINTS,
+      scaleFactor: factor,
+      points,
+      generated: { ms: data.ms, bytes: data.bytes },
+      results,
+    },
+  };
 }
 
 export const reportsSection: Section = {

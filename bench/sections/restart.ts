@@ -96,7 +96,9 @@ export const restartSection: Section = {
         rows.readyToAds!.push(adsAt - readyAt);
         rows.readyToAck!.push(ackAt - readyAt);
         rows.killToAck!.push(ackAt - killAt);
-        ctx.log(`restart: trial ${t + 1}/${trials}: ready ${readyAt - spawnAt} ms after spawn, Envoy on ADS +${adsAt - readyAt} ms, ACK +${ackAt - readyAt} ms`);
+        ctx.log(
+          `restart: trial ${t + 1}/${trials}: ready ${readyAt - spawnAt} ms after spawn, Envoy on ADS +${adsAt - readyAt} ms, ACK +${ackAt - readyAt} ms`,
+        );
         await sleep(1000);
       }
     } finally {

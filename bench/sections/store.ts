@@ -91,18 +91,25 @@ function measure(dir: string): string[] {
     for (const _p of store.historyRange({ from: 0, to: now })) n++;
   });
   const heapMb = (process.memoryUsage().heapUsed - heap0) / 1e6;
-  out.push(`historyRange streaming ${n.toLocaleString('en')} points: ${rangeMs.toFixed(0)} ms (${rate(n, rangeMs)} points/s, heap delta ${heapMb.toFixed(1)} MB)`);
+  out.push(
+    `historyRange streaming ${n.toLocaleString('en')} points: ${rangeMs.toFixed(0)} ms (${rate(n, rangeMs)} points/s, heap delta ${heapMb.toFixed(1)} MB)`,
+  );
   const [keys, keysMs] = time(() => store.historyKeys({ from: now - 60 * MINUTE, to: now, cluster: 'cluster-3' }));
   out.push(`historyKeys(1 h, one cluster) among 1,001 keys: ${keysMs.toFixed(1)} ms (${keys.length} keys)`);
 
   // 4. Durable (FULL) vs normal writes.
   const regs: number[] = [];
-  for (let i = 0; i < 300; i++) regs.push(time(() => store.saveRegistration({ cluster: 'c', address: `10.9.${i >> 8}.${i & 255}`, port: 80, weight: 1, registeredAt: i }))[1]);
+  for (let i = 0; i < 300; i++)
+    regs.push(time(() => store.saveRegistration({ cluster: 'c', address: `10.9.${i >> 8}.${i & 255}`, port: 80, weight: 1, registeredAt: i }))[1]);
   const floors: number[] = [];
   for (let i = 0; i < 300; i++) floors.push(time(() => store.saveVersionFloor(String(1_763_000_000_000_000 + i)))[1]);
   const alerts: number[] = [];
   for (let i = 0; i < 300; i++) {
-    alerts.push(time(() => store.saveAlert({ id: `a${i}`, rule: 'r', level: 'info', subject: 's', message: 'm', state: 'firing', firedAt: i, lastSeenAt: i, count: 1 }))[1]);
+    alerts.push(
+      time(() =>
+        store.saveAlert({ id: `a${i}`, rule: 'r', level: 'info', subject: 's', message: 'm', state: 'firing', firedAt: i, lastSeenAt: i, count: 1 }),
+      )[1],
+    );
   }
   out.push(`saveRegistration (synchronous=FULL): ${percentiles(regs)}`);
   out.push(`saveVersionFloor (synchronous=FULL): ${percentiles(floors)}`);
@@ -110,7 +117,9 @@ function measure(dir: string): string[] {
 
   // 5. Size on disk per history row, checkpointed.
   store.close();
-  out.push(`file ${(statSync(path).size / 1e6).toFixed(1)} MB for ${(filled + 2000).toLocaleString('en')} history rows: ~${Math.round(statSync(path).size / (filled + 2000))} bytes/row with indexes`);
+  out.push(
+    `file ${(statSync(path).size / 1e6).toFixed(1)} MB for ${(filled + 2000).toLocaleString('en')} history rows: ~${Math.round(statSync(path).size / (filled + 2000))} bytes/row with indexes`,
+  );
 
   // 6. Retention: history 45 min, full resolution 15 min, over 50 min of samples. The first pass
   // catches up on 30 min of full-resolution rows; the next one, 10 minutes (and 60,000 new rows)

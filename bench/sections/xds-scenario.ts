@@ -69,7 +69,16 @@ export interface ScenarioResult {
   error?: string;
   diagnostics?: StreamDiagnostic[];
   serverView?: unknown;
-  initialSync?: { allMs: number; perStreamMs: Dist; bytesTotal: number; bytesPerStream: number; responses: number; serverCpuMs: number; clientCpuMs: number; summary: Summary };
+  initialSync?: {
+    allMs: number;
+    perStreamMs: Dist;
+    bytesTotal: number;
+    bytesPerStream: number;
+    responses: number;
+    serverCpuMs: number;
+    clientCpuMs: number;
+    summary: Summary;
+  };
   memory?: {
     rssBefore: number;
     rssAfter: number;
@@ -116,14 +125,21 @@ export interface LedgerCheck {
 export function benchConfig(debounceMs: number): Readonly<Config> {
   const clusters = Array.from({ length: CLUSTERS }, (_, c) => ({
     name: `bench-c${c}`,
-    endpoints: Array.from({ length: ENDPOINTS_PER_CLUSTER }, (_, e) => ({ address: '127.0.0.1', port: BASE_PORT + c * ENDPOINTS_PER_CLUSTER + e, weight: 1, health: 'HEALTHY' })),
+    endpoints: Array.from({ length: ENDPOINTS_PER_CLUSTER }, (_, e) => ({
+      address: '127.0.0.1',
+      port: BASE_PORT + c * ENDPOINTS_PER_CLUSTER + e,
+      weight: 1,
+      health: 'HEALTHY',
+    })),
   }));
   return validateConfig(
     {
       xds: { listen: '127.0.0.1:0', debounceMs },
       log: { level: 'silent' },
       listeners: [{ name: 'bench-listener', kind: 'tcp', address: '127.0.0.1', port: 10000, routeConfig: ROUTE_NAME }],
-      routes: [{ name: ROUTE_NAME, virtualHosts: [{ name: 'bench', domains: ['*'], routes: clusters.map((c) => ({ prefix: `/${c.name}`, cluster: c.name })) }] }],
+      routes: [
+        { name: ROUTE_NAME, virtualHosts: [{ name: 'bench', domains: ['*'], routes: clusters.map((c) => ({ prefix: `/${c.name}`, cluster: c.name })) }] },
+      ],
       clusters,
     },
     'bench/sections/xds.ts',
@@ -165,20 +181,38 @@ export async function runScenario(mode: Mode, n: number, s: Settings, log: (msg:
   const client = await RemoteLoadClient.start();
   try {
     // Warm-up (JIT, first connections): a few streams of the same mode, synced then closed, not measured.
-    const warm = await client.warmup({ address: `127.0.0.1:${port}`, mode, streams: s.warmupStreams, streamsPerChannel: s.streamsPerChannel, routeNames: [ROUTE_NAME] }, s.openTimeoutMs);
+    const warm = await client.warmup(
+      { address: `127.0.0.1:${port}`, mode, streams: s.warmupStreams, streamsPerChannel: s.streamsPerChannel, routeNames: [ROUTE_NAME] },
+      s.openTimeoutMs,
+    );
     if (!warm.ok) log(`xds: ${mode} N=${n}: warm-up streams did not sync: ${warm.error}`);
     await sleep(200);
     const mem0 = await settledMemory();
     const cpu0 = process.cpuUsage();
     log(`xds: ${mode} N=${n}: opening streams to 127.0.0.1:${port}`);
-    const open = await client.open({ address: `127.0.0.1:${port}`, mode, streams: n, streamsPerChannel: s.streamsPerChannel, routeNames: [ROUTE_NAME] }, s.openTimeoutMs);
+    const open = await client.open(
+      { address: `127.0.0.1:${port}`, mode, streams: n, streamsPerChannel: s.streamsPerChannel, routeNames: [ROUTE_NAME] },
+      s.openTimeoutMs,
+    );
     const cpuSync = process.cpuUsage(cpu0);
     res.channels = open.channels;
     if (!open.ok) {
       res.error = open.error;
       res.diagnostics = open.diagnostics;
-      res.serverView = serverView(cp, open.diagnostics?.map((d) => d.nodeId));
-      res.initialSync = { allMs: NaN, perStreamMs: dist(open.syncDurations.filter((d): d is number => d !== null)), bytesTotal: NaN, bytesPerStream: NaN, responses: NaN, serverCpuMs: (cpuSync.user + cpuSync.system) / 1000, clientCpuMs: open.clientCpuMs, summary: open.summary };
+      res.serverView = serverView(
+        cp,
+        open.diagnostics?.map((d) => d.nodeId),
+      );
+      res.initialSync = {
+        allMs: NaN,
+        perStreamMs: dist(open.syncDurations.filter((d): d is number => d !== null)),
+        bytesTotal: NaN,
+        bytesPerStream: NaN,
+        responses: NaN,
+        serverCpuMs: (cpuSync.user + cpuSync.system) / 1000,
+        clientCpuMs: open.clientCpuMs,
+        summary: open.summary,
+      };
       log(`xds: ${mode} N=${n}: FAILED to sync: ${open.error}`);
       return res;
     }
@@ -224,11 +258,17 @@ export async function runScenario(mode: Mode, n: number, s: Settings, log: (msg:
       const key = `${cluster}:${epPort}`;
       const cur = state.get(key) ?? { weight: 1, health: 'HEALTHY' as const };
       const kind: ChangeRecord['kind'] = i % 2 === 0 ? 'weight' : 'health';
-      const next = kind === 'weight' ? { ...cur, weight: cur.weight === 1 ? 2 : 1 } : { ...cur, health: cur.health === 'HEALTHY' ? ('UNHEALTHY' as const) : ('HEALTHY' as const) };
+      const next =
+        kind === 'weight'
+          ? { ...cur, weight: cur.weight === 1 ? 2 : 1 }
+          : { ...cur, health: cur.health === 'HEALTHY' ? ('UNHEALTHY' as const) : ('HEALTHY' as const) };
       state.set(key, next);
 
       const before = await client.counters();
-      const { result } = await client.waitForEndpoint({ cluster, port: epPort, address: '127.0.0.1', weight: next.weight, health: next.health }, s.changeTimeoutMs);
+      const { result } = await client.waitForEndpoint(
+        { cluster, port: epPort, address: '127.0.0.1', weight: next.weight, health: next.health },
+        s.changeTimeoutMs,
+      );
       const cpuA = process.cpuUsage();
       const wallT0 = Date.now();
       const t0 = now();
@@ -277,7 +317,18 @@ export async function runScenario(mode: Mode, n: number, s: Settings, log: (msg:
       if (r.missing > 0) {
         const missed = r.arrivals.flatMap((a, idx) => (a === null ? [idx] : [])).slice(0, 3);
         const diagnostics = await client.inspect(missed, cluster);
-        failures.push({ change: i, missing: r.missing, diagnostics: { expected: { cluster, port: epPort, ...next }, streams: diagnostics, server: serverView(cp, missed.map((m) => `bench-${m}`)) } });
+        failures.push({
+          change: i,
+          missing: r.missing,
+          diagnostics: {
+            expected: { cluster, port: epPort, ...next },
+            streams: diagnostics,
+            server: serverView(
+              cp,
+              missed.map((m) => `bench-${m}`),
+            ),
+          },
+        });
         log(`xds: ${mode} N=${n}: change ${i} (${cluster}:${epPort} ${kind}) reached ${r.matched}/${n} streams within ${s.changeTimeoutMs} ms`);
         if (++consecutiveFailures >= 2) {
           log(`xds: ${mode} N=${n}: two changes in a row not delivered; skipping the remaining changes`);
@@ -314,7 +365,6 @@ export async function runScenario(mode: Mode, n: number, s: Settings, log: (msg:
   }
 }
 
-
 // ---- child-process entry
 
 interface StartMessage {
@@ -329,13 +379,15 @@ if (process.send && process.argv[1] && path.resolve(process.argv[1]) === fileURL
   };
   process.on('disconnect', () => process.exit(1)); // the orchestrator went away
   process.once('message', (m: StartMessage) => {
-    runScenario(m.mode, m.n, m.settings, (msg) => send({ log: msg })).then(
-      (result) => send({ result }),
-      (err: unknown) => send({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
-    ).finally(() => {
-      process.removeAllListeners('disconnect');
-      process.disconnect?.();
-      setTimeout(() => process.exit(0), 200).unref();
-    });
+    runScenario(m.mode, m.n, m.settings, (msg) => send({ log: msg }))
+      .then(
+        (result) => send({ result }),
+        (err: unknown) => send({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+      )
+      .finally(() => {
+        process.removeAllListeners('disconnect');
+        process.disconnect?.();
+        setTimeout(() => process.exit(0), 200).unref();
+      });
   });
 }

@@ -16,7 +16,11 @@ import { CLUSTERS, ENDPOINTS_PER_CLUSTER, type ScenarioResult, type Settings } f
 
 function settingsFrom(ctx: SectionContext): Settings {
   const o = ctx.options;
-  const list = (s: string | undefined): number[] | undefined => s?.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x > 0);
+  const list = (s: string | undefined): number[] | undefined =>
+    s
+      ?.split(',')
+      .map((x) => Number(x.trim()))
+      .filter((x) => Number.isInteger(x) && x > 0);
   const modes = (o.modes?.split(',').map((m) => m.trim()) ?? ['sotw', 'delta']).filter((m): m is Mode => m === 'sotw' || m === 'delta');
   const debounceMs = o.debounceMs !== undefined ? Number(o.debounceMs) : 50;
   return {
@@ -32,11 +36,14 @@ function settingsFrom(ctx: SectionContext): Settings {
   };
 }
 
-
 /** Run one scenario in a fresh `node --expose-gc --import tsx` process. */
 function runScenarioInChild(mode: Mode, n: number, s: Settings, ctx: SectionContext): Promise<ScenarioResult> {
   const file = fileURLToPath(new URL('./xds-scenario.ts', import.meta.url));
-  const child = fork(file, [], { execArgv: ['--expose-gc', '--import', import.meta.resolve('tsx')], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(file, [], {
+    execArgv: ['--expose-gc', '--import', import.meta.resolve('tsx')],
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve) => {
     let settled = false;
     const finish = (r: ScenarioResult): void => {
@@ -65,7 +72,15 @@ function render(results: ScenarioResult[], s: Settings, clientDesc: string): str
   const label = (m: Mode): string => (m === 'sotw' ? 'SotW' : 'Delta');
   const header1 = ['', ...ns.flatMap((n) => modes.map((_, i) => (i === 0 ? `N=${n}` : '')))];
   const header2 = ['metric', ...ns.flatMap(() => modes.map(label))];
-  const row = (name: string, f: (r: ScenarioResult) => string): string[] => [name, ...ns.flatMap((n) => modes.map((m) => { const r = find(n, m); return r ? f(r) : '—'; }))];
+  const row = (name: string, f: (r: ScenarioResult) => string): string[] => [
+    name,
+    ...ns.flatMap((n) =>
+      modes.map((m) => {
+        const r = find(n, m);
+        return r ? f(r) : '—';
+      }),
+    ),
+  ];
   const pair = (a: number | undefined, b: number | undefined, fmt: (v: number | undefined) => string): string => `${fmt(a)} / ${fmt(b)}`;
   const rows: Array<string[] | null> = [
     row('streams synced', (r) => `${r.initialSync?.summary.synced ?? 0}/${r.streams}${r.ok ? '' : ' !'}`),
@@ -95,7 +110,9 @@ function render(results: ScenarioResult[], s: Settings, clientDesc: string): str
     row('server heap used, streams open', (r) => fmtBytes(r.memory?.heapUsedAfter)),
     row('server RSS, streams open', (r) => fmtBytes(r.memory?.rssAfter)),
     row('load client RSS', (r) => fmtBytes(r.memory?.clientRss)),
-    row('ledger: all types ACKed / NACKs', (r) => (r.ledgerAfter ?? r.ledger ? `${(r.ledgerAfter ?? r.ledger)!.allTypesAcked} / ${(r.ledgerAfter ?? r.ledger)!.nackedTypes}` : '—')),
+    row('ledger: all types ACKed / NACKs', (r) =>
+      (r.ledgerAfter ?? r.ledger) ? `${(r.ledgerAfter ?? r.ledger)!.allTypesAcked} / ${(r.ledgerAfter ?? r.ledger)!.nackedTypes}` : '—',
+    ),
   ];
   const title =
     `xDS fan-out: 1 listener, 1 route config, ${CLUSTERS} clusters × ${ENDPOINTS_PER_CLUSTER} endpoints; ${s.changes} one-endpoint changes (weight/health toggles)\n` +
@@ -105,12 +122,14 @@ function render(results: ScenarioResult[], s: Settings, clientDesc: string): str
     title,
     '',
     table([header1, header2], rows),
-    '¹ setEndpoint() → topology.flushed(): the debounce plus the server\'s synchronous snapshot build and push to every stream.',
+    "¹ setEndpoint() → topology.flushed(): the debounce plus the server's synchronous snapshot build and push to every stream.",
   ];
   for (const r of results) {
     if (r.error) lines.push('', `!! ${label(r.mode)} N=${r.streams}: ${r.error}`);
-    for (const f of r.changes?.failures ?? []) lines.push(`!! ${label(r.mode)} N=${r.streams}: change ${f.change} missed by ${f.missing} streams (details in JSON)`);
-    if (r.ledgerAfter?.nackedTypes) lines.push(`!! ${label(r.mode)} N=${r.streams}: ${r.ledgerAfter.nackedTypes} NACKed types, e.g. ${JSON.stringify(r.ledgerAfter.sampleNack)}`);
+    for (const f of r.changes?.failures ?? [])
+      lines.push(`!! ${label(r.mode)} N=${r.streams}: change ${f.change} missed by ${f.missing} streams (details in JSON)`);
+    if (r.ledgerAfter?.nackedTypes)
+      lines.push(`!! ${label(r.mode)} N=${r.streams}: ${r.ledgerAfter.nackedTypes} NACKed types, e.g. ${JSON.stringify(r.ledgerAfter.sampleNack)}`);
     if (r.streamEnds && Object.keys(r.streamEnds).length) lines.push(`!! ${label(r.mode)} N=${r.streams}: streams ended: ${JSON.stringify(r.streamEnds)}`);
   }
   return lines.join('\n');
@@ -138,7 +157,14 @@ export const xdsSection: Section = {
         durationMs: Date.now() - startedAt.getTime(),
         host: hostInfo(),
         loadClient: clientDesc,
-        settings: { ...s, clusters: CLUSTERS, endpointsPerCluster: ENDPOINTS_PER_CLUSTER, listeners: 1, routeConfigs: 1, gcForced: results.every((r) => r.memory?.gc !== false) },
+        settings: {
+          ...s,
+          clusters: CLUSTERS,
+          endpointsPerCluster: ENDPOINTS_PER_CLUSTER,
+          listeners: 1,
+          routeConfigs: 1,
+          gcForced: results.every((r) => r.memory?.gc !== false),
+        },
         notes: [
           'Latencies are from the topology.setEndpoint() call (server process clock) to the response arrival in the load-client process (its clock, corrected by an IPC-measured offset).',
           'Bytes are serialized DiscoveryResponse/DeltaDiscoveryResponse message sizes as received (no gRPC/HTTP2 framing).',

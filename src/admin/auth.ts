@@ -14,7 +14,8 @@ export function resolveToken(config: Pick<AdminConfig, 'token' | 'tokenEnv'>, en
   if (!config.tokenEnv) return { token: undefined };
   const value = env[config.tokenEnv]?.trim();
   if (!value) return { token: undefined, problem: `environment variable ${config.tokenEnv} (admin.tokenEnv) is not set` };
-  if (value.length < MIN_TOKEN_LENGTH) return { token: undefined, problem: `environment variable ${config.tokenEnv} (admin.tokenEnv) holds fewer than ${MIN_TOKEN_LENGTH} characters` };
+  if (value.length < MIN_TOKEN_LENGTH)
+    return { token: undefined, problem: `environment variable ${config.tokenEnv} (admin.tokenEnv) holds fewer than ${MIN_TOKEN_LENGTH} characters` };
   return { token: value, from: 'env' };
 }
 
@@ -34,7 +35,9 @@ export function checkBearer(expected: string | undefined, authorization: string 
   if (expected === undefined) throw new AdminHttpError(403, 'PERMISSION_DENIED', NO_TOKEN_MESSAGE);
   const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(authorization ?? '');
   if (!match?.[1]) {
-    throw new AdminHttpError(401, 'UNAUTHENTICATED', 'missing bearer token: send "Authorization: Bearer <token>"', { 'www-authenticate': `Bearer realm="${REALM}"` });
+    throw new AdminHttpError(401, 'UNAUTHENTICATED', 'missing bearer token: send "Authorization: Bearer <token>"', {
+      'www-authenticate': `Bearer realm="${REALM}"`,
+    });
   }
   if (!tokenMatches(expected, match[1])) {
     throw new AdminHttpError(401, 'UNAUTHENTICATED', 'invalid bearer token', { 'www-authenticate': `Bearer realm="${REALM}", error="invalid_token"` });

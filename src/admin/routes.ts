@@ -93,7 +93,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: RouteDeps): void
     return reply.header('content-type', metrics.contentType).send(text);
   });
 
-  for (const [action, drained] of [['drain', true], ['undrain', false]] as const) {
+  for (const [action, drained] of [
+    ['drain', true],
+    ['undrain', false],
+  ] as const) {
     app.post(`/endpoints/:cluster/:endpoint/${action}`, { onRequest: requireToken }, async (req) => {
       const { key, cluster, endpoint } = existingEndpoint(req.params as EndpointParams);
       const snapshot = ops.drain(key, drained);

@@ -61,7 +61,8 @@ export function parseListen(listen: string): { host: string; port: number } {
   const colon = listen.lastIndexOf(':');
   const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   const port = Number(listen.slice(colon + 1));
-  if (colon <= 0 || !host || !Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('admin.listen', `must be host:port (got ${JSON.stringify(listen)})`);
+  if (colon <= 0 || !host || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('admin.listen', `must be host:port (got ${JSON.stringify(listen)})`);
   return { host, port };
 }
 
@@ -114,7 +115,10 @@ export class AdminServer {
       return payload;
     });
     app.addHook('onResponse', async (req, reply) => {
-      this.log.debug({ method: req.method, route: req.routeOptions.url ?? null, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'admin request');
+      this.log.debug(
+        { method: req.method, route: req.routeOptions.url ?? null, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'admin request',
+      );
     });
 
     app.setErrorHandler((err: FastifyError, _req, reply) => this.sendError(reply, err, bodyLimit));
@@ -162,7 +166,8 @@ export class AdminServer {
     await this.app.listen({ host: this.listen.host, port: this.listen.port, listenTextResolver: (address) => `admin HTTP listening at ${address}` });
     const addr = this.app.server.address() as AddressInfo;
     this.log.info(this.token ? 'admin mutations enabled (token required)' : 'admin mutations disabled: no admin token configured');
-    if (!isLoopback(this.listen.host)) this.log.warn({ address: addr.address }, 'admin HTTP is bound to a non-loopback address: status, config and metrics are readable without a token');
+    if (!isLoopback(this.listen.host))
+      this.log.warn({ address: addr.address }, 'admin HTTP is bound to a non-loopback address: status, config and metrics are readable without a token');
     return { port: addr.port, address: addr.address };
   }
 

@@ -13,7 +13,11 @@ function port(field: string, raw: string, spec: string): number {
 /** `host:port` or `[v6]:port` → parts (brackets removed). */
 function hostPort(field: string, s: string, spec: string): { address: string; port: number } {
   const m = /^\[([0-9A-Fa-f:.]+)\]:([^:]*)$/.exec(s) ?? /^([^:[\]]+):([^:]*)$/.exec(s);
-  if (!m) throw new InvalidArgumentError(field, `expected ${field === '--control-plane' ? 'host:port' : 'cluster/address:port'}, e.g. ${field === '--control-plane' ? '127.0.0.1:18000' : 'demo/127.0.0.1:9101'}; got "${spec}"`);
+  if (!m)
+    throw new InvalidArgumentError(
+      field,
+      `expected ${field === '--control-plane' ? 'host:port' : 'cluster/address:port'}, e.g. ${field === '--control-plane' ? '127.0.0.1:18000' : 'demo/127.0.0.1:9101'}; got "${spec}"`,
+    );
   const address = m[1] ?? '';
   if (!s.startsWith('[') && !HOST.test(address)) throw new InvalidArgumentError(field, `"${address}" is not a host name or IP address in "${spec}"`);
   return { address, port: port(field, m[2] ?? '', spec) };
@@ -24,7 +28,8 @@ export function parseEndpointSpec(spec: string): HostedEndpoint {
   const slash = spec.indexOf('/');
   if (slash < 0) throw new InvalidArgumentError('--endpoint', `expected cluster/address:port, e.g. demo/127.0.0.1:9101; got "${spec}"`);
   const cluster = spec.slice(0, slash);
-  if (!CLUSTER.test(cluster)) throw new InvalidArgumentError('--endpoint', `cluster "${cluster}" must be 1-200 letters, digits, "_", ".", ":" or "-" in "${spec}"`);
+  if (!CLUSTER.test(cluster))
+    throw new InvalidArgumentError('--endpoint', `cluster "${cluster}" must be 1-200 letters, digits, "_", ".", ":" or "-" in "${spec}"`);
   return { cluster, ...hostPort('--endpoint', spec.slice(slash + 1), spec) };
 }
 
@@ -43,7 +48,8 @@ export function parseIntervalMs(raw: string): number {
 
 /** Parses `--node-id`: 1-256 visible ASCII characters (what the control plane accepts). */
 export function parseNodeId(raw: string): string {
-  if (!/^[\x21-\x7e]{1,256}$/.test(raw)) throw new InvalidArgumentError('--node-id', `must be 1-256 visible ASCII characters (no spaces), got "${raw.slice(0, 300)}"`);
+  if (!/^[\x21-\x7e]{1,256}$/.test(raw))
+    throw new InvalidArgumentError('--node-id', `must be 1-256 visible ASCII characters (no spaces), got "${raw.slice(0, 300)}"`);
   return raw;
 }
 

@@ -36,12 +36,16 @@ const collectEndpoint = (raw: string, prev: HostedEndpoint[] = []): HostedEndpoi
 /** `healthmesh agent`: heartbeats this host's CPU/memory/disk for the given endpoints until SIGTERM/SIGINT. */
 export function agentCommand(): Command {
   return new Command('agent')
-    .description('run a node agent: heartbeat this host\'s CPU, memory and disk usage to the control plane')
+    .description("run a node agent: heartbeat this host's CPU, memory and disk usage to the control plane")
     .requiredOption('--control-plane <host:port>', 'control plane gRPC address', option(parseControlPlane))
     .requiredOption('--node-id <name>', 'identity of this host', option(parseNodeId))
     .requiredOption('--endpoint <cluster/address:port>', 'an endpoint served from this host (repeatable), e.g. demo/127.0.0.1:9101', collectEndpoint)
     .option('--interval-ms <ms>', 'heartbeat interval until the control plane sets one', option(parseIntervalMs), 5000)
-    .addOption(new Option('--token <token>', 'agent bearer token (auth.tokens role agent); prefer the environment variable').env('HEALTHMESH_AGENT_TOKEN').argParser(option(parseToken)))
+    .addOption(
+      new Option('--token <token>', 'agent bearer token (auth.tokens role agent); prefer the environment variable')
+        .env('HEALTHMESH_AGENT_TOKEN')
+        .argParser(option(parseToken)),
+    )
     .option('--tls-ca <file>', 'verify the control plane with TLS against this CA (PEM)')
     .option('--tls-cert <file>', 'client certificate for mTLS (PEM; with --tls-key and --tls-ca)')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
@@ -50,7 +54,15 @@ export function agentCommand(): Command {
       const logger = createLogger(opts.logLevel).child({ component: 'agent' });
       if (!opts.token) logger.warn('no --token / HEALTHMESH_AGENT_TOKEN: the control plane will refuse heartbeats (UNAUTHENTICATED)');
       const credentials = clientCredentials(opts);
-      const agent = new NodeAgent({ controlPlane: opts.controlPlane, nodeId: opts.nodeId, endpoints: opts.endpoint, intervalMs: opts.intervalMs, logger, token: opts.token, credentials });
+      const agent = new NodeAgent({
+        controlPlane: opts.controlPlane,
+        nodeId: opts.nodeId,
+        endpoints: opts.endpoint,
+        intervalMs: opts.intervalMs,
+        logger,
+        token: opts.token,
+        credentials,
+      });
       agent.start();
       const shutdown = (): void => {
         void agent.stop().then(() => process.exit(0));

@@ -38,7 +38,14 @@ export function alertInputOf(s: AlertSources): () => AlertInput {
           heartbeat: e.decision.facts.heartbeat,
           pressure: e.decision.facts.pressure,
         })),
-      clusters: s.clusters().map((c) => ({ name: c.name, total: c.total - (warming.get(c.name) ?? 0), healthy: c.healthy, guarded: c.guarded, allFailing: c.allFailing, reason: c.reason })),
+      clusters: s.clusters().map((c) => ({
+        name: c.name,
+        total: c.total - (warming.get(c.name) ?? 0),
+        healthy: c.healthy,
+        guarded: c.guarded,
+        allFailing: c.allFailing,
+        reason: c.reason,
+      })),
       proxies: s.ledger.nacked().map((p) => ({ nodeId: p.nodeId, nacked: p.nacked.map((n) => ({ type: shortType(n.typeUrl), message: n.message })) })),
     };
   };

@@ -48,7 +48,9 @@ export class AlertManager {
     this.now = opts.now ?? Date.now;
     this.policy = opts.config;
     const hook = opts.config.webhook;
-    this.webhook = hook ? new WebhookSink({ url: hook.url, timeoutMs: hook.timeoutMs, retries: hook.retries, logger: opts.logger.child({ sink: 'webhook' }) }) : undefined;
+    this.webhook = hook
+      ? new WebhookSink({ url: hook.url, timeoutMs: hook.timeoutMs, retries: hook.retries, logger: opts.logger.child({ sink: 'webhook' }) })
+      : undefined;
     for (const a of opts.store?.alerts() ?? []) this.remember(a);
   }
 
@@ -102,9 +104,17 @@ export class AlertManager {
     return this.known.size;
   }
 
-  list(filter: { state?: AlertRecord['state'] | undefined; level?: AlertLevel | undefined; from?: number | undefined; to?: number | undefined } = {}): AlertRecord[] {
+  list(
+    filter: { state?: AlertRecord['state'] | undefined; level?: AlertLevel | undefined; from?: number | undefined; to?: number | undefined } = {},
+  ): AlertRecord[] {
     return [...this.byId.values()]
-      .filter((a) => (!filter.state || a.state === filter.state) && (!filter.level || a.level === filter.level) && (filter.from === undefined || a.lastSeenAt >= filter.from) && (filter.to === undefined || a.firedAt <= filter.to))
+      .filter(
+        (a) =>
+          (!filter.state || a.state === filter.state) &&
+          (!filter.level || a.level === filter.level) &&
+          (filter.from === undefined || a.lastSeenAt >= filter.from) &&
+          (filter.to === undefined || a.firedAt <= filter.to),
+      )
       .sort((a, b) => b.firedAt - a.firedAt);
   }
 

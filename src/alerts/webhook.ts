@@ -71,7 +71,10 @@ export class WebhookSink {
         return;
       }
       const last = attempt === attempts;
-      this.opts.logger[last ? 'error' : 'warn']({ alert: payload.alert.id, attempt, of: attempts, outcome }, last ? 'alert webhook delivery failed; giving up' : 'alert webhook delivery failed; retrying');
+      this.opts.logger[last ? 'error' : 'warn'](
+        { alert: payload.alert.id, attempt, of: attempts, outcome },
+        last ? 'alert webhook delivery failed; giving up' : 'alert webhook delivery failed; retrying',
+      );
       if (outcome === 'permanent') break;
       if (!last) await new Promise((r) => setTimeout(r, (this.opts.backoffMs ?? ((n) => 250 * 2 ** (n - 1)))(attempt)));
     }
@@ -93,7 +96,9 @@ export class WebhookSink {
       if (res.statusCode === 429 || res.statusCode >= 500) return `HTTP ${res.statusCode}`;
       return 'permanent';
     } catch (err) {
-      return (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError' ? `timeout after ${this.opts.timeoutMs} ms` : (err as Error).message;
+      return (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError'
+        ? `timeout after ${this.opts.timeoutMs} ms`
+        : (err as Error).message;
     }
   }
 }

@@ -15,7 +15,10 @@ export function serverCredentials(tls: XdsTlsConfig | undefined): ServerCredenti
 
 /** Whether a `host:port` listen address binds loopback only (127.0.0.0/8, ::1, localhost). */
 export function isLoopbackListen(listen: string): boolean {
-  const host = listen.slice(0, listen.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const host = listen
+    .slice(0, listen.lastIndexOf(':'))
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
@@ -41,7 +44,11 @@ export function clientCredentials(opts: ClientTlsFiles): ChannelCredentials | un
       throw new InvalidArgumentError(flag, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   };
-  return ChannelCredentials.createSsl(read('--tls-ca', opts.tlsCa), opts.tlsKey ? read('--tls-key', opts.tlsKey) : null, opts.tlsCert ? read('--tls-cert', opts.tlsCert) : null);
+  return ChannelCredentials.createSsl(
+    read('--tls-ca', opts.tlsCa),
+    opts.tlsKey ? read('--tls-key', opts.tlsKey) : null,
+    opts.tlsCert ? read('--tls-cert', opts.tlsCert) : null,
+  );
 }
 
 /** Warns (naming the risk) when a gRPC port listens beyond loopback without TLS. */

@@ -129,7 +129,10 @@ export class Authenticator {
    */
   require(authorization: string | undefined, role: AuthRole, method: string): Identity {
     if (authorization === undefined || authorization === '') {
-      throw new AuthError('UNAUTHENTICATED', `${method}: missing credentials; send gRPC metadata "authorization: Bearer <token>" with a${role === 'operator' || role === 'agent' ? 'n' : ''} ${role} token (or the admin token)`);
+      throw new AuthError(
+        'UNAUTHENTICATED',
+        `${method}: missing credentials; send gRPC metadata "authorization: Bearer <token>" with a${role === 'operator' || role === 'agent' ? 'n' : ''} ${role} token (or the admin token)`,
+      );
     }
     const m = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i.exec(authorization);
     if (!m?.[1]) throw new AuthError('UNAUTHENTICATED', `${method}: malformed authorization metadata; expected "Bearer <token>"`);

@@ -21,7 +21,10 @@ export interface CustomCheckContext {
 }
 
 /** The shape of a custom check module: `export default async (target, { signal, options }) => ({ ok, detail })`. */
-export type CustomCheckFn = (target: CustomCheckTarget, ctx: CustomCheckContext) => Promise<{ ok: boolean; detail?: string }> | { ok: boolean; detail?: string };
+export type CustomCheckFn = (
+  target: CustomCheckTarget,
+  ctx: CustomCheckContext,
+) => Promise<{ ok: boolean; detail?: string }> | { ok: boolean; detail?: string };
 
 export interface CustomCheckerOptions {
   /** Relative module paths are resolved from here (e.g. the config file's directory). */

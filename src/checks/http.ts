@@ -73,9 +73,7 @@ export class HttpChecker {
       return { ok: true, detail: `HTTP ${status}` };
     }
     const found = await bodyContains(res.body, http.bodyMatch);
-    return found
-      ? { ok: true, detail: `HTTP ${status}` }
-      : { ok: false, detail: `HTTP ${status} but body lacks ${JSON.stringify(clip(http.bodyMatch, 60))}` };
+    return found ? { ok: true, detail: `HTTP ${status}` } : { ok: false, detail: `HTTP ${status} but body lacks ${JSON.stringify(clip(http.bodyMatch, 60))}` };
   }
 
   /** Closes the Agent if this checker created it. Idempotent. */

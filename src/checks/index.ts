@@ -59,8 +59,7 @@ export function createChecker(opts: CheckerOptions): Checker {
   };
 
   return {
-    run: (target: CheckTarget, check: CheckConfig, runOpts: RunCheckOptions) =>
-      bounded(runOpts, (signal) => body(target, check, signal, runOpts.timeoutMs)),
+    run: (target: CheckTarget, check: CheckConfig, runOpts: RunCheckOptions) => bounded(runOpts, (signal) => body(target, check, signal, runOpts.timeoutMs)),
     close() {
       closing ??= Promise.all([http.close(), grpc.close()]).then(() => undefined);
       return closing;

@@ -48,11 +48,7 @@ export const timeoutDetail = (timeoutMs: number): string => `timeout after ${tim
  * into a CheckResult. The body gets a signal that aborts on timeout or caller abort so it can
  * release sockets; the result does not wait for it to do so.
  */
-export function bounded(
-  opts: RunCheckOptions,
-  body: (signal: AbortSignal) => Promise<Verdict>,
-  elapsed: () => number = stopwatch(),
-): Promise<CheckResult> {
+export function bounded(opts: RunCheckOptions, body: (signal: AbortSignal) => Promise<Verdict>, elapsed: () => number = stopwatch()): Promise<CheckResult> {
   const timeoutMs = Number.isFinite(opts.timeoutMs) && opts.timeoutMs > 0 ? opts.timeoutMs : 1;
   const outer = opts.signal;
   const inner = new AbortController();

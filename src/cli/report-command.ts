@@ -129,7 +129,8 @@ async function writeFileAtomically(body: Readable, path: string): Promise<void> 
 /** Runs the command (exported for tests); rejects with a message fit for the user. */
 export async function runReport(o: ReportCommandOptions, out: Writable = process.stdout): Promise<void> {
   if (o.table !== undefined && o.format !== 'csv') throw new CliFailure('--table applies to --format csv only');
-  if (o.output === undefined && o.format === 'xlsx' && out === process.stdout && process.stdout.isTTY) throw new CliFailure('xlsx is binary: write it to a file with -o FILE');
+  if (o.output === undefined && o.format === 'xlsx' && out === process.stdout && process.stdout.isTTY)
+    throw new CliFailure('xlsx is binary: write it to a file with -o FILE');
   const range = resolveRange({ from: o.from, to: o.to }, Date.now());
   const body = o.store !== undefined ? await fromStore({ ...o, store: o.store }, range) : await fromAdmin(o, range);
   if (o.output !== undefined) await writeFileAtomically(body, o.output);
@@ -139,11 +140,32 @@ export async function runReport(o: ReportCommandOptions, out: Writable = process
 export function reportCommand(): Command {
   return new Command('report')
     .description('write a report (summary, detailed, metrics, alerts, trends) as json, html, csv, md or xlsx')
-    .requiredOption('--type <type>', `one of ${REPORT_TYPES.join(', ')}`, option((v) => parseType(v)))
-    .option('--format <format>', `one of ${REPORT_FORMATS.join(', ')}`, option((v) => parseFormat(v)), 'json')
-    .option('--from <time>', 'start: ISO 8601 or ms since the epoch (default: --to minus 24 h)', option((v) => checkedTime(v, 'from')))
-    .option('--to <time>', 'end: ISO 8601 or ms since the epoch (default: now)', option((v) => checkedTime(v, 'to')))
-    .option('--cluster <name>', 'only this cluster', option((v) => parseCluster(v)))
+    .requiredOption(
+      '--type <type>',
+      `one of ${REPORT_TYPES.join(', ')}`,
+      option((v) => parseType(v)),
+    )
+    .option(
+      '--format <format>',
+      `one of ${REPORT_FORMATS.join(', ')}`,
+      option((v) => parseFormat(v)),
+      'json',
+    )
+    .option(
+      '--from <time>',
+      'start: ISO 8601 or ms since the epoch (default: --to minus 24 h)',
+      option((v) => checkedTime(v, 'from')),
+    )
+    .option(
+      '--to <time>',
+      'end: ISO 8601 or ms since the epoch (default: now)',
+      option((v) => checkedTime(v, 'to')),
+    )
+    .option(
+      '--cluster <name>',
+      'only this cluster',
+      option((v) => parseCluster(v)),
+    )
     .option('--table <id>', 'csv only: which table (default: the primary one; GET /reports lists them)')
     .option('-o, --output <file>', 'write to this file (atomically) instead of stdout')
     .option('--admin <url>', 'admin endpoint of a running healthmesh', parseAdmin, DEFAULT_ADMIN)

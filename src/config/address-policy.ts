@@ -119,7 +119,8 @@ export function parseAllowEntry(raw: string): AllowEntry | { error: string } {
     const bitsText = entry.slice(slash + 1);
     if (!ip || !/^\d{1,3}$/.test(bitsText)) return bad;
     const bits = Number(bitsText);
-    if (bits > (ip.kind() === 'ipv4' ? 32 : 128)) return { error: `"${raw}": prefix length ${bits} is too long for ${ip.kind() === 'ipv4' ? 'IPv4 (max 32)' : 'IPv6 (max 128)'}` };
+    if (bits > (ip.kind() === 'ipv4' ? 32 : 128))
+      return { error: `"${raw}": prefix length ${bits} is too long for ${ip.kind() === 'ipv4' ? 'IPv4 (max 32)' : 'IPv6 (max 128)'}` };
     return { kind: 'cidr', cidr: [ip, bits] };
   }
   const ip = parseIpLiteral(unbracket(entry), { allowZone: true });

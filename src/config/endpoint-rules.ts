@@ -77,7 +77,8 @@ export function metadataProblem(v: unknown, values: 'string' | 'scalar'): Metada
   const L = ENDPOINT_LIMITS;
   if (entries.length > L.metadataEntries) return { message: `at most ${L.metadataEntries} entries, got ${entries.length}` };
   for (const [key, value] of entries) {
-    if (key === '' || key.length > L.metadataKey || !METADATA_KEY.test(key)) return { key, message: `key must be 1..${L.metadataKey} letters, digits, "_", ".", "-" or "/"` };
+    if (key === '' || key.length > L.metadataKey || !METADATA_KEY.test(key))
+      return { key, message: `key must be 1..${L.metadataKey} letters, digits, "_", ".", "-" or "/"` };
     if (typeof value === 'string') {
       if (value.length > L.metadataValue) return { key, message: `must be at most ${L.metadataValue} characters, got ${value.length}` };
       if (!PRINTABLE.test(value)) return { key, message: 'must not contain control characters' };
@@ -135,5 +136,6 @@ export function validateRegistration(req: RegistrationRequest, policy?: AddressP
 
 /** Refuses one more endpoint when `current` (registered + configured) already reaches `max` (`limits.maxEndpoints`). */
 export function checkEndpointCapacity(current: number, max: number): void {
-  if (current >= max) throw new ResourceExhaustedError('limits.maxEndpoints', `endpoint limit reached: ${current} endpoints of at most ${max} (limits.maxEndpoints)`);
+  if (current >= max)
+    throw new ResourceExhaustedError('limits.maxEndpoints', `endpoint limit reached: ${current} endpoints of at most ${max} (limits.maxEndpoints)`);
 }

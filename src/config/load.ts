@@ -55,7 +55,10 @@ export function parseConfigText(text: string, file = '<inline>', opts: ValidateO
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '', message: e.message.split('\n')[0] ?? e.message })),
+      doc.errors.map((e) => ({
+        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
+        message: e.message.split('\n')[0] ?? e.message,
+      })),
     );
   }
   let raw: unknown;
@@ -63,7 +66,7 @@ export function parseConfigText(text: string, file = '<inline>', opts: ValidateO
     raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (err) {
     // The yaml library throws a ReferenceError for an excessive or unresolved alias.
-    const message = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
     throw new ConfigError(file, [{ path: '', message: `YAML cannot be expanded: ${message} (at most ${MAX_YAML_ALIASES} alias expansions)` }]);
   }
   return validateConfig(raw ?? {}, file, opts);

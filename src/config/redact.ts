@@ -50,6 +50,16 @@ export function redactConfig(config: Readonly<Config>): unknown {
  * they are logged at; a webhook URL keeps its scheme and host.
  */
 export const LOG_REDACT = Object.freeze({
-  paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'check.http.headers', '*.check.http.headers', 'webhook.url', '*.webhook.url'],
+  paths: [
+    'token',
+    '*.token',
+    'authorization',
+    '*.authorization',
+    'headers.authorization',
+    'check.http.headers',
+    '*.check.http.headers',
+    'webhook.url',
+    '*.webhook.url',
+  ],
   censor: (value: unknown, path: string[]): unknown => (path[path.length - 1] === 'url' && typeof value === 'string' ? redactUrl(value) : REDACTED),
 });

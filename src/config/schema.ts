@@ -27,7 +27,10 @@ const ipLiteral = z.string().refine((s) => parseIpLiteral(s) !== undefined, 'an 
 
 /** HTTP header names are tokens; values must not smuggle line breaks (undici refuses them at probe time). */
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, 'an HTTP header name (token characters)');
-const headerValue = z.string().max(8192).regex(/^[^\r\n\0]*$/, 'no CR, LF or NUL');
+const headerValue = z
+  .string()
+  .max(8192)
+  .regex(/^[^\r\n\0]*$/, 'no CR, LF or NUL');
 
 const statusRange = z
   .string()
@@ -53,7 +56,10 @@ export const checkSchema = z
       .strict()
       .optional(),
     tcp: z.object({}).strict().optional(),
-    grpc: z.object({ service: z.string().max(200).default('') }).strict().optional(),
+    grpc: z
+      .object({ service: z.string().max(200).default('') })
+      .strict()
+      .optional(),
     custom: z
       .object({
         /** Path of a JS/TS module exporting `default async (target, { signal, options }) => { ok, detail? }`. */
@@ -135,12 +141,20 @@ export const outlierDetectionSchema = z
     maxEjectionPercent: z.number().int().min(0).max(100).optional(),
     /** Statistical ejection of hosts whose success rate is stdevFactor/1000 standard deviations below the mean. */
     successRate: z
-      .object({ minimumHosts: z.number().int().min(1).default(5), requestVolume: z.number().int().min(1).default(100), stdevFactor: z.number().int().min(1).default(1900) })
+      .object({
+        minimumHosts: z.number().int().min(1).default(5),
+        requestVolume: z.number().int().min(1).default(100),
+        stdevFactor: z.number().int().min(1).default(1900),
+      })
       .strict()
       .optional(),
     /** Ejection of hosts whose failure percentage is at least `threshold`. */
     failurePercentage: z
-      .object({ threshold: z.number().int().min(0).max(100).default(85), minimumHosts: z.number().int().min(1).default(5), requestVolume: z.number().int().min(1).default(50) })
+      .object({
+        threshold: z.number().int().min(0).max(100).default(85),
+        minimumHosts: z.number().int().min(1).default(5),
+        requestVolume: z.number().int().min(1).default(50),
+      })
       .strict()
       .optional(),
   })
@@ -210,8 +224,18 @@ export const xdsSchema = z
     listen: listenAddress.default('127.0.0.1:18000'),
     /** Coalescing window for pushes. */
     debounceMs: z.number().int().min(0).max(10_000).default(50),
-    maxReceiveMessageBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
-    maxSendMessageBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(64 * 1024 * 1024),
+    maxReceiveMessageBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(4 * 1024 * 1024),
+    maxSendMessageBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024 * 1024)
+      .default(64 * 1024 * 1024),
     /** A stream whose socket will not take more bytes for this long is closed with RESOURCE_EXHAUSTED. */
     stuckStreamTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     /** NACKs accepted per stream per minute before the stream is closed. */
@@ -227,7 +251,12 @@ export const xdsSchema = z
     /** Records of disconnected streams kept: at most this many... */
     ledgerClosedStreams: z.number().int().min(0).max(10_000).default(100),
     /** ...and at most this many bytes (estimated JSON size), oldest dropped first. */
-    ledgerClosedBytes: z.number().int().min(0).max(256 * 1024 * 1024).default(1024 * 1024),
+    ledgerClosedBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(256 * 1024 * 1024)
+      .default(1024 * 1024),
     /** Log lines derived from client input (NACKs, unknown types, refused streams, connects): at most `logBurst` per kind per this window. */
     clientLogWindowMs: z.number().int().min(0).max(3_600_000).default(10_000),
     clientLogBurst: z.number().int().min(1).max(10_000).default(20),
@@ -235,7 +264,6 @@ export const xdsSchema = z
     tls: xdsTlsSchema.optional(),
   })
   .strict();
-
 
 export const scoringSchema = z
   .object({
@@ -374,7 +402,6 @@ export const lrsSchema = z
   })
   .strict();
 
-
 export const storeSchema = z
   .object({
     /** SQLite file (created with its directory); ":memory:" keeps nothing across restarts. */
@@ -383,10 +410,22 @@ export const storeSchema = z
     sampleIntervalMs: z.number().int().min(100).max(3_600_000).default(10_000),
     retention: z
       .object({
-        historyHours: z.number().min(1).max(24 * 365).default(24 * 7),
+        historyHours: z
+          .number()
+          .min(1)
+          .max(24 * 365)
+          .default(24 * 7),
         /** History older than this is downsampled to one point per endpoint per minute. */
-        fullResolutionHours: z.number().min(0).max(24 * 365).default(24),
-        alertsHours: z.number().min(1).max(24 * 365).default(24 * 30),
+        fullResolutionHours: z
+          .number()
+          .min(0)
+          .max(24 * 365)
+          .default(24),
+        alertsHours: z
+          .number()
+          .min(1)
+          .max(24 * 365)
+          .default(24 * 30),
       })
       .strict()
       .default({ historyHours: 24 * 7, fullResolutionHours: 24, alertsHours: 24 * 30 }),
@@ -401,7 +440,10 @@ export const adminSchema = z
     listen: listenAddress.default('127.0.0.1:9090'),
     /** Bearer token for mutating calls; or tokenEnv names an environment variable holding it. Without either, mutations are refused. */
     token: z.string().min(16, 'use at least 16 characters').optional(),
-    tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+    tokenEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/)
+      .optional(),
   })
   .strict();
 
@@ -424,13 +466,31 @@ export const alertsSchema = z
     cooldownMs: z.number().int().min(0).max(86_400_000).default(60_000),
     rules: z
       .object({
-        endpointUnhealthy: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('warning') }).strict().default({ enabled: true, level: 'warning' }),
+        endpointUnhealthy: z
+          .object({ enabled: z.boolean().default(true), level: alertLevel.default('warning') })
+          .strict()
+          .default({ enabled: true, level: 'warning' }),
         /** Cluster capacity: healthy share below `belowPercent`. Mass failure beyond the guard is always critical. */
-        clusterCapacity: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('critical'), belowPercent: z.number().min(0).max(100).default(50) }).strict().default({ enabled: true, level: 'critical', belowPercent: 50 }),
-        flapping: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('warning') }).strict().default({ enabled: true, level: 'warning' }),
-        nack: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('critical') }).strict().default({ enabled: true, level: 'critical' }),
-        heartbeatMissing: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('warning') }).strict().default({ enabled: true, level: 'warning' }),
-        resources: z.object({ enabled: z.boolean().default(true), level: alertLevel.default('info') }).strict().default({ enabled: true, level: 'info' }),
+        clusterCapacity: z
+          .object({ enabled: z.boolean().default(true), level: alertLevel.default('critical'), belowPercent: z.number().min(0).max(100).default(50) })
+          .strict()
+          .default({ enabled: true, level: 'critical', belowPercent: 50 }),
+        flapping: z
+          .object({ enabled: z.boolean().default(true), level: alertLevel.default('warning') })
+          .strict()
+          .default({ enabled: true, level: 'warning' }),
+        nack: z
+          .object({ enabled: z.boolean().default(true), level: alertLevel.default('critical') })
+          .strict()
+          .default({ enabled: true, level: 'critical' }),
+        heartbeatMissing: z
+          .object({ enabled: z.boolean().default(true), level: alertLevel.default('warning') })
+          .strict()
+          .default({ enabled: true, level: 'warning' }),
+        resources: z
+          .object({ enabled: z.boolean().default(true), level: alertLevel.default('info') })
+          .strict()
+          .default({ enabled: true, level: 'info' }),
       })
       .strict()
       .default({
@@ -498,14 +558,24 @@ export const configSchema = z
     const clusterNames = new Set(cfg.clusters.map((c) => c.name));
     cfg.listeners.forEach((l, i) => {
       if (!routeNames.has(l.routeConfig)) {
-        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'routeConfig'], message: `no route configuration named "${l.routeConfig}"`, input: l.routeConfig });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listeners', i, 'routeConfig'],
+          message: `no route configuration named "${l.routeConfig}"`,
+          input: l.routeConfig,
+        });
       }
     });
     cfg.routes.forEach((r, i) =>
       r.virtualHosts.forEach((vh, j) =>
         vh.routes.forEach((rt, k) => {
           if (!clusterNames.has(rt.cluster)) {
-            ctx.addIssue({ code: 'custom', path: ['routes', i, 'virtualHosts', j, 'routes', k, 'cluster'], message: `no cluster named "${rt.cluster}"`, input: rt.cluster });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['routes', i, 'virtualHosts', j, 'routes', k, 'cluster'],
+              message: `no cluster named "${rt.cluster}"`,
+              input: rt.cluster,
+            });
           }
         }),
       ),
@@ -532,18 +602,25 @@ export const configSchema = z
       c.dependencies.forEach((d, j) => {
         const ip = parseIpLiteral(d.address);
         const why = ip ? policy.refusal(ip) : policy.nameRefusal(d.address);
-        if (why) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'dependencies', j, 'address'], message: `${d.address} refused: ${why}`, input: d.address });
+        if (why)
+          ctx.addIssue({ code: 'custom', path: ['clusters', i, 'dependencies', j, 'address'], message: `${d.address} refused: ${why}`, input: d.address });
       });
     });
     if (endpointCount > cfg.limits.maxEndpoints) {
-      ctx.addIssue({ code: 'custom', path: ['limits', 'maxEndpoints'], message: `the config declares ${endpointCount} endpoints, more than limits.maxEndpoints (${cfg.limits.maxEndpoints})`, input: cfg.limits.maxEndpoints });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limits', 'maxEndpoints'],
+        message: `the config declares ${endpointCount} endpoints, more than limits.maxEndpoints (${cfg.limits.maxEndpoints})`,
+        input: cfg.limits.maxEndpoints,
+      });
     }
     for (const issue of proxylessIssues(cfg)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input: issue.value });
     const ports = new Map<string, number>();
     cfg.listeners.forEach((l, i) => {
       if (l.kind !== 'tcp') return;
       const key = `${l.address}:${l.port}`;
-      if (ports.has(key)) ctx.addIssue({ code: 'custom', path: ['listeners', i, 'port'], message: `address ${key} already used by listener ${ports.get(key)}`, input: l.port });
+      if (ports.has(key))
+        ctx.addIssue({ code: 'custom', path: ['listeners', i, 'port'], message: `address ${key} already used by listener ${ports.get(key)}`, input: l.port });
       ports.set(key, i);
     });
   });

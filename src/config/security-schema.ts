@@ -15,10 +15,22 @@ const ENDPOINT_SCOPE = /^(\*|[A-Za-z0-9_.:-]{1,200}\/(\*|[A-Za-z0-9_.:[\]-]{1,26
 export const authTokenSchema = z
   .object({
     /** Who holds the token (logged with each refused or accepted write; never the token). */
-    name: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:@-]+$/, 'letters, digits, "_", ".", ":", "@" or "-" only'),
+    name: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[A-Za-z0-9_.:@-]+$/, 'letters, digits, "_", ".", ":", "@" or "-" only'),
     role: z.enum(AUTH_ROLES),
-    token: z.string().min(16, 'use at least 16 characters').max(4096).regex(/^[\x21-\x7e]+$/, 'visible ASCII only (no spaces)').optional(),
-    tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+    token: z
+      .string()
+      .min(16, 'use at least 16 characters')
+      .max(4096)
+      .regex(/^[\x21-\x7e]+$/, 'visible ASCII only (no spaces)')
+      .optional(),
+    tokenEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/)
+      .optional(),
     /** agent tokens: the endpoints this agent may heartbeat for: `cluster/address:port`, `cluster/*` or `*`. */
     endpoints: z.array(z.string().regex(ENDPOINT_SCOPE, 'cluster/address:port, cluster/* or *')).min(1).max(10_000).optional(),
     /** agent and proxy tokens: node ids this token may speak as (default: any). */
@@ -26,8 +38,10 @@ export const authTokenSchema = z
   })
   .strict()
   .superRefine((t, ctx) => {
-    if ((t.token === undefined) === (t.tokenEnv === undefined)) ctx.addIssue({ code: 'custom', path: ['token'], message: 'set exactly one of token or tokenEnv' });
-    if (t.role === 'agent' && !t.endpoints) ctx.addIssue({ code: 'custom', path: ['endpoints'], message: 'an agent token needs endpoints: cluster/address:port, cluster/* or *' });
+    if ((t.token === undefined) === (t.tokenEnv === undefined))
+      ctx.addIssue({ code: 'custom', path: ['token'], message: 'set exactly one of token or tokenEnv' });
+    if (t.role === 'agent' && !t.endpoints)
+      ctx.addIssue({ code: 'custom', path: ['endpoints'], message: 'an agent token needs endpoints: cluster/address:port, cluster/* or *' });
     if (t.role !== 'agent' && t.endpoints) ctx.addIssue({ code: 'custom', path: ['endpoints'], message: 'endpoints apply to agent tokens only' });
     if (t.role === 'operator' && t.nodes) ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'nodes apply to agent and proxy tokens only' });
   });
@@ -49,7 +63,8 @@ export const authSchema = z
       names.set(t.name, i);
       if (t.token === undefined) return;
       const v = values.get(t.token);
-      if (v !== undefined) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'name'], message: `has the same token as tokens[${v}]: every token must be different` });
+      if (v !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['tokens', i, 'name'], message: `has the same token as tokens[${v}]: every token must be different` });
       values.set(t.token, i);
     });
   });
@@ -102,7 +117,12 @@ export const watchLimitsShape = {
   /** Live events one Watch client may be behind before its stream is closed (RESOURCE_EXHAUSTED). */
   watchBacklog: z.number().int().min(1).max(1_000_000).default(1024),
   /** Queued bytes across every Watch stream at most; past it the most-behind stream is closed. */
-  maxWatchBacklogBytes: z.number().int().min(64 * 1024).max(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  maxWatchBacklogBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(4 * 1024 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
 };
 
 export type AuthConfig = z.infer<typeof authSchema>;

@@ -86,7 +86,8 @@ export interface OpenAlert {
 export const conditionKey = (c: { rule: string; subject: string }): string => `${c.rule}\u0000${c.subject}`;
 
 const clip = (s: string, max: number): string => (s.length <= max ? s : `${s.slice(0, max)}…`);
-const list = (items: readonly string[], max = 5): string => (items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`);
+const list = (items: readonly string[], max = 5): string =>
+  items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 
 function groupBy<T>(items: readonly T[], key: (t: T) => string | undefined): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -105,9 +106,18 @@ export function deriveConditions(input: AlertInput, policy: AlertPolicy): Condit
   const r = policy.rules;
   const out: Condition[] = [];
   if (r.endpointUnhealthy.enabled) {
-    for (const [cluster, eps] of groupBy(input.endpoints.filter((e) => (e.health === 'UNHEALTHY' || e.guarded) && !e.drained), (e) => e.cluster)) {
+    for (const [cluster, eps] of groupBy(
+      input.endpoints.filter((e) => (e.health === 'UNHEALTHY' || e.guarded) && !e.drained),
+      (e) => e.cluster,
+    )) {
       // Stable text (no counters) so a still-failing set is not re-announced on every probe.
-      out.push({ rule: 'endpoint_unhealthy', subject: cluster, cluster, level: r.endpointUnhealthy.level, message: `${eps.length} endpoint(s) failing in cluster ${cluster}: ${list(eps.map((e) => e.key.slice(cluster.length + 1)))}` });
+      out.push({
+        rule: 'endpoint_unhealthy',
+        subject: cluster,
+        cluster,
+        level: r.endpointUnhealthy.level,
+        message: `${eps.length} endpoint(s) failing in cluster ${cluster}: ${list(eps.map((e) => e.key.slice(cluster.length + 1)))}`,
+      });
     }
   }
   if (r.clusterCapacity.enabled) {
@@ -119,12 +129,27 @@ export function deriveConditions(input: AlertInput, policy: AlertPolicy): Condit
       const parts = [`cluster ${c.name}: ${c.healthy} of ${c.total} endpoints healthy (${Math.round(share)}% < ${r.clusterCapacity.belowPercent}%)`];
       if (c.allFailing) parts.push('every endpoint is failing; none are removed (reported, not emptied)');
       if (c.reason) parts.push(`guard: ${c.reason}`);
-      out.push({ rule: 'cluster_capacity', subject: c.name, cluster: c.name, level: guarded ? 'critical' : r.clusterCapacity.level, message: parts.join('; ') });
+      out.push({
+        rule: 'cluster_capacity',
+        subject: c.name,
+        cluster: c.name,
+        level: guarded ? 'critical' : r.clusterCapacity.level,
+        message: parts.join('; '),
+      });
     }
   }
   if (r.flapping.enabled) {
-    for (const [cluster, eps] of groupBy(input.endpoints.filter((e) => e.flapping), (e) => e.cluster)) {
-      out.push({ rule: 'flapping', subject: cluster, cluster, level: r.flapping.level, message: `${eps.length} endpoint(s) flapping in cluster ${cluster}, held down: ${list(eps.map((e) => e.key.slice(cluster.length + 1)))}` });
+    for (const [cluster, eps] of groupBy(
+      input.endpoints.filter((e) => e.flapping),
+      (e) => e.cluster,
+    )) {
+      out.push({
+        rule: 'flapping',
+        subject: cluster,
+        cluster,
+        level: r.flapping.level,
+        message: `${eps.length} endpoint(s) flapping in cluster ${cluster}, held down: ${list(eps.map((e) => e.key.slice(cluster.length + 1)))}`,
+      });
     }
   }
   if (r.nack.enabled) {
@@ -132,22 +157,44 @@ export function deriveConditions(input: AlertInput, policy: AlertPolicy): Condit
     const nacking = input.proxies.filter((p) => p.nacked.length > 0).sort((a, b) => a.nodeId.localeCompare(b.nodeId));
     const first = nacking[0];
     if (first) {
-      const who = list(nacking.map((p) => `${clip(p.nodeId, 100)} (${p.nacked.map((n) => n.type).join(', ')})`), 10);
+      const who = list(
+        nacking.map((p) => `${clip(p.nodeId, 100)} (${p.nacked.map((n) => n.type).join(', ')})`),
+        10,
+      );
       const text = clip(first.nacked[0]!.message, 500);
-      const message = nacking.length === 1 ? `proxy ${who} rejected configuration: ${text}` : `${nacking.length} proxies rejected configuration: ${who}; first error (${clip(first.nodeId, 100)}): ${text}`;
+      const message =
+        nacking.length === 1
+          ? `proxy ${who} rejected configuration: ${text}`
+          : `${nacking.length} proxies rejected configuration: ${who}; first error (${clip(first.nodeId, 100)}): ${text}`;
       out.push({ rule: 'nack', subject: 'proxies', level: r.nack.level, message });
     }
   }
   if (r.heartbeatMissing.enabled) {
-    for (const [node, eps] of groupBy(input.endpoints.filter((e) => e.heartbeat), (e) => e.nodeId)) {
+    for (const [node, eps] of groupBy(
+      input.endpoints.filter((e) => e.heartbeat),
+      (e) => e.nodeId,
+    )) {
       const lost = eps.some((e) => e.heartbeat === 'lost');
-      out.push({ rule: 'heartbeat_missing', subject: node, level: lost ? 'critical' : r.heartbeatMissing.level, message: `node ${node}: heartbeats ${lost ? 'lost, its endpoints fail' : 'late, its endpoints are degraded'} (${list(eps.map((e) => e.key))})` });
+      out.push({
+        rule: 'heartbeat_missing',
+        subject: node,
+        level: lost ? 'critical' : r.heartbeatMissing.level,
+        message: `node ${node}: heartbeats ${lost ? 'lost, its endpoints fail' : 'late, its endpoints are degraded'} (${list(eps.map((e) => e.key))})`,
+      });
     }
   }
   if (r.resources.enabled) {
-    for (const [node, eps] of groupBy(input.endpoints.filter((e) => e.pressure.length > 0), (e) => e.nodeId)) {
+    for (const [node, eps] of groupBy(
+      input.endpoints.filter((e) => e.pressure.length > 0),
+      (e) => e.nodeId,
+    )) {
       const kinds = [...new Set(eps.flatMap((e) => e.pressure))];
-      out.push({ rule: 'resources', subject: node, level: r.resources.level, message: `node ${node}: ${kinds.join(', ')} above limit (${list(eps.map((e) => e.key))})` });
+      out.push({
+        rule: 'resources',
+        subject: node,
+        level: r.resources.level,
+        message: `node ${node}: ${kinds.join(', ')} above limit (${list(eps.map((e) => e.key))})`,
+      });
     }
   }
   return out;
@@ -167,7 +214,13 @@ export interface Reconciled {
  * Compare conditions with known alerts (firing and recently resolved). Pure: returns new records,
  * never mutates its inputs. `newId` makes ids for new alerts.
  */
-export function reconcileAlerts(known: ReadonlyMap<string, OpenAlert>, conditions: readonly Condition[], now: number, policy: AlertPolicy, newId: () => string): Reconciled {
+export function reconcileAlerts(
+  known: ReadonlyMap<string, OpenAlert>,
+  conditions: readonly Condition[],
+  now: number,
+  policy: AlertPolicy,
+  newId: () => string,
+): Reconciled {
   const out: Reconciled = { fired: [], suppressed: [], updated: [], resolved: [] };
   const holding = new Set<string>();
   for (const c of conditions) {
@@ -182,7 +235,18 @@ export function reconcileAlerts(known: ReadonlyMap<string, OpenAlert>, condition
       out.suppressed.push({ ...prev, state: 'firing', message: c.message, level: c.level, lastSeenAt: now, resolvedAt: undefined, count: prev.count + 1 });
       continue;
     }
-    out.fired.push({ id: newId(), rule: c.rule, subject: c.subject, cluster: c.cluster, level: c.level, message: c.message, state: 'firing', firedAt: now, lastSeenAt: now, count: 1 });
+    out.fired.push({
+      id: newId(),
+      rule: c.rule,
+      subject: c.subject,
+      cluster: c.cluster,
+      level: c.level,
+      message: c.message,
+      state: 'firing',
+      firedAt: now,
+      lastSeenAt: now,
+      count: 1,
+    });
   }
   for (const [key, a] of known) {
     if (a.state === 'firing' && !holding.has(key)) out.resolved.push({ ...a, state: 'resolved', resolvedAt: now });

@@ -95,7 +95,14 @@ export function assignCluster(
     endpoints.set(i.key, Object.freeze({ key: i.key, cluster, decision, memory: i.memory, drained: i.drained, changedAt: same ? before.changedAt : now }));
   }
   const shares = predictShares(shareInputs(decided), envoy);
-  return Object.freeze({ cluster, endpoints, verdict: correction ? { ...verdict, reason: [verdict.reason, correction].filter(Boolean).join('; ') } : verdict, healthy, shares, correction });
+  return Object.freeze({
+    cluster,
+    endpoints,
+    verdict: correction ? { ...verdict, reason: [verdict.reason, correction].filter(Boolean).join('; ') } : verdict,
+    healthy,
+    shares,
+    correction,
+  });
 }
 
 const shareInputs = (decided: ReadonlyMap<EndpointKey, Decision>): Array<ShareInput<EndpointKey>> =>
@@ -125,7 +132,8 @@ function capFailing(decided: Map<EndpointKey, Decision>, policy: AssignmentPolic
 }
 
 function overlay(i: AssignmentInput, d: Decision): Decision {
-  if (i.drained) return { ...d, health: 'DRAINING', weight: d.targetWeight, weightFraction: 0, guarded: false, reasons: [...d.reasons, 'drained by an operator'] };
+  if (i.drained)
+    return { ...d, health: 'DRAINING', weight: d.targetWeight, weightFraction: 0, guarded: false, reasons: [...d.reasons, 'drained by an operator'] };
   if (i.override === undefined) return d;
   const health: PublishedHealth = i.override === 'UNKNOWN' ? 'HEALTHY' : i.override;
   const serving = health === 'HEALTHY' || health === 'DEGRADED';

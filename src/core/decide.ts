@@ -72,7 +72,8 @@ export function decideEndpoint(
   const prev = memory;
   // After a trip, only signals since probation began count: old failures do not haunt a healed host.
   const since = prev.circuit.state !== 'open' ? prev.circuit.probationStartedAt : undefined;
-  const view = since === undefined ? signals : { ...signals, probes: signals.probes.filter((p) => p.at >= since), traffic: signals.traffic.filter((t) => t.at >= since) };
+  const view =
+    since === undefined ? signals : { ...signals, probes: signals.probes.filter((p) => p.at >= since), traffic: signals.traffic.filter((t) => t.at >= since) };
   const result = scoreEndpoint(view, policy, now);
   const failing = result.hardFail || result.score < policy.scoring.unhealthyBelow;
   const circuit = stepCircuit(
@@ -125,10 +126,15 @@ export function decideEndpoint(
     case 'closed': {
       const justClosed = prev.circuit.state !== 'closed';
       // No signal since a restart (or ever): keep the remembered status rather than judge an empty window.
-      memoryStatus = justClosed ? hysteresis('HEALTHY', result.score, policy) : hasEvidence(signals) ? hysteresis(prev.status, result.score, policy) : prev.status;
+      memoryStatus = justClosed
+        ? hysteresis('HEALTHY', result.score, policy)
+        : hasEvidence(signals)
+          ? hysteresis(prev.status, result.score, policy)
+          : prev.status;
       status = memoryStatus;
       const ramp = rampFraction(circuit.closedAt === undefined ? undefined : now - circuit.closedAt, policy.recovery);
-      if (ramp < 1) reasons.push(`slow start: ${Math.round(ramp * 100)}% of weight (${secs(now - (circuit.closedAt ?? now))} of ${secs(policy.recovery.windowMs)})`);
+      if (ramp < 1)
+        reasons.push(`slow start: ${Math.round(ramp * 100)}% of weight (${secs(now - (circuit.closedAt ?? now))} of ${secs(policy.recovery.windowMs)})`);
       const why = weightReason(weightLevel);
       if (why) reasons.push(why);
       if (status === 'DEGRADED' && policy.degradedMode === 'weight') {
@@ -181,7 +187,10 @@ function warmingStep(
   if (!signals.actively || signals.consecutiveOk >= 1 || signals.consecutiveFail >= policy.check.unhealthyThreshold) return undefined;
   const result = scoreEndpoint(signals, policy, now);
   const last = signals.probes[signals.probes.length - 1];
-  const reasons = [last ? `new endpoint: awaiting its first passing check (last: ${last.detail})` : 'new endpoint: awaiting its first health check', ...result.reasons];
+  const reasons = [
+    last ? `new endpoint: awaiting its first passing check (last: ${last.detail})` : 'new endpoint: awaiting its first health check',
+    ...result.reasons,
+  ];
   return {
     memory: prev,
     decision: {

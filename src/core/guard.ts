@@ -71,7 +71,15 @@ export function guardCluster<K extends string>(
   const guarded = Math.max(0, excess);
   return {
     decisions: out,
-    verdict: { total, failing: failingKeys.length, ejected: failingKeys.length - guarded, guarded, maxEjected, allFailing: total > 0 && failingKeys.length === total, reason },
+    verdict: {
+      total,
+      failing: failingKeys.length,
+      ejected: failingKeys.length - guarded,
+      guarded,
+      maxEjected,
+      allFailing: total > 0 && failingKeys.length === total,
+      reason,
+    },
   };
 }
 

@@ -77,7 +77,13 @@ export function scoreEndpoint(s: EndpointSignals, policy: { scoring: ScoringPoli
   return { score: Math.max(0, score), reasons, hardFail, hardPass, externalFail, facts };
 }
 
-function activeScore(s: EndpointSignals, scoring: ScoringPolicy, check: CheckPolicy, reasons: string[], facts: ScoreFacts): { score: number; hardFail: boolean } {
+function activeScore(
+  s: EndpointSignals,
+  scoring: ScoringPolicy,
+  check: CheckPolicy,
+  reasons: string[],
+  facts: ScoreFacts,
+): { score: number; hardFail: boolean } {
   const window = s.probes.slice(-scoring.probeWindow);
   const failed = window.filter((p) => !p.ok);
   const last = s.probes[s.probes.length - 1] as ProbeOutcome;
@@ -89,7 +95,10 @@ function activeScore(s: EndpointSignals, scoring: ScoringPolicy, check: CheckPol
   } else if (failed.length > 0) {
     reasons.push(`${failed.length} of the last ${window.length} checks failed (last failure: ${failed[failed.length - 1]?.detail})`);
   }
-  const latencies = window.filter((p) => p.ok).map((p) => p.latencyMs).sort((a, b) => a - b);
+  const latencies = window
+    .filter((p) => p.ok)
+    .map((p) => p.latencyMs)
+    .sort((a, b) => a - b);
   let latencyPenalty = 0;
   if (latencies.length > 0) {
     const median = medianOfSorted(latencies);
@@ -104,7 +113,9 @@ function activeScore(s: EndpointSignals, scoring: ScoringPolicy, check: CheckPol
     const relative = relativeLatencyPenalty(median, s.peerLatencyMs, scoring);
     if (relative > 0) {
       facts.peerLatencyMs = s.peerLatencyMs;
-      reasons.push(`median latency ${fmtMs(median)} is ${(median / (s.peerLatencyMs as number)).toFixed(1)}x the cluster's ${fmtMs(s.peerLatencyMs as number)}`);
+      reasons.push(
+        `median latency ${fmtMs(median)} is ${(median / (s.peerLatencyMs as number)).toFixed(1)}x the cluster's ${fmtMs(s.peerLatencyMs as number)}`,
+      );
     }
     // Latency counts once: the worse of the absolute and the relative judgement.
     latencyPenalty = Math.max(latencyPenalty, relative);
@@ -179,7 +190,11 @@ export function median(values: readonly number[]): number | undefined {
  * `min(50, 25 * log2(ratio / factor))` once ratio >= factor (continuous: 0 at the factor, 25 at twice
  * it, 50 at four times it). Nothing when the host is fast in absolute terms or the cluster is slow as a whole.
  */
-export function relativeLatencyPenalty(medianMs: number, peerMs: number | undefined, scoring: Pick<ScoringPolicy, 'relativeLatencyFactor' | 'relativeLatencyMinMs'>): number {
+export function relativeLatencyPenalty(
+  medianMs: number,
+  peerMs: number | undefined,
+  scoring: Pick<ScoringPolicy, 'relativeLatencyFactor' | 'relativeLatencyMinMs'>,
+): number {
   if (peerMs === undefined || medianMs < scoring.relativeLatencyMinMs) return 0;
   const ratio = medianMs / Math.max(peerMs, 0.1);
   if (ratio < scoring.relativeLatencyFactor) return 0;

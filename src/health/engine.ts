@@ -323,7 +323,14 @@ export class HealthEngine {
       const id = `${DEP_PREFIX}${cluster.name}/${d.name}`;
       this.depJobs.add(id);
       const interval = cluster.healthCheck?.intervalMs ?? 5000;
-      this.opts.prober.upsert({ id, target: { address: d.address, port: d.port }, check: d.check, intervalMs: interval, timeoutMs: Math.min(d.timeoutMs, interval), jitterPercent: 10 });
+      this.opts.prober.upsert({
+        id,
+        target: { address: d.address, port: d.port },
+        check: d.check,
+        intervalMs: interval,
+        timeoutMs: Math.min(d.timeoutMs, interval),
+        jitterPercent: 10,
+      });
     }
     for (const id of [...this.depJobs]) {
       if (id.startsWith(`${DEP_PREFIX}${cluster.name}/`) && !wanted.has(id.slice(DEP_PREFIX.length + cluster.name.length + 1))) {
@@ -549,7 +556,10 @@ export class HealthEngine {
     const { memory, decision } = decideEndpoint(t.memory, signals, t.policy, t.targetWeight, now);
     const before = t.decision;
     const memoryChanged =
-      memory.circuit !== t.memory.circuit || memory.status !== t.memory.status || memory.warming !== t.memory.warming || memory.weightLevel !== t.memory.weightLevel;
+      memory.circuit !== t.memory.circuit ||
+      memory.status !== t.memory.status ||
+      memory.warming !== t.memory.warming ||
+      memory.weightLevel !== t.memory.weightLevel;
     const okRate = this.config.health.scoring.passiveErrorRateWarn;
     const changed =
       memoryChanged ||
@@ -660,10 +670,15 @@ export class HealthEngine {
     }
     const previous = this.assignments.get(cluster);
     const cc = this.config.clusters.find((c) => c.name === cluster);
-    const envoy = { lbPolicy: cc?.lbPolicy ?? 'ROUND_ROBIN', panicThresholdPercent: cc?.panicThresholdPercent ?? 0, overprovisioningFactor: DEFAULT_OVERPROVISIONING } as const;
+    const envoy = {
+      lbPolicy: cc?.lbPolicy ?? 'ROUND_ROBIN',
+      panicThresholdPercent: cc?.panicThresholdPercent ?? 0,
+      overprovisioningFactor: DEFAULT_OVERPROVISIONING,
+    } as const;
     const guard = { ...this.config.health.guard, realTrafficOkErrorRate: this.config.health.scoring.passiveErrorRateWarn };
     const next = assignCluster(cluster, inputs, { guard, minWeightPercent: this.config.health.recovery.minWeightPercent, envoy }, now, previous);
-    if (next.correction && next.correction !== previous?.correction) this.log.warn({ cluster, correction: next.correction }, 'publish corrected: too much traffic would go to failing endpoints');
+    if (next.correction && next.correction !== previous?.correction)
+      this.log.warn({ cluster, correction: next.correction }, 'publish corrected: too much traffic would go to failing endpoints');
     this.assignments.set(cluster, next);
     const removed = this.removedKeys.get(cluster) ?? [];
     this.removedKeys.delete(cluster);
@@ -673,11 +688,25 @@ export class HealthEngine {
       const prev = previous?.endpoints.get(key);
       const d = a.decision;
       const p = prev?.decision;
-      if (prev && prev.memory === a.memory && prev.drained === a.drained && p?.health === d.health && p.weight === d.weight && p.circuit === d.circuit && p.status === d.status && p.guarded === d.guarded && p.warming === d.warming) continue;
+      if (
+        prev &&
+        prev.memory === a.memory &&
+        prev.drained === a.drained &&
+        p?.health === d.health &&
+        p.weight === d.weight &&
+        p.circuit === d.circuit &&
+        p.status === d.status &&
+        p.guarded === d.guarded &&
+        p.warming === d.warming
+      )
+        continue;
       changed.push(a);
       if (!p || p.health !== d.health || p.weight !== d.weight) publish = true;
       if (p && (p.health !== d.health || p.circuit !== d.circuit || p.status !== d.status)) {
-        this.log.info({ endpoint: key, from: `${p.status}/${p.circuit}`, to: `${d.status}/${d.circuit}`, score: d.score, weight: d.weight, reasons: d.reasons }, 'endpoint health changed');
+        this.log.info(
+          { endpoint: key, from: `${p.status}/${p.circuit}`, to: `${d.status}/${d.circuit}`, score: d.score, weight: d.weight, reasons: d.reasons },
+          'endpoint health changed',
+        );
       } else if (p && p.weight !== d.weight) {
         this.log.info({ endpoint: key, from: p.weight, to: d.weight, score: d.score, reasons: d.reasons }, 'endpoint weight changed');
       }
@@ -690,7 +719,14 @@ export class HealthEngine {
     if (publish) this.opts.onPublish?.(cluster);
     const verdict = next.verdict;
     const pv = previous?.verdict;
-    if (!pv || pv.ejected !== verdict.ejected || pv.guarded !== verdict.guarded || pv.failing !== verdict.failing || pv.total !== verdict.total || pv.reason !== verdict.reason) {
+    if (
+      !pv ||
+      pv.ejected !== verdict.ejected ||
+      pv.guarded !== verdict.guarded ||
+      pv.failing !== verdict.failing ||
+      pv.total !== verdict.total ||
+      pv.reason !== verdict.reason
+    ) {
       if (verdict.guarded > 0 || verdict.allFailing) this.log.warn({ cluster, ...verdict }, 'mass failure: the guard keeps failing endpoints in rotation');
       this.emit({ kind: 'cluster', at: now, cluster, verdict, previous: pv });
     }
@@ -699,7 +735,17 @@ export class HealthEngine {
   private view(t: Tracked): EndpointHealth {
     const a = this.assignments.get(t.cluster)?.endpoints.get(t.key);
     const m = t.member;
-    return { drained: t.drained, key: t.key, cluster: t.cluster, address: m.address, port: m.port, zone: m.zone, decision: a?.decision ?? t.decision, changedAt: a?.changedAt ?? this.now(), expectedShare: this.assignments.get(t.cluster)?.shares.get(t.key) };
+    return {
+      drained: t.drained,
+      key: t.key,
+      cluster: t.cluster,
+      address: m.address,
+      port: m.port,
+      zone: m.zone,
+      decision: a?.decision ?? t.decision,
+      changedAt: a?.changedAt ?? this.now(),
+      expectedShare: this.assignments.get(t.cluster)?.shares.get(t.key),
+    };
   }
 
   private emit(e: EngineEvent): void {

@@ -18,9 +18,7 @@ export interface Member {
   readonly declared?: Readonly<EndpointConfig> | undefined;
 }
 
-export type MembershipChange =
-  | { kind: 'added' | 'changed'; member: Member }
-  | { kind: 'removed'; member: Member };
+export type MembershipChange = { kind: 'added' | 'changed'; member: Member } | { kind: 'removed'; member: Member };
 
 /**
  * Which endpoints exist: the config file's plus runtime registrations, per cluster. The one registry

@@ -22,14 +22,20 @@ export interface LeaderWebhook {
 export function leaderWebhook(alerts: AlertManager, config: AlertsConfig, isLeader: () => boolean, logger: Logger): LeaderWebhook | undefined {
   const hook = config.webhook;
   if (!hook) return undefined;
-  const sink = new WebhookSink({ url: hook.url, timeoutMs: hook.timeoutMs, retries: hook.retries, logger: logger.child({ sink: 'webhook', leaderOnly: true }) });
+  const sink = new WebhookSink({
+    url: hook.url,
+    timeoutMs: hook.timeoutMs,
+    retries: hook.retries,
+    logger: logger.child({ sink: 'webhook', leaderOnly: true }),
+  });
   const levels = new Map<string, AlertRecord['level']>();
   const off = alerts.onAlert((a: AlertRecord, kind: AlertEventKind) => {
     const before = levels.get(a.id);
     if (a.state === 'resolved') levels.delete(a.id);
     else levels.set(a.id, a.level);
     let notify: boolean;
-    if (kind === 'fired') notify = a.count === 1; // a re-fire within the cooldown is not notified
+    if (kind === 'fired')
+      notify = a.count === 1; // a re-fire within the cooldown is not notified
     else if (kind === 'updated') notify = before !== undefined && before !== a.level;
     else notify = kind === 'resolved';
     if (!notify || RANK[a.level] < RANK[hook.minLevel] || !isLeader()) return;

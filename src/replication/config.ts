@@ -5,9 +5,7 @@
  */
 import { z } from 'zod';
 
-const endpoint = z
-  .string()
-  .regex(/^https?:\/\/[^\s/]+(:\d{1,5})?$/, 'an etcd client URL, e.g. "http://127.0.0.1:2379"');
+const endpoint = z.string().regex(/^https?:\/\/[^\s/]+(:\d{1,5})?$/, 'an etcd client URL, e.g. "http://127.0.0.1:2379"');
 
 /** host:port other replicas and Envoys can reach this replica's xDS server at. */
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/, 'a "host:port" address');

@@ -12,7 +12,7 @@ export class EtcdUnavailableError extends HealthmeshError {
     cause: unknown,
   ) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super('UNAVAILABLE', `etcd unreachable during ${operation}: ${why}`, { operation }, );
+    super('UNAVAILABLE', `etcd unreachable during ${operation}: ${why}`, { operation });
     this.cause = cause;
   }
 }

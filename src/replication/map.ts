@@ -137,7 +137,10 @@ export class ReplicatedMap<T> {
   /** Unconditional put that resolves once etcd has committed it (its revision), or rejects with a typed error. */
   async durablePut(key: string, value: T): Promise<{ revision: bigint }> {
     const res = await etcdCall(this.opts.status, `put ${this.opts.prefix}${key}`, () =>
-      this.client.put(this.opts.prefix + key).value(this.encode(key, value)).exec(),
+      this.client
+        .put(this.opts.prefix + key)
+        .value(this.encode(key, value))
+        .exec(),
     );
     return { revision: BigInt(res.header.revision) };
   }
@@ -187,9 +190,7 @@ export class ReplicatedMap<T> {
       request_put: { key: Buffer.from(this.opts.prefix + e.key), value: Buffer.from(this.encode(e.key, e.value)) },
     }));
     const failure: IRequestOp[] = guards.map((g) => ({ request_range: { key: Buffer.from(g.claimKey) } }));
-    return etcdCall(this.opts.status, `txn of ${entries.length} puts under ${this.opts.prefix}`, () =>
-      this.client.kv.txn({ compare, success, failure }),
-    );
+    return etcdCall(this.opts.status, `txn of ${entries.length} puts under ${this.opts.prefix}`, () => this.client.kv.txn({ compare, success, failure }));
   }
 
   private encode(key: string, value: T): string {

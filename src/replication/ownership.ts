@@ -148,13 +148,8 @@ export class OwnershipClaims {
   }
 
   /** One transaction made of independent nested transactions (etcd 3.3+). */
-  private nested(
-    operation: string,
-    txns: { compare: ICompare[]; success: IRequestOp[]; failure: IRequestOp[] }[],
-  ): Promise<ITxnResponse> {
-    return etcdCall(this.opts.status, operation, () =>
-      this.client.kv.txn({ compare: [], success: txns.map((t) => ({ request_txn: t })), failure: [] }),
-    );
+  private nested(operation: string, txns: { compare: ICompare[]; success: IRequestOp[]; failure: IRequestOp[] }[]): Promise<ITxnResponse> {
+    return etcdCall(this.opts.status, operation, () => this.client.kv.txn({ compare: [], success: txns.map((t) => ({ request_txn: t })), failure: [] }));
   }
 }
 

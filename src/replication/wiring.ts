@@ -21,7 +21,16 @@ import { OwnershipClaims } from './ownership.js';
 import { ReplicaRegistry } from './registry.js';
 import { EtcdStatus } from './status.js';
 import { LeaderElection } from './election.js';
-import { assignmentsPrefix, drainsPrefix, drainSchema, membersPrefix, parseRegistration, parseSharedDecision, parseSignalBatch, signalsPrefix } from './values.js';
+import {
+  assignmentsPrefix,
+  drainsPrefix,
+  drainSchema,
+  membersPrefix,
+  parseRegistration,
+  parseSharedDecision,
+  parseSignalBatch,
+  signalsPrefix,
+} from './values.js';
 import type { EndpointKey } from '../core/model.js';
 import type { ForwardedSignal, HealthEngine, SharedDecision } from '../health/engine.js';
 import type { Logger } from '../log.js';
@@ -99,13 +108,33 @@ export class Replication implements RegistrationReplica {
     this.status = new EtcdStatus(opts.now);
     this.client = opts.client ?? connectEtcd({ endpoints: c.etcd.endpoints, requestTimeoutMs: c.etcd.requestTimeoutMs, keepaliveMs: c.etcd.keepaliveMs });
     const onError = (err: Error): void => this.log.warn({ err: err.message }, 'replication');
-    this.registry = new ReplicaRegistry(this.client, { prefix: c.keyPrefix, replicaId: c.replicaId, address: c.advertisedAddress, leaseTtlSeconds: c.leaseTtlSeconds, status: this.status, onError, now: opts.now });
-    this.claims = new OwnershipClaims(this.client, { prefix: c.keyPrefix, replicaId: c.replicaId, leaseId: () => this.registry.leaseId(), status: this.status });
+    this.registry = new ReplicaRegistry(this.client, {
+      prefix: c.keyPrefix,
+      replicaId: c.replicaId,
+      address: c.advertisedAddress,
+      leaseTtlSeconds: c.leaseTtlSeconds,
+      status: this.status,
+      onError,
+      now: opts.now,
+    });
+    this.claims = new OwnershipClaims(this.client, {
+      prefix: c.keyPrefix,
+      replicaId: c.replicaId,
+      leaseId: () => this.registry.leaseId(),
+      status: this.status,
+    });
     this.members = new ReplicatedMap(this.client, { prefix: membersPrefix(c.keyPrefix), parse: parseRegistration, status: this.status, onError });
     this.assignments = new ReplicatedMap(this.client, { prefix: assignmentsPrefix(c.keyPrefix), parse: parseSharedDecision, status: this.status, onError });
     this.drains = new ReplicatedMap(this.client, { prefix: drainsPrefix(c.keyPrefix), parse: (v) => drainSchema.parse(v), status: this.status, onError });
     this.signals = new ReplicatedMap(this.client, { prefix: signalsPrefix(c.keyPrefix), parse: parseSignalBatch, status: this.status, onError });
-    this.election = new LeaderElection(this.client, { prefix: c.keyPrefix, name: 'alerts', candidateId: c.replicaId, ttlSeconds: c.leaseTtlSeconds, status: this.status, onError });
+    this.election = new LeaderElection(this.client, {
+      prefix: c.keyPrefix,
+      name: 'alerts',
+      candidateId: c.replicaId,
+      ttlSeconds: c.leaseTtlSeconds,
+      status: this.status,
+      onError,
+    });
     this.status.onChange((s) => {
       if (s.reachable) {
         this.log.info('etcd reachable again');
@@ -114,8 +143,8 @@ export class Replication implements RegistrationReplica {
         if (this.writeTimer) clearTimeout(this.writeTimer);
         this.writeTimer = undefined;
         this.scheduleWrite(0);
-      }
-      else this.log.warn({ since: s.unreachableSince, error: s.lastError }, 'etcd unreachable: serving the last snapshot, probing owned endpoints, writes queued');
+      } else
+        this.log.warn({ since: s.unreachableSince, error: s.lastError }, 'etcd unreachable: serving the last snapshot, probing owned endpoints, writes queued');
     });
   }
 
@@ -288,7 +317,7 @@ export class Replication implements RegistrationReplica {
       void this.assignments
         .delete(key, guard ? { ifOwner: guard } : {})
         .then(() => this.claims.release([key]))
-        .catch((err: unknown) => this.log.debug({ err: (err as Error).message, endpoint: key }, 'could not delete a removed endpoint\'s assignment'));
+        .catch((err: unknown) => this.log.debug({ err: (err as Error).message, endpoint: key }, "could not delete a removed endpoint's assignment"));
       return;
     }
     if (ch.kind === 'added') this.scheduleReconcile(RECONCILE_DELAY_MS);
@@ -330,7 +359,8 @@ export class Replication implements RegistrationReplica {
       const res = await this.claims.reconcile(keys, this.live);
       // A previous owner still holds some claims: it releases them on its own reconcile or they expire with its lease.
       again = res.waiting.length > 0;
-      if (res.released.length > 0 || res.waiting.length > 0) this.log.debug({ held: res.held.length, waiting: res.waiting.length, released: res.released.length }, 'ownership claims reconciled');
+      if (res.released.length > 0 || res.waiting.length > 0)
+        this.log.debug({ held: res.held.length, waiting: res.waiting.length, released: res.released.length }, 'ownership claims reconciled');
       this.scheduleWrite(0);
     } catch (err) {
       again = true;

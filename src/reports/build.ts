@@ -286,12 +286,23 @@ class Context {
         if (lastW && lastW.gapN < lastW.n) {
           // The store has not seen a point after this window's last one yet: it holds until the next point in range or `to`.
           const held = Math.min(Math.max(0, (tailPoints[0]?.at ?? this.q.to) - lastW.lastAt), cap);
-          lastW = { ...lastW, heldStatus: { ...lastW.heldStatus, [lastW.lastStatus]: lastW.heldStatus[lastW.lastStatus] + held }, heldHealth: { ...lastW.heldHealth, [lastW.lastHealth]: lastW.heldHealth[lastW.lastHealth] + held } };
+          lastW = {
+            ...lastW,
+            heldStatus: { ...lastW.heldStatus, [lastW.lastStatus]: lastW.heldStatus[lastW.lastStatus] + held },
+            heldHealth: { ...lastW.heldHealth, [lastW.lastHealth]: lastW.heldHealth[lastW.lastHealth] + held },
+          };
           windows[windows.length - 1] = lastW;
         }
         const headLast = headPoints[headPoints.length - 1];
         const beforeTail: LastPoint | undefined = lastW
-          ? { at: lastW.lastAt, status: lastW.lastStatus, health: lastW.lastHealth, circuit: lastW.lastCircuit, score: lastW.lastScore, weight: lastW.lastWeight }
+          ? {
+              at: lastW.lastAt,
+              status: lastW.lastStatus,
+              health: lastW.lastHealth,
+              circuit: lastW.lastCircuit,
+              score: lastW.lastScore,
+              weight: lastW.lastWeight,
+            }
           : headLast;
         const all = [
           ...windowsFromPoints(headPoints, windows[0]?.firstAt ?? tailPoints[0]?.at ?? this.q.to, cap, undefined),
@@ -330,8 +341,7 @@ class Context {
 
 const zeroStatus = (): Record<Status, number> => ({ HEALTHY: 0, DEGRADED: 0, UNHEALTHY: 0 });
 const zeroHealth = (): Record<PublishedHealth, number> => ({ HEALTHY: 0, DEGRADED: 0, UNHEALTHY: 0, DRAINING: 0 });
-const emptyMetrics = <T>(make: () => T): Record<MetricName, T> =>
-  Object.fromEntries(METRICS.map((m) => [m, make()])) as Record<MetricName, T>;
+const emptyMetrics = <T>(make: () => T): Record<MetricName, T> => Object.fromEntries(METRICS.map((m) => [m, make()])) as Record<MetricName, T>;
 
 const availability = (healthyMs: number, coveredMs: number): number | null => (coveredMs > 0 ? round((100 * healthyMs) / coveredMs, 4) : null);
 
@@ -349,7 +359,16 @@ function endpointSummary(ctx: Context, f: EndpointFacts): EndpointSummary {
 }
 
 function emptyEndpointSummary(ctx: Context, e: EndpointSnapshot): EndpointSummary {
-  return { key: e.key, cluster: e.cluster, samples: 0, coveredMs: 0, healthyMs: 0, availabilityPercent: null, incidents: 0, current: ctx.currentOf(e.key, undefined) };
+  return {
+    key: e.key,
+    cluster: e.cluster,
+    samples: 0,
+    coveredMs: 0,
+    healthyMs: 0,
+    availabilityPercent: null,
+    incidents: 0,
+    current: ctx.currentOf(e.key, undefined),
+  };
 }
 
 /** Per-cluster totals over its endpoints, plus the live cluster view when there is one. */
@@ -371,7 +390,9 @@ function clusterSummaries(ctx: Context, endpoints: readonly EndpointSummary[]): 
       healthyMs,
       availabilityPercent: availability(healthyMs, coveredMs),
       incidents: mine.reduce((s, e) => s + e.incidents, 0),
-      current: c ? { total: c.total, healthy: c.healthy, failing: c.failing, ejected: c.ejected, guarded: c.guarded, allFailing: c.allFailing, reason: c.reason ?? null } : null,
+      current: c
+        ? { total: c.total, healthy: c.healthy, failing: c.failing, ejected: c.ejected, guarded: c.guarded, allFailing: c.allFailing, reason: c.reason ?? null }
+        : null,
       currentStatus,
     };
   });
@@ -397,7 +418,12 @@ async function buildSummary(ctx: Context): Promise<SummaryReport> {
   const healthyMs = endpoints.reduce((s, e) => s + e.healthyMs, 0);
   return {
     meta: ctx.meta('summary'),
-    totals: { clusters: clusters.length, endpoints: endpoints.length, availabilityPercent: availability(healthyMs, coveredMs), incidents: endpoints.reduce((s, e) => s + e.incidents, 0) },
+    totals: {
+      clusters: clusters.length,
+      endpoints: endpoints.length,
+      availabilityPercent: availability(healthyMs, coveredMs),
+      incidents: endpoints.reduce((s, e) => s + e.incidents, 0),
+    },
     clusters,
     endpoints,
     alerts: alertCounts(ctx.alerts()),
@@ -409,7 +435,8 @@ const statsOf = (f: EndpointFacts): Record<MetricName, Stats | null> => {
   return Object.fromEntries(METRICS.map((m) => [m, roundStats(stats[m])])) as Record<MetricName, Stats | null>;
 };
 
-const roundStats = (s: Stats | null): Stats | null => (s ? { n: s.n, min: round(s.min, 4), mean: round(s.mean, 4), p95: round(s.p95, 4), max: round(s.max, 4) } : null);
+const roundStats = (s: Stats | null): Stats | null =>
+  s ? { n: s.n, min: round(s.min, 4), mean: round(s.mean, 4), p95: round(s.p95, 4), max: round(s.max, 4) } : null;
 
 const noStats = (): Record<MetricName, Stats | null> => emptyMetrics<Stats | null>(() => null);
 
@@ -456,7 +483,6 @@ async function buildDetailed(ctx: Context): Promise<DetailedReport> {
 
 const roundSeries = (points: readonly Point[]): Point[] => points.map((p) => ({ t: p.t, v: round(p.v, 4) }));
 
-
 class ClusterSeries {
   private readonly byCluster = new Map<string, { endpoints: number; series: Record<MetricName, BucketMean> }>();
 
@@ -473,7 +499,11 @@ class ClusterSeries {
   clusters(): Array<{ name: string; endpoints: number; series: Record<MetricName, Point[]> }> {
     return [...this.byCluster.entries()]
       .sort((a, b) => a[0].localeCompare(b[0]))
-      .map(([name, c]) => ({ name, endpoints: c.endpoints, series: Object.fromEntries(METRICS.map((m) => [m, c.series[m].points()])) as Record<MetricName, Point[]> }));
+      .map(([name, c]) => ({
+        name,
+        endpoints: c.endpoints,
+        series: Object.fromEntries(METRICS.map((m) => [m, c.series[m].points()])) as Record<MetricName, Point[]>,
+      }));
   }
 }
 
@@ -524,9 +554,21 @@ function buildAlerts(ctx: Context): AlertsReport {
     acknowledgedAt: a.acknowledgedAt ?? null,
     acknowledgedBy: a.acknowledgedBy ?? null,
   }));
-  const byLevel = ALERT_LEVELS.map((level) => group(level, alerts.filter((a) => a.level === level)));
+  const byLevel = ALERT_LEVELS.map((level) =>
+    group(
+      level,
+      alerts.filter((a) => a.level === level),
+    ),
+  );
   const rules = [...new Set(alerts.map((a) => a.rule))].sort();
-  const byRule = rules.map((rule) => group(rule, alerts.filter((a) => a.rule === rule))).sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+  const byRule = rules
+    .map((rule) =>
+      group(
+        rule,
+        alerts.filter((a) => a.rule === rule),
+      ),
+    )
+    .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
   const all = group('all', alerts);
   return {
     meta: ctx.meta('alerts'),
@@ -541,7 +583,12 @@ function buildAlerts(ctx: Context): AlertsReport {
  * "memory reaches 90% in ~3 h" (a degrading series crossing within 7 days), "score falls below 70 in
  * ~45 min", "CPU is above 90% now (93%)" (the last value is already past it); null otherwise.
  */
-export function trendSentence(metric: MetricName, trend: Pick<Trend, 'timeToThresholdMs' | 'direction'>, threshold: number | null, last: number | null): string | null {
+export function trendSentence(
+  metric: MetricName,
+  trend: Pick<Trend, 'timeToThresholdMs' | 'direction'>,
+  threshold: number | null,
+  last: number | null,
+): string | null {
   if (threshold === null) return null;
   const { higherIsBetter } = METRIC_INFO[metric];
   const label = metricLabel(metric);
@@ -557,7 +604,15 @@ export function trendSentence(metric: MetricName, trend: Pick<Trend, 'timeToThre
   return `${label} ${higherIsBetter ? 'falls below' : 'reaches'} ${limit} in ${formatDuration(ms)}`;
 }
 
-function trendEntry(ctx: Context, scope: TrendEntry['scope'], subject: string, cluster: string, metric: MetricName, series: readonly Point[], horizonMs: number): TrendEntry {
+function trendEntry(
+  ctx: Context,
+  scope: TrendEntry['scope'],
+  subject: string,
+  cluster: string,
+  metric: MetricName,
+  series: readonly Point[],
+  horizonMs: number,
+): TrendEntry {
   const threshold = ctx.threshold(metric);
   const trend = analyzeTrend(series, { higherIsBetter: METRIC_INFO[metric].higherIsBetter, horizonMs, ...(threshold !== null ? { threshold } : {}) });
   const last = series.length ? series[series.length - 1]!.v : null;
@@ -601,7 +656,7 @@ async function buildTrends(ctx: Context): Promise<TrendsReport> {
     for (const m of METRICS) if (series[m].length > 0) endpoints.push(trendEntry(ctx, 'endpoint', f.key, f.cluster, m, series[m], horizonMs));
   }, false);
   const clusterEntries: TrendEntry[] = [];
-  for (const c of clusters.clusters()) for (const m of METRICS) if (c.series[m].length > 0) clusterEntries.push(trendEntry(ctx, 'cluster', c.name, c.name, m, c.series[m], horizonMs));
+  for (const c of clusters.clusters())
+    for (const m of METRICS) if (c.series[m].length > 0) clusterEntries.push(trendEntry(ctx, 'cluster', c.name, c.name, m, c.series[m], horizonMs));
   return { meta: ctx.meta('trends'), horizonMs, bucketMs, thresholds: ctx.thresholdsRecord(), clusters: clusterEntries, endpoints };
 }
-

@@ -36,10 +36,17 @@ export const reportScheduleEntrySchema = z
   .object({
     type: z.enum(REPORT_TYPES),
     format: z.enum(REPORT_FORMATS),
-    everyMs: z.number().int().min(1000).max(31 * 86_400_000),
+    everyMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(31 * 86_400_000),
     rangeMs: z.number().int().min(1000).max(MAX_RANGE_MS),
     cluster: z.string().regex(CLUSTER, 'must be 1-200 letters, digits, "_", ".", ":" or "-"').optional(),
-    table: z.string().regex(/^[a-z-]{1,40}$/).optional(),
+    table: z
+      .string()
+      .regex(/^[a-z-]{1,40}$/)
+      .optional(),
   })
   .strict();
 

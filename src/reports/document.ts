@@ -222,7 +222,10 @@ function summaryDocument(r: SummaryReport, o: Required<DocumentOptions>): Report
     ['Clusters', String(r.totals.clusters)],
     ['Endpoints', String(r.totals.endpoints)],
     ['Incidents', String(r.totals.incidents)],
-    ['Alerts', `${r.alerts.total} (critical ${r.alerts.byLevel.critical}, warning ${r.alerts.byLevel.warning}, info ${r.alerts.byLevel.info}; firing ${r.alerts.firing})`],
+    [
+      'Alerts',
+      `${r.alerts.total} (critical ${r.alerts.byLevel.critical}, warning ${r.alerts.byLevel.warning}, info ${r.alerts.byLevel.info}; firing ${r.alerts.firing})`,
+    ],
   );
   const endpoints = table(
     'endpoints',
@@ -240,9 +243,23 @@ function summaryDocument(r: SummaryReport, o: Required<DocumentOptions>): Report
       col('Reasons now'),
     ],
     r.endpoints,
-    (e) => [e.key, e.cluster, e.samples, e.availabilityPercent, e.incidents, e.coveredMs, e.current?.status ?? null, e.current?.health ?? null, e.current?.score ?? null, e.current?.reasons.join('; ') ?? null],
+    (e) => [
+      e.key,
+      e.cluster,
+      e.samples,
+      e.availabilityPercent,
+      e.incidents,
+      e.coveredMs,
+      e.current?.status ?? null,
+      e.current?.health ?? null,
+      e.current?.score ?? null,
+      e.current?.reasons.join('; ') ?? null,
+    ],
   );
-  const alertLevels = table('alert-levels', 'Alerts by level', [col('Level'), col('Alerts', 'integer')], ['critical', 'warning', 'info'] as const, (l) => [l, r.alerts.byLevel[l]]);
+  const alertLevels = table('alert-levels', 'Alerts by level', [col('Level'), col('Alerts', 'integer')], ['critical', 'warning', 'info'] as const, (l) => [
+    l,
+    r.alerts.byLevel[l],
+  ]);
   return {
     type: 'summary',
     title: r.meta.title,
@@ -253,14 +270,26 @@ function summaryDocument(r: SummaryReport, o: Required<DocumentOptions>): Report
         id: 'clusters',
         title: 'Clusters',
         notes: [`Availability is the share of recorded time each endpoint was HEALTHY (time-weighted by sample spacing).`],
-        charts: [availabilityBars('Availability by cluster', worstFirst(r.clusters).map((c) => ({ label: c.name, availabilityPercent: c.availabilityPercent })), o.maxBars)],
+        charts: [
+          availabilityBars(
+            'Availability by cluster',
+            worstFirst(r.clusters).map((c) => ({ label: c.name, availabilityPercent: c.availabilityPercent })),
+            o.maxBars,
+          ),
+        ],
         tables: [clusterTable(r.clusters)],
       },
       {
         id: 'endpoints',
         title: 'Endpoints',
         notes: r.endpoints.length > o.maxBars ? [`The chart shows the ${o.maxBars} endpoints with the lowest availability.`] : [],
-        charts: [availabilityBars('Availability by endpoint (lowest first)', worstFirst(r.endpoints).map((e) => ({ label: e.key, availabilityPercent: e.availabilityPercent })), o.maxBars)],
+        charts: [
+          availabilityBars(
+            'Availability by endpoint (lowest first)',
+            worstFirst(r.endpoints).map((e) => ({ label: e.key, availabilityPercent: e.availabilityPercent })),
+            o.maxBars,
+          ),
+        ],
         tables: [endpoints],
       },
       { id: 'alerts', title: 'Alerts', notes: [], charts: [], tables: [alertLevels] },
@@ -275,15 +304,37 @@ function* statRows<T extends { key: string; cluster: string; stats: Record<Metri
   for (const e of items) for (const m of METRICS) if (e.stats[m]) yield [e.key, e.cluster, metricLabel(m), ...statsCells(e.stats[m])];
 }
 
-const countStats = <T extends { stats: Record<MetricName, Stats | null> }>(items: readonly T[]): number => items.reduce((n, e) => n + METRICS.filter((m) => e.stats[m]).length, 0);
+const countStats = <T extends { stats: Record<MetricName, Stats | null> }>(items: readonly T[]): number =>
+  items.reduce((n, e) => n + METRICS.filter((m) => e.stats[m]).length, 0);
 
 function endpointCharts(e: EndpointDetail, from: number, to: number): Chart[] {
   const charts: Chart[] = [];
-  if (e.series.score.length) charts.push({ kind: 'line', title: `${e.key}: score`, metric: 'score', from, to, yMin: 0, yMax: 100, series: [{ name: 'score', points: e.series.score }] });
-  if (e.series.latencyMs.length) charts.push({ kind: 'line', title: `${e.key}: latency`, metric: 'latencyMs', from, to, yMin: 0, series: [{ name: 'latency', points: e.series.latencyMs }] });
-  const usage = (['cpuPercent', 'memoryPercent', 'diskPercent'] as const).filter((m) => e.series[m].length).map((m) => ({ name: metricLabel(m), points: e.series[m] }));
+  if (e.series.score.length)
+    charts.push({ kind: 'line', title: `${e.key}: score`, metric: 'score', from, to, yMin: 0, yMax: 100, series: [{ name: 'score', points: e.series.score }] });
+  if (e.series.latencyMs.length)
+    charts.push({
+      kind: 'line',
+      title: `${e.key}: latency`,
+      metric: 'latencyMs',
+      from,
+      to,
+      yMin: 0,
+      series: [{ name: 'latency', points: e.series.latencyMs }],
+    });
+  const usage = (['cpuPercent', 'memoryPercent', 'diskPercent'] as const)
+    .filter((m) => e.series[m].length)
+    .map((m) => ({ name: metricLabel(m), points: e.series[m] }));
   if (usage.length) charts.push({ kind: 'line', title: `${e.key}: CPU, memory, disk`, metric: 'cpuPercent', from, to, yMin: 0, yMax: 100, series: usage });
-  if (e.series.errorRate.length) charts.push({ kind: 'line', title: `${e.key}: error rate`, metric: 'errorRate', from, to, yMin: 0, series: [{ name: 'error rate', points: e.series.errorRate }] });
+  if (e.series.errorRate.length)
+    charts.push({
+      kind: 'line',
+      title: `${e.key}: error rate`,
+      metric: 'errorRate',
+      from,
+      to,
+      yMin: 0,
+      series: [{ name: 'error rate', points: e.series.errorRate }],
+    });
   return charts;
 }
 
@@ -324,7 +375,10 @@ function detailedDocument(r: DetailedReport, o: Required<DocumentOptions>): Repo
       e.timeInHealth.DRAINING,
       e.current?.status ?? null,
       e.current?.health ?? null,
-      e.reasons.slice(0, 3).map((x) => x.reason).join('; '),
+      e.reasons
+        .slice(0, 3)
+        .map((x) => x.reason)
+        .join('; '),
     ],
   );
   const stats: Table = {
@@ -349,19 +403,52 @@ function detailedDocument(r: DetailedReport, o: Required<DocumentOptions>): Repo
     facts,
     primaryTable: 'endpoints',
     sections: [
-      { id: 'clusters', title: 'Clusters', notes: [], charts: [availabilityBars('Availability by cluster', worstFirst(r.clusters).map((c) => ({ label: c.name, availabilityPercent: c.availabilityPercent })), o.maxBars)], tables: [clusterTable(r.clusters)] },
+      {
+        id: 'clusters',
+        title: 'Clusters',
+        notes: [],
+        charts: [
+          availabilityBars(
+            'Availability by cluster',
+            worstFirst(r.clusters).map((c) => ({ label: c.name, availabilityPercent: c.availabilityPercent })),
+            o.maxBars,
+          ),
+        ],
+        tables: [clusterTable(r.clusters)],
+      },
       {
         id: 'endpoints',
         title: 'Endpoints',
         notes: [
           'Time in each status is time-weighted by sample spacing; circuit trips count transitions into the open state.',
-          ...(worst.length > charted.length ? [`Charts are drawn for the ${charted.length} endpoints with the lowest availability; the tables list all ${r.endpoints.length}.`] : []),
+          ...(worst.length > charted.length
+            ? [`Charts are drawn for the ${charted.length} endpoints with the lowest availability; the tables list all ${r.endpoints.length}.`]
+            : []),
         ],
-        charts: [availabilityBars('Availability by endpoint (lowest first)', worst.map((e) => ({ label: e.key, availabilityPercent: e.availabilityPercent })), o.maxBars), ...charted.flatMap((e) => endpointCharts(e, r.meta.from, r.meta.to))],
+        charts: [
+          availabilityBars(
+            'Availability by endpoint (lowest first)',
+            worst.map((e) => ({ label: e.key, availabilityPercent: e.availabilityPercent })),
+            o.maxBars,
+          ),
+          ...charted.flatMap((e) => endpointCharts(e, r.meta.from, r.meta.to)),
+        ],
         tables: [endpoints],
       },
-      { id: 'stats', title: 'Metric statistics', notes: ['Statistics over every recorded sample in range (p95 by nearest rank).'], charts: [], tables: [stats] },
-      { id: 'reasons', title: 'Reasons', notes: ['How many samples carried each reason (most frequent first, at most 10 per endpoint).'], charts: [], tables: [reasons] },
+      {
+        id: 'stats',
+        title: 'Metric statistics',
+        notes: ['Statistics over every recorded sample in range (p95 by nearest rank).'],
+        charts: [],
+        tables: [stats],
+      },
+      {
+        id: 'reasons',
+        title: 'Reasons',
+        notes: ['How many samples carried each reason (most frequent first, at most 10 per endpoint).'],
+        charts: [],
+        tables: [reasons],
+      },
     ],
   };
 }
@@ -424,7 +511,13 @@ function metricsDocument(r: MetricsReport, o: Required<DocumentOptions>): Report
     facts,
     primaryTable: 'endpoint-stats',
     sections: [
-      { id: 'clusters', title: 'Clusters', notes: [`Error rate is a ratio (0..1); CPU, memory and disk are percentages; latency in ms.`], charts, tables: [clusterStats, clusterSeries] },
+      {
+        id: 'clusters',
+        title: 'Clusters',
+        notes: [`Error rate is a ratio (0..1); CPU, memory and disk are percentages; latency in ms.`],
+        charts,
+        tables: [clusterStats, clusterSeries],
+      },
       { id: 'endpoints', title: 'Endpoints', notes: [], charts: [], tables: [endpointStats] },
     ],
   };
@@ -559,7 +652,9 @@ function trendsDocument(r: TrendsReport, o: Required<DocumentOptions>): ReportDo
   if (sentences.length > 50) outlook.push(`… and ${sentences.length - 50} more (see the tables).`);
   const degrading = r.endpoints.filter((t) => t.direction === 'degrading').length;
   facts.push(['Degrading series', `${degrading} of ${r.endpoints.length} endpoint series`]);
-  const charted = [...r.clusters].sort((a, b) => DIRECTION_RANK[a.direction] - DIRECTION_RANK[b.direction] || a.subject.localeCompare(b.subject)).slice(0, o.maxCharts);
+  const charted = [...r.clusters]
+    .sort((a, b) => DIRECTION_RANK[a.direction] - DIRECTION_RANK[b.direction] || a.subject.localeCompare(b.subject))
+    .slice(0, o.maxCharts);
   return {
     type: 'trends',
     title: r.meta.title,
@@ -587,7 +682,17 @@ function trendsDocument(r: TrendsReport, o: Required<DocumentOptions>): ReportDo
         title: 'Endpoints',
         notes: [],
         charts: [],
-        tables: [table('endpoint-trends', 'Endpoint trends', trendColumns(), [...r.endpoints].sort((a, b) => DIRECTION_RANK[a.direction] - DIRECTION_RANK[b.direction] || a.subject.localeCompare(b.subject) || a.metric.localeCompare(b.metric)), trendCells)],
+        tables: [
+          table(
+            'endpoint-trends',
+            'Endpoint trends',
+            trendColumns(),
+            [...r.endpoints].sort(
+              (a, b) => DIRECTION_RANK[a.direction] - DIRECTION_RANK[b.direction] || a.subject.localeCompare(b.subject) || a.metric.localeCompare(b.metric),
+            ),
+            trendCells,
+          ),
+        ],
       },
     ],
   };

@@ -82,7 +82,15 @@ function addReason(reasons: EndpointFacts['reasons'], reason: string, count: num
   return true;
 }
 
-const lastOf = (p: HistoryPoint): LastPoint => ({ at: p.at, status: p.status, health: p.health, circuit: p.circuit, score: p.score, weight: p.weight, reasons: p.reasons });
+const lastOf = (p: HistoryPoint): LastPoint => ({
+  at: p.at,
+  status: p.status,
+  health: p.health,
+  circuit: p.circuit,
+  score: p.score,
+  weight: p.weight,
+  reasons: p.reasons,
+});
 
 /** One pass over an endpoint's points (time order); each holds until the next one, the last until `to`. */
 export function factsFromPoints(points: readonly HistoryPoint[], to: number, opts: FactsOptions): EndpointFacts {
@@ -227,7 +235,15 @@ export function factsFromWindows(windows: readonly Rollup[], opts: FactsOptions)
     timeInHealth: zeroHealth(),
     circuitTrips: 0,
     lastCircuit: lastW.lastCircuit,
-    last: { at: lastW.lastAt, status: lastW.lastStatus, health: lastW.lastHealth, circuit: lastW.lastCircuit, score: lastW.lastScore, weight: lastW.lastWeight, reasons: lastW.lastReasons },
+    last: {
+      at: lastW.lastAt,
+      status: lastW.lastStatus,
+      health: lastW.lastHealth,
+      circuit: lastW.lastCircuit,
+      score: lastW.lastScore,
+      weight: lastW.lastWeight,
+      reasons: lastW.lastReasons,
+    },
     reasons: new Map(),
     otherReasons: 0,
     stats: () => perMetric((m) => windowStats(windows, m)),

@@ -33,7 +33,10 @@ export function formatTime(ms: number): string {
 
 /** Compact UTC stamp for file names: 20261125T103000Z. */
 export function fileStamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 export function metricLabel(metric: MetricName): string {
@@ -51,6 +54,28 @@ export function formatSpan(ms: number): string {
   const h = Math.floor((s % 86_400) / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = s % 60;
-  const parts = d > 0 ? [[d, 'd'], [h, 'h']] : h > 0 ? [[h, 'h'], [m, 'min']] : m > 0 ? [[m, 'min'], [sec, 's']] : [[sec, 's']];
-  return neg + parts.filter(([n], i) => i === 0 || n !== 0).map(([n, u]) => `${n} ${u}`).join(' ');
+  const parts =
+    d > 0
+      ? [
+          [d, 'd'],
+          [h, 'h'],
+        ]
+      : h > 0
+        ? [
+            [h, 'h'],
+            [m, 'min'],
+          ]
+        : m > 0
+          ? [
+              [m, 'min'],
+              [sec, 's'],
+            ]
+          : [[sec, 's']];
+  return (
+    neg +
+    parts
+      .filter(([n], i) => i === 0 || n !== 0)
+      .map(([n, u]) => `${n} ${u}`)
+      .join(' ')
+  );
 }

@@ -39,17 +39,22 @@ export function parseTime(value: string, field: string): number {
     const real = day.getUTCFullYear() === Number(y) && day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d);
     if (Number.isFinite(t) && real && t >= 0 && t <= MAX_MS && Number(h ?? 0) < 24 && Number(mi ?? 0) < 60 && Number(s ?? 0) < 60) return t;
   }
-  throw new InvalidArgumentError(field, `must be ISO 8601 (e.g. 2026-11-25T10:00:00Z) or milliseconds since the epoch, got ${JSON.stringify(value.slice(0, 40))}`);
+  throw new InvalidArgumentError(
+    field,
+    `must be ISO 8601 (e.g. 2026-11-25T10:00:00Z) or milliseconds since the epoch, got ${JSON.stringify(value.slice(0, 40))}`,
+  );
 }
 
 export function parseType(value: string, field = 'type'): ReportType {
-  if (!(REPORT_TYPES as readonly string[]).includes(value)) throw new InvalidArgumentError(field, `must be one of ${REPORT_TYPES.join(', ')}, got ${JSON.stringify(value.slice(0, 40))}`);
+  if (!(REPORT_TYPES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(field, `must be one of ${REPORT_TYPES.join(', ')}, got ${JSON.stringify(value.slice(0, 40))}`);
   return value as ReportType;
 }
 
 export function parseFormat(value: string, field = 'format'): ReportFormat {
   const v = value === 'markdown' ? 'md' : value;
-  if (!(REPORT_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(field, `must be one of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(value.slice(0, 40))}`);
+  if (!(REPORT_FORMATS as readonly string[]).includes(v))
+    throw new InvalidArgumentError(field, `must be one of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(value.slice(0, 40))}`);
   return v as ReportFormat;
 }
 
@@ -77,7 +82,11 @@ export function validateQuery(q: ReportQuery, knownClusters: () => Iterable<stri
   if (q.cluster !== undefined) {
     parseCluster(q.cluster);
     const known = [...knownClusters()];
-    if (!known.includes(q.cluster)) throw new InvalidArgumentError('cluster', `unknown cluster ${JSON.stringify(q.cluster)}${known.length ? `; known: ${known.slice(0, 20).join(', ')}` : ''}`);
+    if (!known.includes(q.cluster))
+      throw new InvalidArgumentError(
+        'cluster',
+        `unknown cluster ${JSON.stringify(q.cluster)}${known.length ? `; known: ${known.slice(0, 20).join(', ')}` : ''}`,
+      );
   }
   return { from: q.from, to: q.to, ...(q.cluster !== undefined ? { cluster: q.cluster } : {}) };
 }

@@ -59,7 +59,11 @@ export function reportFileName(type: ReportType, from: number, to: number, forma
  * The reports module as the admin server mounts it. `ops` gives the current state (omit it to build
  * from the store alone); the store gives history and alerts.
  */
-export function createReportsHandler(ops: Pick<Operations, 'clusters' | 'endpoints'> | undefined, store: Pick<Store, 'historyRange' | 'historyKeys' | 'alerts'>, opts: ReportsHandlerOptions = {}): ReportsHandler {
+export function createReportsHandler(
+  ops: Pick<Operations, 'clusters' | 'endpoints'> | undefined,
+  store: Pick<Store, 'historyRange' | 'historyKeys' | 'alerts'>,
+  opts: ReportsHandlerOptions = {},
+): ReportsHandler {
   const source: ReportSource = { store, ops };
   const log = (opts.logger ?? silentLogger()).child({ component: 'reports' });
   const now = opts.now ?? Date.now;
@@ -91,7 +95,8 @@ export function createReportsHandler(ops: Pick<Operations, 'clusters' | 'endpoin
         const cluster = q.cluster === undefined ? undefined : parseCluster(q.cluster);
         const download = parseDownload(q.download);
         if (q.table !== undefined && format !== 'csv') throw new InvalidArgumentError('table', 'applies to format=csv only');
-        if (q.table !== undefined && !REPORT_TABLES[type].includes(q.table)) throw new InvalidArgumentError('table', `must be one of ${REPORT_TABLES[type].join(', ')} for ${type}`);
+        if (q.table !== undefined && !REPORT_TABLES[type].includes(q.table))
+          throw new InvalidArgumentError('table', `must be one of ${REPORT_TABLES[type].join(', ')} for ${type}`);
         if (building >= maxConcurrent) throw new HealthmeshError('UNAVAILABLE', `${building} reports are being built; try again shortly`);
 
         const abort = new AbortController();

@@ -123,7 +123,12 @@ export class ReportScheduler {
     const temp = join(this.directory, `${TEMP_PREFIX}${name}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
     const started = Date.now();
     try {
-      const report = await buildReport(this.opts.source, entry.type, { from, to, cluster: entry.cluster }, { ...this.opts.build, now: this.now, signal: this.abort.signal });
+      const report = await buildReport(
+        this.opts.source,
+        entry.type,
+        { from, to, cluster: entry.cluster },
+        { ...this.opts.build, now: this.now, signal: this.abort.signal },
+      );
       const rendered = renderReport(report, entry.format, { table: entry.table });
       await pipeline(rendered.body, createWriteStream(temp, { flags: 'wx', mode: 0o644 }));
       const fh = await open(temp, 'r');

@@ -14,7 +14,10 @@ const level = z.enum(['info', 'warning', 'critical']);
 const percent = num.min(0).max(100).nullable();
 const point = z.object({ t: num, v: num }).strict();
 const perMetric = <T extends z.ZodType>(t: T) => z.object(Object.fromEntries(METRICS.map((m) => [m, t])) as Record<(typeof METRICS)[number], T>).strict();
-const stats = z.object({ n: int.min(1), min: num, mean: num, p95: num, max: num }).strict().nullable();
+const stats = z
+  .object({ n: int.min(1), min: num, mean: num, p95: num, max: num })
+  .strict()
+  .nullable();
 
 const meta = <T extends string>(type: T) =>
   z
@@ -31,7 +34,10 @@ const meta = <T extends string>(type: T) =>
     })
     .strict();
 
-const current = z.object({ status, health, score: num, weight: num, reasons: z.array(z.string()), at: time }).strict().nullable();
+const current = z
+  .object({ status, health, score: num, weight: num, reasons: z.array(z.string()), at: time })
+  .strict()
+  .nullable();
 
 const endpointSummary = {
   key: z.string(),

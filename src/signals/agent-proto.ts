@@ -79,7 +79,11 @@ export function agentServiceDefinition(): grpc.ServiceDefinition {
 }
 
 /** A client for the Agent service at `target` (host:port); insecure unless `credentials` (TLS) are given. */
-export function createAgentClient(target: string, options: grpc.ChannelOptions = {}, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): AgentClient {
+export function createAgentClient(
+  target: string,
+  options: grpc.ChannelOptions = {},
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): AgentClient {
   const Ctor = load().client;
   return new Ctor(target, credentials, options) as unknown as AgentClient;
 }

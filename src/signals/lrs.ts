@@ -118,7 +118,8 @@ export class LrsService {
       const id = req.node?.id;
       if (typeof id !== 'string' || id.length === 0) return this.fail(call, grpc.status.INVALID_ARGUMENT, 'node.id: required on the first LoadStatsRequest');
       if (id.length > MAX_NODE_ID) return this.fail(call, grpc.status.INVALID_ARGUMENT, `node.id: must be at most ${MAX_NODE_ID} characters`);
-      if (!mayBeNode(state.who, id)) return this.fail(call, grpc.status.PERMISSION_DENIED, `node.id: token "${state.who.name}" may not report as node "${id.slice(0, 256)}"`);
+      if (!mayBeNode(state.who, id))
+        return this.fail(call, grpc.status.PERMISSION_DENIED, `node.id: token "${state.who.name}" may not report as node "${id.slice(0, 256)}"`);
       state.nodeId = id;
       this.opts.logger.info({ node: id, intervalMs: this.opts.config.reportIntervalMs }, 'LRS stream opened');
       call.write(this.response);
@@ -159,7 +160,11 @@ export class LrsService {
   }
 
   private refuseOrphan(call: LrsCall, nodeId: string, graceMs: number): void {
-    this.fail(call, grpc.status.PERMISSION_DENIED, `node "${nodeId.slice(0, 256)}" has no open ADS stream (for ${graceMs} ms): load reports are accepted only from proxies connected over ADS with the same node id`);
+    this.fail(
+      call,
+      grpc.status.PERMISSION_DENIED,
+      `node "${nodeId.slice(0, 256)}" has no open ADS stream (for ${graceMs} ms): load reports are accepted only from proxies connected over ADS with the same node id`,
+    );
   }
 
   private consume(nodeId: string, req: Exclude<DecodedLoadStats, { malformed: string }>): void {

@@ -144,7 +144,13 @@ function typeToWire(typeUrl: string, t: TypeLedger): TypeLedgerWire {
     publish_to_ack_ms: t.publishToAckMs === undefined ? undefined : Math.max(0, Math.round(t.publishToAckMs)),
     nacks: uint(t.nacks),
     last_nack: t.lastNack
-      ? { version: t.lastNack.version, message: t.lastNack.message, code: Math.trunc(t.lastNack.code), at_ms: ms(t.lastNack.at), resources: [...t.lastNack.resources] }
+      ? {
+          version: t.lastNack.version,
+          message: t.lastNack.message,
+          code: Math.trunc(t.lastNack.code),
+          at_ms: ms(t.lastNack.at),
+          resources: [...t.lastNack.resources],
+        }
       : undefined,
   };
 }
@@ -177,7 +183,12 @@ export function changeToWire(e: ChangeEvent): WatchEventWire {
         event: 'endpoint',
         endpoint: endpointToWire(e.endpoint),
         previous: e.previous
-          ? { status: STATUS_TO_WIRE[e.previous.status], circuit: CIRCUIT_TO_WIRE[e.previous.circuit], health: HEALTH_TO_WIRE[e.previous.health], weight: uint(e.previous.weight) }
+          ? {
+              status: STATUS_TO_WIRE[e.previous.status],
+              circuit: CIRCUIT_TO_WIRE[e.previous.circuit],
+              health: HEALTH_TO_WIRE[e.previous.health],
+              weight: uint(e.previous.weight),
+            }
           : undefined,
       };
     case 'endpoint-removed':

@@ -10,11 +10,20 @@ export const AGENT_PROTO_FILE = 'healthmesh/v1/agent.proto';
 export const STATUS_SERVICE_NAME = 'healthmesh.v1.Status';
 export const AGENT_SERVICE_NAME = 'healthmesh.v1.Agent';
 
-const LOAD_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true, arrays: true, includeDirs: [PROTO_ROOT] };
+const LOAD_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  arrays: true,
+  includeDirs: [PROTO_ROOT],
+};
 
 // ---- Wire types: messages as @grpc/proto-loader decodes them with LOAD_OPTIONS -------------------------
 
-export type HealthStatusWire = 'HEALTH_STATUS_UNSPECIFIED' | 'HEALTH_STATUS_HEALTHY' | 'HEALTH_STATUS_DEGRADED' | 'HEALTH_STATUS_UNHEALTHY' | 'HEALTH_STATUS_DRAINING';
+export type HealthStatusWire =
+  'HEALTH_STATUS_UNSPECIFIED' | 'HEALTH_STATUS_HEALTHY' | 'HEALTH_STATUS_DEGRADED' | 'HEALTH_STATUS_UNHEALTHY' | 'HEALTH_STATUS_DRAINING';
 export type CircuitStateWire = 'CIRCUIT_STATE_UNSPECIFIED' | 'CIRCUIT_STATE_CLOSED' | 'CIRCUIT_STATE_OPEN' | 'CIRCUIT_STATE_HALF_OPEN';
 export type EndpointSourceWire = 'ENDPOINT_SOURCE_UNSPECIFIED' | 'ENDPOINT_SOURCE_CONFIG' | 'ENDPOINT_SOURCE_RUNTIME';
 export type AlertLevelWire = 'ALERT_LEVEL_UNSPECIFIED' | 'ALERT_LEVEL_INFO' | 'ALERT_LEVEL_WARNING' | 'ALERT_LEVEL_CRITICAL';
@@ -286,7 +295,11 @@ export function healthmeshPackageDefinition(): protoLoader.PackageDefinition {
 }
 
 /** A client for the Status service at `target` (host:port), insecure. */
-export function createStatusClient(target: string, options: grpc.ChannelOptions = {}, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): StatusClient {
+export function createStatusClient(
+  target: string,
+  options: grpc.ChannelOptions = {},
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): StatusClient {
   const Ctor = load().client;
   return new Ctor(target, credentials, options) as unknown as StatusClient;
 }
@@ -302,6 +315,8 @@ export function callStatus<M extends StatusUnaryMethod>(
 ): Promise<StatusUnaryMethods[M][1]> {
   return new Promise((resolve, reject) => {
     const fn = client[method] as unknown as UnaryCallFn<StatusUnaryMethods[M][0], StatusUnaryMethods[M][1]>;
-    fn.call(client, req, metadata, { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : res ? resolve(res) : reject(new Error(`${method}: no response`))));
+    fn.call(client, req, metadata, { deadline: Date.now() + deadlineMs }, (err, res) =>
+      err ? reject(err) : res ? resolve(res) : reject(new Error(`${method}: no response`)),
+    );
   });
 }

@@ -6,7 +6,15 @@ import type { Logger } from '../log.js';
 import type { Operations } from '../operations.js';
 import { alertToWire, clusterToWire, endpointToWire, historyToWire, proxyToWire } from './convert.js';
 import { toGrpcStatus } from './grpc-status.js';
-import { isMalformed, statusServiceDefinition, type Decoded, type StatusUnaryMethod, type StatusUnaryMethods, type WatchEventWire, type WatchRequestWire } from './proto.js';
+import {
+  isMalformed,
+  statusServiceDefinition,
+  type Decoded,
+  type StatusUnaryMethod,
+  type StatusUnaryMethods,
+  type WatchEventWire,
+  type WatchRequestWire,
+} from './proto.js';
 import { validateDeregister, validateGetEndpoint, validateListAlerts, validateListEndpoints, validateRegister, validateWatch } from './validate.js';
 import { WatchBudget, WatchStream } from './watch.js';
 
@@ -19,7 +27,10 @@ export interface StatusServiceOptions {
   now?: () => number;
 }
 
-type Handler<M extends StatusUnaryMethod> = (req: Partial<StatusUnaryMethods[M][0]>, who: Identity | undefined) => StatusUnaryMethods[M][1] | Promise<StatusUnaryMethods[M][1]>;
+type Handler<M extends StatusUnaryMethod> = (
+  req: Partial<StatusUnaryMethods[M][0]>,
+  who: Identity | undefined,
+) => StatusUnaryMethods[M][1] | Promise<StatusUnaryMethods[M][1]>;
 
 export const DEFAULT_WATCH_BACKLOG = 1024;
 export const DEFAULT_MAX_WATCHERS = 256;
@@ -108,7 +119,11 @@ export class StatusService {
   }
 
   /** A unary handler; with `role`, the caller's bearer token is checked first (before the request is even looked at). */
-  private unary<M extends StatusUnaryMethod>(method: M, role: AuthRole | undefined, handle: Handler<M>): grpc.handleUnaryCall<Decoded<StatusUnaryMethods[M][0]>, StatusUnaryMethods[M][1]> {
+  private unary<M extends StatusUnaryMethod>(
+    method: M,
+    role: AuthRole | undefined,
+    handle: Handler<M>,
+  ): grpc.handleUnaryCall<Decoded<StatusUnaryMethods[M][0]>, StatusUnaryMethods[M][1]> {
     return (call, cb) => {
       let who: Identity | undefined;
       try {
@@ -141,7 +156,10 @@ export class StatusService {
     if (this.stopped) return refuse({ code: grpc.status.UNAVAILABLE, details: 'healthmesh is shutting down' });
     if (this.watches.size >= this.maxWatchers) {
       this.log.warn({ peer: call.getPeer(), maxWatchers: this.maxWatchers }, 'Watch refused: too many open Watch streams');
-      return refuse({ code: grpc.status.RESOURCE_EXHAUSTED, details: `watch: ${this.maxWatchers} Watch streams are open already (status.maxWatchers); try again later` });
+      return refuse({
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        details: `watch: ${this.maxWatchers} Watch streams are open already (status.maxWatchers); try again later`,
+      });
     }
     let cluster: string | undefined;
     try {

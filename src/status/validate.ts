@@ -162,7 +162,8 @@ export function validateRegister(req: Partial<RegisterEndpointRequestWire>): Reg
   const cluster = clusterName('cluster', req.cluster, true) as string;
   const w = req.weight ?? 0;
   const raw = req.metadata ?? {};
-  const metadata = typeof raw === 'object' && raw !== null && !Array.isArray(raw) && Object.keys(raw).length === 0 ? undefined : (raw as Record<string, string>);
+  const metadata =
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw) && Object.keys(raw).length === 0 ? undefined : (raw as Record<string, string>);
   return validateRegistration({
     cluster,
     address: str('address', req.address),

@@ -59,7 +59,10 @@ export class WatchBudget {
       for (const [w, n] of this.held) if (n > most) [worst, most] = [w, n];
       if (!worst) return;
       this.forget(worst);
-      worst.fail(grpc.status.RESOURCE_EXHAUSTED, `watch: the Watch streams together are more than ${this.limit} bytes behind (status.maxWatchBacklogBytes) and this one is the furthest; call Watch again to resync`);
+      worst.fail(
+        grpc.status.RESOURCE_EXHAUSTED,
+        `watch: the Watch streams together are more than ${this.limit} bytes behind (status.maxWatchBacklogBytes) and this one is the furthest; call Watch again to resync`,
+      );
     }
   }
 }

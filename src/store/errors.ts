@@ -54,7 +54,10 @@ export function storeError(path: string, operation: string, err: unknown): Healt
   const reason = classify(err);
   const detail = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | null)?.code;
-  return new StoreError(path, reason, `store ${path}: ${operation} failed: ${detail}${code ? ` (${String(code)})` : ''}; ${HINTS[reason]}`, { cause: err, operation });
+  return new StoreError(path, reason, `store ${path}: ${operation} failed: ${detail}${code ? ` (${String(code)})` : ''}; ${HINTS[reason]}`, {
+    cause: err,
+    operation,
+  });
 }
 
 export function closedError(path: string, operation: string): StoreError {

@@ -166,7 +166,15 @@ const AGG_LENGTH = AGG_METRICS + 4 * ROLLUP_METRICS.length;
 /** Column values in ROLLUP_COLUMNS order. */
 export function rollupParams(r: Rollup): unknown[] {
   const a = new Float64Array(AGG_LENGTH);
-  a.set([r.heldStatus.HEALTHY, r.heldStatus.DEGRADED, r.heldStatus.UNHEALTHY, r.heldHealth.HEALTHY, r.heldHealth.DEGRADED, r.heldHealth.UNHEALTHY, r.heldHealth.DRAINING]);
+  a.set([
+    r.heldStatus.HEALTHY,
+    r.heldStatus.DEGRADED,
+    r.heldStatus.UNHEALTHY,
+    r.heldHealth.HEALTHY,
+    r.heldHealth.DEGRADED,
+    r.heldHealth.UNHEALTHY,
+    r.heldHealth.DRAINING,
+  ]);
   a.set([r.gapN, r.gapSum, r.incidents, r.trips, r.otherReasons, r.firstAt, r.lastAt, r.lastScore, r.lastWeight], 7);
   a.set([STATUSES.indexOf(r.lastStatus), HEALTHS.indexOf(r.lastHealth), CIRCUITS.indexOf(r.lastCircuit)], 16);
   ROLLUP_METRICS.forEach((m, k) => {

@@ -59,7 +59,6 @@ const META_DOWNSAMPLED_UNTIL = 'downsampled_until';
 /** Start of the first window whose roll-up saw every point (history written before the roll-ups existed is not in them). */
 const META_ROLLUPS_FROM = 'rollups_from';
 
-
 const isMemory = (path: string): boolean => path === ':memory:' || path === '';
 
 /** Opens (creating the file, its directory and the schema when needed) the store at `path`. */
@@ -172,9 +171,13 @@ function createSqliteStore(db: Database.Database, path: string, log: Logger): St
   const firstRollupKey = db.prepare<[], string | null>('SELECT MIN(key) FROM history_rollup').pluck();
   const nextRollupKey = db.prepare<[string], string | null>('SELECT MIN(key) FROM history_rollup WHERE key > ?').pluck();
   const deleteRollupsBefore = db.prepare('DELETE FROM history_rollup WHERE bucket < ?');
-  const countHistory = db.prepare<[number, number, number], number>('SELECT count(*) FROM (SELECT 1 FROM history INDEXED BY history_at WHERE at >= ? AND at <= ? LIMIT ?)').pluck();
+  const countHistory = db
+    .prepare<[number, number, number], number>('SELECT count(*) FROM (SELECT 1 FROM history INDEXED BY history_at WHERE at >= ? AND at <= ? LIMIT ?)')
+    .pluck();
   const lastHistoryAt = db.prepare<[], number | null>('SELECT MAX(at) FROM history').pluck();
-  const historyOfKeyFrom = db.prepare<[string, number], HistoryRow>(`SELECT ${HISTORY_COLUMNS} FROM history INDEXED BY history_key_at WHERE key = ? AND at >= ? ORDER BY at, id`);
+  const historyOfKeyFrom = db.prepare<[string, number], HistoryRow>(
+    `SELECT ${HISTORY_COLUMNS} FROM history INDEXED BY history_key_at WHERE key = ? AND at >= ? ORDER BY at, id`,
+  );
   const rollups = new RollupWriter((key) => {
     const row = latestRollup.get(key);
     const window = row ? toRollup(row) : undefined;

@@ -52,7 +52,8 @@ export const MAX_NAME_CHARS = 1024;
 
 function checkNames(names: Iterable<string>, what: string): void {
   for (const n of names) {
-    if (n.length > MAX_NAME_CHARS) throw new SubscriptionLimitError(`a ${what} of ${n.length} characters is longer than the ${MAX_NAME_CHARS} allowed`, 'invalid');
+    if (n.length > MAX_NAME_CHARS)
+      throw new SubscriptionLimitError(`a ${what} of ${n.length} characters is longer than the ${MAX_NAME_CHARS} allowed`, 'invalid');
   }
 }
 
@@ -171,7 +172,17 @@ export class AdsState {
   private typeState(typeUrl: XdsTypeUrl): TypeState {
     let st = this.types.get(typeUrl);
     if (!st) {
-      st = { wildcard: false, names: new Set(), acked: new Map(), uncertain: new Set(), inFlight: [], rejected: new Map(), isolate: false, requested: false, answered: false };
+      st = {
+        wildcard: false,
+        names: new Set(),
+        acked: new Map(),
+        uncertain: new Set(),
+        inFlight: [],
+        rejected: new Map(),
+        isolate: false,
+        requested: false,
+        answered: false,
+      };
       this.types.set(typeUrl, st);
     }
     return st;
@@ -227,7 +238,8 @@ export class AdsState {
   }
 
   private subscribeSotw(typeUrl: XdsTypeUrl, st: TypeState, names: readonly string[]): void {
-    if (names.length > this.limits.maxSubscriptions) throw new SubscriptionLimitError(`too many resource names in one request (${names.length} > ${this.limits.maxSubscriptions})`);
+    if (names.length > this.limits.maxSubscriptions)
+      throw new SubscriptionLimitError(`too many resource names in one request (${names.length} > ${this.limits.maxSubscriptions})`);
     checkNames(names, 'resource name');
     const rules = TYPE_RULES[typeUrl];
     // Legacy wildcard: an empty list on the first request (and while it stays wildcard); `*` explicitly.
@@ -242,11 +254,18 @@ export class AdsState {
     const subscribe = req.subscribe ?? [];
     const unsubscribe = req.unsubscribe ?? [];
     const initial = Object.entries(req.initialVersions ?? {});
-    if (subscribe.length + initial.length > this.limits.maxSubscriptions) throw new SubscriptionLimitError(`too many resource names in one request (${subscribe.length + initial.length} > ${this.limits.maxSubscriptions})`);
+    if (subscribe.length + initial.length > this.limits.maxSubscriptions)
+      throw new SubscriptionLimitError(`too many resource names in one request (${subscribe.length + initial.length} > ${this.limits.maxSubscriptions})`);
     checkNames(subscribe, 'resource name');
     checkNames(unsubscribe, 'resource name');
-    checkNames(initial.map(([name]) => name), 'resource name');
-    checkNames(initial.map(([, version]) => version), 'resource version');
+    checkNames(
+      initial.map(([name]) => name),
+      'resource name',
+    );
+    checkNames(
+      initial.map(([, version]) => version),
+      'resource version',
+    );
     if (!st.requested && !req.nonce && TYPE_RULES[typeUrl].wildcard && subscribe.length === 0) st.wildcard = true;
     for (const n of subscribe) {
       if (n === '*') st.wildcard = true;
@@ -406,7 +425,15 @@ export class AdsState {
       resources,
       removed: this.protocol === 'delta' ? plan.removals : [],
     };
-    st.inFlight.push({ nonce: out.nonce, version: out.version, publishedAt: out.publishedAt, resources: new Map(resources.map((e) => [e.name, e])), removed: new Set(out.removed), full, unknown: new Set() });
+    st.inFlight.push({
+      nonce: out.nonce,
+      version: out.version,
+      publishedAt: out.publishedAt,
+      resources: new Map(resources.map((e) => [e.name, e])),
+      removed: new Set(out.removed),
+      full,
+      unknown: new Set(),
+    });
     if (st.inFlight.length > (this.limits.maxInFlight ?? 32)) st.inFlight.shift();
     st.answered = true;
     return out;

@@ -47,9 +47,7 @@ export function listenerResource(l: ListenerConfig): ResourceSpec {
       : {
           name: l.name,
           address: { socket_address: { address: l.address, port_value: l.port } },
-          filter_chains: [
-            { filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm(l.routeConfig, statPrefix) }] },
-          ],
+          filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm(l.routeConfig, statPrefix) }] }],
         };
   return { name: l.name, typeUrl: TYPE.listener, message, refs: [l.routeConfig] };
 }
@@ -94,7 +92,11 @@ export function outlierDetection(c: ClusterConfig, defaults: ClusterDefaults): R
     // Envoy enforces success-rate ejection by default: only when configured here.
     enforcing_success_rate: u32(o.successRate ? 100 : 0),
     ...(o.successRate
-      ? { success_rate_minimum_hosts: u32(o.successRate.minimumHosts), success_rate_request_volume: u32(o.successRate.requestVolume), success_rate_stdev_factor: u32(o.successRate.stdevFactor) }
+      ? {
+          success_rate_minimum_hosts: u32(o.successRate.minimumHosts),
+          success_rate_request_volume: u32(o.successRate.requestVolume),
+          success_rate_stdev_factor: u32(o.successRate.stdevFactor),
+        }
       : {}),
     enforcing_failure_percentage: u32(o.failurePercentage ? 100 : 0),
     ...(o.failurePercentage
@@ -189,7 +191,13 @@ export function proxylessEndpointsResource(clusterName: string, endpoints: Itera
       ],
     };
   });
-  return { name: clusterName, typeUrl: TYPE.endpoint, message: { cluster_name: clusterName, endpoints: localities }, refs: [clusterName], variant: 'proxyless' };
+  return {
+    name: clusterName,
+    typeUrl: TYPE.endpoint,
+    message: { cluster_name: clusterName, endpoints: localities },
+    refs: [clusterName],
+    variant: 'proxyless',
+  };
 }
 
 /**

@@ -81,7 +81,8 @@ export class AdsSession {
     try {
       fn();
     } catch (err) {
-      if (err instanceof SubscriptionLimitError) return this.fail(err.kind === 'limit' ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.INVALID_ARGUMENT, err.message);
+      if (err instanceof SubscriptionLimitError)
+        return this.fail(err.kind === 'limit' ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.INVALID_ARGUMENT, err.message);
       this.log.error({ err }, 'ADS stream failed');
       this.fail(GrpcStatus.INTERNAL, `healthmesh: internal error: ${(err as Error).message}`);
     }
@@ -94,14 +95,18 @@ export class AdsSession {
       const id = req.node?.id;
       if (!id) return this.fail(GrpcStatus.INVALID_ARGUMENT, 'node.id is required on the first request of a stream');
       const bytes = Buffer.byteLength(id);
-      if (bytes > this.opts.maxNodeIdBytes) return this.fail(GrpcStatus.INVALID_ARGUMENT, `node.id is ${bytes} bytes, more than the ${this.opts.maxNodeIdBytes} allowed (xds.maxNodeIdBytes)`);
+      if (bytes > this.opts.maxNodeIdBytes)
+        return this.fail(GrpcStatus.INVALID_ARGUMENT, `node.id is ${bytes} bytes, more than the ${this.opts.maxNodeIdBytes} allowed (xds.maxNodeIdBytes)`);
       this.nodeId = id;
       const node = req.node ?? {};
       if (isWeightBlindClient(node.user_agent_name)) this.state.useVariant('proxyless');
       const ua = node.user_agent_name ? clip(`${node.user_agent_name}/${node.user_agent_version ?? ''}`, 256) : undefined;
       const nodeCluster = node.cluster === undefined ? undefined : clip(node.cluster, 256);
       this.opts.ledger.connect({ streamId: this.id, nodeId: id, nodeCluster, userAgent: ua, protocol: this.protocol, peer: this.call.getPeer() });
-      this.opts.logs.connection.info({ stream: this.id, protocol: this.protocol, node: clip(id), peer: this.call.getPeer(), eds: this.state.variant }, 'proxy connected');
+      this.opts.logs.connection.info(
+        { stream: this.id, protocol: this.protocol, node: clip(id), peer: this.call.getPeer(), eds: this.state.variant },
+        'proxy connected',
+      );
       this.unsubscribe = this.opts.cache.subscribe(() => this.safely(() => this.pump()));
     }
     const typeUrl = req.type_url ?? '';
@@ -116,7 +121,14 @@ export class AdsSession {
       const message = truncateBytes(settled.error.message, this.opts.maxErrorDetailBytes);
       this.opts.ledger.nack(this.id, typeUrl, { version: settled.version, message, code: settled.error.code, resources: settled.resources });
       this.opts.logs.nack.warn(
-        { stream: this.id, node: clip(this.nodeId ?? ''), typeUrl, version: settled.version, resources: settled.resources.slice(0, 10).map((n) => clip(n)), error: clip(message, 500) },
+        {
+          stream: this.id,
+          node: clip(this.nodeId ?? ''),
+          typeUrl,
+          version: settled.version,
+          resources: settled.resources.slice(0, 10).map((n) => clip(n)),
+          error: clip(message, 500),
+        },
         'proxy rejected (NACK) a response; it keeps its last good config',
       );
       const t = this.now();
@@ -134,7 +146,14 @@ export class AdsSession {
     const error = err && (err.message || err.code) ? { code: err.code ?? 0, message: err.message ?? '' } : undefined;
     if (this.protocol === 'sotw') return { typeUrl, nonce: req.response_nonce, error, resourceNames: (req as SotwRequest).resource_names ?? [] };
     const d = req as DeltaRequest;
-    return { typeUrl, nonce: d.response_nonce, error, subscribe: d.resource_names_subscribe, unsubscribe: d.resource_names_unsubscribe, initialVersions: d.initial_resource_versions };
+    return {
+      typeUrl,
+      nonce: d.response_nonce,
+      error,
+      subscribe: d.resource_names_subscribe,
+      unsubscribe: d.resource_names_unsubscribe,
+      initialVersions: d.initial_resource_versions,
+    };
   }
 
   private onDrain(): void {
@@ -161,7 +180,13 @@ export class AdsSession {
     const ok =
       this.protocol === 'sotw'
         ? this.call.write({ version_info: out.version, type_url: out.typeUrl, nonce: out.nonce, resources: out.resources.map((e) => e.any) })
-        : this.call.write({ system_version_info: out.version, type_url: out.typeUrl, nonce: out.nonce, resources: out.resources.map((e) => e.delta), removed_resources: out.removed });
+        : this.call.write({
+            system_version_info: out.version,
+            type_url: out.typeUrl,
+            nonce: out.nonce,
+            resources: out.resources.map((e) => e.delta),
+            removed_resources: out.removed,
+          });
     this.opts.ledger.sent(this.id, out.typeUrl, out.version);
     if (!ok) this.block();
   }
@@ -177,7 +202,10 @@ export class AdsSession {
 
   private fail(code: GrpcStatus, details: string): void {
     if (this.closed) return;
-    this.opts.logs.rejected.warn({ stream: this.id, node: this.nodeId === undefined ? undefined : clip(this.nodeId), code, details: clip(details, 300) }, 'closing ADS stream');
+    this.opts.logs.rejected.warn(
+      { stream: this.id, node: this.nodeId === undefined ? undefined : clip(this.nodeId), code, details: clip(details, 300) },
+      'closing ADS stream',
+    );
     this.close();
     this.call.emit('error', { code, details, name: 'Error', message: details });
   }

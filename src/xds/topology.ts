@@ -4,7 +4,15 @@ import type { Logger } from '../log.js';
 import type { SnapshotCache } from './cache.js';
 export type { EndpointPatch } from './endpoint-source.js';
 import { ManualEndpoints, type EndpointPatch, type EndpointSource } from './endpoint-source.js';
-import { clusterResource, endpointsResource, listenerResource, proxylessEndpointsResource, routeResource, type EndpointState, type ResourceSpec } from './resources.js';
+import {
+  clusterResource,
+  endpointsResource,
+  listenerResource,
+  proxylessEndpointsResource,
+  routeResource,
+  type EndpointState,
+  type ResourceSpec,
+} from './resources.js';
 import { TYPE } from './protos.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
 import type { VersionClock } from './versions.js';
@@ -151,7 +159,11 @@ export class Topology {
     const reuse = (typeUrl: string, name: string): ResourceSpec => ({ name, typeUrl, message: {}, refs: [], reuse: true });
     const clean = !this.allDirty && previous !== undefined;
     for (const c of this.config.clusters) {
-      specs.push(clean && has(TYPE.cluster, c.name) ? reuse(TYPE.cluster, c.name) : clusterResource(c, { maxEjectionPercent: this.config.health.guard.maxEjectedPercent }));
+      specs.push(
+        clean && has(TYPE.cluster, c.name)
+          ? reuse(TYPE.cluster, c.name)
+          : clusterResource(c, { maxEjectionPercent: this.config.health.guard.maxEjectedPercent }),
+      );
       // EDS in both shapes (Envoy's, and weight-blind proxyless gRPC clients'), each encoded once per version.
       if (clean && !this.dirtyEds.has(c.name) && has(TYPE.endpoint, c.name) && (previous?.proxylessEndpoints?.resources.has(c.name) ?? false)) {
         specs.push(reuse(TYPE.endpoint, c.name), { ...reuse(TYPE.endpoint, c.name), variant: 'proxyless' });

@@ -184,10 +184,18 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
       child = await startServeChild(configFile);
       const downtime = child.readyAt - killAt;
       downtimes.push(downtime);
-      await waitFor(async () => (await stat('control_plane.connected_state')) === 1, { timeoutMs: 15_000, intervalMs: 20, what: `restart ${i}: Envoy back on an ADS stream` });
+      await waitFor(async () => (await stat('control_plane.connected_state')) === 1, {
+        timeoutMs: 15_000,
+        intervalMs: 20,
+        what: `restart ${i}: Envoy back on an ADS stream`,
+      });
       reconnects.push(Date.now() - child.readyAt);
       // The restarted healthmesh's first EDS has reached Envoy.
-      await waitFor(async () => (await stat('cluster.demo.update_attempt')) > attempts, { timeoutMs: 10_000, intervalMs: 20, what: `restart ${i}: first EDS of the new process` });
+      await waitFor(async () => (await stat('cluster.demo.update_attempt')) > attempts, {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+        what: `restart ${i}: first EDS of the new process`,
+      });
       const post = await hosts();
 
       const line = `#${i} ${phase}: victim ${pre.get(victim.port)?.health[0]}/${pre.get(victim.port)?.weight} → ${post.get(victim.port)?.health[0]}/${post.get(victim.port)?.weight}, downtime ${downtime} ms`;
@@ -205,8 +213,13 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
         await sleep(500);
         if (victim.requests !== servedAtKill) {
           const hits = answers.filter((a) => a.backend === victim.name && a.at >= killAt - 2000).map((a) => `${a.at - killAt} ms: ${a.status}`);
-          const changes = child.log().split('\n').filter((l) => l.includes(String(victim.port)) && /changed|restored/.test(l));
-          console.log(`[continuity] victim answers around the kill (ms after kill): ${hits.join(', ')}; ready ${child.readyAt - killAt} ms\n${changes.join('\n')}`);
+          const changes = child
+            .log()
+            .split('\n')
+            .filter((l) => l.includes(String(victim.port)) && /changed|restored/.test(l));
+          console.log(
+            `[continuity] victim answers around the kill (ms after kill): ${hits.join(', ')}; ready ${child.readyAt - killAt} ms\n${changes.join('\n')}`,
+          );
         }
         expect(victim.requests, `${line}: requests reached the ejected victim`).toBe(servedAtKill);
       }
@@ -223,7 +236,9 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
     }
     heal(victim);
     const sorted = [...reconnects].sort((a, b) => a - b);
-    console.log(`[continuity] ${RESTARTS} restarts; reconnect after ready p50 ${sorted[Math.floor(sorted.length / 2)]} ms max ${sorted.at(-1)} ms; downtime p50 ${[...downtimes].sort((a, b) => a - b)[Math.floor(downtimes.length / 2)]} ms; traffic ok ${tally.ok} errors ${tally.errors}`);
+    console.log(
+      `[continuity] ${RESTARTS} restarts; reconnect after ready p50 ${sorted[Math.floor(sorted.length / 2)]} ms max ${sorted.at(-1)} ms; downtime p50 ${[...downtimes].sort((a, b) => a - b)[Math.floor(downtimes.length / 2)]} ms; traffic ok ${tally.ok} errors ${tally.errors}`,
+    );
     console.log(log.join('\n'));
     // Envoy is back on an ADS stream soon after healthmesh is ready (bootstrap retry 100..500 ms); generous for a loaded CI.
     expect(sorted.at(-1)).toBeLessThanOrEqual(3000);

@@ -44,7 +44,10 @@ describe('the demo (npm start)', () => {
 
   it('1: traffic through Envoy reaches all three backends evenly; config_dump shows healthmesh resources, all ACKed', async () => {
     expect(out).toMatch(/curl -X POST http:\/\/127\.0\.0\.1:9100\/backends\/b2\/fail/);
-    await waitFor(async () => Object.keys((await shares('http://127.0.0.1:10000/', 30)).counts).length === 3, { timeoutMs: 15_000, what: 'traffic to all three backends' });
+    await waitFor(async () => Object.keys((await shares('http://127.0.0.1:10000/', 30)).counts).length === 3, {
+      timeoutMs: 15_000,
+      what: 'traffic to all three backends',
+    });
     const s = await shares('http://127.0.0.1:10000/', 600, { concurrency: 6 });
     expect(s.errors).toBe(0);
     for (const name of ['b1', 'b2', 'b3']) expect(Math.abs(s.share(name) - 1 / 3)).toBeLessThan(0.08);
@@ -56,17 +59,22 @@ describe('the demo (npm start)', () => {
     expect(section('ClustersConfigDump').dynamic_active_clusters!.length).toBe(1);
     expect(JSON.stringify(section('EndpointsConfigDump').dynamic_endpoint_configs)).toContain('9102');
 
-    const proxies = (await (await fetch('http://127.0.0.1:9090/proxies')).json()) as { proxies: Array<{ nodeId: string; types: Record<string, { ackedVersion?: string; sentVersion?: string; lastNack?: unknown }> }> };
+    const proxies = (await (await fetch('http://127.0.0.1:9090/proxies')).json()) as {
+      proxies: Array<{ nodeId: string; types: Record<string, { ackedVersion?: string; sentVersion?: string; lastNack?: unknown }> }>;
+    };
     const envoy = proxies.proxies.find((p) => p.nodeId === 'envoy-demo')!;
     expect(Object.keys(envoy.types)).toHaveLength(4);
     for (const t of Object.values(envoy.types)) expect(t.lastNack).toBeUndefined();
-    await waitFor(async () => {
-      const again = (await (await fetch('http://127.0.0.1:9090/proxies')).json()) as typeof proxies;
-      return Object.values(again.proxies.find((p) => p.nodeId === 'envoy-demo')!.types).every((t) => t.ackedVersion === t.sentVersion);
-    }, { timeoutMs: 5000, what: 'every type ACKed at its latest version' });
+    await waitFor(
+      async () => {
+        const again = (await (await fetch('http://127.0.0.1:9090/proxies')).json()) as typeof proxies;
+        return Object.values(again.proxies.find((p) => p.nodeId === 'envoy-demo')!.types).every((t) => t.ackedVersion === t.sentVersion);
+      },
+      { timeoutMs: 5000, what: 'every type ACKed at its latest version' },
+    );
   });
 
-  it('works out of the box with generated tokens: Envoy\'s load reports count, the printed agent command is accepted', async () => {
+  it("works out of the box with generated tokens: Envoy's load reports count, the printed agent command is accepted", async () => {
     // Envoy's LRS stream carries the generated proxy token (rendered into its bootstrap): real traffic shows up as an error rate.
     const endpoint = async () => (await (await fetch('http://127.0.0.1:9090/status/demo/127.0.0.1:9101')).json()) as Record<string, unknown>;
     await waitFor(
@@ -87,7 +95,10 @@ describe('the demo (npm start)', () => {
     agent.stdout!.on('data', (b: Buffer) => (agentOut += b.toString()));
     agent.stderr!.on('data', (b: Buffer) => (agentOut += b.toString()));
     try {
-      await waitFor(async () => JSON.stringify(await endpoint()).includes('"heartbeatAgeS"'), { timeoutMs: 20_000, what: `the demo agent's heartbeats to be accepted (agent output: ${agentOut.slice(-1000)})` });
+      await waitFor(async () => JSON.stringify(await endpoint()).includes('"heartbeatAgeS"'), {
+        timeoutMs: 20_000,
+        what: `the demo agent's heartbeats to be accepted (agent output: ${agentOut.slice(-1000)})`,
+      });
       expect(agentOut).not.toMatch(/heartbeat failed/);
     } finally {
       agent.kill('SIGTERM');
@@ -103,7 +114,10 @@ describe('the demo (npm start)', () => {
     expect(s.share('b2')).toBeLessThan(0.02);
     expect(s.errors).toBe(0);
     expect((await fetch('http://127.0.0.1:9100/backends/b2/ok', { method: 'POST' })).status).toBe(200);
-    await waitFor(async () => (await shares('http://127.0.0.1:10000/', 100)).counts.b2, { timeoutMs: 15_000, what: 'b2 back in rotation (after its open period)' });
+    await waitFor(async () => (await shares('http://127.0.0.1:10000/', 100)).counts.b2, {
+      timeoutMs: 15_000,
+      what: 'b2 back in rotation (after its open period)',
+    });
   });
 
   it('stops cleanly on SIGTERM', async () => {

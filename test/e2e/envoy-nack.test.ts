@@ -37,7 +37,20 @@ describe.each(['sotw', 'delta'] as const)('Envoy NACKs an endpoint, then gets th
       validateConfig({
         xds: { listen: '127.0.0.1:0', debounceMs: 20 },
         listeners: [{ name: 'ingress', port: listenerPort, routeConfig: 'local_route' }],
-        routes: [{ name: 'local_route', virtualHosts: [{ name: 'all', routes: [{ prefix: '/other', cluster: 'other' }, { prefix: '/', cluster: 'demo' }] }] }],
+        routes: [
+          {
+            name: 'local_route',
+            virtualHosts: [
+              {
+                name: 'all',
+                routes: [
+                  { prefix: '/other', cluster: 'other' },
+                  { prefix: '/', cluster: 'demo' },
+                ],
+              },
+            ],
+          },
+        ],
         clusters: [
           { name: 'demo', endpoints: demo.map((b) => ({ address: '127.0.0.1', port: b.port })) },
           { name: 'other', endpoints: other.map((b) => ({ address: '127.0.0.1', port: b.port })) },
@@ -55,7 +68,10 @@ describe.each(['sotw', 'delta'] as const)('Envoy NACKs an endpoint, then gets th
   });
 
   it('a rejected endpoint changes nothing in Envoy; traffic keeps flowing', async () => {
-    await waitFor(async () => (await shares(`${url}/`, 10)).errors === 0 && (await shares(`${url}/other`, 10)).errors === 0, { timeoutMs: 10_000, what: 'Envoy to route' });
+    await waitFor(async () => (await shares(`${url}/`, 10)).errors === 0 && (await shares(`${url}/other`, 10)).errors === 0, {
+      timeoutMs: 10_000,
+      what: 'Envoy to route',
+    });
     cp.topology.setEndpoint('demo', BAD);
     const nack = await waitFor(() => eds()?.lastNack, { timeoutMs: 5000, what: 'the EDS NACK' });
     expect(nack.message).toMatch(/malformed IP address|backend\.invalid/i);

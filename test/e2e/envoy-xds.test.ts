@@ -49,7 +49,10 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
     for (const b of backends) expect(Math.abs(s.share(b.name) - 1 / 3)).toBeLessThan(0.08);
 
     const proxy = await waitFor(
-      () => cp.ledger.proxies().find((p) => p.nodeId === `envoy-${mode}` && Object.keys(p.types).length === 4 && Object.values(p.types).every((t) => t.ackedVersion)),
+      () =>
+        cp.ledger
+          .proxies()
+          .find((p) => p.nodeId === `envoy-${mode}` && Object.keys(p.types).length === 4 && Object.values(p.types).every((t) => t.ackedVersion)),
       { timeoutMs: 5000, what: 'all four types ACKed' },
     );
     expect(proxy.protocol).toBe(mode);
@@ -70,7 +73,9 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
       expect(listener.active_state.version_info).toBe(snap.types[TYPE.listener].resources.get('ingress')!.version);
       expect(route.version_info).toBe(snap.types[TYPE.route].resources.get('local_route')!.version);
     }
-    const eds = section('EndpointsConfigDump').dynamic_endpoint_configs.find((e: { endpoint_config: { cluster_name: string } }) => e.endpoint_config.cluster_name === 'demo');
+    const eds = section('EndpointsConfigDump').dynamic_endpoint_configs.find(
+      (e: { endpoint_config: { cluster_name: string } }) => e.endpoint_config.cluster_name === 'demo',
+    );
     expect(eds.endpoint_config.endpoints.flatMap((l: { lb_endpoints: unknown[] }) => l.lb_endpoints)).toHaveLength(3);
   });
 

@@ -22,7 +22,9 @@ describe('flapping hosts with a real Envoy', () => {
     flappy.setHealthPattern([503, 200]);
     await waitFor(() => flappy.healthChecks - checksBefore >= 60, { timeoutMs: 30_000, intervalMs: 200, what: '60 alternating checks' });
     const d = r.app.engine.endpoint(r.key(flappy))!.decision;
-    console.log(`[scenario 5] ${flappy.healthChecks - checksBefore} alternating checks → ${pushes()} EDS pushes; now ${d.status}/${d.circuit} weight ${d.weight}: ${d.reasons.join('; ')}`);
+    console.log(
+      `[scenario 5] ${flappy.healthChecks - checksBefore} alternating checks → ${pushes()} EDS pushes; now ${d.status}/${d.circuit} weight ${d.weight}: ${d.reasons.join('; ')}`,
+    );
     expect(pushes()).toBeLessThanOrEqual(5);
     expect(d.status).not.toBe('HEALTHY');
   });
@@ -33,9 +35,10 @@ describe('flapping hosts with a real Envoy', () => {
     await waitFor(() => flappy.healthChecks - checksBefore >= 60, { timeoutMs: 30_000, intervalMs: 200, what: '60 checks' });
     const d = r.app.engine.endpoint(r.key(flappy))!.decision;
     const trips = r.events.filter((e) => e.kind === 'endpoint' && e.endpoint.key === r.key(flappy) && e.endpoint.decision.circuit === 'open').length;
-    console.log(`[scenario 5b] ${flappy.healthChecks - checksBefore} checks (15 failure bursts) → ${trips} trips, ${pushes()} EDS pushes; now ${d.status}/${d.circuit}: ${d.reasons.join('; ')}`);
+    console.log(
+      `[scenario 5b] ${flappy.healthChecks - checksBefore} checks (15 failure bursts) → ${trips} trips, ${pushes()} EDS pushes; now ${d.status}/${d.circuit}: ${d.reasons.join('; ')}`,
+    );
     expect(pushes()).toBeLessThanOrEqual(8);
     expect(d.flapping || d.circuit === 'open').toBe(true);
   });
-
 });

@@ -24,9 +24,7 @@ function staticBootstrap(listenPort: number, backends: Backend[]): object {
                     '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
                     stat_prefix: 'ingress',
                     route_config: {
-                      virtual_hosts: [
-                        { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'backends' } }] },
-                      ],
+                      virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'backends' } }] }],
                     },
                     http_filters: [
                       {
@@ -131,7 +129,10 @@ describe('envoy with a static bootstrap', () => {
 describe('ADS bootstraps', () => {
   const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
 
-  for (const [mode, method] of [['sotw', 'StreamAggregatedResources'], ['delta', 'DeltaAggregatedResources']] as const) {
+  for (const [mode, method] of [
+    ['sotw', 'StreamAggregatedResources'],
+    ['delta', 'DeltaAggregatedResources'],
+  ] as const) {
     it(`${mode}: envoy dials ${method} on the xds port with our node id`, async () => {
       // A bare gRPC server that records raw ADS requests; it never answers.
       const seen: Array<{ method: string; msg: Buffer }> = [];
@@ -171,9 +172,7 @@ describe('ADS bootstraps', () => {
 describe('waitFor', () => {
   it('returns the first truthy value', async () => {
     let i = 0;
-    await expect(waitFor(() => (++i >= 3 ? `done ${i}` : false), { timeoutMs: 2_000, intervalMs: 10, what: 'i to reach 3' })).resolves.toBe(
-      'done 3',
-    );
+    await expect(waitFor(() => (++i >= 3 ? `done ${i}` : false), { timeoutMs: 2_000, intervalMs: 10, what: 'i to reach 3' })).resolves.toBe('done 3');
   });
 
   it('times out naming what it waited for and the last value', async () => {

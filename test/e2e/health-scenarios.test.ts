@@ -34,7 +34,11 @@ describe('health scenarios with a real Envoy', () => {
     const t0 = Date.now();
     slow.setDelay(2000); // its limit is the 500 ms check timeout
     hung.setHang(true);
-    await waitFor(async () => ejected(await r.host(slow)) && ejected(await r.host(hung)), { timeoutMs: interval * UNHEALTHY_THRESHOLD * 1.1 + timeout + 2000, intervalMs: 20, what: 'slow and hanging hosts ejected' });
+    await waitFor(async () => ejected(await r.host(slow)) && ejected(await r.host(hung)), {
+      timeoutMs: interval * UNHEALTHY_THRESHOLD * 1.1 + timeout + 2000,
+      intervalMs: 20,
+      what: 'slow and hanging hosts ejected',
+    });
     console.log(`[scenario 3] slow and hanging hosts drained in ${Date.now() - t0} ms`);
     expect(r.app.engine.endpoint(r.key(slow))!.decision.reasons.join(' ')).toMatch(/timeout after 500 ms/);
     const s = await shares(r.url, 300, { concurrency: 6, timeoutMs: 5000 });
@@ -46,7 +50,9 @@ describe('health scenarios with a real Envoy', () => {
     const okStats = r.app.scheduler.jobStats(r.key(ok))!;
     const hungRounds = r.probes.filter((p) => p.id === r.key(hung) && p.at > t0).map((p) => p.latencyMs);
     const slowRounds = r.probes.filter((p) => p.id === r.key(slow) && p.at > t0 + 100).map((p) => p.latencyMs);
-    console.log(`[scenario 3] healthy job lag max ${okStats.maxLagMs} ms over ${okStats.runs} runs; hanging probe rounds ${hungRounds.join(', ')} ms; slow ${slowRounds.join(', ')} ms`);
+    console.log(
+      `[scenario 3] healthy job lag max ${okStats.maxLagMs} ms over ${okStats.runs} runs; hanging probe rounds ${hungRounds.join(', ')} ms; slow ${slowRounds.join(', ')} ms`,
+    );
     expect(okStats.maxLagMs).toBeLessThanOrEqual(interval * 0.1);
     expect(hungRounds.length).toBeGreaterThanOrEqual(3);
     for (const ms of [...hungRounds, ...slowRounds]) expect(ms).toBeLessThanOrEqual(timeout * 1.1);
@@ -74,8 +80,12 @@ describe('health scenarios with a real Envoy', () => {
       },
       { timeoutMs: 20_000, intervalMs: 50, what: 'the healed host back at full weight' },
     );
-    console.log(`[scenario 4] full weight ${Date.now() - healedAt} ms after healing; weights seen ${[...new Set(weights)].join(' → ')}; shares ${windows.map((w) => w.toFixed(2)).join(' ')}`);
-    const circuits = r.events.filter((e) => e.kind === 'endpoint' && e.endpoint.key === r.key(bad)).map((e) => (e.kind === 'endpoint' ? e.endpoint.decision.circuit : ''));
+    console.log(
+      `[scenario 4] full weight ${Date.now() - healedAt} ms after healing; weights seen ${[...new Set(weights)].join(' → ')}; shares ${windows.map((w) => w.toFixed(2)).join(' ')}`,
+    );
+    const circuits = r.events
+      .filter((e) => e.kind === 'endpoint' && e.endpoint.key === r.key(bad))
+      .map((e) => (e.kind === 'endpoint' ? e.endpoint.decision.circuit : ''));
     expect(circuits).toEqual(expect.arrayContaining(['open', 'half-open', 'closed']));
     expect(circuits.indexOf('half-open')).toBeLessThan(circuits.lastIndexOf('closed'));
     expect(weights).toEqual([...weights].sort((a, b) => a - b));
@@ -118,10 +128,13 @@ describe('health scenarios with a real Envoy', () => {
       }
     })();
     for (const x of [a, b, c]) x.setHealthStatus(503);
-    const verdict = await waitFor(() => {
-      const v = r.app.engine.clusters().get('demo');
-      return v && v.failing === 3 ? v : undefined;
-    }, { timeoutMs: 5000, what: 'three failing endpoints' });
+    const verdict = await waitFor(
+      () => {
+        const v = r.app.engine.clusters().get('demo');
+        return v && v.failing === 3 ? v : undefined;
+      },
+      { timeoutMs: 5000, what: 'three failing endpoints' },
+    );
     await waitFor(async () => (await r.envoy.clusterHosts('demo')).filter(ejected).length === 2, { timeoutMs: 3000, what: 'two ejected in Envoy' });
     watching = false;
     await watcher;

@@ -96,7 +96,9 @@ describe('Envoy load reports (LRS)', () => {
       },
       { timeoutMs: REPORT_INTERVAL_MS * 8, intervalMs: 50, what: `load reports covering all ${sent} requests` },
     );
-    console.log(`[lrs] ${samples.length} samples, all ${sent} requests reported ${Date.now() - t0} ms after the traffic ended; totals ${JSON.stringify(Object.fromEntries(seen))}`);
+    console.log(
+      `[lrs] ${samples.length} samples, all ${sent} requests reported ${Date.now() - t0} ms after the traffic ended; totals ${JSON.stringify(Object.fromEntries(seen))}`,
+    );
 
     for (const b of [ok1, ok2]) {
       expect(seen.get(key(b))).toMatchObject({ successes: b.requests, errors: 0 });

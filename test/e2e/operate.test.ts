@@ -44,7 +44,10 @@ describe('operating healthmesh (child process, real Envoy)', () => {
   let watch: grpc.ClientReadableStream<WatchEventWire> | undefined;
 
   function startHealthmesh(): Promise<ChildProcess> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'serve', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'serve', '--config', configFile], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return new Promise((resolveStart, reject) => {
       const onData = (b: Buffer): void => {
         log += b.toString();
@@ -55,7 +58,8 @@ describe('operating healthmesh (child process, real Envoy)', () => {
       proc.once('exit', (code) => reject(new Error(`healthmesh exited with ${code}: ${log.slice(-3000)}`)));
     });
   }
-  const rpc = <M extends Parameters<typeof callStatus>[1]>(method: M, req: Parameters<typeof callStatus<M>>[2]) => callStatus(client, method, req, 5000, bearer(TEST_TOKENS.operator));
+  const rpc = <M extends Parameters<typeof callStatus>[1]>(method: M, req: Parameters<typeof callStatus<M>>[2]) =>
+    callStatus(client, method, req, 5000, bearer(TEST_TOKENS.operator));
   const post = (path: string, token?: string) => fetch(`${admin}${path}`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
   const hostPorts = async (): Promise<number[]> => (await envoy.clusterHosts('demo')).map((h) => h.port);
 
@@ -63,7 +67,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
     dir = mkdtempSync(join(tmpdir(), 'healthmesh-operate-'));
     configFile = join(dir, 'healthmesh.yaml');
     backends = await startHttpBackends(4);
-    [extra] = await startHttpBackends(1, { prefix: 'x' }) as [Backend];
+    [extra] = (await startHttpBackends(1, { prefix: 'x' })) as [Backend];
     hookServer = createHttpServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
@@ -84,7 +88,10 @@ describe('operating healthmesh (child process, real Envoy)', () => {
       store: { path: join(dir, 'data', 'healthmesh.db'), sampleIntervalMs: 500 },
       admin: { listen: `127.0.0.1:${adminPort}`, token: TOKEN },
       auth: structuredClone(TEST_AUTH),
-      alerts: { cooldownMs: 0, webhook: { url: `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/hook`, minLevel: 'warning', timeoutMs: 1000 } },
+      alerts: {
+        cooldownMs: 0,
+        webhook: { url: `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/hook`, minLevel: 'warning', timeoutMs: 1000 },
+      },
       health: { tickMs: 100, guard: { maxEjectedPercent: 50 }, circuit: { baseOpenMs: 1000 }, recovery: { windowMs: 1000 } },
       listeners: [{ name: 'ingress', port: listenerPort, routeConfig: 'local_route' }],
       routes: [{ name: 'local_route', virtualHosts: [{ name: 'all', routes: [{ prefix: '/', cluster: 'demo' }] }] }],
@@ -125,7 +132,10 @@ describe('operating healthmesh (child process, real Envoy)', () => {
     expect((await rpc('RegisterEndpoint', reg)).created).toBe(true);
     expect((await rpc('RegisterEndpoint', reg)).created).toBe(false);
     await expect(rpc('RegisterEndpoint', { ...reg, port: 0 })).rejects.toMatchObject({ code: 3, details: expect.stringMatching(/^port: /) });
-    await expect(rpc('RegisterEndpoint', { ...reg, address: 'not an address!' })).rejects.toMatchObject({ code: 3, details: expect.stringMatching(/^address: /) });
+    await expect(rpc('RegisterEndpoint', { ...reg, address: 'not an address!' })).rejects.toMatchObject({
+      code: 3,
+      details: expect.stringMatching(/^address: /),
+    });
     await expect(rpc('RegisterEndpoint', { ...reg, cluster: 'nope' })).rejects.toMatchObject({ code: 5 });
     await waitFor(async () => (await hostPorts()).includes(extra.port), { timeoutMs: 3000, what: 'Envoy to get the registered endpoint' });
     await waitFor(async () => (await shares(url, 60)).counts[extra.name], { timeoutMs: 5000, what: 'traffic to the registered endpoint' });
@@ -138,7 +148,10 @@ describe('operating healthmesh (child process, real Envoy)', () => {
 
   it('6: three of five failing: the guard caps ejections, a critical alert fires, and the status service says why', async () => {
     for (const b of backends.slice(0, 3)) b.setHealthStatus(503);
-    const cluster = await waitFor(async () => (await rpc('ListClusters', {})).clusters.find((c) => c.name === 'demo' && c.failing === 3), { timeoutMs: 6000, what: 'three failing endpoints' });
+    const cluster = await waitFor(async () => (await rpc('ListClusters', {})).clusters.find((c) => c.name === 'demo' && c.failing === 3), {
+      timeoutMs: 6000,
+      what: 'three failing endpoints',
+    });
     expect(cluster).toMatchObject({ total: 5, ejected: 2, guarded: 1 });
     expect(cluster.reason).toMatch(/^3 of 5 endpoints failing; at most 50% \(2\) may be ejected; 127\.0\.0\.1:\d+ kept at /);
     const guarded = (await rpc('ListEndpoints', { cluster: 'demo' })).endpoints.find((e) => e.guarded)!;
@@ -147,11 +160,20 @@ describe('operating healthmesh (child process, real Envoy)', () => {
     expect(guarded.reasons.join(' | ')).toMatch(/consecutive failed checks \(last: HTTP 503\).*kept in rotation by the guard/);
     expect((await hostPorts()).length).toBe(5);
 
-    const critical = await waitFor(async () => (await rpc('ListAlerts', {})).alerts.find((a) => a.rule === 'cluster_capacity' && a.state === 'ALERT_STATE_FIRING'), { timeoutMs: 5000, what: 'a critical capacity alert' });
+    const critical = await waitFor(
+      async () => (await rpc('ListAlerts', {})).alerts.find((a) => a.rule === 'cluster_capacity' && a.state === 'ALERT_STATE_FIRING'),
+      { timeoutMs: 5000, what: 'a critical capacity alert' },
+    );
     expect(critical.level).toBe('ALERT_LEVEL_CRITICAL');
     expect(critical.message).toMatch(/2 of 5 endpoints healthy .*guard: 3 of 5 endpoints failing/);
-    await waitFor(() => watched.some((e) => e.event === 'alert' && e.alert.rule === 'cluster_capacity'), { timeoutMs: 3000, what: 'the alert on the Watch stream' });
-    await waitFor(() => hooks.some((h) => h.event === 'fired' && h.alert.rule === 'cluster_capacity' && h.alert.level === 'critical'), { timeoutMs: 5000, what: 'the webhook delivery' });
+    await waitFor(() => watched.some((e) => e.event === 'alert' && e.alert.rule === 'cluster_capacity'), {
+      timeoutMs: 3000,
+      what: 'the alert on the Watch stream',
+    });
+    await waitFor(() => hooks.some((h) => h.event === 'fired' && h.alert.rule === 'cluster_capacity' && h.alert.level === 'critical'), {
+      timeoutMs: 5000,
+      what: 'the webhook delivery',
+    });
     const s = await shares(url, 300, { concurrency: 5 });
     expect(s.errors).toBe(0);
 
@@ -172,7 +194,10 @@ describe('operating healthmesh (child process, real Envoy)', () => {
     expect((await post(`${target}/drain`, 'wrong-token-wrong-token')).status).toBe(401);
     const drained = await post(`${target}/drain`, TOKEN);
     expect(drained.status).toBe(200);
-    await waitFor(async () => (await envoy.clusterHosts('demo')).find((h) => h.port === backends[3]!.port)?.health.includes('DRAINING'), { timeoutMs: 3000, what: 'Envoy to see DRAINING' });
+    await waitFor(async () => (await envoy.clusterHosts('demo')).find((h) => h.port === backends[3]!.port)?.health.includes('DRAINING'), {
+      timeoutMs: 3000,
+      what: 'Envoy to see DRAINING',
+    });
     expect((await shares(url, 200)).counts[backends[3]!.name]).toBeUndefined();
     expect((await post(`${target}/undrain`, TOKEN)).status).toBe(200);
   });
@@ -185,13 +210,19 @@ describe('operating healthmesh (child process, real Envoy)', () => {
       bad.listeners.push({ name: 'clash', port: busy, routeConfig: 'local_route' });
       writeFileSync(configFile, stringify(bad));
       child!.kill('SIGHUP');
-      const proxy = await waitFor(async () => (await rpc('ListProxies', {})).proxies.find((p) => p.node_id === 'operate-envoy' && p.types.some((t) => t.last_nack)), { timeoutMs: 5000, what: 'the NACK in ListProxies' });
+      const proxy = await waitFor(
+        async () => (await rpc('ListProxies', {})).proxies.find((p) => p.node_id === 'operate-envoy' && p.types.some((t) => t.last_nack)),
+        { timeoutMs: 5000, what: 'the NACK in ListProxies' },
+      );
       const nack = proxy.types.find((t) => t.last_nack)!.last_nack!;
       expect(nack.message).toMatch(/bind|address already in use/i);
       expect(nack.resources).toContain('clash');
       const viaAdmin = JSON.stringify(await (await fetch(`${admin}/proxies`)).json());
       expect(viaAdmin).toContain(nack.message.slice(0, 40).replace(/"/g, '\\"'));
-      await waitFor(async () => (await rpc('ListAlerts', {})).alerts.find((a) => a.rule === 'nack' && a.state === 'ALERT_STATE_FIRING'), { timeoutMs: 5000, what: 'a NACK alert' });
+      await waitFor(async () => (await rpc('ListAlerts', {})).alerts.find((a) => a.rule === 'nack' && a.state === 'ALERT_STATE_FIRING'), {
+        timeoutMs: 5000,
+        what: 'a NACK alert',
+      });
       const s = await shares(url, 200, { concurrency: 5 });
       expect(s.errors).toBe(0);
     } finally {
@@ -204,11 +235,19 @@ describe('operating healthmesh (child process, real Envoy)', () => {
   it('11: every report type in every format from the admin endpoint, built from the recorded history', async () => {
     const from = new Date(Date.now() - 3_600_000).toISOString();
     for (const type of ['summary', 'detailed', 'metrics', 'alerts', 'trends']) {
-      for (const [format, contentType] of [['json', 'application/json'], ['html', 'text/html'], ['csv', 'text/csv'], ['md', 'text/markdown'], ['xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet']] as const) {
+      for (const [format, contentType] of [
+        ['json', 'application/json'],
+        ['html', 'text/html'],
+        ['csv', 'text/csv'],
+        ['md', 'text/markdown'],
+        ['xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+      ] as const) {
         const res = await fetch(`${admin}/reports/${type}?format=${format}&from=${encodeURIComponent(from)}&cluster=demo`);
         expect(res.status, `${type}.${format}`).toBe(200);
         expect(res.headers.get('content-type')).toContain(contentType);
-        expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="healthmesh-${type}-\\d{8}T\\d{6}Z-\\d{8}T\\d{6}Z\\.${format}"$`));
+        expect(res.headers.get('content-disposition')).toMatch(
+          new RegExp(`^attachment; filename="healthmesh-${type}-\\d{8}T\\d{6}Z-\\d{8}T\\d{6}Z\\.${format}"$`),
+        );
         const body = Buffer.from(await res.arrayBuffer());
         expect(body.length).toBeGreaterThan(100);
       }
@@ -224,7 +263,8 @@ describe('operating healthmesh (child process, real Envoy)', () => {
   });
 
   it('8: kill -9 loses nothing: Envoy keeps routing; registrations and history come back; versions only go up', async () => {
-    const versionText = async (): Promise<number> => Number(/"(\d+)"/.exec(await (await fetch(`${envoy.adminUrl}/stats?filter=^cluster_manager\\.cds\\.version_text$`)).text())?.[1]);
+    const versionText = async (): Promise<number> =>
+      Number(/"(\d+)"/.exec(await (await fetch(`${envoy.adminUrl}/stats?filter=^cluster_manager\\.cds\\.version_text$`)).text())?.[1]);
     await waitFor(async () => (await rpc('ListClusters', {})).clusters[0]?.healthy === 5, { timeoutMs: 10_000, what: 'everything healthy before the kill' });
     const key = `demo/127.0.0.1:${backends[0]!.port}`;
     const historyBefore = (await rpc('GetEndpoint', { key, history_limit: 1000 })).history;
@@ -247,7 +287,10 @@ describe('operating healthmesh (child process, real Envoy)', () => {
     expect(eps.find((e) => e.port === extra.port)).toMatchObject({ source: 'ENDPOINT_SOURCE_RUNTIME', target_weight: 200 });
     const history = (await rpc('GetEndpoint', { key, history_limit: 1000 })).history;
     expect(history.filter((p) => Number(p.at_ms) < killedAt).length).toBeGreaterThanOrEqual(historyBefore.length);
-    await waitFor(async () => (await versionText()) > before, { timeoutMs: 40_000, what: 'Envoy on a higher version after restart (it reconnects with backoff)' });
+    await waitFor(async () => (await versionText()) > before, {
+      timeoutMs: 40_000,
+      what: 'Envoy on a higher version after restart (it reconnects with backoff)',
+    });
     expect((await envoy.stats()).get('cluster_manager.cds.update_empty') ?? 0).toBe(0);
     expect((await hostPorts()).sort()).toEqual([...backends.map((b) => b.port), extra.port].sort());
     const s = await shares(url, 300, { concurrency: 5 });

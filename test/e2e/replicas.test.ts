@@ -119,15 +119,21 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
 
   it('two Envoys on different replicas see identical endpoints, and both drain a failing backend', async () => {
     const healthy = (h: HostStatus[]) => h.length === 4 && h.every((x) => x.health[0] === 'HEALTHY');
-    await waitFor(async () => healthy(await envoyA.clusterHosts('web')) && healthy(await envoyB.clusterHosts('web')), { timeoutMs: 30_000, what: 'both Envoys see 4 HEALTHY' });
+    await waitFor(async () => healthy(await envoyA.clusterHosts('web')) && healthy(await envoyB.clusterHosts('web')), {
+      timeoutMs: 30_000,
+      what: 'both Envoys see 4 HEALTHY',
+    });
     expect(await connectedTo(envoyA)).toBe(replicas[0]!.port);
     expect([replicas[1]!.port, replicas[2]!.port]).toContain(await connectedTo(envoyB));
     // Same EDS version on both (content-derived, not a replica's clock).
-    await waitFor(async () => {
-      const [a, b] = [await edsVersion(envoyA), await edsVersion(envoyB)];
-      if (a === undefined || a !== b || !a.startsWith('c-')) throw new Error(`EDS version_info A=${a} B=${b}`);
-      return true;
-    }, { timeoutMs: 5000, what: 'identical EDS version_info on both Envoys' });
+    await waitFor(
+      async () => {
+        const [a, b] = [await edsVersion(envoyA), await edsVersion(envoyB)];
+        if (a === undefined || a !== b || !a.startsWith('c-')) throw new Error(`EDS version_info A=${a} B=${b}`);
+        return true;
+      },
+      { timeoutMs: 5000, what: 'identical EDS version_info on both Envoys' },
+    );
 
     const bad = backends[0]!;
     bad.setHealthStatus(503);
@@ -141,13 +147,20 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
       }),
     );
     // Same content on both (health and weight per host).
-    await waitFor(async () => view(await envoyA.clusterHosts('web')) === view(await envoyB.clusterHosts('web')) && (await edsVersion(envoyA)) === (await edsVersion(envoyB)), { timeoutMs: 5000, what: 'identical endpoints and EDS version on both Envoys' });
+    await waitFor(
+      async () =>
+        view(await envoyA.clusterHosts('web')) === view(await envoyB.clusterHosts('web')) && (await edsVersion(envoyA)) === (await edsVersion(envoyB)),
+      { timeoutMs: 5000, what: 'identical endpoints and EDS version on both Envoys' },
+    );
     console.log(`[replicas e2e] failing backend drained by both Envoys after ${times.map((t) => t.toFixed(0)).join(' / ')} ms`);
     bad.setHealthStatus(200);
   }, 60_000);
 
   it('kill -9 of the replica an Envoy is on: it is on another replica within 2 s, zero failed requests', async () => {
-    await waitFor(async () => (await envoyB.clusterHosts('web')).every((x) => x.health[0] === 'HEALTHY' && x.weight === 100), { timeoutMs: 30_000, what: 'all back to full weight' });
+    await waitFor(async () => (await envoyB.clusterHosts('web')).every((x) => x.health[0] === 'HEALTHY' && x.weight === 100), {
+      timeoutMs: 30_000,
+      what: 'all back to full weight',
+    });
     const on = (await connectedTo(envoyB))!;
     const victim = replicas.find((r) => r.port === on)!;
     const other = replicas.find((r) => r !== victim && r !== replicas[0])!;
@@ -183,18 +196,30 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     await sleep(500);
     const after = await envoyB.stats();
     const delta = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
-    const figures = ['cluster_manager.cds.update_success', 'cluster_manager.cds.update_rejected', 'cluster.web.update_success', 'cluster.web.update_empty', 'cluster_manager.cluster_modified'].map((k) => `${k}+${delta(k)}`);
+    const figures = [
+      'cluster_manager.cds.update_success',
+      'cluster_manager.cds.update_rejected',
+      'cluster.web.update_success',
+      'cluster.web.update_empty',
+      'cluster_manager.cluster_modified',
+    ].map((k) => `${k}+${delta(k)}`);
     expect(delta('cluster_manager.cluster_modified')).toBe(0);
     expect(delta('cluster_manager.cds.update_rejected')).toBe(0);
     expect(delta('cluster.web.update_empty')).toBe(0);
     // A change after the move reaches B through its new replica.
     const bad = backends[1]!;
     bad.setHealthStatus(503);
-    await waitFor(async () => (await envoyB.clusterHosts('web')).find((x) => x.port === bad.port)?.health[0] === 'UNHEALTHY', { timeoutMs: 15_000, intervalMs: 25, what: 'B drains after the move' });
+    await waitFor(async () => (await envoyB.clusterHosts('web')).find((x) => x.port === bad.port)?.health[0] === 'UNHEALTHY', {
+      timeoutMs: 15_000,
+      intervalMs: 25,
+      what: 'B drains after the move',
+    });
     bad.setHealthStatus(200);
     running = false;
     await traffic;
-    console.log(`[replicas e2e] kill -9 of Envoy B's replica: on the other replica after ${reconnectMs.toFixed(0)} ms; requests ok ${tally.ok}, failed ${tally.errors}; B after the move: ${figures.join(', ')}`);
+    console.log(
+      `[replicas e2e] kill -9 of Envoy B's replica: on the other replica after ${reconnectMs.toFixed(0)} ms; requests ok ${tally.ok}, failed ${tally.errors}; B after the move: ${figures.join(', ')}`,
+    );
     expect(tally.errors).toBe(0);
     expect(tally.ok).toBeGreaterThan(50);
     expect(reconnectMs).toBeLessThan(2000);
@@ -208,10 +233,13 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
       const b = backends[2]!;
       const key = `web/127.0.0.1:${b.port}`;
       const holder = async () => JSON.parse((await client.get(`${prefix}/owners/${key}`).string()) ?? 'null') as string | null;
-      await waitFor(async () => {
-        const id = await holder();
-        return live.some((r) => r.id === id);
-      }, { timeoutMs: 10_000, what: 'a live replica holds the claim' });
+      await waitFor(
+        async () => {
+          const id = await holder();
+          return live.some((r) => r.id === id);
+        },
+        { timeoutMs: 10_000, what: 'a live replica holds the claim' },
+      );
       const holderId = await holder();
       const owner = live.find((r) => r.id === holderId)!;
       // Watch through the Envoy that is not on the owner.
@@ -246,10 +274,13 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
       b.setHealthStatus(200);
       b.setStatus(200);
       // Mid-ramp (ramp of 4 steps over 4 s): at least one step in, not yet full.
-      await waitFor(async () => {
-        const w = await weight();
-        return w >= 25 && w < 75;
-      }, { timeoutMs: 15_000, intervalMs: 20, what: 'mid-ramp' });
+      await waitFor(
+        async () => {
+          const w = await weight();
+          return w >= 25 && w < 75;
+        },
+        { timeoutMs: 15_000, intervalMs: 20, what: 'mid-ramp' },
+      );
       const samples: number[] = [await weight()];
       let sampling = true;
       const sampler = (async () => {
@@ -273,7 +304,9 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
         expect(samples[i]!, `weights ${samples.join(',')}`).toBeGreaterThanOrEqual(samples[i - 1]!);
         expect(samples[i]! - samples[i - 1]!, `weights ${samples.join(',')}`).toBeLessThanOrEqual(25);
       }
-      console.log(`[replicas e2e] kill -9 of the owner mid-ramp (weight ${samples[0]}): ramp completed ${rampDoneMs.toFixed(0)} ms later; distinct weights seen ${[...new Set(samples)].join('→')}; requests since the kill ok ${tally.ok - atKill.ok}, failed ${tally.errors - atKill.errors}`);
+      console.log(
+        `[replicas e2e] kill -9 of the owner mid-ramp (weight ${samples[0]}): ramp completed ${rampDoneMs.toFixed(0)} ms later; distinct weights seen ${[...new Set(samples)].join('→')}; requests since the kill ok ${tally.ok - atKill.ok}, failed ${tally.errors - atKill.errors}`,
+      );
       expect(tally.errors - atKill.errors).toBe(0);
       expect(tally.ok - atKill.ok).toBeGreaterThan(50);
     } finally {

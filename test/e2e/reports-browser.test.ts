@@ -25,7 +25,16 @@ import { HOSTILE, MINUTE, RANGE, seededOperations, seededStore } from '../suppor
 
 /** Debian's chromium; HEALTHMESH_CHROMIUM overrides the path. */
 const CHROMIUM = process.env.HEALTHMESH_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let browser: Browser;
 let server: AdminServer;
@@ -34,11 +43,19 @@ let base: string;
 let dir: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium); the HTML report browser test needs it`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium); the HTML report browser test needs it`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true, timeout: 30_000 });
   store = seededStore();
   const ops = seededOperations();
-  server = new AdminServer({ ops, metrics: createMetrics(ops), config: adminSchema.parse({ listen: '127.0.0.1:0' }), logger: silentLogger(), env: {}, reports: createReportsHandler(ops, store, { now: () => RANGE.to + MINUTE }) });
+  server = new AdminServer({
+    ops,
+    metrics: createMetrics(ops),
+    config: adminSchema.parse({ listen: '127.0.0.1:0' }),
+    logger: silentLogger(),
+    env: {},
+    reports: createReportsHandler(ops, store, { now: () => RANGE.to + MINUTE }),
+  });
   base = `http://127.0.0.1:${(await server.start()).port}`;
   dir = mkdtempSync(join(tmpdir(), 'healthmesh-report-html-'));
 });
@@ -94,7 +111,14 @@ async function chartBoxes(page: Page): Promise<ChartBox[]> {
         return b.width > 0 || b.height > 0;
       });
       const bars = ([...svg.querySelectorAll('rect.bar')] as SVGGraphicsElement[]).filter((r) => r.getBBox().width > 0).length;
-      return { kind: svg.classList.contains('line') ? 'line' : 'bars', width: box.width, height: box.height, paths: paths.length, drawnPaths: drawn.length, bars };
+      return {
+        kind: svg.classList.contains('line') ? 'line' : 'bars',
+        width: box.width,
+        height: box.height,
+        paths: paths.length,
+        drawnPaths: drawn.length,
+        bars,
+      };
     }),
   );
 }

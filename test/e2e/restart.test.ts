@@ -110,9 +110,11 @@ describe.each(['sotw', 'delta'] as const)('control-plane restart (%s)', (mode) =
     if (mode === 'sotw') {
       // The restarted control plane's versions are higher: they never go backwards.
       let seen = '';
-      await waitFor(async () => Number((seen = await clusterVersion())) > Number(before), { timeoutMs: 5000, what: `a CDS version above ${before}` }).catch((e: Error) => {
-        throw new Error(`${e.message}; Envoy has ${seen}`);
-      });
+      await waitFor(async () => Number((seen = await clusterVersion())) > Number(before), { timeoutMs: 5000, what: `a CDS version above ${before}` }).catch(
+        (e: Error) => {
+          throw new Error(`${e.message}; Envoy has ${seen}`);
+        },
+      );
     } else {
       expect(await clusterVersion()).toBe(before); // content-hash versions: unchanged content keeps its version
     }
@@ -128,7 +130,10 @@ describe.each(['sotw', 'delta'] as const)('control-plane restart (%s)', (mode) =
     const dropped = cfg.clusters[0]!.endpoints.pop()!;
     writeFileSync(configFile, stringify(cfg));
     child!.kill('SIGHUP');
-    await waitFor(async () => !(await envoy.clusterHosts('demo')).some((h) => h.port === dropped.port), { timeoutMs: 5000, what: 'the endpoint removed by SIGHUP reload to leave Envoy' });
+    await waitFor(async () => !(await envoy.clusterHosts('demo')).some((h) => h.port === dropped.port), {
+      timeoutMs: 5000,
+      what: 'the endpoint removed by SIGHUP reload to leave Envoy',
+    });
 
     writeFileSync(configFile, 'clusters: [{ name: demo, endpoints: [{ address: 127.0.0.1, port: "not-a-port" }] }]\n');
     child!.kill('SIGHUP');

@@ -33,7 +33,13 @@ describe('GET /metrics on a real admin server', () => {
     metrics.observeProbe('http', { at: 0, ok: true, latencyMs: 12, detail: 'HTTP 200' });
     metrics.observeProbe('grpc', { at: 0, ok: false, latencyMs: 1000, detail: 'timeout', timedOut: true });
     metrics.observePush('eds', 3);
-    metrics.observeLedger({ kind: 'ack', proxy: ops.proxyList[0]!, typeUrl: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', version: 'v1', publishToAckMs: 30 });
+    metrics.observeLedger({
+      kind: 'ack',
+      proxy: ops.proxyList[0]!,
+      typeUrl: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+      version: 'v1',
+      publishToAckMs: 30,
+    });
     metrics.observeAlert('warning');
     const { families, samples } = await scrape();
     expect(families.get('healthmesh_checks_total')?.type).toBe('counter');

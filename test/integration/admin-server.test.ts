@@ -57,7 +57,11 @@ function expectError(received: unknown, code: string, field?: string): void {
 const post = (url: string, init: { token?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Response> =>
   fetch(url, {
     method: 'POST',
-    headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    headers: {
+      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    },
     ...(init.body !== undefined ? { body: init.body } : {}),
   });
 
@@ -248,7 +252,9 @@ describe('AdminServer: mutations', () => {
   });
 
   it('refuses another scheme', async () => {
-    const res = await post(`${s.base}/endpoints/web/10.0.0.1:8080/drain`, { headers: { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` } });
+    const res = await post(`${s.base}/endpoints/web/10.0.0.1:8080/drain`, {
+      headers: { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` },
+    });
     expect(res.status).toBe(401);
   });
 
@@ -386,7 +392,12 @@ describe('AdminServer: lifecycle and hooks', () => {
 
   it('refuses to start when disabled', async () => {
     const ops = seededOperations();
-    const server = new AdminServer({ ops, metrics: createMetrics(ops), config: adminSchema.parse({ enabled: false, listen: '127.0.0.1:0' }), logger: silentLogger() });
+    const server = new AdminServer({
+      ops,
+      metrics: createMetrics(ops),
+      config: adminSchema.parse({ enabled: false, listen: '127.0.0.1:0' }),
+      logger: silentLogger(),
+    });
     await expect(server.start()).rejects.toThrow(/disabled/);
     await server.stop();
   });

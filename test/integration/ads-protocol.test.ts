@@ -15,11 +15,25 @@ function baseConfig(over: Partial<Record<string, unknown>> = {}): Readonly<Confi
     routes: [
       {
         name: 'r1',
-        virtualHosts: [{ name: 'vh', routes: [{ prefix: '/a', cluster: 'c1' }, { prefix: '/b', cluster: 'c2' }] }],
+        virtualHosts: [
+          {
+            name: 'vh',
+            routes: [
+              { prefix: '/a', cluster: 'c1' },
+              { prefix: '/b', cluster: 'c2' },
+            ],
+          },
+        ],
       },
     ],
     clusters: [
-      { name: 'c1', endpoints: [{ address: '127.0.0.1', port: 9001 }, { address: '127.0.0.1', port: 9002 }] },
+      {
+        name: 'c1',
+        endpoints: [
+          { address: '127.0.0.1', port: 9001 },
+          { address: '127.0.0.1', port: 9002 },
+        ],
+      },
       { name: 'c2', endpoints: [{ address: '127.0.0.1', port: 9003 }] },
     ],
     ...over,
@@ -68,7 +82,11 @@ describe('ADS State-of-the-World', () => {
     const update = await c.next(TYPE.endpoint);
     expect(update.resources.map((r) => r.name)).toEqual(['c1']);
     expect(Number(update.version)).toBeGreaterThan(Number(eds.version));
-    const lb = (update.resources[0]!.message as { endpoints: Array<{ lb_endpoints: Array<{ health_status: string; endpoint: { address: { socket_address: { port_value: number } } } }> }> }).endpoints.flatMap((e) => e.lb_endpoints);
+    const lb = (
+      update.resources[0]!.message as {
+        endpoints: Array<{ lb_endpoints: Array<{ health_status: string; endpoint: { address: { socket_address: { port_value: number } } } }> }>;
+      }
+    ).endpoints.flatMap((e) => e.lb_endpoints);
     expect(lb.find((e) => e.endpoint.address.socket_address.port_value === 9001)?.health_status).toBe('UNHEALTHY');
     expect(await c.quiet(TYPE.cluster, 300)).toBe(true);
   });
@@ -81,7 +99,14 @@ describe('ADS State-of-the-World', () => {
     c.ack(first);
     // Pushes are immediate after a quiet period: let the ACK land first (an ACK of an older nonce is stale).
     await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === first.version, { timeoutMs: 2000, what: 'first ACK in ledger' });
-    cp!.reload(baseConfig({ clusters: [{ name: 'c1', connectTimeoutMs: 2500, endpoints: [] }, { name: 'c2', endpoints: [] }] }));
+    cp!.reload(
+      baseConfig({
+        clusters: [
+          { name: 'c1', connectTimeoutMs: 2500, endpoints: [] },
+          { name: 'c2', endpoints: [] },
+        ],
+      }),
+    );
     const second = await c.next(TYPE.cluster);
     c.nack(second, 'cluster c1: rejected for the test');
     await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.lastNack, { timeoutMs: 2000, what: 'NACK in ledger' });
@@ -97,7 +122,12 @@ describe('ADS State-of-the-World', () => {
     c.send({ node: node('n2'), type_url: TYPE.endpoint, resource_names: ['c3'] });
     expect(await c.quiet(TYPE.endpoint, 300)).toBe(true);
     const cfg = baseConfig();
-    cp!.reload(validateConfig({ ...structuredClone(cfg), clusters: [...structuredClone(cfg.clusters), { name: 'c3', endpoints: [{ address: '127.0.0.1', port: 9009 }] }] }));
+    cp!.reload(
+      validateConfig({
+        ...structuredClone(cfg),
+        clusters: [...structuredClone(cfg.clusters), { name: 'c3', endpoints: [{ address: '127.0.0.1', port: 9009 }] }],
+      }),
+    );
     const eds = await c.next(TYPE.endpoint);
     expect(eds.resources.map((r) => r.name)).toEqual(['c3']);
   });
@@ -175,7 +205,12 @@ describe('ADS Delta', () => {
     const c = client(port, 'delta');
     c.send({ node: node('n6'), type_url: TYPE.cluster });
     c.ack(await c.next(TYPE.cluster));
-    cp!.reload(baseConfig({ routes: [{ name: 'r1', virtualHosts: [{ name: 'vh', routes: [{ prefix: '/', cluster: 'c1' }] }] }], clusters: [{ name: 'c1', endpoints: [] }] }));
+    cp!.reload(
+      baseConfig({
+        routes: [{ name: 'r1', virtualHosts: [{ name: 'vh', routes: [{ prefix: '/', cluster: 'c1' }] }] }],
+        clusters: [{ name: 'c1', endpoints: [] }],
+      }),
+    );
     const upd = await c.next(TYPE.cluster);
     expect(upd.removed).toEqual(['c2']);
   });
@@ -227,7 +262,15 @@ describe('bad input is contained', () => {
 
   it('a client that never reads is cut off without holding up the others', async () => {
     const endpoints = Array.from({ length: 3000 }, (_, i) => ({ address: '127.0.0.1', port: 20000 + i }));
-    const port = await start(baseConfig({ xds: { listen: '127.0.0.1:0', debounceMs: 1, stuckStreamTimeoutMs: 500 }, clusters: [{ name: 'c1', endpoints }, { name: 'c2', endpoints: [] }] }));
+    const port = await start(
+      baseConfig({
+        xds: { listen: '127.0.0.1:0', debounceMs: 1, stuckStreamTimeoutMs: 500 },
+        clusters: [
+          { name: 'c1', endpoints },
+          { name: 'c2', endpoints: [] },
+        ],
+      }),
+    );
     const stuck = new AdsTestClient(port, 'sotw', { 'grpc.http2.lookahead_bytes': 0 } as never);
     clients.push(stuck);
     stuck.send({ node: node('stuck'), type_url: TYPE.endpoint, resource_names: ['c1'] });

@@ -62,9 +62,11 @@ function client(port: number, protocol: Protocol): AdsTestClient {
   return c;
 }
 /** The server has processed the client's ACK of `r` (so later changes race nothing). */
-const acked = (type: string, r: Received) => waitFor(() => cp!.ledger.proxies().some((p) => p.types[type]?.ackedVersion === r.version), { timeoutMs: 2000, what: `ACK of ${r.version}` });
+const acked = (type: string, r: Received) =>
+  waitFor(() => cp!.ledger.proxies().some((p) => p.types[type]?.ackedVersion === r.version), { timeoutMs: 2000, what: `ACK of ${r.version}` });
 const names = (r: Received): string[] => r.resources.map((x) => x.name).sort();
-const timeoutOf = (r: Received, name: string): unknown => (r.resources.find((x) => x.name === name)?.message as { connect_timeout?: { seconds?: string; nanos?: number } } | undefined)?.connect_timeout;
+const timeoutOf = (r: Received, name: string): unknown =>
+  (r.resources.find((x) => x.name === name)?.message as { connect_timeout?: { seconds?: string; nanos?: number } } | undefined)?.connect_timeout;
 
 /** Subscribe to `type` by name in either protocol (first request carries the node). */
 function subscribe(c: AdsTestClient, type: string, list: string[], first = false): void {
@@ -171,7 +173,12 @@ describe('Delta initial_resource_versions', () => {
     const v = Object.fromEntries(all.resources.map((r) => [r.name, r.version!]));
 
     const c = client(port, 'delta');
-    c.send({ node: node('reconnect'), type_url: TYPE.endpoint, resource_names_subscribe: ['c1', 'c2', 'c9'], initial_resource_versions: { c1: v.c1, c2: 'stale', c9: 'old' } });
+    c.send({
+      node: node('reconnect'),
+      type_url: TYPE.endpoint,
+      resource_names_subscribe: ['c1', 'c2', 'c9'],
+      initial_resource_versions: { c1: v.c1, c2: 'stale', c9: 'old' },
+    });
     const first = await c.next(TYPE.endpoint);
     expect(names(first)).toEqual(['c2']);
     expect(first.removed).toEqual(['c9']);
@@ -179,77 +186,86 @@ describe('Delta initial_resource_versions', () => {
 });
 
 describe('NACK: the client keeps its last ACKed versions', () => {
-  it.each<[Protocol]>([['sotw'], ['delta']])('%s CDS: a NACKed cluster is not re-sent as is, but is re-sent after a fix that restores the ACKed content', async (protocol) => {
-    const port = await start();
-    const c = client(port, protocol);
-    c.send({ node: node(`nack-fix-${protocol}`), type_url: TYPE.cluster });
-    const first = await c.next(TYPE.cluster);
-    c.ack(first);
-    cp!.reload(config({ c1Timeout: 7000 }));
-    const bad = await c.next(TYPE.cluster);
-    expect(timeoutOf(bad, 'c1')).toMatchObject({ seconds: '7' });
-    c.nack(bad, 'c1: rejected for the test');
-    expect(await c.quiet(TYPE.cluster, 300)).toBe(true);
-    // The fix restores exactly what the client last ACKed: it may have applied part of the rejected response, so c1 goes again.
-    cp!.reload(config());
-    const fixed = await c.next(TYPE.cluster);
-    expect(names(fixed)).toEqual(protocol === 'sotw' ? ['c1', 'c2'] : ['c1']);
-    expect(timeoutOf(fixed, 'c1')).toMatchObject({ seconds: '1' });
-    c.ack(fixed);
-    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === fixed.version, { timeoutMs: 2000, what: 'the fix ACKed' });
-  });
+  it.each<[Protocol]>([['sotw'], ['delta']])(
+    '%s CDS: a NACKed cluster is not re-sent as is, but is re-sent after a fix that restores the ACKed content',
+    async (protocol) => {
+      const port = await start();
+      const c = client(port, protocol);
+      c.send({ node: node(`nack-fix-${protocol}`), type_url: TYPE.cluster });
+      const first = await c.next(TYPE.cluster);
+      c.ack(first);
+      cp!.reload(config({ c1Timeout: 7000 }));
+      const bad = await c.next(TYPE.cluster);
+      expect(timeoutOf(bad, 'c1')).toMatchObject({ seconds: '7' });
+      c.nack(bad, 'c1: rejected for the test');
+      expect(await c.quiet(TYPE.cluster, 300)).toBe(true);
+      // The fix restores exactly what the client last ACKed: it may have applied part of the rejected response, so c1 goes again.
+      cp!.reload(config());
+      const fixed = await c.next(TYPE.cluster);
+      expect(names(fixed)).toEqual(protocol === 'sotw' ? ['c1', 'c2'] : ['c1']);
+      expect(timeoutOf(fixed, 'c1')).toMatchObject({ seconds: '1' });
+      c.ack(fixed);
+      await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === fixed.version, { timeoutMs: 2000, what: 'the fix ACKed' });
+    },
+  );
 
-  it.each<[Protocol]>([['sotw'], ['delta']])('%s EDS: a NACKed response changing two clusters is retried one cluster per response; the good one settles', async (protocol) => {
-    const port = await start();
-    const c = client(port, protocol);
-    subscribe(c, TYPE.endpoint, ['c1', 'c2'], true);
-    const first = await c.next(TYPE.endpoint);
-    c.ack(first, protocol === 'sotw' ? { resource_names: ['c1', 'c2'] } : {});
-    cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: 5 });
-    cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 5 });
-    const both = await c.next(TYPE.endpoint);
-    expect(names(both)).toEqual(['c1', 'c2']);
-    const extra = protocol === 'sotw' ? { resource_names: ['c1', 'c2'] } : {};
-    c.nack(both, 'c2: bad endpoint', extra);
-    const one = await c.next(TYPE.endpoint);
-    expect(one.resources).toHaveLength(1);
-    expect(await c.quiet(TYPE.endpoint, 200)).toBe(true); // one at a time while isolating
-    const rest: string[] = [];
-    if (one.resources[0]!.name === 'c2') c.nack(one, 'c2: bad endpoint', extra);
-    else c.ack(one, extra);
-    const two = await c.next(TYPE.endpoint);
-    rest.push(...names(two));
-    expect([one.resources[0]!.name, ...rest].sort()).toEqual(['c1', 'c2']);
-    if (two.resources[0]!.name === 'c2') c.nack(two, 'c2: bad endpoint', extra);
-    else c.ack(two, extra);
-    expect(await c.quiet(TYPE.endpoint, 300)).toBe(true); // c2 at the rejected version is not re-sent
-    cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 6 });
-    expect(names(await c.next(TYPE.endpoint))).toEqual(['c2']);
-  });
+  it.each<[Protocol]>([['sotw'], ['delta']])(
+    '%s EDS: a NACKed response changing two clusters is retried one cluster per response; the good one settles',
+    async (protocol) => {
+      const port = await start();
+      const c = client(port, protocol);
+      subscribe(c, TYPE.endpoint, ['c1', 'c2'], true);
+      const first = await c.next(TYPE.endpoint);
+      c.ack(first, protocol === 'sotw' ? { resource_names: ['c1', 'c2'] } : {});
+      cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: 5 });
+      cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 5 });
+      const both = await c.next(TYPE.endpoint);
+      expect(names(both)).toEqual(['c1', 'c2']);
+      const extra = protocol === 'sotw' ? { resource_names: ['c1', 'c2'] } : {};
+      c.nack(both, 'c2: bad endpoint', extra);
+      const one = await c.next(TYPE.endpoint);
+      expect(one.resources).toHaveLength(1);
+      expect(await c.quiet(TYPE.endpoint, 200)).toBe(true); // one at a time while isolating
+      const rest: string[] = [];
+      if (one.resources[0]!.name === 'c2') c.nack(one, 'c2: bad endpoint', extra);
+      else c.ack(one, extra);
+      const two = await c.next(TYPE.endpoint);
+      rest.push(...names(two));
+      expect([one.resources[0]!.name, ...rest].sort()).toEqual(['c1', 'c2']);
+      if (two.resources[0]!.name === 'c2') c.nack(two, 'c2: bad endpoint', extra);
+      else c.ack(two, extra);
+      expect(await c.quiet(TYPE.endpoint, 300)).toBe(true); // c2 at the rejected version is not re-sent
+      cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 6 });
+      expect(names(await c.next(TYPE.endpoint))).toEqual(['c2']);
+    },
+  );
 
-  it.each<[Protocol]>([['sotw'], ['delta']])('%s: a NACKed route update keeps the cluster it stopped using (make-before-break waits for the ACK)', async (protocol) => {
-    const port = await start();
-    const c = client(port, protocol);
-    c.send({ node: node(`mbb-${protocol}`), type_url: TYPE.cluster });
-    c.ack(await c.next(TYPE.cluster));
-    subscribe(c, TYPE.route, ['r1']);
-    const r = await c.next(TYPE.route);
-    c.ack(r, protocol === 'sotw' ? { resource_names: ['r1'] } : {});
-    const extra = protocol === 'sotw' ? { resource_names: ['r1'] } : {};
+  it.each<[Protocol]>([['sotw'], ['delta']])(
+    '%s: a NACKed route update keeps the cluster it stopped using (make-before-break waits for the ACK)',
+    async (protocol) => {
+      const port = await start();
+      const c = client(port, protocol);
+      c.send({ node: node(`mbb-${protocol}`), type_url: TYPE.cluster });
+      c.ack(await c.next(TYPE.cluster));
+      subscribe(c, TYPE.route, ['r1']);
+      const r = await c.next(TYPE.route);
+      c.ack(r, protocol === 'sotw' ? { resource_names: ['r1'] } : {});
+      const extra = protocol === 'sotw' ? { resource_names: ['r1'] } : {};
 
-    cp!.reload(config({ dropC2: true }));
-    const rds = await c.next(TYPE.route);
-    c.nack(rds, 'r1: rejected for the test', extra);
-    expect(await c.quiet(TYPE.cluster, 400)).toBe(true); // c2 stays: the client still routes /b to it
+      cp!.reload(config({ dropC2: true }));
+      const rds = await c.next(TYPE.route);
+      c.nack(rds, 'r1: rejected for the test', extra);
+      expect(await c.quiet(TYPE.cluster, 400)).toBe(true); // c2 stays: the client still routes /b to it
 
-    cp!.reload(config({ dropC2: true, c1Prefix: '/' }));
-    const fixed = await c.next(TYPE.route);
-    expect(await c.quiet(TYPE.cluster, 200)).toBe(true); // not before the ACK
-    c.ack(fixed, extra);
-    const cds = await c.next(TYPE.cluster);
-    if (protocol === 'sotw') expect(names(cds)).toEqual(['c1']);
-    else expect(cds.removed).toEqual(['c2']);
-  });
+      cp!.reload(config({ dropC2: true, c1Prefix: '/' }));
+      const fixed = await c.next(TYPE.route);
+      expect(await c.quiet(TYPE.cluster, 200)).toBe(true); // not before the ACK
+      c.ack(fixed, extra);
+      const cds = await c.next(TYPE.cluster);
+      if (protocol === 'sotw') expect(names(cds)).toEqual(['c1']);
+      else expect(cds.removed).toEqual(['c2']);
+    },
+  );
 
   it('a NACK during listener changes leaves the listener set as ACKed; reverting sends the ACKed set again', async () => {
     const port = await start();
@@ -272,7 +288,11 @@ describe('NACK: the client keeps its last ACKed versions', () => {
 
 describe('bounds', () => {
   it.each<[string, Protocol, (c: AdsTestClient) => void]>([
-    ['SotW resource_names in one request', 'sotw', (c) => c.send({ node: node('many'), type_url: TYPE.endpoint, resource_names: Array.from({ length: 11 }, (_, i) => `x${i}`) })],
+    [
+      'SotW resource_names in one request',
+      'sotw',
+      (c) => c.send({ node: node('many'), type_url: TYPE.endpoint, resource_names: Array.from({ length: 11 }, (_, i) => `x${i}`) }),
+    ],
     [
       'Delta subscriptions over several requests',
       'delta',
@@ -281,7 +301,16 @@ describe('bounds', () => {
         c.send({ type_url: TYPE.route, resource_names_subscribe: Array.from({ length: 6 }, (_, i) => `y${i}`) });
       },
     ],
-    ['Delta initial_resource_versions', 'delta', (c) => c.send({ node: node('many'), type_url: TYPE.endpoint, initial_resource_versions: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`x${i}`, 'v'])) })],
+    [
+      'Delta initial_resource_versions',
+      'delta',
+      (c) =>
+        c.send({
+          node: node('many'),
+          type_url: TYPE.endpoint,
+          initial_resource_versions: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`x${i}`, 'v'])),
+        }),
+    ],
   ])('%s over xds.maxSubscriptionsPerStream → RESOURCE_EXHAUSTED, stream closed, others served', async (_label, protocol, act) => {
     const port = await start({ xds: { maxSubscriptionsPerStream: 10 } });
     const c = client(port, protocol);
@@ -328,7 +357,10 @@ describe('bounds', () => {
     c.send({ type_url: TYPE.cluster });
     const r = await c.next(TYPE.cluster);
     c.nack(r, 'e'.repeat(10_000));
-    const rec = await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.lastNack && cp!.ledger.proxies()[0], { timeoutMs: 2000, what: 'NACK recorded' });
+    const rec = await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.lastNack && cp!.ledger.proxies()[0], {
+      timeoutMs: 2000,
+      what: 'NACK recorded',
+    });
     expect(rec.unknownTypes).toHaveLength(3);
     expect(Math.max(...rec.unknownTypes.map((t) => t.length))).toBeLessThanOrEqual(256);
     expect(rec.types[TYPE.cluster]!.lastNack!.message).toHaveLength(100);

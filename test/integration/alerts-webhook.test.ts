@@ -36,7 +36,11 @@ function manager(url: string, state: { input: AlertInput }, over: Record<string,
   return new AlertManager({ config, logger: silentLogger(), input: () => state.input });
 }
 
-const failing: AlertInput = { endpoints: [], clusters: [{ name: 'web', total: 4, healthy: 1, guarded: 1, allFailing: false, reason: '3 of 4 endpoints failing' }], proxies: [] };
+const failing: AlertInput = {
+  endpoints: [],
+  clusters: [{ name: 'web', total: 4, healthy: 1, guarded: 1, allFailing: false, reason: '3 of 4 endpoints failing' }],
+  proxies: [],
+};
 const fine: AlertInput = { endpoints: [], clusters: [{ name: 'web', total: 4, healthy: 4, guarded: 0, allFailing: false }], proxies: [] };
 
 describe('alert webhook', () => {
@@ -71,10 +75,13 @@ describe('alert webhook', () => {
     expect(Date.now() - t0).toBeLessThan(100);
     expect(seen).toEqual(['fired:cluster_capacity', 'resolved:cluster_capacity']);
     const started = Date.now();
-    await waitFor(async () => {
-      await m.idle();
-      return true;
-    }, { timeoutMs: 10_000, what: 'deliveries to give up' });
+    await waitFor(
+      async () => {
+        await m.idle();
+        return true;
+      },
+      { timeoutMs: 10_000, what: 'deliveries to give up' },
+    );
     // 2 events × 3 attempts × 300 ms timeout + backoff (250 + 500 ms each)
     expect(Date.now() - started).toBeLessThan(6000);
     await m.stop();
@@ -95,7 +102,11 @@ describe('alerts keyed by rule, not by client-chosen ids', () => {
   it('10,000 NACKing proxies raise one nack alert and one webhook post; resolved keys are pruned after the cooldown', async () => {
     const hook = await receiver(() => 200);
     let t = 1_000_000;
-    const many: AlertInput = { endpoints: [], clusters: [], proxies: Array.from({ length: 10_000 }, (_, i) => ({ nodeId: `forged-${i}`, nacked: [{ type: 'Cluster', message: 'bad' }] })) };
+    const many: AlertInput = {
+      endpoints: [],
+      clusters: [],
+      proxies: Array.from({ length: 10_000 }, (_, i) => ({ nodeId: `forged-${i}`, nacked: [{ type: 'Cluster', message: 'bad' }] })),
+    };
     const state = { input: many };
     const config = alertsSchema.parse({ cooldownMs: 60_000, webhook: { url: hook.url, timeoutMs: 300, retries: 0 } });
     const m = new AlertManager({ config, logger: silentLogger(), input: () => state.input, now: () => t });

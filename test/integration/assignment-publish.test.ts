@@ -11,7 +11,13 @@ import { waitFor } from '../support/wait.js';
 
 interface Cla {
   cluster_name: string;
-  endpoints?: Array<{ lb_endpoints?: Array<{ endpoint: { address: { socket_address: { address: string; port_value: number } } }; health_status?: string; load_balancing_weight?: { value: number } }> }>;
+  endpoints?: Array<{
+    lb_endpoints?: Array<{
+      endpoint: { address: { socket_address: { address: string; port_value: number } } };
+      health_status?: string;
+      load_balancing_weight?: { value: number };
+    }>;
+  }>;
 }
 
 /** What EDS carries for `cluster` in the current snapshot: port (127.0.0.1) or address:port → "HEALTH/weight". */
@@ -23,7 +29,8 @@ function eds(app: Healthmesh, cluster: string): Record<string, string> {
   for (const loc of cla.endpoints ?? []) {
     for (const lb of loc.lb_endpoints ?? []) {
       const sa = lb.endpoint.address.socket_address;
-      out[sa.address === '127.0.0.1' ? String(sa.port_value) : `${sa.address}:${sa.port_value}`] = `${lb.health_status ?? 'UNKNOWN'}/${lb.load_balancing_weight?.value ?? 1}`;
+      out[sa.address === '127.0.0.1' ? String(sa.port_value) : `${sa.address}:${sa.port_value}`] =
+        `${lb.health_status ?? 'UNKNOWN'}/${lb.load_balancing_weight?.value ?? 1}`;
     }
   }
   return out;
@@ -110,7 +117,10 @@ describe('EDS is membership × assignment', () => {
     bs[0]!.setHealthStatus(503);
     bs[1]!.setHealthStatus(503);
     bs[2]!.setHealthStatus(503);
-    await waitFor(() => first.engine.clusters().get('web')?.guarded === 1 && first.engine.clusters().get('web')?.ejected === 2, { timeoutMs: 10_000, what: 'two ejected, one kept by the guard' });
+    await waitFor(() => first.engine.clusters().get('web')?.guarded === 1 && first.engine.clusters().get('web')?.ejected === 2, {
+      timeoutMs: 10_000,
+      what: 'two ejected, one kept by the guard',
+    });
     await first.controlPlane.topology.flushed();
     const before = eds(first, 'web');
     const beforeVersion = first.controlPlane.cache.current()!.version;

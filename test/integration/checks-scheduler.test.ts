@@ -70,7 +70,14 @@ describe('ProbeScheduler with real HTTP checks', () => {
     });
     const ids = backends.map((b) => b.name);
     backends.forEach((b) =>
-      scheduler.upsert({ id: b.name, target: { address: '127.0.0.1', port: b.port }, check: httpCheck, intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS, jitterPercent: 10 }),
+      scheduler.upsert({
+        id: b.name,
+        target: { address: '127.0.0.1', port: b.port },
+        check: httpCheck,
+        intervalMs: INTERVAL_MS,
+        timeoutMs: TIMEOUT_MS,
+        jitterPercent: 10,
+      }),
     );
     // Event-loop delay is recorded so that a failure caused by a starved machine (not the scheduler) is recognisable.
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -94,7 +101,14 @@ describe('ProbeScheduler with real HTTP checks', () => {
       stats,
       peakInFlight: peak,
       healthyLatencyMs: { p50: healthyLatencies[Math.floor(healthyLatencies.length * 0.5)], p99: healthyLatencies[Math.floor(healthyLatencies.length * 0.99)] },
-      slowHealthy: healthy.flatMap((id) => outcomes.get(id)!.filter((o) => o.latencyMs > 100).map((o) => `${o.detail} ${o.latencyMs}`)).slice(0, 10),
+      slowHealthy: healthy
+        .flatMap((id) =>
+          outcomes
+            .get(id)!
+            .filter((o) => o.latencyMs > 100)
+            .map((o) => `${o.detail} ${o.latencyMs}`),
+        )
+        .slice(0, 10),
       healthyMaxLagMs: Math.round(healthyLag),
       hungMaxLagMs: Math.round(hungLag),
       eventLoopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) },
@@ -105,12 +119,18 @@ describe('ProbeScheduler with real HTTP checks', () => {
     expect(healthyLag, report).toBeLessThan(0.1 * INTERVAL_MS + 50 + loopDelay.max / 1e6);
     for (const id of healthy) {
       const list = outcomes.get(id)!;
-      expect(list.every((o) => o.ok && o.detail === 'HTTP 200'), `${id}: ${JSON.stringify(list.filter((o) => !o.ok))}`).toBe(true);
+      expect(
+        list.every((o) => o.ok && o.detail === 'HTTP 200'),
+        `${id}: ${JSON.stringify(list.filter((o) => !o.ok))}`,
+      ).toBe(true);
     }
     // Hung endpoints report timeouts, each bounded by the timeout.
     for (const id of hung) {
       const list = outcomes.get(id)!;
-      expect(list.every((o) => !o.ok && o.timedOut === true && o.detail === `timeout after ${TIMEOUT_MS} ms`), report).toBe(true);
+      expect(
+        list.every((o) => !o.ok && o.timedOut === true && o.detail === `timeout after ${TIMEOUT_MS} ms`),
+        report,
+      ).toBe(true);
       expect(Math.max(...list.map((o) => o.latencyMs))).toBeLessThan(TIMEOUT_MS + 150);
     }
     expect(peak).toBeLessThanOrEqual(16);

@@ -9,7 +9,8 @@ import { silentLogger } from '../../src/log.js';
 const ALLOW_HINT = '(allow it with health.allowTargets)';
 const METADATA = `cloud metadata address ${ALLOW_HINT}`;
 /** Any refusal names the allowlist that would lift it. */
-const refusedPattern = (address: string): RegExp => new RegExp(`target ${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} refused: .+ \\(allow it with health\\.allowTargets\\)$`);
+const refusedPattern = (address: string): RegExp =>
+  new RegExp(`target ${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} refused: .+ \\(allow it with health\\.allowTargets\\)$`);
 const httpCheck: CheckConfig = { http: { method: 'GET', path: '/healthz', https: false, expectedStatuses: ['200-399'] } };
 
 let server: Server;

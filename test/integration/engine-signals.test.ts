@@ -55,7 +55,10 @@ describe('engine with real signals', () => {
     const db: Server = createServer((s) => s.end());
     await new Promise<void>((r) => db.listen(dbPort, '127.0.0.1', () => r()));
     stops.push(() => new Promise((r) => db.close(() => r(undefined))));
-    await waitFor(() => decision(app, 'web', b1!.port)?.health === 'HEALTHY' && decision(app, 'web', b2!.port)?.health === 'HEALTHY', { timeoutMs: 5000, what: 'recovery once the dependency is up' });
+    await waitFor(() => decision(app, 'web', b1!.port)?.health === 'HEALTHY' && decision(app, 'web', b2!.port)?.health === 'HEALTHY', {
+      timeoutMs: 5000,
+      what: 'recovery once the dependency is up',
+    });
   });
 
   it('custom check modules: a passing one keeps the endpoint, a throwing one fails it with its message', async () => {
@@ -107,10 +110,21 @@ describe('engine with real signals', () => {
     await waitFor(() => decision(app, 'web', b1!.port)?.status === 'HEALTHY', { timeoutMs: 5000, what: 'relief to restore it' });
 
     await agent.stop();
-    await waitFor(() => decision(app, 'web', b1!.port)?.reasons.some((r) => /^no heartbeat from node node-a for/.test(r)), { timeoutMs: 5000, what: 'a missing heartbeat noticed' });
+    await waitFor(() => decision(app, 'web', b1!.port)?.reasons.some((r) => /^no heartbeat from node node-a for/.test(r)), {
+      timeoutMs: 5000,
+      what: 'a missing heartbeat noticed',
+    });
     await waitFor(() => decision(app, 'web', b1!.port)?.health === 'UNHEALTHY', { timeoutMs: 5000, what: 'a lost node to fail its endpoint' });
 
-    const again = new NodeAgent({ controlPlane: `127.0.0.1:${xdsPort}`, nodeId: 'node-a', endpoints: [{ cluster: 'web', address: '127.0.0.1', port: b1!.port }], intervalMs: 150, logger: silentLogger(), token: TEST_TOKENS.agent, sample: async () => ({ cpuPercent: 20, memoryPercent: 40, diskPercent: 40 }) });
+    const again = new NodeAgent({
+      controlPlane: `127.0.0.1:${xdsPort}`,
+      nodeId: 'node-a',
+      endpoints: [{ cluster: 'web', address: '127.0.0.1', port: b1!.port }],
+      intervalMs: 150,
+      logger: silentLogger(),
+      token: TEST_TOKENS.agent,
+      sample: async () => ({ cpuPercent: 20, memoryPercent: 40, diskPercent: 40 }),
+    });
     again.start();
     stops.push(() => again.stop());
     await waitFor(() => decision(app, 'web', b1!.port)?.health === 'HEALTHY', { timeoutMs: 5000, what: 'heartbeats to bring it back' });

@@ -52,11 +52,23 @@ async function codeOf(p: Promise<unknown>): Promise<{ code: grpc.status; details
 
 const rawUnary = (path: string, bytes: Uint8Array, metadata: grpc.Metadata): Promise<unknown> =>
   new Promise((resolve, reject) =>
-    raw.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(bytes), metadata, { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))),
+    raw.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.from(bytes),
+      metadata,
+      { deadline: Date.now() + 5000 },
+      (e, r) => (e ? reject(e) : resolve(r)),
+    ),
   );
 
 /** Strings that stress validators: unicode, control characters, separators, long runs. */
-const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.constantFrom('', ' ', 'demo', '127.0.0.1', '::1', '../etc', 'a/b:c', '\u0000', 'x'.repeat(300)));
+const text = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.constantFrom('', ' ', 'demo', '127.0.0.1', '::1', '../etc', 'a/b:c', '\u0000', 'x'.repeat(300)),
+);
 const uint32 = fc.oneof(fc.integer({ min: 0, max: 70_000 }), fc.constantFrom(0, 65535, 65536, 2 ** 31 - 1, 2 ** 32 - 1));
 
 /** Asserts the server still does its job after the fuzzing. */
@@ -69,7 +81,15 @@ describe('fuzz: healthmesh.v1.Status', () => {
     const seen = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ cluster: text, address: text, port: uint32, weight: uint32, zone: text, region: text, metadata: fc.dictionary(text, text, { maxKeys: 4 }) }),
+        fc.record({
+          cluster: text,
+          address: text,
+          port: uint32,
+          weight: uint32,
+          zone: text,
+          region: text,
+          metadata: fc.dictionary(text, text, { maxKeys: 4 }),
+        }),
         fc.boolean(),
         async (req, deregister) => {
           const { code } = await codeOf(
@@ -108,9 +128,21 @@ describe('fuzz: healthmesh.v1.Agent', () => {
     const percent = fc.oneof(fc.double(), fc.constantFrom(Number.NaN, Infinity, -0, 0, 100, 100.0001));
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ node_id: text, endpoints: fc.array(endpoint, { maxLength: 5 }), cpu_percent: percent, memory_percent: percent, disk_percent: percent, interval_ms: uint32, agent_version: text }),
+        fc.record({
+          node_id: text,
+          endpoints: fc.array(endpoint, { maxLength: 5 }),
+          cpu_percent: percent,
+          memory_percent: percent,
+          disk_percent: percent,
+          interval_ms: uint32,
+          agent_version: text,
+        }),
         async (hb: HeartbeatRequestWire) => {
-          const { code } = await codeOf(new Promise((resolve, reject) => agent.Heartbeat(hb, bearer(TEST_TOKENS.agent), { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r)))));
+          const { code } = await codeOf(
+            new Promise((resolve, reject) =>
+              agent.Heartbeat(hb, bearer(TEST_TOKENS.agent), { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))),
+            ),
+          );
           expect([OK, INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED]).toContain(code);
         },
       ),
@@ -134,7 +166,11 @@ describe('fuzz: ADS', () => {
 
   /** Opens an ADS stream, writes `messages`, and returns how it ended (CANCELLED: still open after a short wait, which is fine). */
   async function adsOutcome(method: 'StreamAggregatedResources' | 'DeltaAggregatedResources', messages: Buffer[]): Promise<grpc.StatusObject> {
-    const call = raw.makeBidiStreamRequest(ADS + method, (b: Buffer) => b, (b: Buffer) => b);
+    const call = raw.makeBidiStreamRequest(
+      ADS + method,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
     let end: grpc.StatusObject | undefined;
     call.on('status', (s: grpc.StatusObject) => (end = s));
     call.on('data', () => undefined);
@@ -150,13 +186,36 @@ describe('fuzz: ADS', () => {
   }
 
   it('random bytes and random DiscoveryRequest fields: the stream answers or ends with a clear code', async () => {
-    const typeUrl = fc.oneof(text, fc.constantFrom('type.googleapis.com/envoy.config.cluster.v3.Cluster', 'type.googleapis.com/envoy.config.listener.v3.Listener', 'type.googleapis.com/google.protobuf.Empty'));
-    const sotw = fc.record({ version_info: text, node: fc.option(fc.record({ id: text, cluster: text }), { nil: undefined }), resource_names: fc.array(text, { maxLength: 5 }), type_url: typeUrl, response_nonce: text });
-    const delta = fc.record({ node: fc.option(fc.record({ id: text }), { nil: undefined }), type_url: typeUrl, resource_names_subscribe: fc.array(text, { maxLength: 5 }), resource_names_unsubscribe: fc.array(text, { maxLength: 3 }), response_nonce: text });
+    const typeUrl = fc.oneof(
+      text,
+      fc.constantFrom(
+        'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+        'type.googleapis.com/envoy.config.listener.v3.Listener',
+        'type.googleapis.com/google.protobuf.Empty',
+      ),
+    );
+    const sotw = fc.record({
+      version_info: text,
+      node: fc.option(fc.record({ id: text, cluster: text }), { nil: undefined }),
+      resource_names: fc.array(text, { maxLength: 5 }),
+      type_url: typeUrl,
+      response_nonce: text,
+    });
+    const delta = fc.record({
+      node: fc.option(fc.record({ id: text }), { nil: undefined }),
+      type_url: typeUrl,
+      resource_names_subscribe: fc.array(text, { maxLength: 5 }),
+      resource_names_unsubscribe: fc.array(text, { maxLength: 3 }),
+      response_nonce: text,
+    });
     const message = fc.oneof(
       fc.tuple(fc.boolean(), fc.uint8Array({ maxLength: 200 })).map(([delta, b]) => ({ delta, bytes: [Buffer.from(b)] })),
-      fc.array(sotw, { minLength: 1, maxLength: 3 }).map((ms) => ({ delta: false, bytes: ms.map((m) => Buffer.from(discovery().encode(discovery().fromObject(m)).finish())) })),
-      fc.array(delta, { minLength: 1, maxLength: 3 }).map((ms) => ({ delta: true, bytes: ms.map((m) => Buffer.from(deltaDiscovery().encode(deltaDiscovery().fromObject(m)).finish())) })),
+      fc
+        .array(sotw, { minLength: 1, maxLength: 3 })
+        .map((ms) => ({ delta: false, bytes: ms.map((m) => Buffer.from(discovery().encode(discovery().fromObject(m)).finish())) })),
+      fc
+        .array(delta, { minLength: 1, maxLength: 3 })
+        .map((ms) => ({ delta: true, bytes: ms.map((m) => Buffer.from(deltaDiscovery().encode(deltaDiscovery().fromObject(m)).finish())) })),
     );
     const codes = new Map<number, number>();
     await fc.assert(
@@ -169,7 +228,13 @@ describe('fuzz: ADS', () => {
     );
     expect(codes.get(INVALID_ARGUMENT)).toBeGreaterThan(0);
     // The control plane still serves a well-formed client.
-    const ok = await adsOutcome('StreamAggregatedResources', [Buffer.from(discovery().encode(discovery().fromObject({ node: { id: 'after-fuzz' }, type_url: 'type.googleapis.com/envoy.config.cluster.v3.Cluster' })).finish())]);
+    const ok = await adsOutcome('StreamAggregatedResources', [
+      Buffer.from(
+        discovery()
+          .encode(discovery().fromObject({ node: { id: 'after-fuzz' }, type_url: 'type.googleapis.com/envoy.config.cluster.v3.Cluster' }))
+          .finish(),
+      ),
+    ]);
     expect(ok.code).toBe(CANCELLED);
     await stillServes();
   });

@@ -44,7 +44,9 @@ const cluster = (extra: Record<string, unknown> = {}) => ({ name: 'demo', endpoi
 describe('registration at the edge (findings 2, 3 and 11)', () => {
   it('refuses a host name with INVALID_ARGUMENT naming the field, and publishes nothing', async () => {
     const { app, client } = await start({ clusters: [cluster()] });
-    const err = await failure(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: 'localhost', port: 8080 }, 5000, bearer(TEST_TOKENS.operator)));
+    const err = await failure(
+      callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: 'localhost', port: 8080 }, 5000, bearer(TEST_TOKENS.operator)),
+    );
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toMatch(/^address: must be an IP address, not a host name .*malformed IP address/);
     expect(app.controlPlane.topology.endpoints('demo').map((e) => e.address)).toEqual(['127.0.0.1']);
@@ -71,9 +73,13 @@ describe('registration at the edge (findings 2, 3 and 11)', () => {
     expect(err.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(err.details).toContain('limits.maxEndpoints');
     // re-registering an existing endpoint (an update) is not a new one
-    await expect(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.2', port: 80, weight: 5 }, 5000, bearer(TEST_TOKENS.operator))).resolves.toMatchObject({ created: false });
+    await expect(
+      callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.2', port: 80, weight: 5 }, 5000, bearer(TEST_TOKENS.operator)),
+    ).resolves.toMatchObject({ created: false });
     await callStatus(client, 'DeregisterEndpoint', { cluster: 'demo', address: '10.0.0.1', port: 80 }, 5000, bearer(TEST_TOKENS.operator));
-    await expect(callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.3', port: 80 }, 5000, bearer(TEST_TOKENS.operator))).resolves.toMatchObject({ created: true });
+    await expect(
+      callStatus(client, 'RegisterEndpoint', { cluster: 'demo', address: '10.0.0.3', port: 80 }, 5000, bearer(TEST_TOKENS.operator)),
+    ).resolves.toMatchObject({ created: true });
     expect(app.controlPlane.topology.endpoints('demo')).toHaveLength(3);
   });
 });
@@ -83,7 +89,10 @@ describe('GET /config redacts secrets (finding 7)', () => {
     const { admin } = await start({
       clusters: [
         cluster({
-          healthCheck: { check: { http: { path: '/healthz', headers: { authorization: 'Bearer s3cr3t-probe', 'x-api-key': 'k3y-value' } } }, intervalMs: 60_000 },
+          healthCheck: {
+            check: { http: { path: '/healthz', headers: { authorization: 'Bearer s3cr3t-probe', 'x-api-key': 'k3y-value' } } },
+            intervalMs: 60_000,
+          },
           dependencies: [{ name: 'db', address: '127.0.0.1', port: 9, check: { http: { headers: { cookie: 'session=abc123' } } } }],
         }),
       ],
@@ -93,7 +102,10 @@ describe('GET /config redacts secrets (finding 7)', () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     for (const secret of ['s3cr3t-probe', 'k3y-value', 'session=abc123', 'XyZsEcReTpAtH', 'qs-secret', 'T0000', 'frag']) expect(text).not.toContain(secret);
-    const body = JSON.parse(text) as { alerts: { webhook: { url: string } }; clusters: Array<{ healthCheck: { check: { http: { headers: Record<string, string> } } } }> };
+    const body = JSON.parse(text) as {
+      alerts: { webhook: { url: string } };
+      clusters: Array<{ healthCheck: { check: { http: { headers: Record<string, string> } } } }>;
+    };
     expect(body.alerts.webhook.url).toBe('http://127.0.0.1:9/[redacted]');
     expect(body.clusters[0]?.healthCheck.check.http.headers).toEqual({ authorization: '[redacted]', 'x-api-key': '[redacted]' });
   });
@@ -127,13 +139,27 @@ describe('a refused SIGHUP reload changes nothing (finding 6)', () => {
     stops.push(() => running.stop());
     writeFileSync(
       file,
-      [...base, 'health: { allowTargets: ["169.254.0.0/33"] }', 'clusters:', '  - { name: one, endpoints: [{ address: 127.0.0.1, port: 9 }] }', '  - { name: two, endpoints: [{ address: 127.0.0.1, port: 10 }] }'].join('\n'),
+      [
+        ...base,
+        'health: { allowTargets: ["169.254.0.0/33"] }',
+        'clusters:',
+        '  - { name: one, endpoints: [{ address: 127.0.0.1, port: 9 }] }',
+        '  - { name: two, endpoints: [{ address: 127.0.0.1, port: 10 }] }',
+      ].join('\n'),
     );
     process.emit('SIGHUP', 'SIGHUP');
     expect(running.app.controlPlane.topology.clusterNames()).toEqual(['one']);
     expect((running.app.service.config() as { clusters: Array<{ name: string }> }).clusters.map((c) => c.name)).toEqual(['one']);
     // the corrected file applies
-    writeFileSync(file, [...base, 'clusters:', '  - { name: one, endpoints: [{ address: 127.0.0.1, port: 9 }] }', '  - { name: two, endpoints: [{ address: 127.0.0.1, port: 10 }] }'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        ...base,
+        'clusters:',
+        '  - { name: one, endpoints: [{ address: 127.0.0.1, port: 9 }] }',
+        '  - { name: two, endpoints: [{ address: 127.0.0.1, port: 10 }] }',
+      ].join('\n'),
+    );
     process.emit('SIGHUP', 'SIGHUP');
     expect(running.app.controlPlane.topology.clusterNames()).toEqual(['one', 'two']);
   });

@@ -51,7 +51,10 @@ describe('proxyless gRPC follows healthmesh health decisions', () => {
     await waitFor(async () => Object.keys(await tally(15)).length === 3, { timeoutMs: 10_000, what: 'all three backends in rotation' });
     const sick = backends[1]!;
     sick.setServing(false);
-    await waitFor(() => app.engine.endpoint(endpointKey('echo_backends', '127.0.0.1', sick.port))?.decision.health === 'UNHEALTHY', { timeoutMs: 5000, what: 'engine ejects g2' });
+    await waitFor(() => app.engine.endpoint(endpointKey('echo_backends', '127.0.0.1', sick.port))?.decision.health === 'UNHEALTHY', {
+      timeoutMs: 5000,
+      what: 'engine ejects g2',
+    });
     const d = app.engine.endpoint(endpointKey('echo_backends', '127.0.0.1', sick.port))!.decision;
     expect(d.reasons[0]).toMatch(/consecutive failed checks \(last: NOT_SERVING\)/);
     await waitFor(async () => !(await tally(12)).g2, { timeoutMs: 3000, what: 'the client to stop calling g2' });

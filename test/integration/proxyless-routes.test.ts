@@ -33,7 +33,9 @@ async function backend(name: string): Promise<Backend> {
   };
   server.addService(echo, impl);
   server.addService(echoB, impl);
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))));
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
+  );
   return { name, port, server };
 }
 
@@ -51,7 +53,9 @@ function config(opts: { bTimeoutMs?: number; withB?: boolean } = {}): Readonly<C
     routes: [
       {
         name: 'api_route',
-        virtualHosts: [{ name: 'api', domains: ['*'], routes: [{ prefix: SERVICE_A, cluster: 'echo_a' }, ...(withB ? [{ prefix: SERVICE_B, cluster: 'echo_b' }] : [])] }],
+        virtualHosts: [
+          { name: 'api', domains: ['*'], routes: [{ prefix: SERVICE_A, cluster: 'echo_a' }, ...(withB ? [{ prefix: SERVICE_B, cluster: 'echo_b' }] : [])] },
+        ],
       },
     ],
     clusters: [
@@ -68,8 +72,14 @@ const ackedCds = (): string | undefined => cp.ledger.proxies().find((p) => p.nod
 function who(service: string): Promise<string> {
   const method = echoClientCtor().service.Who!;
   return new Promise((resolve, reject) =>
-    client.makeUnaryRequest<WhoRequest, WhoReply>(`${service}Who`, method.requestSerialize, method.responseDeserialize, {}, new grpc.Metadata(), { deadline: Date.now() + 3000 }, (err, reply) =>
-      err ? reject(err) : resolve(reply!.backend),
+    client.makeUnaryRequest<WhoRequest, WhoReply>(
+      `${service}Who`,
+      method.requestSerialize,
+      method.responseDeserialize,
+      {},
+      new grpc.Metadata(),
+      { deadline: Date.now() + 3000 },
+      (err, reply) => (err ? reject(err) : resolve(reply!.backend)),
     ),
   );
 }

@@ -43,7 +43,13 @@ async function registerRange(from: number, to: number, inFlight: number): Promis
     Array.from({ length: inFlight }, async () => {
       while (next < to) {
         const i = next++;
-        await callStatus(client, 'RegisterEndpoint', { cluster: 'bulk', address: `10.${Math.floor(i / 65_000) + 1}.${Math.floor((i % 65_000) / 250)}.${(i % 250) + 1}`, port: 8080 }, 30_000, bearer(TEST_TOKENS.operator));
+        await callStatus(
+          client,
+          'RegisterEndpoint',
+          { cluster: 'bulk', address: `10.${Math.floor(i / 65_000) + 1}.${Math.floor((i % 65_000) / 250)}.${(i % 250) + 1}`, port: 8080 },
+          30_000,
+          bearer(TEST_TOKENS.operator),
+        );
       }
     }),
   );

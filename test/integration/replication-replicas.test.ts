@@ -20,7 +20,13 @@ afterEach(async () => {
 });
 
 interface Cla {
-  endpoints?: Array<{ lb_endpoints?: Array<{ endpoint: { address: { socket_address: { address: string; port_value: number } } }; health_status?: string; load_balancing_weight?: { value: number } }> }>;
+  endpoints?: Array<{
+    lb_endpoints?: Array<{
+      endpoint: { address: { socket_address: { address: string; port_value: number } } };
+      health_status?: string;
+      load_balancing_weight?: { value: number };
+    }>;
+  }>;
 }
 
 /** EDS of cluster `web` as served: the type version, the encoded bytes, and port (or address:port off 127.0.0.1) → "HEALTH/weight". */
@@ -32,7 +38,8 @@ function eds(app: Healthmesh): { version: string; bytes: string; byPort: Record<
   for (const loc of decodeAnyBytes<Cla>(entry.any).endpoints ?? []) {
     for (const lb of loc.lb_endpoints ?? []) {
       const sa = lb.endpoint.address.socket_address;
-      byPort[sa.address === '127.0.0.1' ? String(sa.port_value) : `${sa.address}:${sa.port_value}`] = `${lb.health_status ?? 'UNKNOWN'}/${lb.load_balancing_weight?.value ?? 1}`;
+      byPort[sa.address === '127.0.0.1' ? String(sa.port_value) : `${sa.address}:${sa.port_value}`] =
+        `${lb.health_status ?? 'UNKNOWN'}/${lb.load_balancing_weight?.value ?? 1}`;
     }
   }
   return { version: set.version, bytes: Buffer.from(entry.any).toString('base64'), byPort };
@@ -150,7 +157,9 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     expect(Object.values(after.byPort).filter((v) => v.startsWith('HEALTHY/'))).toHaveLength(5);
     const ownerAt = turnedAt.get(owner)!;
     const lag = Math.max(...[...turnedAt.values()].map((t) => t - ownerAt));
-    console.log(`[replicas] probe checks per backend in ${windowMs} ms: ${checks.join(',')}; owner→all replicas EDS propagation of an ejection: ${lag.toFixed(1)} ms; EDS version ${after.version}`);
+    console.log(
+      `[replicas] probe checks per backend in ${windowMs} ms: ${checks.join(',')}; owner→all replicas EDS propagation of an ejection: ${lag.toFixed(1)} ms; EDS version ${after.version}`,
+    );
     expect(lag).toBeLessThan(5000);
   }, 60_000);
 
@@ -215,7 +224,9 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     // Probing of the orphaned endpoints moved: the backend is still checked.
     const n = bad.healthChecks;
     await waitFor(() => bad.healthChecks > n + 2, { timeoutMs: 5000, what: 'new owner probes' });
-    console.log(`[replicas] failover of a crashed replica's endpoint (TTL ${TTL} s): ${failoverMs.toFixed(0)} ms; weight at kill ${weightAtKill}/${full}; circuit trips kept ${memAfter.circuit.trips}`);
+    console.log(
+      `[replicas] failover of a crashed replica's endpoint (TTL ${TTL} s): ${failoverMs.toFixed(0)} ms; weight at kill ${weightAtKill}/${full}; circuit trips kept ${memAfter.circuit.trips}`,
+    );
     expect(failoverMs).toBeLessThan(TTL * 1000 + 2000);
   }, 90_000);
 
@@ -279,13 +290,22 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
 
     // The owner still probes and decides: it ejects the failing backend on its own while etcd is away.
     bad.setHealthStatus(503);
-    await waitFor(() => eds(apps[ownerIdx]!)?.byPort[bad.port]?.startsWith('UNHEALTHY/'), { timeoutMs: 10_000, intervalMs: 20, what: 'the owner ejects during the outage' });
+    await waitFor(() => eds(apps[ownerIdx]!)?.byPort[bad.port]?.startsWith('UNHEALTHY/'), {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+      what: 'the owner ejects during the outage',
+    });
     const checksDuringOutage = bad.healthChecks;
     await new Promise((r) => setTimeout(r, Math.max(0, 6000 - (performance.now() - downAt))));
     expect(bad.healthChecks).toBeGreaterThan(checksDuringOutage);
     await etcd().restart();
     const upAt = performance.now();
-    await converged(apps, (p) => p[bad.port]?.startsWith('UNHEALTHY/') === true && bs.slice(1).every((b) => p[b.port]?.startsWith('HEALTHY/')), 'converged after etcd returned', 30_000);
+    await converged(
+      apps,
+      (p) => p[bad.port]?.startsWith('UNHEALTHY/') === true && bs.slice(1).every((b) => p[b.port]?.startsWith('HEALTHY/')),
+      'converged after etcd returned',
+      30_000,
+    );
     const convergeMs = performance.now() - upAt;
     await waitFor(() => apps.every((a) => a.service.degraded().length === 0), { timeoutMs: 10_000, what: 'degraded cleared' });
     expect((await callStatus(status, 'ListClusters', {})).degraded).toEqual([]);
@@ -299,7 +319,9 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
       }
     }
     expect(ownersOf(apps, key)).toHaveLength(1);
-    console.log(`[replicas] etcd outage 6 s: convergence ${convergeMs.toFixed(0)} ms after etcd returned; snapshots per replica during the test: ${history.map((h) => h.length).join(',')}`);
+    console.log(
+      `[replicas] etcd outage 6 s: convergence ${convergeMs.toFixed(0)} ms after etcd returned; snapshots per replica during the test: ${history.map((h) => h.length).join(',')}`,
+    );
   }, 90_000);
 
   it('alerts reach the webhook once (from the leader only), and a new leader takes over when it leaves', async () => {
@@ -320,12 +342,16 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     await converged(apps, allHealthy(bs), 'all HEALTHY');
     await waitFor(() => apps.filter((a) => a.replication!.isLeader()).length === 1, { timeoutMs: 10_000, what: 'one leader' });
     const bad = bs[0]!;
-    const about = (event: string) => posts.filter((p) => p.event === event && p.alert.rule === 'endpoint_unhealthy' && p.alert.message.includes(String(bad.port)));
+    const about = (event: string) =>
+      posts.filter((p) => p.event === event && p.alert.rule === 'endpoint_unhealthy' && p.alert.message.includes(String(bad.port)));
     bad.setHealthStatus(503);
     await converged(apps, (p) => p[bad.port]?.startsWith('UNHEALTHY/') === true, 'ejected everywhere');
     await waitFor(() => about('fired').length > 0, { timeoutMs: 10_000, what: 'the fired alert posted' });
     // Every replica raised it (same view), yet one POST.
-    await waitFor(() => apps.every((a) => a.alerts.list({ state: 'firing' }).some((x) => x.rule === 'endpoint_unhealthy' && x.message.includes(String(bad.port)))), { timeoutMs: 10_000, what: 'firing on every replica' });
+    await waitFor(
+      () => apps.every((a) => a.alerts.list({ state: 'firing' }).some((x) => x.rule === 'endpoint_unhealthy' && x.message.includes(String(bad.port)))),
+      { timeoutMs: 10_000, what: 'firing on every replica' },
+    );
     await new Promise((r) => setTimeout(r, 1000));
     expect(about('fired')).toHaveLength(1);
 
@@ -371,7 +397,13 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     const N = 600;
     const raw = (id: string) =>
       testConfig({
-        replication: { etcd: { endpoints: [etcd().endpoint], requestTimeoutMs: 2000, keepaliveMs: 1000 }, keyPrefix: prefix, leaseTtlSeconds: TTL, replicaId: id, advertisedAddress: '127.0.0.1:18000' },
+        replication: {
+          etcd: { endpoints: [etcd().endpoint], requestTimeoutMs: 2000, keepaliveMs: 1000 },
+          keyPrefix: prefix,
+          leaseTtlSeconds: TTL,
+          replicaId: id,
+          advertisedAddress: '127.0.0.1:18000',
+        },
         limits: { maxEndpoints: 10_000 },
         clusters: [{ name: 'web', endpoints: [] }],
       });
@@ -397,11 +429,23 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
       }),
     );
     const ackedMs = performance.now() - began;
-    await converged(apps, (p) => Object.keys(p).length === N && Object.values(p).every((v) => v.startsWith('HEALTHY/')), `${N} HEALTHY on all three`, 60_000).catch((err: Error) => {
+    await converged(
+      apps,
+      (p) => Object.keys(p).length === N && Object.values(p).every((v) => v.startsWith('HEALTHY/')),
+      `${N} HEALTHY on all three`,
+      60_000,
+    ).catch((err: Error) => {
       const d = apps.map((a) => {
         const e = eds(a);
         const vals = Object.values(e?.byPort ?? {});
-        return { n: vals.length, healthy: vals.filter((v) => v.startsWith('HEALTHY/')).length, sample: vals.slice(0, 3), members: a.engine.endpoints('web').length, counters: a.replication!.counters, version: e?.version };
+        return {
+          n: vals.length,
+          healthy: vals.filter((v) => v.startsWith('HEALTHY/')).length,
+          sample: vals.slice(0, 3),
+          members: a.engine.endpoints('web').length,
+          counters: a.replication!.counters,
+          version: e?.version,
+        };
       });
       throw new Error(`${err.message}\n${JSON.stringify(d)}`);
     });
@@ -413,12 +457,17 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     // Every endpoint's decision is in etcd (the owner wrote it).
     const client = etcdTestClient(etcd());
     cleanups.push(async () => client.close());
-    await waitFor(async () => (await client.getAll().prefix(`${prefix}/assignments/`).keys()).length === N, { timeoutMs: 10_000, what: `${N} assignments in etcd` });
+    await waitFor(async () => (await client.getAll().prefix(`${prefix}/assignments/`).keys()).length === N, {
+      timeoutMs: 10_000,
+      what: `${N} assignments in etcd`,
+    });
     // One write per endpoint, by its owner (the counters move once etcd's answer is back).
     await waitFor(() => apps.map((a) => a.replication!.counters.written).join() === owned.join(), { timeoutMs: 5000, what: 'one write per owned endpoint' });
     const written = apps.map((a) => `${a.replication!.counters.written}/${a.replication!.counters.batches}`);
     expect(apps.every((a) => a.replication!.counters.refused === 0)).toBe(true);
-    console.log(`[replicas] ${N} registrations via r0: acknowledged in ${ackedMs.toFixed(0)} ms (p50 ${q(0.5)} ms, p99 ${q(0.99)} ms), served HEALTHY by all three after ${servedMs.toFixed(0)} ms; owned per replica ${owned.join('/')}; assignment values/txns written per replica ${written.join(', ')}`);
+    console.log(
+      `[replicas] ${N} registrations via r0: acknowledged in ${ackedMs.toFixed(0)} ms (p50 ${q(0.5)} ms, p99 ${q(0.99)} ms), served HEALTHY by all three after ${servedMs.toFixed(0)} ms; owned per replica ${owned.join('/')}; assignment values/txns written per replica ${written.join(', ')}`,
+    );
   }, 120_000);
 
   it('load reports and heartbeats received by non-owners reach the owner and count once', async () => {
@@ -440,7 +489,11 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     expect(n1.engine.metrics(key)?.errorRate).toBeUndefined();
     expect(n2.engine.metrics(key)?.errorRate).toBeUndefined();
 
-    const hb = { nodeId: 'node-1', endpoints: [{ cluster: 'web', address: '127.0.0.1', port: b.port }], sample: { at: Date.now(), nodeId: 'node-1', cpuPercent: 97, memoryPercent: 10, diskPercent: 10 } };
+    const hb = {
+      nodeId: 'node-1',
+      endpoints: [{ cluster: 'web', address: '127.0.0.1', port: b.port }],
+      sample: { at: Date.now(), nodeId: 'node-1', cpuPercent: 97, memoryPercent: 10, diskPercent: 10 },
+    };
     expect(n1.engine.onHeartbeat(hb)).toEqual({ accepted: 1 });
     await waitFor(() => owner.engine.metrics(key)?.cpuPercent === 97, { timeoutMs: 5000, intervalMs: 20, what: 'the owner has the heartbeat' });
   }, 60_000);
@@ -478,7 +531,9 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     }
     lags.sort((a, b) => a - b);
     const q = (f: number) => lags[Math.min(lags.length - 1, Math.floor(f * lags.length))]!;
-    console.log(`[replicas] owner → all replicas' snapshots, ${lags.length} decisions (ejections and ramp steps): p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${lags[lags.length - 1]!.toFixed(1)} ms`);
+    console.log(
+      `[replicas] owner → all replicas' snapshots, ${lags.length} decisions (ejections and ramp steps): p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${lags[lags.length - 1]!.toFixed(1)} ms`,
+    );
     expect(lags.length).toBeGreaterThanOrEqual(6);
     expect(q(0.5)).toBeLessThan(1000);
   }, 90_000);

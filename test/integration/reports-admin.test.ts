@@ -42,8 +42,15 @@ afterAll(async () => {
 });
 
 const range = `from=${RANGE.from}&to=${RANGE.to}`;
-const EXPECTED_TYPES = { json: 'application/json; charset=utf-8', html: 'text/html; charset=utf-8', csv: 'text/csv; charset=utf-8; header=present', md: 'text/markdown; charset=utf-8', xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' };
-const disposition = (type: string, from: number, to: number, ext: string, kind = 'attachment'): string => `${kind}; filename="healthmesh-${type}-${fileStamp(from)}-${fileStamp(to)}.${ext}"`;
+const EXPECTED_TYPES = {
+  json: 'application/json; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  csv: 'text/csv; charset=utf-8; header=present',
+  md: 'text/markdown; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+const disposition = (type: string, from: number, to: number, ext: string, kind = 'attachment'): string =>
+  `${kind}; filename="healthmesh-${type}-${fileStamp(from)}-${fileStamp(to)}.${ext}"`;
 
 describe('reports over the admin endpoint', () => {
   let base: string;
@@ -56,7 +63,11 @@ describe('reports over the admin endpoint', () => {
   it('GET /reports lists types, tables and formats; no token needed', async () => {
     const res = await fetch(`${base}/reports`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { types: Array<{ type: string; tables: string[] }>; formats: Array<{ format: string; contentType: string }>; maxRangeMs: number };
+    const body = (await res.json()) as {
+      types: Array<{ type: string; tables: string[] }>;
+      formats: Array<{ format: string; contentType: string }>;
+      maxRangeMs: number;
+    };
     expect(body.types.map((t) => t.type)).toEqual([...REPORT_TYPES]);
     expect(body.types.find((t) => t.type === 'detailed')!.tables).toEqual(REPORT_TABLES.detailed);
     expect(body.formats.map((f) => f.format)).toEqual([...REPORT_FORMATS]);
@@ -173,7 +184,16 @@ describe('report builds are bounded', () => {
         try {
           for (let i = 0; i < 5_000_000; i++) {
             produced++;
-            yield { key: 'web/10.0.0.1:8080', cluster: 'web', at: RANGE.from + i, score: 100, status: 'HEALTHY', circuit: 'closed', health: 'HEALTHY', weight: 100 };
+            yield {
+              key: 'web/10.0.0.1:8080',
+              cluster: 'web',
+              at: RANGE.from + i,
+              score: 100,
+              status: 'HEALTHY',
+              circuit: 'closed',
+              health: 'HEALTHY',
+              weight: 100,
+            };
           }
         } finally {
           closed = true;

@@ -19,7 +19,11 @@ import { HOSTILE, RANGE, seededAlerts, seededOperations, seededPoints, seededSto
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'report', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'report', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -45,7 +49,14 @@ beforeAll(async () => {
 
   store = seededStore();
   const ops = seededOperations();
-  server = new AdminServer({ ops, metrics: createMetrics(ops), config: adminSchema.parse({ listen: '127.0.0.1:0' }), logger: silentLogger(), env: {}, reports: createReportsHandler(ops, store) });
+  server = new AdminServer({
+    ops,
+    metrics: createMetrics(ops),
+    config: adminSchema.parse({ listen: '127.0.0.1:0' }),
+    logger: silentLogger(),
+    env: {},
+    reports: createReportsHandler(ops, store),
+  });
   admin = `http://127.0.0.1:${(await server.start()).port}`;
 });
 

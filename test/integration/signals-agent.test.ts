@@ -19,7 +19,9 @@ const SCOPED = { one: 'agent-one-endpoint-token-0001', cluster: 'agent-cluster-t
 
 const call = (client: AgentClient, req: Partial<HeartbeatRequestWire>, token: string | null = TEST_TOKENS.agent): Promise<HeartbeatResponseWire> =>
   new Promise((resolve, reject) =>
-    client.Heartbeat(req, token === null ? new grpc.Metadata() : bearer(token), { deadline: Date.now() + 5000 }, (err, res) => (err ? reject(err) : res ? resolve(res) : reject(new Error('no response')))),
+    client.Heartbeat(req, token === null ? new grpc.Metadata() : bearer(token), { deadline: Date.now() + 5000 }, (err, res) =>
+      err ? reject(err) : res ? resolve(res) : reject(new Error('no response')),
+    ),
   );
 
 const failure = async (p: Promise<unknown>): Promise<grpc.ServiceError> => {
@@ -119,7 +121,15 @@ describe('agent heartbeats over real gRPC', () => {
     }
     // Stopped means stopped: while another agent beats three more times, node-a sends nothing.
     const count = received.filter((h) => h.nodeId === 'node-a').length;
-    const other = new NodeAgent({ controlPlane: target, nodeId: 'node-b', endpoints, intervalMs: SERVER_INTERVAL_MS, logger: silentLogger(), token: SCOPED.cluster, sample: async () => ({ cpuPercent: 1, memoryPercent: 1, diskPercent: 1 }) });
+    const other = new NodeAgent({
+      controlPlane: target,
+      nodeId: 'node-b',
+      endpoints,
+      intervalMs: SERVER_INTERVAL_MS,
+      logger: silentLogger(),
+      token: SCOPED.cluster,
+      sample: async () => ({ cpuPercent: 1, memoryPercent: 1, diskPercent: 1 }),
+    });
     other.start();
     try {
       await waitFor(() => received.filter((h) => h.nodeId === 'node-b').length >= 3, { timeoutMs: 10_000, what: 'three heartbeats from node-b' });
@@ -172,7 +182,15 @@ describe('agent heartbeats over real gRPC', () => {
       const garbage = Buffer.from([0x7f, 0x01, 0x02]);
       const err = await failure(
         new Promise((resolve, reject) =>
-          raw.makeUnaryRequest('/healthmesh.v1.Agent/Heartbeat', (b: Buffer) => b, (b: Buffer) => b, garbage, bearer(TEST_TOKENS.agent), { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))),
+          raw.makeUnaryRequest(
+            '/healthmesh.v1.Agent/Heartbeat',
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            garbage,
+            bearer(TEST_TOKENS.agent),
+            { deadline: Date.now() + 5000 },
+            (e, r) => (e ? reject(e) : resolve(r)),
+          ),
         ),
       );
       expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -219,7 +237,9 @@ describe('agent heartbeats over real gRPC', () => {
     for (const value of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b', TEST_TOKENS.agent]) {
       const md = new grpc.Metadata();
       md.set('authorization', value);
-      const err = await failure(new Promise((resolve, reject) => client.Heartbeat(valid(), md, { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r)))));
+      const err = await failure(
+        new Promise((resolve, reject) => client.Heartbeat(valid(), md, { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r)))),
+      );
       expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
     }
     expect(received.length).toBe(before);
@@ -232,19 +252,34 @@ describe('agent heartbeats over real gRPC', () => {
     await expect(call(client, { ...valid(), endpoints: [ep('demo', '127.0.0.1', 9101)] }, SCOPED.one)).resolves.toMatchObject({ accepted_endpoints: 1 });
     const before = received.length;
     const forged = await failure(call(client, { ...valid(), endpoints: [ep('demo', '127.0.0.1', 9101), ep('demo', '127.0.0.1', 9102)] }, SCOPED.one));
-    expect({ code: forged.code, details: forged.details }).toEqual({ code: grpc.status.PERMISSION_DENIED, details: 'endpoints[1]: token "one" may not speak for demo/127.0.0.1:9102' });
+    expect({ code: forged.code, details: forged.details }).toEqual({
+      code: grpc.status.PERMISSION_DENIED,
+      details: 'endpoints[1]: token "one" may not speak for demo/127.0.0.1:9102',
+    });
     // cluster/* covers the cluster only; a bracketed IPv6 scope matches the endpoint key.
-    await expect(call(client, { ...valid(), endpoints: [ep('demo', '10.0.0.9', 1), ep('other', '::1', 80)] }, SCOPED.cluster)).resolves.toMatchObject({ accepted_endpoints: 2 });
+    await expect(call(client, { ...valid(), endpoints: [ep('demo', '10.0.0.9', 1), ep('other', '::1', 80)] }, SCOPED.cluster)).resolves.toMatchObject({
+      accepted_endpoints: 2,
+    });
     expect((await failure(call(client, { ...valid(), endpoints: [ep('other', '::1', 81)] }, SCOPED.cluster))).code).toBe(grpc.status.PERMISSION_DENIED);
     // A token bound to node ids refuses any other node id.
     await expect(call(client, { ...valid(), node_id: 'node-x' }, SCOPED.node)).resolves.toMatchObject({ accepted_endpoints: 1 });
     const wrongNode = await failure(call(client, { ...valid(), node_id: 'node-y' }, SCOPED.node));
-    expect({ code: wrongNode.code, details: wrongNode.details }).toEqual({ code: grpc.status.PERMISSION_DENIED, details: 'node_id: token "bound" may not speak as node "node-y"' });
+    expect({ code: wrongNode.code, details: wrongNode.details }).toEqual({
+      code: grpc.status.PERMISSION_DENIED,
+      details: 'node_id: token "bound" may not speak as node "node-y"',
+    });
     expect(received.length).toBe(before + 2);
   });
 
   it('a NodeAgent without a token is refused and says so', async () => {
-    const agent = new NodeAgent({ controlPlane: target, nodeId: 'anon', endpoints: [{ cluster: 'demo', address: '127.0.0.1', port: 9101 }], intervalMs: 100, logger: silentLogger(), sample: async () => ({ cpuPercent: 1, memoryPercent: 1, diskPercent: 1 }) });
+    const agent = new NodeAgent({
+      controlPlane: target,
+      nodeId: 'anon',
+      endpoints: [{ cluster: 'demo', address: '127.0.0.1', port: 9101 }],
+      intervalMs: 100,
+      logger: silentLogger(),
+      sample: async () => ({ cpuPercent: 1, memoryPercent: 1, diskPercent: 1 }),
+    });
     agent.start();
     try {
       await waitFor(() => agent.stats().failed >= 1, { timeoutMs: 10_000, what: 'a refused heartbeat' });

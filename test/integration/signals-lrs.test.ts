@@ -26,7 +26,12 @@ class RawStream {
   private readonly call: grpc.ClientDuplexStream<Buffer, Buffer>;
 
   constructor(client: grpc.Client, token: string | null = TEST_TOKENS.proxy) {
-    this.call = client.makeBidiStreamRequest(PATH, (b: Buffer) => b, (b: Buffer) => b, token === null ? new grpc.Metadata() : bearer(token));
+    this.call = client.makeBidiStreamRequest(
+      PATH,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      token === null ? new grpc.Metadata() : bearer(token),
+    );
     this.call.on('data', (b: Buffer) => this.responses.push(responseType().toObject(responseType().decode(b), { longs: Number, defaults: true })));
     this.call.on('status', (s) => (this.status = s));
     this.call.on('error', (e: grpc.ServiceError) => (this.error = e));

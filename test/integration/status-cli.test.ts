@@ -21,7 +21,11 @@ interface Run {
 
 /** `healthmesh <args>` as a user runs it: a real process through the real CLI entry point. */
 function cli(args: string[]): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -47,8 +51,29 @@ beforeAll(async () => {
   let now = T0;
   ops = new FakeOperations(['demo', 'other'], () => (now += 1000));
   ops.seed({ cluster: 'demo', address: '127.0.0.1', port: 9101, expectedShare: 1 });
-  ops.seed({ cluster: 'demo', address: '127.0.0.1', port: 9102, status: 'UNHEALTHY', circuit: 'open', health: 'UNHEALTHY', weight: 0, score: 12, reasons: ['connection refused'], flapping: true });
-  ops.seed({ cluster: 'other', address: '10.0.0.5', port: 80, status: 'DEGRADED', circuit: 'half-open', health: 'DEGRADED', weight: 30, score: 61.5, expectedShare: 0.25 });
+  ops.seed({
+    cluster: 'demo',
+    address: '127.0.0.1',
+    port: 9102,
+    status: 'UNHEALTHY',
+    circuit: 'open',
+    health: 'UNHEALTHY',
+    weight: 0,
+    score: 12,
+    reasons: ['connection refused'],
+    flapping: true,
+  });
+  ops.seed({
+    cluster: 'other',
+    address: '10.0.0.5',
+    port: 80,
+    status: 'DEGRADED',
+    circuit: 'half-open',
+    health: 'DEGRADED',
+    weight: 30,
+    score: 61.5,
+    expectedShare: 0.25,
+  });
   ops.proxyRecords = [
     {
       streamId: 's1',
@@ -72,7 +97,9 @@ beforeAll(async () => {
   server = new grpc.Server();
   service = new StatusService({ ops, logger: silentLogger(), config: { historyLimit: 10 }, auth: testAuthenticator() });
   service.register(server);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
   target = `127.0.0.1:${port}`;
 });
 
@@ -123,7 +150,7 @@ describe('healthmesh status / proxies', () => {
     expect((JSON.parse(proxiesJson.stdout) as { proxies: Array<{ node_id: string }> }).proxies[0]?.node_id).toBe('envoy-1');
   });
 
-  it('exits 1 with the server\'s reason for an unknown cluster', async () => {
+  it("exits 1 with the server's reason for an unknown cluster", async () => {
     const { code, stdout, stderr } = await run(['status', '--server', target, '--cluster', 'nope']);
     expect(code).toBe(1);
     expect(stdout).toBe('');
@@ -132,10 +159,15 @@ describe('healthmesh status / proxies', () => {
 
   it('exits 1 with a clear message when nothing listens', async () => {
     const port = await freePort();
-    const [status, proxies] = await Promise.all([run(['status', '--server', `127.0.0.1:${port}`, '--timeout-ms', '2000']), run(['proxies', '--server', `127.0.0.1:${port}`, '--timeout-ms', '2000'])]);
+    const [status, proxies] = await Promise.all([
+      run(['status', '--server', `127.0.0.1:${port}`, '--timeout-ms', '2000']),
+      run(['proxies', '--server', `127.0.0.1:${port}`, '--timeout-ms', '2000']),
+    ]);
     expect(status.code).toBe(1);
     expect(status.stdout).toBe('');
-    expect(status.stderr).toMatch(new RegExp(`^healthmesh status: cannot reach healthmesh at 127\\.0\\.0\\.1:${port} \\(.+\\); is it running, and is --server its xDS port\\?\\n$`));
+    expect(status.stderr).toMatch(
+      new RegExp(`^healthmesh status: cannot reach healthmesh at 127\\.0\\.0\\.1:${port} \\(.+\\); is it running, and is --server its xDS port\\?\\n$`),
+    );
     expect(proxies.code).toBe(1);
     expect(proxies.stderr).toContain(`healthmesh proxies: cannot reach healthmesh at 127.0.0.1:${port}`);
   });
@@ -154,8 +186,13 @@ describe('healthmesh status / proxies', () => {
     expect(r.stdout()).not.toContain('10.0.0.5');
     ops.update('demo/127.0.0.1:9101', { status: 'UNHEALTHY', circuit: 'open', health: 'UNHEALTHY', weight: 0, score: 5, reasons: ['HTTP 503'] });
     await waitFor(() => r.stdout().includes('endpoint demo/127.0.0.1:9101'), { timeoutMs: 10_000, what: 'the change line' });
-    const line = r.stdout().split('\n').find((l) => l.includes('endpoint demo/127.0.0.1:9101'))!;
-    expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z endpoint demo\/127\.0\.0\.1:9101 HEALTHY -> UNHEALTHY status HEALTHY -> UNHEALTHY circuit closed -> open weight 100 -> 0\/100 score 5 "HTTP 503"$/);
+    const line = r
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('endpoint demo/127.0.0.1:9101'))!;
+    expect(line).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z endpoint demo\/127\.0\.0\.1:9101 HEALTHY -> UNHEALTHY status HEALTHY -> UNHEALTHY circuit closed -> open weight 100 -> 0\/100 score 5 "HTTP 503"$/,
+    );
     await waitFor(() => r.stdout().includes('cluster demo: 0/2 healthy'), { timeoutMs: 10_000, what: 'the cluster line' });
     r.child.kill('SIGINT');
     expect(await r.exit).toBe(0);

@@ -8,7 +8,14 @@ import { silentLogger } from '../../src/log.js';
 import type { AlertRecord, EndpointSnapshot } from '../../src/operations.js';
 import { AgentIntake } from '../../src/signals/agent-intake.js';
 import { registerSelfServices, SelfServices } from '../../src/status/health.js';
-import { callStatus, createStatusClient, type StatusClient, type StatusUnaryMethod, type StatusUnaryMethods, type WatchEventWire } from '../../src/status/proto.js';
+import {
+  callStatus,
+  createStatusClient,
+  type StatusClient,
+  type StatusUnaryMethod,
+  type StatusUnaryMethods,
+  type WatchEventWire,
+} from '../../src/status/proto.js';
 import { StatusService } from '../../src/status/service.js';
 import { FakeOperations } from '../support/fake-operations.js';
 import { waitFor } from '../support/wait.js';
@@ -25,7 +32,8 @@ let target: string;
 let client: StatusClient;
 
 /** Every call carries the operator token (read-only calls do not need it; write calls do). */
-const call = <M extends StatusUnaryMethod>(method: M, req: Partial<StatusUnaryMethods[M][0]>) => callStatus(client, method, req, 5000, bearer(TEST_TOKENS.operator));
+const call = <M extends StatusUnaryMethod>(method: M, req: Partial<StatusUnaryMethods[M][0]>) =>
+  callStatus(client, method, req, 5000, bearer(TEST_TOKENS.operator));
 
 async function failure(p: Promise<unknown>): Promise<grpc.ServiceError> {
   try {
@@ -37,7 +45,9 @@ async function failure(p: Promise<unknown>): Promise<grpc.ServiceError> {
 }
 
 function bind(s: grpc.Server): Promise<number> {
-  return new Promise((resolve, reject) => s.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  return new Promise((resolve, reject) =>
+    s.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+  );
 }
 
 function shutdown(s: grpc.Server): Promise<void> {
@@ -92,11 +102,31 @@ beforeAll(async () => {
   let now = T0;
   ops = new FakeOperations(['demo', 'other'], () => (now += 1000));
   ops.seed({ cluster: 'demo', address: '127.0.0.1', port: 9101, zone: 'a' });
-  ops.seed({ cluster: 'demo', address: '127.0.0.1', port: 9102, status: 'UNHEALTHY', circuit: 'open', health: 'UNHEALTHY', weight: 0, score: 12, reasons: ['connection refused', 'p99 1.8s > 500ms'] });
+  ops.seed({
+    cluster: 'demo',
+    address: '127.0.0.1',
+    port: 9102,
+    status: 'UNHEALTHY',
+    circuit: 'open',
+    health: 'UNHEALTHY',
+    weight: 0,
+    score: 12,
+    reasons: ['connection refused', 'p99 1.8s > 500ms'],
+  });
   ops.seed({ cluster: 'other', address: '10.0.0.5', port: 80, status: 'DEGRADED', health: 'DEGRADED', score: 60 });
   ops.historyPoints.set(
     'demo/127.0.0.1:9101',
-    Array.from({ length: 10 }, (_, i) => ({ key: 'demo/127.0.0.1:9101', cluster: 'demo', at: T0 + i * 1000, score: 90 + i, status: 'HEALTHY' as const, circuit: 'closed' as const, health: 'HEALTHY' as const, weight: 100, latencyMs: 5 + i })),
+    Array.from({ length: 10 }, (_, i) => ({
+      key: 'demo/127.0.0.1:9101',
+      cluster: 'demo',
+      at: T0 + i * 1000,
+      score: 90 + i,
+      status: 'HEALTHY' as const,
+      circuit: 'closed' as const,
+      health: 'HEALTHY' as const,
+      weight: 100,
+      latencyMs: 5 + i,
+    })),
   );
   ops.proxyRecords = [
     {
@@ -191,7 +221,13 @@ describe('queries', () => {
   it('lists proxies with their ACK/NACK ledger, and alerts by state and level', async () => {
     const { proxies } = await call('ListProxies', {});
     expect(proxies).toHaveLength(1);
-    expect(proxies[0]).toMatchObject({ node_id: 'envoy-1', protocol: 'XDS_PROTOCOL_DELTA', peer: 'ipv4:127.0.0.1:40000', connected_at_ms: T0, closed_at_ms: 0 });
+    expect(proxies[0]).toMatchObject({
+      node_id: 'envoy-1',
+      protocol: 'XDS_PROTOCOL_DELTA',
+      peer: 'ipv4:127.0.0.1:40000',
+      connected_at_ms: T0,
+      closed_at_ms: 0,
+    });
     expect(proxies[0]!.types[0]).toMatchObject({
       type_url: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
       sent_version: 'v3',
@@ -205,7 +241,13 @@ describe('queries', () => {
     expect((await call('ListAlerts', { state: 'ALERT_STATE_FIRING' })).alerts.map((a) => a.id)).toEqual(['a1']);
     const critical = await call('ListAlerts', { level: 'ALERT_LEVEL_CRITICAL', from_ms: T0 + 1 });
     expect(critical.alerts).toHaveLength(1);
-    expect(critical.alerts[0]).toMatchObject({ id: 'a2', level: 'ALERT_LEVEL_CRITICAL', state: 'ALERT_STATE_RESOLVED', resolved_at_ms: T0 + 10, acknowledged_at_ms: 0 });
+    expect(critical.alerts[0]).toMatchObject({
+      id: 'a2',
+      level: 'ALERT_LEVEL_CRITICAL',
+      state: 'ALERT_STATE_RESOLVED',
+      resolved_at_ms: T0 + 10,
+      acknowledged_at_ms: 0,
+    });
   });
 });
 
@@ -293,7 +335,10 @@ describe('malformed requests', () => {
         ),
       ),
     );
-    expect({ code: err.code, details: err.details }).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: 'request: not a valid healthmesh.v1.RegisterEndpointRequest' });
+    expect({ code: err.code, details: err.details }).toEqual({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'request: not a valid healthmesh.v1.RegisterEndpointRequest',
+    });
   });
 });
 
@@ -304,7 +349,12 @@ describe('Watch', () => {
     const initial = w.events.slice(0, w.synced() + 1);
     expect(initial.map((e) => e.event)).toEqual(['cluster', 'endpoint', 'endpoint', 'synced']);
     expect(initial.at(-1)).toMatchObject({ at_ms: T0, synced: { clusters: 1, endpoints: 2 } });
-    expect(initial.filter((e) => e.event === 'endpoint').map((e) => (e as { endpoint: { key: string } }).endpoint.key).sort()).toEqual(['demo/127.0.0.1:9101', 'demo/127.0.0.1:9102']);
+    expect(
+      initial
+        .filter((e) => e.event === 'endpoint')
+        .map((e) => (e as { endpoint: { key: string } }).endpoint.key)
+        .sort(),
+    ).toEqual(['demo/127.0.0.1:9101', 'demo/127.0.0.1:9102']);
 
     ops.update('other/10.0.0.5:80', { status: 'UNHEALTHY', health: 'UNHEALTHY' });
     ops.update('demo/127.0.0.1:9102', { status: 'HEALTHY', circuit: 'half-open', health: 'HEALTHY', weight: 10, reasons: [] });
@@ -336,7 +386,10 @@ describe('Watch', () => {
   it('refuses an unknown or malformed cluster', async () => {
     const unknown = watch({ cluster: 'nope' });
     await unknown.ended;
-    expect({ code: unknown.state.error?.code, details: unknown.state.error?.details }).toEqual({ code: grpc.status.NOT_FOUND, details: 'cluster "nope" not found' });
+    expect({ code: unknown.state.error?.code, details: unknown.state.error?.details }).toEqual({
+      code: grpc.status.NOT_FOUND,
+      details: 'cluster "nope" not found',
+    });
     const bad = watch({ cluster: 'a b' });
     await bad.ended;
     expect(bad.state.error?.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -392,7 +445,10 @@ describe('Watch', () => {
       const ended = new Promise<grpc.ServiceError>((resolve) => stream.on('error', resolve));
       stream.resume();
       const err = await ended;
-      expect({ code: err.code, details: err.details }).toEqual({ code: grpc.status.RESOURCE_EXHAUSTED, details: `watch: more than ${BACKLOG} events behind; call Watch again to resync` });
+      expect({ code: err.code, details: err.details }).toEqual({
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        details: `watch: more than ${BACKLOG} events behind; call Watch again to resync`,
+      });
       expect(events.length).toBeGreaterThan(0);
       expect(events.length).toBeLessThan(sent);
       reader.stream.cancel();
@@ -405,10 +461,15 @@ describe('Watch', () => {
 });
 
 describe('self services', () => {
-  const healthClient = () => new (grpc.makeClientConstructor(healthServiceDefinition as unknown as grpc.ServiceDefinition, 'Health'))(target, grpc.credentials.createInsecure());
+  const healthClient = () =>
+    new (grpc.makeClientConstructor(healthServiceDefinition as unknown as grpc.ServiceDefinition, 'Health'))(target, grpc.credentials.createInsecure());
   const check = (c: grpc.Client, svc: string) =>
     new Promise<{ status: string }>((resolve, reject) =>
-      (c as unknown as { check: (r: object, o: object, cb: (e: Error | null, r: { status: string }) => void) => void }).check({ service: svc }, { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))),
+      (c as unknown as { check: (r: object, o: object, cb: (e: Error | null, r: { status: string }) => void) => void }).check(
+        { service: svc },
+        { deadline: Date.now() + 5000 },
+        (e, r) => (e ? reject(e) : resolve(r)),
+      ),
     );
 
   it('grpc.health.v1 says SERVING for healthmesh and for healthmesh.v1.Status', async () => {
@@ -427,7 +488,10 @@ describe('self services', () => {
     const s = new grpc.Server();
     const mine = registerSelfServices(s, { ops: notYet, logger: silentLogger(), pollMs: 10 });
     const port = await bind(s);
-    const c = new (grpc.makeClientConstructor(healthServiceDefinition as unknown as grpc.ServiceDefinition, 'Health'))(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const c = new (grpc.makeClientConstructor(healthServiceDefinition as unknown as grpc.ServiceDefinition, 'Health'))(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createInsecure(),
+    );
     try {
       expect(await check(c, 'healthmesh.v1.Status')).toEqual({ status: 'NOT_SERVING' });
       notYet.isReady = true;
@@ -445,8 +509,11 @@ describe('self services', () => {
   it('server reflection lists healthmesh.v1.Status, healthmesh.v1.Agent and grpc.health.v1.Health and describes them', async () => {
     const reflectionProto = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '../proto/grpc/reflection/v1alpha/reflection.proto');
     const def = protoLoader.loadSync(reflectionProto, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-    const Ctor = (grpc.loadPackageDefinition(def) as unknown as { grpc: { reflection: { v1alpha: { ServerReflection: grpc.ServiceClientConstructor } } } }).grpc.reflection.v1alpha.ServerReflection;
-    const c = new Ctor(target, grpc.credentials.createInsecure()) as unknown as grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, Record<string, unknown>> };
+    const Ctor = (grpc.loadPackageDefinition(def) as unknown as { grpc: { reflection: { v1alpha: { ServerReflection: grpc.ServiceClientConstructor } } } }).grpc
+      .reflection.v1alpha.ServerReflection;
+    const c = new Ctor(target, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+      ServerReflectionInfo(): grpc.ClientDuplexStream<object, Record<string, unknown>>;
+    };
     try {
       const ask = (req: object) =>
         new Promise<Record<string, unknown>>((resolve, reject) => {

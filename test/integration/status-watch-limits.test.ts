@@ -56,9 +56,16 @@ beforeAll(async () => {
   ops.seed({ cluster: 'demo', address: '127.0.0.1', port: 9101 });
   server = new grpc.Server();
   // A per-stream backlog far above what the total allows: only the shared budget can close a stream here.
-  service = new StatusService({ ops, logger: silentLogger(), config: { historyLimit: 10, maxWatchers: MAX_WATCHERS, watchBacklog: 1_000_000, maxWatchBacklogBytes: TOTAL_BYTES }, auth: testAuthenticator() });
+  service = new StatusService({
+    ops,
+    logger: silentLogger(),
+    config: { historyLimit: 10, maxWatchers: MAX_WATCHERS, watchBacklog: 1_000_000, maxWatchBacklogBytes: TOTAL_BYTES },
+    auth: testAuthenticator(),
+  });
   service.register(server);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
   target = `127.0.0.1:${port}`;
 });
 
@@ -75,7 +82,10 @@ describe('Watch limits', () => {
     await waitFor(() => open.every((w) => w.synced()), { timeoutMs: 5000, what: 'the first watches to sync' });
     const extra = watch(c);
     const err = await extra.ended;
-    expect({ code: err?.code, details: err?.details }).toEqual({ code: grpc.status.RESOURCE_EXHAUSTED, details: `watch: ${MAX_WATCHERS} Watch streams are open already (status.maxWatchers); try again later` });
+    expect({ code: err?.code, details: err?.details }).toEqual({
+      code: grpc.status.RESOURCE_EXHAUSTED,
+      details: `watch: ${MAX_WATCHERS} Watch streams are open already (status.maxWatchers); try again later`,
+    });
     expect(service.activeWatches).toBe(MAX_WATCHERS);
     open[0]!.stream.cancel();
     await waitFor(() => service.activeWatches === MAX_WATCHERS - 1, { timeoutMs: 5000, what: 'the cancelled watch to be forgotten' });
@@ -111,6 +121,9 @@ describe('Watch limits', () => {
     expect(sent).toBeLessThan(5000);
     expect(service.watchBacklogBytes).toBeLessThan(TOTAL_BYTES);
     reader.stream.cancel();
-    await waitFor(() => service.activeWatches === 0 && service.watchBacklogBytes === 0, { timeoutMs: 5000, what: 'every watch closed and its backlog released' });
+    await waitFor(() => service.activeWatches === 0 && service.watchBacklogBytes === 0, {
+      timeoutMs: 5000,
+      what: 'every watch closed and its backlog released',
+    });
   });
 });

@@ -47,7 +47,12 @@ const md = (value: string | undefined): grpc.Metadata => {
 
 /** A raw LRS stream (bytes in, status out). */
 function lrsStream(client: grpc.Client, metadata: grpc.Metadata) {
-  const call = client.makeBidiStreamRequest(LRS_PATH, (b: Buffer) => b, (b: Buffer) => b, metadata);
+  const call = client.makeBidiStreamRequest(
+    LRS_PATH,
+    (b: Buffer) => b,
+    (b: Buffer) => b,
+    metadata,
+  );
   const state: { status?: grpc.StatusObject; responses: number } = { responses: 0 };
   call.on('data', () => state.responses++);
   call.on('status', (s: grpc.StatusObject) => (state.status = s));
@@ -147,7 +152,14 @@ describe('write RPCs need credentials (real app, real gRPC)', () => {
   });
 
   it('Heartbeat: UNAUTHENTICATED without a token, PERMISSION_DENIED for the operator token, OK for agent and admin', async () => {
-    const hb: Partial<HeartbeatRequestWire> = { node_id: 'n1', endpoints: [{ cluster: 'demo', address: '127.0.0.1', port: backends[0]!.port }], cpu_percent: 1, memory_percent: 1, disk_percent: 1, interval_ms: 1000 };
+    const hb: Partial<HeartbeatRequestWire> = {
+      node_id: 'n1',
+      endpoints: [{ cluster: 'demo', address: '127.0.0.1', port: backends[0]!.port }],
+      cpu_percent: 1,
+      memory_percent: 1,
+      disk_percent: 1,
+      interval_ms: 1000,
+    };
     const beat = (metadata: grpc.Metadata) =>
       new Promise((resolve, reject) => agent.Heartbeat(hb, metadata, { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))));
     expect((await failure(beat(md(undefined)))).code).toBe(grpc.status.UNAUTHENTICATED);
@@ -273,7 +285,8 @@ describe('TLS and mTLS on the gRPC port', () => {
     clients.push(c);
     return c;
   };
-  const register = (c: StatusClient, p: number) => callStatus(c, 'RegisterEndpoint', { cluster: 'demo', address: '127.0.0.1', port: p }, 3000, bearer(TEST_TOKENS.operator));
+  const register = (c: StatusClient, p: number) =>
+    callStatus(c, 'RegisterEndpoint', { cluster: 'demo', address: '127.0.0.1', port: p }, 3000, bearer(TEST_TOKENS.operator));
 
   it('TLS: a client that trusts the CA registers with its token; a plaintext client cannot connect', async () => {
     const port = await start({ cert: certs.serverCert, key: certs.serverKey });
@@ -281,7 +294,9 @@ describe('TLS and mTLS on the gRPC port', () => {
     expect((await register(client(port, grpc.credentials.createSsl(ca)), 1001)).created).toBe(true);
     expect((await failure(register(client(port, grpc.credentials.createInsecure()), 1002))).code).toBe(grpc.status.UNAVAILABLE);
     // TLS alone does not replace the token.
-    const noToken = await failure(callStatus(client(port, grpc.credentials.createSsl(ca)), 'RegisterEndpoint', { cluster: 'demo', address: '127.0.0.1', port: 1003 }, 3000));
+    const noToken = await failure(
+      callStatus(client(port, grpc.credentials.createSsl(ca)), 'RegisterEndpoint', { cluster: 'demo', address: '127.0.0.1', port: 1003 }, 3000),
+    );
     expect(noToken.code).toBe(grpc.status.UNAUTHENTICATED);
   });
 
@@ -319,7 +334,21 @@ describe('TLS and mTLS on the gRPC port', () => {
     // `healthmesh status` reaches a TLS port with --tls-ca (and the client certificate for mTLS).
     const cli = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'status', '--server', `127.0.0.1:${port}`, '--json', '--tls-ca', certs.ca, '--tls-cert', certs.clientCert, '--tls-key', certs.clientKey],
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src/cli.ts'),
+        'status',
+        '--server',
+        `127.0.0.1:${port}`,
+        '--json',
+        '--tls-ca',
+        certs.ca,
+        '--tls-cert',
+        certs.clientCert,
+        '--tls-key',
+        certs.clientKey,
+      ],
       { cwd: ROOT, timeout: 60_000 },
     );
     expect(JSON.parse(cli.stdout).clusters.map((c: { name: string }) => c.name)).toEqual(['demo']);
@@ -358,10 +387,26 @@ describe('auth config', () => {
     expect(err({ tokens: [{ name: 'a', role: 'agent', tokenEnv: 'AGENT_TOKEN', endpoints: ['demo/*', 'demo/10.0.0.1:80', '*'] }] })).toBe('valid');
     expect(err({ tokens: [{ name: 'a', role: 'operator' }] })).toMatch(/auth\.tokens\[0\]\.token: set exactly one of token or tokenEnv/);
     expect(err({ tokens: [{ name: 'a', role: 'agent', token: 'z'.repeat(20) }] })).toMatch(/auth\.tokens\[0\]\.endpoints: an agent token needs endpoints/);
-    expect(err({ tokens: [{ name: 'a', role: 'agent', token: 'z'.repeat(20), endpoints: ['demo'] }] })).toMatch(/endpoints\[0\]: cluster\/address:port, cluster\/\* or \*/);
+    expect(err({ tokens: [{ name: 'a', role: 'agent', token: 'z'.repeat(20), endpoints: ['demo'] }] })).toMatch(
+      /endpoints\[0\]: cluster\/address:port, cluster\/\* or \*/,
+    );
     expect(err({ tokens: [{ name: 'a', role: 'proxy', token: 'short' }] })).toMatch(/use at least 16 characters/);
-    expect(err({ tokens: [{ name: 'a', role: 'proxy', token: 'z'.repeat(20) }, { name: 'a', role: 'operator', token: 'q'.repeat(20) }] })).toMatch(/tokens\[1\]\.name: duplicate name/);
-    expect(err({ tokens: [{ name: 'a', role: 'proxy', token: 'z'.repeat(20) }, { name: 'b', role: 'operator', token: 'z'.repeat(20) }] })).toMatch(/tokens\[1\]\.name: has the same token as tokens\[0\]/);
+    expect(
+      err({
+        tokens: [
+          { name: 'a', role: 'proxy', token: 'z'.repeat(20) },
+          { name: 'a', role: 'operator', token: 'q'.repeat(20) },
+        ],
+      }),
+    ).toMatch(/tokens\[1\]\.name: duplicate name/);
+    expect(
+      err({
+        tokens: [
+          { name: 'a', role: 'proxy', token: 'z'.repeat(20) },
+          { name: 'b', role: 'operator', token: 'z'.repeat(20) },
+        ],
+      }),
+    ).toMatch(/tokens\[1\]\.name: has the same token as tokens\[0\]/);
   });
 
   it('a bind beyond loopback without TLS logs a warning naming the risk', () => {
@@ -376,6 +421,10 @@ describe('auth config', () => {
     expect(lines).toEqual([]);
     warnIfExposedPlaintext('0.0.0.0:18000', undefined, logger, 'the xDS/gRPC port');
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, address: '0.0.0.0:18000', msg: expect.stringMatching(/^the xDS\/gRPC port listens beyond loopback without TLS: bearer tokens.*clear text.*set xds\.tls/) });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 40,
+      address: '0.0.0.0:18000',
+      msg: expect.stringMatching(/^the xDS\/gRPC port listens beyond loopback without TLS: bearer tokens.*clear text.*set xds\.tls/),
+    });
   });
 });

@@ -50,7 +50,9 @@ export class AdsTestClient {
     const Ctor = adsClientCtor();
     this.client = new Ctor(`${extra.host ?? '127.0.0.1'}:${port}`, extra.credentials ?? grpc.credentials.createInsecure(), options);
     const method = protocol === 'sotw' ? 'StreamAggregatedResources' : 'DeltaAggregatedResources';
-    this.call = (this.client as unknown as Record<string, (md?: grpc.Metadata) => grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>>)[method]!.call(this.client, extra.metadata ?? new grpc.Metadata());
+    this.call = (this.client as unknown as Record<string, (md?: grpc.Metadata) => grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>>)[
+      method
+    ]!.call(this.client, extra.metadata ?? new grpc.Metadata());
     this.call.on('data', (msg: Record<string, unknown>) => {
       this.received.push(this.decode(msg));
       this.wake();
@@ -77,7 +79,8 @@ export class AdsTestClient {
         if (!typeUrl || r.typeUrl === typeUrl) return r;
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${typeUrl ?? 'response'} within ${timeoutMs} ms (got ${this.received.map((r) => r.typeUrl.split('.').pop()).join(', ')})`);
+      if (left <= 0)
+        throw new Error(`no ${typeUrl ?? 'response'} within ${timeoutMs} ms (got ${this.received.map((r) => r.typeUrl.split('.').pop()).join(', ')})`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {

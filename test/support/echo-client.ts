@@ -5,8 +5,10 @@ import type { WhoReply } from './backends.js';
 export function echoCaller(client: () => grpc.Client): { who(): Promise<string>; tally(n: number): Promise<Record<string, number>> } {
   const who = (): Promise<string> =>
     new Promise((resolve, reject) =>
-      (client() as unknown as { Who(req: object, opts: object, cb: (err: Error | null, r?: WhoReply) => void): void }).Who({}, { deadline: Date.now() + 3000 }, (err, reply) =>
-        err ? reject(err) : resolve(reply!.backend),
+      (client() as unknown as { Who(req: object, opts: object, cb: (err: Error | null, r?: WhoReply) => void): void }).Who(
+        {},
+        { deadline: Date.now() + 3000 },
+        (err, reply) => (err ? reject(err) : resolve(reply!.backend)),
       ),
     );
   return {

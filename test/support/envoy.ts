@@ -204,11 +204,15 @@ export async function startEnvoy(opts: StartEnvoyOptions): Promise<EnvoyHandle> 
   writeFileSync(bootstrapPath, JSON.stringify(boot, null, 2));
 
   const args = [
-    '-c', bootstrapPath,
-    '--admin-address-path', adminPathFile,
+    '-c',
+    bootstrapPath,
+    '--admin-address-path',
+    adminPathFile,
     '--disable-hot-restart',
-    '--concurrency', '1',
-    '-l', opts.logLevel ?? 'warn',
+    '--concurrency',
+    '1',
+    '-l',
+    opts.logLevel ?? 'warn',
     ...(opts.extraArgs ?? []),
   ];
   const child = spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });

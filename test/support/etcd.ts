@@ -135,9 +135,7 @@ export async function startEtcd(opts: { readyTimeoutMs?: number } = {}): Promise
       if (exitedEarly || Date.now() > deadline) {
         c.kill('SIGKILL');
         await exited;
-        throw new Error(
-          `etcd ${exitedEarly ? 'exited' : 'not healthy in time'} (client port ${clientPort}):\n${lines.slice(-40).join('\n')}`,
-        );
+        throw new Error(`etcd ${exitedEarly ? 'exited' : 'not healthy in time'} (client port ${clientPort}):\n${lines.slice(-40).join('\n')}`);
       }
       await sleep(100);
     }

@@ -42,7 +42,19 @@ export function fakeProxy(streamId: string, protocol: 'sotw' | 'delta', over: Pa
 }
 
 export function fakeAlert(id: string, level: AlertLevel, over: Partial<AlertRecord> = {}): AlertRecord {
-  return { id, rule: 'endpointUnhealthy', level, subject: 'web/10.0.0.1:8080', cluster: 'web', message: `alert ${id}`, state: 'firing', firedAt: 1_700_000_000_000, lastSeenAt: 1_700_000_000_000, count: 1, ...over };
+  return {
+    id,
+    rule: 'endpointUnhealthy',
+    level,
+    subject: 'web/10.0.0.1:8080',
+    cluster: 'web',
+    message: `alert ${id}`,
+    state: 'firing',
+    firedAt: 1_700_000_000_000,
+    lastSeenAt: 1_700_000_000_000,
+    count: 1,
+    ...over,
+  };
 }
 
 export class FakeOperations implements Operations {
@@ -183,12 +195,31 @@ export class FakeOperations implements Operations {
 export function seededOperations(): FakeOperations {
   const ops = new FakeOperations([
     fakeEndpoint('web', '10.0.0.1', 8080),
-    fakeEndpoint('web', '10.0.0.2', 8080, { score: 55, status: 'DEGRADED', circuit: 'half-open', weight: 3, reasons: ['p99 1.8s > 500ms'], expectedShare: 0.03 }),
+    fakeEndpoint('web', '10.0.0.2', 8080, {
+      score: 55,
+      status: 'DEGRADED',
+      circuit: 'half-open',
+      weight: 3,
+      reasons: ['p99 1.8s > 500ms'],
+      expectedShare: 0.03,
+    }),
     fakeEndpoint('web', '10.0.0.3', 8080, { score: 0, status: 'UNHEALTHY', circuit: 'open', health: 'UNHEALTHY', weight: 0 }),
     fakeEndpoint('api', '10.0.1.1', 9000, { guarded: true, status: 'UNHEALTHY', circuit: 'open', score: 10 }),
   ]);
   ops.emptyClusters = ['batch'];
-  ops.historyMap.set('web/10.0.0.1:8080', [1, 2, 3].map((i) => ({ key: 'web/10.0.0.1:8080', cluster: 'web', at: 1_700_000_000_000 + i * 1000, score: 100, status: 'HEALTHY' as const, circuit: 'closed' as const, health: 'HEALTHY' as const, weight: 10 })));
+  ops.historyMap.set(
+    'web/10.0.0.1:8080',
+    [1, 2, 3].map((i) => ({
+      key: 'web/10.0.0.1:8080',
+      cluster: 'web',
+      at: 1_700_000_000_000 + i * 1000,
+      score: 100,
+      status: 'HEALTHY' as const,
+      circuit: 'closed' as const,
+      health: 'HEALTHY' as const,
+      weight: 10,
+    })),
+  );
   ops.proxyList = [fakeProxy('1', 'sotw'), fakeProxy('2', 'delta'), fakeProxy('3', 'delta'), fakeProxy('4', 'sotw', { closedAt: 1_700_000_005_000 })];
   ops.alertList = [fakeAlert('a1', 'warning'), fakeAlert('a2', 'critical'), fakeAlert('a3', 'info', { state: 'resolved', resolvedAt: 1_700_000_009_000 })];
   return ops;

@@ -57,7 +57,12 @@ export class FakeOperations implements Operations {
     if (!before) throw new Error(`no endpoint ${key}`);
     const after = { ...before, ...patch, changedAt: this.now() };
     this.eps.set(key, after);
-    this.emit({ kind: 'endpoint', at: after.changedAt, endpoint: after, previous: { status: before.status, circuit: before.circuit, health: before.health, weight: before.weight } });
+    this.emit({
+      kind: 'endpoint',
+      at: after.changedAt,
+      endpoint: after,
+      previous: { status: before.status, circuit: before.circuit, health: before.health, weight: before.weight },
+    });
     this.emitCluster(after.cluster);
     return after;
   }
@@ -86,7 +91,9 @@ export class FakeOperations implements Operations {
 
   history(key: EndpointKey, query: HistoryQuery = {}): HistoryPoint[] {
     this.record('history');
-    const points = (this.historyPoints.get(key) ?? []).filter((p) => (query.from === undefined || p.at >= query.from) && (query.to === undefined || p.at <= query.to));
+    const points = (this.historyPoints.get(key) ?? []).filter(
+      (p) => (query.from === undefined || p.at >= query.from) && (query.to === undefined || p.at <= query.to),
+    );
     return query.limit === undefined ? points : points.slice(-query.limit);
   }
 
@@ -153,7 +160,9 @@ export class FakeOperations implements Operations {
     return structuredClone(this.proxyRecords);
   }
 
-  alerts(filter: { state?: AlertRecord['state'] | undefined; level?: AlertLevel | undefined; from?: number | undefined; to?: number | undefined } = {}): AlertRecord[] {
+  alerts(
+    filter: { state?: AlertRecord['state'] | undefined; level?: AlertLevel | undefined; from?: number | undefined; to?: number | undefined } = {},
+  ): AlertRecord[] {
     this.record('alerts');
     return this.alertRecords.filter(
       (a) =>

@@ -24,7 +24,7 @@ export const HOSTILE = {
   formula: '=HYPERLINK("http://x")',
   plus: '+SUM(1,2)',
   at: '@cmd',
-  minus: '-2+3+cmd|\' /C calc\'!A0',
+  minus: "-2+3+cmd|' /C calc'!A0",
   tab: '\tleading tab',
   cr: '\rleading CR',
   pipe: 'a | b | c',
@@ -85,10 +85,36 @@ export function seededPoints(): HistoryPoint[] {
       }),
     );
     // sick: 2h..3h DEGRADED, 3h..3.5h UNHEALTHY (circuit open), then half-open 10 min, then healthy.
-    let sick: Partial<HistoryPoint> = { score: 95 + noise(2), latencyMs: 40 + noise(5), cpuPercent: 50 + noise(5), memoryPercent: 70 + noise(1), diskPercent: 70 };
-    if (h >= 2 && h < 3) sick = { ...sick, score: 55 + noise(3), status: 'DEGRADED', health: 'HEALTHY', weight: 30, latencyMs: 900 + noise(100), reasons: [`p99 1.8 s > 500 ms`, HOSTILE.script, HOSTILE.formula, HOSTILE.pipe] };
-    else if (h >= 3 && h < 3.5) sick = { ...sick, score: 5, status: 'UNHEALTHY', circuit: 'open', health: 'UNHEALTHY', weight: 0, latencyMs: 5000, reasons: ['3 consecutive failed checks (last: HTTP 503)', HOSTILE.minus, HOSTILE.newline] };
-    else if (h >= 3.5 && h < 3.5 + 10 / 60) sick = { ...sick, score: 75, status: 'DEGRADED', circuit: 'half-open', health: 'HEALTHY', weight: 10, reasons: ['probation'] };
+    let sick: Partial<HistoryPoint> = {
+      score: 95 + noise(2),
+      latencyMs: 40 + noise(5),
+      cpuPercent: 50 + noise(5),
+      memoryPercent: 70 + noise(1),
+      diskPercent: 70,
+    };
+    if (h >= 2 && h < 3)
+      sick = {
+        ...sick,
+        score: 55 + noise(3),
+        status: 'DEGRADED',
+        health: 'HEALTHY',
+        weight: 30,
+        latencyMs: 900 + noise(100),
+        reasons: [`p99 1.8 s > 500 ms`, HOSTILE.script, HOSTILE.formula, HOSTILE.pipe],
+      };
+    else if (h >= 3 && h < 3.5)
+      sick = {
+        ...sick,
+        score: 5,
+        status: 'UNHEALTHY',
+        circuit: 'open',
+        health: 'UNHEALTHY',
+        weight: 0,
+        latencyMs: 5000,
+        reasons: ['3 consecutive failed checks (last: HTTP 503)', HOSTILE.minus, HOSTILE.newline],
+      };
+    else if (h >= 3.5 && h < 3.5 + 10 / 60)
+      sick = { ...sick, score: 75, status: 'DEGRADED', circuit: 'half-open', health: 'HEALTHY', weight: 10, reasons: ['probation'] };
     points.push(point(ENDPOINTS.sick, at, sick));
     // flappy: every 20 min, 2 min unhealthy.
     const down = i % 20 >= 18;
@@ -124,13 +150,86 @@ export function seededPoints(): HistoryPoint[] {
 export function seededAlerts(): AlertRecord[] {
   const base = { count: 1 } as const;
   return [
-    { ...base, id: 'a-sick-unhealthy', rule: 'endpointUnhealthy', level: 'critical', subject: ENDPOINTS.sick.key, cluster: 'web', message: `${ENDPOINTS.sick.key} is UNHEALTHY: ${HOSTILE.script}`, state: 'resolved', firedAt: T0 + 3 * HOUR, lastSeenAt: T0 + 3.5 * HOUR, resolvedAt: T0 + 3.5 * HOUR },
-    { ...base, id: 'a-sick-degraded', rule: 'endpointDegraded', level: 'warning', subject: ENDPOINTS.sick.key, cluster: 'web', message: HOSTILE.formula, state: 'resolved', firedAt: T0 + 2 * HOUR, lastSeenAt: T0 + 3 * HOUR, resolvedAt: T0 + 3 * HOUR, acknowledgedAt: T0 + 2.1 * HOUR, acknowledgedBy: HOSTILE.plus },
-    { ...base, id: 'a-flappy', rule: 'endpointFlapping', level: 'warning', subject: ENDPOINTS.flappy.key, cluster: 'web', message: `flapping ${HOSTILE.pipe}`, state: 'firing', firedAt: T0 + 1 * HOUR, lastSeenAt: T0 + 5.9 * HOUR, count: 17 },
-    { ...base, id: 'a-errors', rule: 'endpointDegraded', level: 'warning', subject: ENDPOINTS.errors.key, cluster: 'api', message: `${HOSTILE.tab} / ${HOSTILE.cr} / ${HOSTILE.quote}`, state: 'resolved', firedAt: T0 + 5 * HOUR, lastSeenAt: T0 + 5.5 * HOUR, resolvedAt: T0 + 5.5 * HOUR },
-    { ...base, id: 'a-nack', rule: 'proxyNack', level: 'info', subject: HOSTILE.markdown, message: `NACK from node ${HOSTILE.newline}`, state: 'resolved', firedAt: T0 + 0.5 * HOUR, lastSeenAt: T0 + 0.6 * HOUR, resolvedAt: T0 + 0.6 * HOUR },
+    {
+      ...base,
+      id: 'a-sick-unhealthy',
+      rule: 'endpointUnhealthy',
+      level: 'critical',
+      subject: ENDPOINTS.sick.key,
+      cluster: 'web',
+      message: `${ENDPOINTS.sick.key} is UNHEALTHY: ${HOSTILE.script}`,
+      state: 'resolved',
+      firedAt: T0 + 3 * HOUR,
+      lastSeenAt: T0 + 3.5 * HOUR,
+      resolvedAt: T0 + 3.5 * HOUR,
+    },
+    {
+      ...base,
+      id: 'a-sick-degraded',
+      rule: 'endpointDegraded',
+      level: 'warning',
+      subject: ENDPOINTS.sick.key,
+      cluster: 'web',
+      message: HOSTILE.formula,
+      state: 'resolved',
+      firedAt: T0 + 2 * HOUR,
+      lastSeenAt: T0 + 3 * HOUR,
+      resolvedAt: T0 + 3 * HOUR,
+      acknowledgedAt: T0 + 2.1 * HOUR,
+      acknowledgedBy: HOSTILE.plus,
+    },
+    {
+      ...base,
+      id: 'a-flappy',
+      rule: 'endpointFlapping',
+      level: 'warning',
+      subject: ENDPOINTS.flappy.key,
+      cluster: 'web',
+      message: `flapping ${HOSTILE.pipe}`,
+      state: 'firing',
+      firedAt: T0 + 1 * HOUR,
+      lastSeenAt: T0 + 5.9 * HOUR,
+      count: 17,
+    },
+    {
+      ...base,
+      id: 'a-errors',
+      rule: 'endpointDegraded',
+      level: 'warning',
+      subject: ENDPOINTS.errors.key,
+      cluster: 'api',
+      message: `${HOSTILE.tab} / ${HOSTILE.cr} / ${HOSTILE.quote}`,
+      state: 'resolved',
+      firedAt: T0 + 5 * HOUR,
+      lastSeenAt: T0 + 5.5 * HOUR,
+      resolvedAt: T0 + 5.5 * HOUR,
+    },
+    {
+      ...base,
+      id: 'a-nack',
+      rule: 'proxyNack',
+      level: 'info',
+      subject: HOSTILE.markdown,
+      message: `NACK from node ${HOSTILE.newline}`,
+      state: 'resolved',
+      firedAt: T0 + 0.5 * HOUR,
+      lastSeenAt: T0 + 0.6 * HOUR,
+      resolvedAt: T0 + 0.6 * HOUR,
+    },
     // Outside the range: must not appear.
-    { ...base, id: 'a-old', rule: 'endpointUnhealthy', level: 'critical', subject: ENDPOINTS.sick.key, cluster: 'web', message: 'long ago', state: 'resolved', firedAt: T0 - 48 * HOUR, lastSeenAt: T0 - 47 * HOUR, resolvedAt: T0 - 47 * HOUR },
+    {
+      ...base,
+      id: 'a-old',
+      rule: 'endpointUnhealthy',
+      level: 'critical',
+      subject: ENDPOINTS.sick.key,
+      cluster: 'web',
+      message: 'long ago',
+      state: 'resolved',
+      firedAt: T0 - 48 * HOUR,
+      lastSeenAt: T0 - 47 * HOUR,
+      resolvedAt: T0 - 47 * HOUR,
+    },
   ];
 }
 
@@ -148,7 +247,15 @@ export function seededOperations(): FakeOperations {
   return new FakeOperations([
     fakeEndpoint('web', '10.0.0.1', 8080, { score: 97 }),
     fakeEndpoint('web', '10.0.0.2', 8080, { score: 96 }),
-    fakeEndpoint('web', '10.0.0.3', 8080, { score: 0, status: 'UNHEALTHY', circuit: 'open', health: 'UNHEALTHY', weight: 0, reasons: ['connection refused', HOSTILE.at], flapping: true }),
+    fakeEndpoint('web', '10.0.0.3', 8080, {
+      score: 0,
+      status: 'UNHEALTHY',
+      circuit: 'open',
+      health: 'UNHEALTHY',
+      weight: 0,
+      reasons: ['connection refused', HOSTILE.at],
+      flapping: true,
+    }),
     fakeEndpoint('api', '10.0.1.1', 9000, { score: 70, status: 'DEGRADED', reasons: ['error rate 30% in real traffic', HOSTILE.img] }),
     fakeEndpoint('edge:v2.eu-1', '10.0.2.1', 7000, { score: 80 }),
     fakeEndpoint('edge:v2.eu-1', '10.0.2.2', 7000, { score: 100 }),

@@ -88,4 +88,3 @@ export async function rig(
 }
 
 export const ejected = (h: { health: string[] } | undefined): boolean => !!h?.health.includes('UNHEALTHY');
-

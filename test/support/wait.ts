@@ -24,10 +24,7 @@ function describe(v: unknown): string {
  * count as "not yet". On timeout throws an Error naming `what` and the last
  * value or exception seen.
  */
-export async function waitFor<T>(
-  fn: () => Promise<T | undefined | false> | T | undefined | false,
-  opts: WaitForOptions,
-): Promise<T> {
+export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, opts: WaitForOptions): Promise<T> {
   const interval = opts.intervalMs ?? 100;
   const deadline = Date.now() + opts.timeoutMs;
   let last: unknown;

@@ -44,7 +44,11 @@ const refusedV4: fc.Arbitrary<Quad> = fc.oneof(
 ) as fc.Arbitrary<Quad>;
 
 const isRefusedV4 = ([a, b, c, d]: Quad): boolean =>
-  (a === 169 && b === 254) || a === 0 || (a >= 224 && a <= 239) || (a === 255 && b === 255 && c === 255 && d === 255) || (a === 100 && b === 100 && c === 100 && d === 200);
+  (a === 169 && b === 254) ||
+  a === 0 ||
+  (a >= 224 && a <= 239) ||
+  (a === 255 && b === 255 && c === 255 && d === 255) ||
+  (a === 100 && b === 100 && c === 100 && d === 200);
 
 describe('endpoint address rules (properties)', () => {
   const policy = new AddressPolicy([]);
@@ -204,15 +208,13 @@ describe('endpoint rules (examples)', () => {
   });
 
   it('reports every bad field of a config endpoint at its path', () => {
-    expect(endpointIssues({ address: 'db.internal', port: 0, weight: 1001, zone: 'z'.repeat(101), metadata: { 'bad key': 1 } }).map((i) => i.path.join('.'))).toEqual([
-      'address',
-      'port',
-      'weight',
-      'zone',
-      'metadata.bad key',
-    ]);
+    expect(
+      endpointIssues({ address: 'db.internal', port: 0, weight: 1001, zone: 'z'.repeat(101), metadata: { 'bad key': 1 } }).map((i) => i.path.join('.')),
+    ).toEqual(['address', 'port', 'weight', 'zone', 'metadata.bad key']);
     expect(endpointIssues({ address: '10.0.0.1', port: 1, metadata: { n: 1, b: true } })).toEqual([]);
-    expect(endpointIssues({ address: '10.0.0.1', port: 1, metadata: { n: 1 } }, undefined, 'string')).toEqual([{ path: ['metadata', 'n'], message: 'must be a string' }]);
+    expect(endpointIssues({ address: '10.0.0.1', port: 1, metadata: { n: 1 } }, undefined, 'string')).toEqual([
+      { path: ['metadata', 'n'], message: 'must be a string' },
+    ]);
   });
 
   it('caps the endpoint count with RESOURCE_EXHAUSTED', () => {

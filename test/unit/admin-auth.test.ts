@@ -74,8 +74,16 @@ describe('admin error mapping', () => {
     { err: new HealthmeshError('UNAVAILABLE', 'not yet'), status: 503, code: 'UNAVAILABLE' },
     { err: new HealthmeshError('INTERNAL', 'disk on fire at /var/lib/x'), status: 500, code: 'INTERNAL' },
     { err: new Error('password=hunter2'), status: 500, code: 'INTERNAL' },
-    { err: Object.assign(new Error('Request body is too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }), status: 413, code: 'PAYLOAD_TOO_LARGE' },
-    { err: Object.assign(new Error('Unsupported Media Type'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+    {
+      err: Object.assign(new Error('Request body is too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }),
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    },
+    {
+      err: Object.assign(new Error('Unsupported Media Type'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }),
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    },
     { err: Object.assign(new Error('boom'), { statusCode: 500, code: 'FST_ERR_SOMETHING' }), status: 500, code: 'INTERNAL' },
   ])('$err.message -> $status $code', ({ err, status, code, field }) => {
     const r = toErrorReply(err, 4096);
@@ -99,9 +107,12 @@ describe('admin input validation', () => {
     expect(hostPort(text, 'endpoint')).toEqual(expected);
   });
 
-  it.each(['10.0.0.1', ':8080', '10.0.0.1:0', '10.0.0.1:65536', 'a b:80', 'a/b:80', '<x>:80', '10.0.0.1:80a', 'x'.repeat(254) + ':80'])('hostPort refuses %s', (text) => {
-    expect(() => hostPort(text, 'endpoint')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'endpoint' }));
-  });
+  it.each(['10.0.0.1', ':8080', '10.0.0.1:0', '10.0.0.1:65536', 'a b:80', 'a/b:80', '<x>:80', '10.0.0.1:80a', 'x'.repeat(254) + ':80'])(
+    'hostPort refuses %s',
+    (text) => {
+      expect(() => hostPort(text, 'endpoint')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'endpoint' }));
+    },
+  );
 
   it('refuses unknown and repeated query parameters, naming them', () => {
     expect(query({ cluster: 'web' }, ['cluster'])).toEqual({ cluster: 'web' });

@@ -1,6 +1,16 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { ALERT_LEVELS, CIRCUIT_STATES, PROBE_KINDS, PROBE_RESULTS, STATUSES, XDS_TYPES, createMetrics, xdsTypeShort, type ProbeKind } from '../../src/metrics.js';
+import {
+  ALERT_LEVELS,
+  CIRCUIT_STATES,
+  PROBE_KINDS,
+  PROBE_RESULTS,
+  STATUSES,
+  XDS_TYPES,
+  createMetrics,
+  xdsTypeShort,
+  type ProbeKind,
+} from '../../src/metrics.js';
 import type { AlertLevel } from '../../src/operations.js';
 import type { ProxyRecord } from '../../src/xds/ledger.js';
 import { FakeOperations, fakeEndpoint, parseExposition, seededOperations, type ExpositionSample } from '../support/fake-operations-admin.js';
@@ -31,7 +41,8 @@ describe('createMetrics: families, names and labels', () => {
   it('exports every healthmesh family with its type and label names', async () => {
     const { families, samples } = await scrape(createMetrics(seededOperations()));
     const ours = [...families].filter(([name]) => name.startsWith('healthmesh_'));
-    const labelNames = (family: string): string[] => [...new Set(samples.filter((s) => s.family === family).flatMap((s) => Object.keys(s.labels).filter((k) => k !== 'le')))].sort();
+    const labelNames = (family: string): string[] =>
+      [...new Set(samples.filter((s) => s.family === family).flatMap((s) => Object.keys(s.labels).filter((k) => k !== 'le')))].sort();
     const table = Object.fromEntries(ours.map(([name, f]) => [name, { type: f.type, labels: labelNames(name) }]));
     expect(table).toEqual({
       healthmesh_endpoint_score: { type: 'gauge', labels: ['cluster', 'endpoint'] },
@@ -218,12 +229,21 @@ describe('createMetrics: event-fed metrics', () => {
     m.observeLedger({ kind: 'nack', proxy: p, typeUrl: TYPE_URL.cds, nack: { version: 'v1', message: 'bad', code: 3, at: 0, resources: ['c'] } });
     m.observeLedger({ kind: 'ack', proxy: p, typeUrl: TYPE_URL.eds, version: 'v2', publishToAckMs: 40 });
     m.observeLedger({ kind: 'ack', proxy: p, typeUrl: TYPE_URL.eds, version: 'v3', publishToAckMs: 2000 });
-    m.observeLedger({ kind: 'nack', proxy: p, typeUrl: 'type.googleapis.com/evil.<script>', nack: { version: 'v1', message: 'x', code: 3, at: 0, resources: [] } });
+    m.observeLedger({
+      kind: 'nack',
+      proxy: p,
+      typeUrl: 'type.googleapis.com/evil.<script>',
+      nack: { version: 'v1', message: 'x', code: 3, at: 0, resources: [] },
+    });
     const { samples } = await scrape(m);
     expect(value(samples, 'healthmesh_xds_nacks_total', { type: 'cds' })).toBe(1);
     expect(value(samples, 'healthmesh_xds_publish_to_ack_seconds_count', { type: 'eds' })).toBe(2);
     expect(value(samples, 'healthmesh_xds_publish_to_ack_seconds_sum', { type: 'eds' })).toBeCloseTo(2.04, 6);
-    expect(pick(samples, 'healthmesh_xds_nacks_total').map((s) => s.labels.type).sort()).toEqual([...XDS_TYPES].sort());
+    expect(
+      pick(samples, 'healthmesh_xds_nacks_total')
+        .map((s) => s.labels.type)
+        .sort(),
+    ).toEqual([...XDS_TYPES].sort());
   });
 
   it.each(Object.entries(TYPE_URL))('xdsTypeShort maps %s', (short, url) => {

@@ -14,7 +14,12 @@ import { buildSnapshot, type Snapshot } from '../../src/xds/snapshot.js';
 const NAMES = ['a', 'b', 'c', 'd'];
 const BAD = 13; // a connect timeout the simulated client rejects
 
-const cluster = (name: string, timeoutS: number): ResourceSpec => ({ name, typeUrl: TYPE.cluster, message: { name, type: 'EDS', connect_timeout: { seconds: timeoutS } }, refs: [] });
+const cluster = (name: string, timeoutS: number): ResourceSpec => ({
+  name,
+  typeUrl: TYPE.cluster,
+  message: { name, type: 'EDS', connect_timeout: { seconds: timeoutS } },
+  refs: [],
+});
 
 class Client {
   readonly holds = new Map<string, { version: string; timeout: number }>();
@@ -102,7 +107,12 @@ describe('AdsState converges after NACKs (property)', () => {
             // The client changes what it asks for (gRPC does as routes change) and forgets what it dropped.
             const next = op.names;
             if (protocol === 'sotw') state.onRequest({ typeUrl: TYPE.cluster, resourceNames: next });
-            else state.onRequest({ typeUrl: TYPE.cluster, subscribe: next.filter((n) => !subscribed.includes(n)), unsubscribe: subscribed.filter((n) => !next.includes(n)) });
+            else
+              state.onRequest({
+                typeUrl: TYPE.cluster,
+                subscribe: next.filter((n) => !subscribed.includes(n)),
+                unsubscribe: subscribed.filter((n) => !next.includes(n)),
+              });
             for (const n of [...client.holds.keys()]) if (!next.includes(n)) client.holds.delete(n);
             subscribed = next;
             client.wants = next;

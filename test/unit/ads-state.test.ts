@@ -7,7 +7,12 @@ import type { ResourceSpec } from '../../src/xds/resources.js';
 import { buildSnapshot, type Snapshot } from '../../src/xds/snapshot.js';
 
 /** The pure ADS state machine: requests and snapshots in, responses out. */
-const cluster = (name: string, timeoutS = 1): ResourceSpec => ({ name, typeUrl: TYPE.cluster, message: { name, type: 'EDS', connect_timeout: { seconds: timeoutS } }, refs: [] });
+const cluster = (name: string, timeoutS = 1): ResourceSpec => ({
+  name,
+  typeUrl: TYPE.cluster,
+  message: { name, type: 'EDS', connect_timeout: { seconds: timeoutS } },
+  refs: [],
+});
 const route = (name: string, clusters: string[]): ResourceSpec => ({
   name,
   typeUrl: TYPE.route,

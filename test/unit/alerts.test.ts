@@ -1,9 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { alertsSchema } from '../../src/config/schema.js';
-import { conditionKey, deriveConditions, reconcileAlerts, type AlertInput, type AlertInputCluster, type AlertInputEndpoint, type OpenAlert } from '../../src/core/alerts.js';
+import {
+  conditionKey,
+  deriveConditions,
+  reconcileAlerts,
+  type AlertInput,
+  type AlertInputCluster,
+  type AlertInputEndpoint,
+  type OpenAlert,
+} from '../../src/core/alerts.js';
 
 const policy = alertsSchema.parse({ cooldownMs: 60_000 });
-const ep = (key: string, over: Partial<AlertInputEndpoint> = {}): AlertInputEndpoint => ({ key, cluster: key.split('/')[0]!, health: 'HEALTHY', guarded: false, drained: false, flapping: false, pressure: [], ...over });
+const ep = (key: string, over: Partial<AlertInputEndpoint> = {}): AlertInputEndpoint => ({
+  key,
+  cluster: key.split('/')[0]!,
+  health: 'HEALTHY',
+  guarded: false,
+  drained: false,
+  flapping: false,
+  pressure: [],
+  ...over,
+});
 const input = (over: Partial<AlertInput>): AlertInput => ({ endpoints: [], clusters: [], proxies: [], ...over });
 let ids = 0;
 const newId = () => `a${++ids}`;
@@ -11,11 +28,24 @@ const newId = () => `a${++ids}`;
 describe('deriveConditions', () => {
   it('aggregates failing endpoints into one alert per cluster', () => {
     const c = deriveConditions(
-      input({ endpoints: [ep('web/10.0.0.1:80', { health: 'UNHEALTHY' }), ep('web/10.0.0.2:80', { health: 'UNHEALTHY' }), ep('web/10.0.0.3:80'), ep('api/10.0.1.1:80', { health: 'UNHEALTHY', drained: true })] }),
+      input({
+        endpoints: [
+          ep('web/10.0.0.1:80', { health: 'UNHEALTHY' }),
+          ep('web/10.0.0.2:80', { health: 'UNHEALTHY' }),
+          ep('web/10.0.0.3:80'),
+          ep('api/10.0.1.1:80', { health: 'UNHEALTHY', drained: true }),
+        ],
+      }),
       policy,
     );
     expect(c).toEqual([
-      { rule: 'endpoint_unhealthy', subject: 'web', cluster: 'web', level: 'warning', message: '2 endpoint(s) failing in cluster web: 10.0.0.1:80, 10.0.0.2:80' },
+      {
+        rule: 'endpoint_unhealthy',
+        subject: 'web',
+        cluster: 'web',
+        level: 'warning',
+        message: '2 endpoint(s) failing in cluster web: 10.0.0.1:80, 10.0.0.2:80',
+      },
     ]);
   });
 
@@ -32,8 +62,15 @@ describe('deriveConditions', () => {
   it('NACKs per proxy, heartbeats and pressure per node, flapping per cluster', () => {
     const c = deriveConditions(
       input({
-        proxies: [{ nodeId: 'envoy-1', nacked: [{ type: 'Listener', message: "cannot bind '127.0.0.1:80'" }] }, { nodeId: 'envoy-2', nacked: [] }],
-        endpoints: [ep('web/a:1', { nodeId: 'n1', heartbeat: 'lost' }), ep('web/b:1', { nodeId: 'n1', heartbeat: 'late' }), ep('web/c:1', { nodeId: 'n2', pressure: ['memory'], flapping: true })],
+        proxies: [
+          { nodeId: 'envoy-1', nacked: [{ type: 'Listener', message: "cannot bind '127.0.0.1:80'" }] },
+          { nodeId: 'envoy-2', nacked: [] },
+        ],
+        endpoints: [
+          ep('web/a:1', { nodeId: 'n1', heartbeat: 'lost' }),
+          ep('web/b:1', { nodeId: 'n1', heartbeat: 'late' }),
+          ep('web/c:1', { nodeId: 'n2', pressure: ['memory'], flapping: true }),
+        ],
       }),
       policy,
     );
@@ -47,11 +84,16 @@ describe('deriveConditions', () => {
   });
 
   it('NACKs from many proxies (client-chosen ids) make one alert listing the first 10, ids and text cut short', () => {
-    const proxies = Array.from({ length: 10_000 }, (_, i) => ({ nodeId: `p${String(i).padStart(5, '0')}${i === 0 ? 'x'.repeat(5000) : ''}`, nacked: [{ type: 'Cluster', message: 'e'.repeat(10_000) }] }));
+    const proxies = Array.from({ length: 10_000 }, (_, i) => ({
+      nodeId: `p${String(i).padStart(5, '0')}${i === 0 ? 'x'.repeat(5000) : ''}`,
+      nacked: [{ type: 'Cluster', message: 'e'.repeat(10_000) }],
+    }));
     const c = deriveConditions(input({ proxies }), policy).filter((x) => x.rule === 'nack');
     expect(c).toHaveLength(1);
     expect(c[0]!.subject).toBe('proxies');
-    expect(c[0]!.message).toMatch(/^10000 proxies rejected configuration: p00000x+… \(Cluster\), p00001 \(Cluster\), .*p00009 \(Cluster\) and 9990 more; first error/);
+    expect(c[0]!.message).toMatch(
+      /^10000 proxies rejected configuration: p00000x+… \(Cluster\), p00001 \(Cluster\), .*p00009 \(Cluster\) and 9990 more; first error/,
+    );
     expect(c[0]!.message.length).toBeLessThan(1000);
   });
 });

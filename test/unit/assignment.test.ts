@@ -25,7 +25,12 @@ function book(): { signals: EndpointSignals; probe(ok: boolean, at: number): End
   };
 }
 
-function drive(memory: EndpointMemory, b: ReturnType<typeof book>, history: readonly boolean[], startAt: number): { memory: EndpointMemory; decisions: Decision[] } {
+function drive(
+  memory: EndpointMemory,
+  b: ReturnType<typeof book>,
+  history: readonly boolean[],
+  startAt: number,
+): { memory: EndpointMemory; decisions: Decision[] } {
   const decisions: Decision[] = [];
   history.forEach((ok, i) => {
     const at = startAt + i * 1000;
@@ -49,7 +54,9 @@ describe('assignment persistence', () => {
         const b = book();
         const { memory, decisions } = drive(initialMemory(0), b, history, 0);
         const at = history.length * 1000;
-        const a = assignCluster('c', [{ key: 'c/10.0.0.1:80', decision: decisions.at(-1)!, memory, drained }], assignPolicy, at).endpoints.get('c/10.0.0.1:80')!;
+        const a = assignCluster('c', [{ key: 'c/10.0.0.1:80', decision: decisions.at(-1)!, memory, drained }], assignPolicy, at).endpoints.get(
+          'c/10.0.0.1:80',
+        )!;
         expect(roundTrip(a)).toStrictEqual(JSON.parse(JSON.stringify(a)));
         const restored = roundTrip(a);
         expect(restored.memory.circuit).toStrictEqual(roundTrip(memory.circuit));
@@ -76,7 +83,9 @@ describe('assignment persistence', () => {
         });
         const straight = drive(first.memory, b1, after, at);
         const resumed = drive(saved.memory, b2, after, at);
-        expect(resumed.decisions.map((d) => [d.health, d.weight, d.status, d.circuit])).toStrictEqual(straight.decisions.map((d) => [d.health, d.weight, d.status, d.circuit]));
+        expect(resumed.decisions.map((d) => [d.health, d.weight, d.status, d.circuit])).toStrictEqual(
+          straight.decisions.map((d) => [d.health, d.weight, d.status, d.circuit]),
+        );
       }),
     );
   });

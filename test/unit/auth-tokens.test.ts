@@ -29,9 +29,25 @@ describe('Authenticator', () => {
   });
 
   it('require(): UNAUTHENTICATED for missing, malformed and unknown tokens; PERMISSION_DENIED for another role; admin for all', () => {
-    const auth = new Authenticator({ tokens }, { token: 'admin-token-0123456789' }, { EDGE_AGENT_TOKEN: 'edge-agent-token-0123456789', PROXY_TOKEN: 'proxy-token-0123456789' });
-    for (const header of [undefined, '', 'Bearer', 'bearer  ', 'Token operator-token-0123456789', 'operator-token-0123456789', 'Bearer operator-token-012345678', 'Bearer operator-token-0123456789x']) {
-      expect(code(() => auth.require(header, 'operator', 'RegisterEndpoint')), String(header)).toBe('UNAUTHENTICATED');
+    const auth = new Authenticator(
+      { tokens },
+      { token: 'admin-token-0123456789' },
+      { EDGE_AGENT_TOKEN: 'edge-agent-token-0123456789', PROXY_TOKEN: 'proxy-token-0123456789' },
+    );
+    for (const header of [
+      undefined,
+      '',
+      'Bearer',
+      'bearer  ',
+      'Token operator-token-0123456789',
+      'operator-token-0123456789',
+      'Bearer operator-token-012345678',
+      'Bearer operator-token-0123456789x',
+    ]) {
+      expect(
+        code(() => auth.require(header, 'operator', 'RegisterEndpoint')),
+        String(header),
+      ).toBe('UNAUTHENTICATED');
     }
     expect(code(() => auth.require('Bearer operator-token-0123456789', 'operator', 'x'))).toBe('OK');
     expect(code(() => auth.require('bearer\toperator-token-0123456789 ', 'operator', 'x'))).toBe('OK');

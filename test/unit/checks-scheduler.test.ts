@@ -66,7 +66,10 @@ async function stopUnderFakeTimers(s: ProbeScheduler): Promise<void> {
 }
 
 /** Returns the given values in order, then `rest`. */
-const sequence = (values: number[], rest = 0.5) => () => values.shift() ?? rest;
+const sequence =
+  (values: number[], rest = 0.5) =>
+  () =>
+    values.shift() ?? rest;
 
 describe('ProbeScheduler', () => {
   let results: Array<{ id: string; outcome: ProbeOutcome }>;

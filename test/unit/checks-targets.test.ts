@@ -6,7 +6,8 @@ const ALLOW_HINT = '(allow it with health.allowTargets)';
 const METADATA = `cloud metadata address ${ALLOW_HINT}`;
 const METADATA_NAME = `cloud metadata host name ${ALLOW_HINT}`;
 /** Any refusal names the allowlist that would lift it. */
-const refusedPattern = (address: string): RegExp => new RegExp(`target ${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} refused: .+ \\(allow it with health\\.allowTargets\\)$`);
+const refusedPattern = (address: string): RegExp =>
+  new RegExp(`target ${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} refused: .+ \\(allow it with health\\.allowTargets\\)$`);
 
 describe('target policy: literals', () => {
   it.each<[string, string[], boolean]>([
@@ -72,7 +73,7 @@ describe('target policy: literals', () => {
     expect((err as InvalidArgumentError).message).toBe(`clusters[0].endpoints[2].address: target 169.254.169.254 refused: ${METADATA}`);
   });
 
-  it.each(['169.254.0.0/33', '10.0.0.0/x', 'fe80::/129', 'not an address', '1.2.3.4/']) ('refuses the malformed allow entry %j', (entry) => {
+  it.each(['169.254.0.0/33', '10.0.0.0/x', 'fe80::/129', 'not an address', '1.2.3.4/'])('refuses the malformed allow entry %j', (entry) => {
     expect(() => new TargetPolicy(['127.0.0.1', entry])).toThrow(InvalidArgumentError);
     expect(() => new TargetPolicy(['127.0.0.1', entry])).toThrow('health.allowTargets[1]');
   });

@@ -77,8 +77,12 @@ describe('endpoint addresses (findings 2 and 11)', () => {
   });
 
   it('endpoint bounds are the registration bounds', () => {
-    const issues = issuesOf('clusters: [{ name: c, endpoints: [{ address: 10.0.0.1, port: 80, weight: 1001, zone: "a\\u0007", metadata: { "bad key": x } }] }]');
-    expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(['clusters[0].endpoints[0].weight', 'clusters[0].endpoints[0].zone', 'clusters[0].endpoints[0].metadata.bad key']));
+    const issues = issuesOf(
+      'clusters: [{ name: c, endpoints: [{ address: 10.0.0.1, port: 80, weight: 1001, zone: "a\\u0007", metadata: { "bad key": x } }] }]',
+    );
+    expect(issues.map((i) => i.path)).toEqual(
+      expect.arrayContaining(['clusters[0].endpoints[0].weight', 'clusters[0].endpoints[0].zone', 'clusters[0].endpoints[0].metadata.bad key']),
+    );
   });
 });
 
@@ -103,7 +107,10 @@ describe('validate and serve agree (finding 6)', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'present.mjs'), 'export default async () => ({ ok: true });\n');
     const good = join(dir, 'good.yaml');
-    writeFileSync(good, 'clusters:\n  - name: c\n    healthCheck: { check: { custom: { module: ./present.mjs } } }\n    endpoints: [{ address: 127.0.0.1, port: 1 }]\n');
+    writeFileSync(
+      good,
+      'clusters:\n  - name: c\n    healthCheck: { check: { custom: { module: ./present.mjs } } }\n    endpoints: [{ address: 127.0.0.1, port: 1 }]\n',
+    );
     expect(loadConfigFile(good).clusters[0]?.healthCheck?.check.custom?.module).toBe('./present.mjs');
     const bad = join(dir, 'bad.yaml');
     writeFileSync(
@@ -118,7 +125,11 @@ describe('validate and serve agree (finding 6)', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).issues).toEqual([
-      expect.objectContaining({ path: 'clusters[0].healthCheck.check.custom.module', value: './missing.mjs', message: expect.stringContaining(join(dir, 'missing.mjs')) }),
+      expect.objectContaining({
+        path: 'clusters[0].healthCheck.check.custom.module',
+        value: './missing.mjs',
+        message: expect.stringContaining(join(dir, 'missing.mjs')),
+      }),
       expect.objectContaining({ path: 'clusters[0].dependencies[0].check.custom.module', value: './gone.mjs' }),
     ]);
   });
@@ -136,14 +147,17 @@ describe('validate and serve agree (finding 6)', () => {
   it('limits.maxEndpoints bounds the configured endpoints too', () => {
     const cfg = parseConfigText('clusters: [{ name: c, endpoints: [{ address: 10.0.0.1, port: 1 }] }]');
     expect(cfg.limits.maxEndpoints).toBe(10_000);
-    expect(issuesOf('limits: { maxEndpoints: 1 }\nclusters: [{ name: c, endpoints: [{ address: 10.0.0.1, port: 1 }, { address: 10.0.0.2, port: 1 }] }]')).toContainEqual(
-      expect.objectContaining({ path: 'limits.maxEndpoints', message: expect.stringContaining('declares 2 endpoints') }),
-    );
+    expect(
+      issuesOf('limits: { maxEndpoints: 1 }\nclusters: [{ name: c, endpoints: [{ address: 10.0.0.1, port: 1 }, { address: 10.0.0.2, port: 1 }] }]'),
+    ).toContainEqual(expect.objectContaining({ path: 'limits.maxEndpoints', message: expect.stringContaining('declares 2 endpoints') }));
   });
 });
 
 describe('config loading (finding 9)', () => {
-  const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n');
+  const bomb = [
+    'a: &a ["x","x","x","x","x","x","x","x","x","x"]',
+    ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(',')}]`),
+  ].join('\n');
 
   it('a YAML alias bomb is a ConfigError naming the file, not a ReferenceError', () => {
     const issues = issuesOf(bomb, 'bomb.yaml');
@@ -179,7 +193,9 @@ describe('config that proxyless gRPC clients NACK (finding 13)', () => {
       expect.objectContaining({
         path: 'clusters[0].lbPolicy',
         value: policy,
-        message: expect.stringMatching(new RegExp(`lbPolicy ${policy} is rejected by proxyless gRPC clients \\(.*grpc-js-xds.*\\).*api listener "grpc-target"`)),
+        message: expect.stringMatching(
+          new RegExp(`lbPolicy ${policy} is rejected by proxyless gRPC clients \\(.*grpc-js-xds.*\\).*api listener "grpc-target"`),
+        ),
       }),
     ]);
   });

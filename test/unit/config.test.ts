@@ -25,7 +25,14 @@ describe('config validation', () => {
     expect(cfg.clusters[0]?.endpoints).toHaveLength(3);
     expect(Object.isFrozen(cfg.clusters[0])).toBe(true);
     expect(cfg.xds.debounceMs).toBe(50);
-    expect(cfg.xds).toMatchObject({ maxSubscriptionsPerStream: 10_000, maxNodeIdBytes: 1024, maxErrorDetailBytes: 4096, ledgerMaxUnknownTypes: 8, ledgerClosedStreams: 100, ledgerClosedBytes: 1024 * 1024 });
+    expect(cfg.xds).toMatchObject({
+      maxSubscriptionsPerStream: 10_000,
+      maxNodeIdBytes: 1024,
+      maxErrorDetailBytes: 4096,
+      ledgerMaxUnknownTypes: 8,
+      ledgerClosedStreams: 100,
+      ledgerClosedBytes: 1024 * 1024,
+    });
   });
 
   it.each([
@@ -40,7 +47,11 @@ describe('config validation', () => {
     ['listeners: [{ name: l, port: 1, routeConfig: missing }]', 'listeners[0].routeConfig', 'missing'],
     ['routes: [{ name: r, virtualHosts: [{ name: v, routes: [{ prefix: /, cluster: ghost }] }] }]', 'routes[0].virtualHosts[0].routes[0].cluster', 'ghost'],
     ['clusters: [{ name: c }, { name: c }]', 'clusters[1].name', 'c'],
-    ['clusters: [{ name: c, endpoints: [{ address: 10.0.0.9, port: 1 }, { address: 10.0.0.9, port: 1 }] }]', 'clusters[0].endpoints[1]', { address: '10.0.0.9', port: 1 }],
+    [
+      'clusters: [{ name: c, endpoints: [{ address: 10.0.0.9, port: 1 }, { address: 10.0.0.9, port: 1 }] }]',
+      'clusters[0].endpoints[1]',
+      { address: '10.0.0.9', port: 1 },
+    ],
   ])('refuses %s naming the field path and value', (text, path, value) => {
     const issues = issuesOf(text);
     expect(issues).toContainEqual(expect.objectContaining({ path, value }));

@@ -11,7 +11,10 @@ import { scoreEndpoint } from '../../src/core/score.js';
 import { endpointPolicy } from '../../src/health/policy.js';
 
 const config = validateConfig({
-  health: { circuit: { baseOpenMs: 1000, maxOpenMs: 8000, flapWindowMs: 60_000, flapThreshold: 3, resetAfterMs: 30_000 }, recovery: { windowMs: 10_000, steps: 5, minWeightPercent: 10 } },
+  health: {
+    circuit: { baseOpenMs: 1000, maxOpenMs: 8000, flapWindowMs: 60_000, flapThreshold: 3, resetAfterMs: 30_000 },
+    recovery: { windowMs: 10_000, steps: 5, minWeightPercent: 10 },
+  },
   clusters: [{ name: 'c', healthCheck: { intervalMs: 1000, timeoutMs: 500, healthyThreshold: 2, unhealthyThreshold: 3, latencyThresholdMs: 500 } }],
 });
 const policy: EndpointPolicy = endpointPolicy(config, config.clusters[0]!.healthCheck);
@@ -20,7 +23,10 @@ const policy: EndpointPolicy = endpointPolicy(config, config.clusters[0]!.health
 function signalsFrom(history: Array<boolean | Partial<ProbeOutcome>>, at = 0, extra: Partial<EndpointSignals> = {}): EndpointSignals {
   const s = { ...emptySignals(true), probes: [] as ProbeOutcome[] };
   history.forEach((h, i) => {
-    const p: ProbeOutcome = typeof h === 'boolean' ? { at: at + i * 1000, ok: h, latencyMs: 5, detail: h ? 'HTTP 200' : 'HTTP 503' } : { at: at + i * 1000, ok: true, latencyMs: 5, detail: 'HTTP 200', ...h };
+    const p: ProbeOutcome =
+      typeof h === 'boolean'
+        ? { at: at + i * 1000, ok: h, latencyMs: 5, detail: h ? 'HTTP 200' : 'HTTP 503' }
+        : { at: at + i * 1000, ok: true, latencyMs: 5, detail: 'HTTP 200', ...h };
     s.probes.push(p);
     s.probeCount += 1;
     if (p.ok) {
@@ -80,7 +86,16 @@ describe('scoreEndpoint', () => {
 });
 
 describe('circuit', () => {
-  const input = (over: Partial<CircuitInput>): CircuitInput => ({ now: 0, failing: false, externalFail: false, recovered: true, actively: true, probeCount: 0, consecutiveOk: 0, ...over });
+  const input = (over: Partial<CircuitInput>): CircuitInput => ({
+    now: 0,
+    failing: false,
+    externalFail: false,
+    recovered: true,
+    actively: true,
+    probeCount: 0,
+    consecutiveOk: 0,
+    ...over,
+  });
 
   it('walks closed → open → half-open → closed, with backoff on a failed probation', () => {
     let c: Circuit = closedCircuit(0);
@@ -211,15 +226,35 @@ describe('decideEndpoint', () => {
 });
 
 describe('guardCluster', () => {
-  const d = (health: Decision['health'], score: number): Decision => ({ score, status: health === 'UNHEALTHY' ? 'UNHEALTHY' : 'HEALTHY', circuit: health === 'UNHEALTHY' ? 'open' : 'closed', health, weight: 100, targetWeight: 100, weightFraction: 1, reasons: [], facts: { pressure: [] }, flapping: false, guarded: false, warming: false });
+  const d = (health: Decision['health'], score: number): Decision => ({
+    score,
+    status: health === 'UNHEALTHY' ? 'UNHEALTHY' : 'HEALTHY',
+    circuit: health === 'UNHEALTHY' ? 'open' : 'closed',
+    health,
+    weight: 100,
+    targetWeight: 100,
+    weightFraction: 1,
+    reasons: [],
+    facts: { pressure: [] },
+    flapping: false,
+    guarded: false,
+    warming: false,
+  });
 
   it('keeps the best-scoring failing endpoints in rotation beyond the cap', () => {
-    const input = new Map([['a', d('HEALTHY', 100)], ['b', d('UNHEALTHY', 5)], ['c', d('UNHEALTHY', 20)], ['d', d('UNHEALTHY', 0)]]);
+    const input = new Map([
+      ['a', d('HEALTHY', 100)],
+      ['b', d('UNHEALTHY', 5)],
+      ['c', d('UNHEALTHY', 20)],
+      ['d', d('UNHEALTHY', 0)],
+    ]);
     const { decisions, verdict } = guardCluster(input, { maxEjectedPercent: 50 }, 10);
     expect(verdict).toMatchObject({ total: 4, failing: 3, ejected: 2, guarded: 1, maxEjected: 2, allFailing: false });
     // HEALTHY at the minimum weight (not DEGRADED: Envoy's spillover would hand it about half the traffic).
     expect(decisions.get('c')).toMatchObject({ health: 'HEALTHY', guarded: true, weight: 10 });
-    expect(decisions.get('c')!.reasons[0]).toMatch(/kept in rotation by the guard \(3 of 4 endpoints failing.*\): kept at the minimum weight: no real traffic to judge by/);
+    expect(decisions.get('c')!.reasons[0]).toMatch(
+      /kept in rotation by the guard \(3 of 4 endpoints failing.*\): kept at the minimum weight: no real traffic to judge by/,
+    );
     expect(verdict.reason).toMatch(/c kept at the minimum weight/);
     expect(decisions.get('b')!.health).toBe('UNHEALTHY');
   });
@@ -230,8 +265,17 @@ describe('guardCluster', () => {
     [0.4, 10, /kept at the minimum weight: its real traffic fails too/],
     [undefined, 10, /kept at the minimum weight: no real traffic to judge by/],
   ])('asks real traffic: error rate %s → weight %d', (rate, weight, why) => {
-    const kept = { ...d('UNHEALTHY', 20), reasons: ['3 consecutive failed checks (last: timeout after 500 ms)'], facts: { pressure: [], trafficErrorRate: rate, trafficRequests: rate === undefined ? undefined : 300 } };
-    const input = new Map([['c/a:1', d('HEALTHY', 100)], ['c/b:1', d('UNHEALTHY', 5)], ['c/c:1', kept], ['c/d:1', d('UNHEALTHY', 0)]]);
+    const kept = {
+      ...d('UNHEALTHY', 20),
+      reasons: ['3 consecutive failed checks (last: timeout after 500 ms)'],
+      facts: { pressure: [], trafficErrorRate: rate, trafficRequests: rate === undefined ? undefined : 300 },
+    };
+    const input = new Map([
+      ['c/a:1', d('HEALTHY', 100)],
+      ['c/b:1', d('UNHEALTHY', 5)],
+      ['c/c:1', kept],
+      ['c/d:1', d('UNHEALTHY', 0)],
+    ]);
     const { decisions, verdict } = guardCluster(input, { maxEjectedPercent: 50, realTrafficOkErrorRate: 0.05 }, 10);
     expect(decisions.get('c/c:1')).toMatchObject({ health: 'HEALTHY', guarded: true, weight });
     // The cluster alert (built from the verdict's reason) names the kept endpoint and why.
@@ -241,14 +285,18 @@ describe('guardCluster', () => {
 
   it('law: never more than the cap ejected, never an empty serving set', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 100 })), { minLength: 1, maxLength: 50 }), fc.integer({ min: 0, max: 100 }), (eps, pct) => {
-        const input = new Map(eps.map(([fail, score], i) => [`e${i}`, d(fail ? 'UNHEALTHY' : 'HEALTHY', score)]));
-        const { decisions, verdict } = guardCluster(input, { maxEjectedPercent: pct }, 10);
-        const ejected = [...decisions.values()].filter((x) => x.health === 'UNHEALTHY').length;
-        expect(ejected).toBe(verdict.ejected);
-        expect(ejected).toBeLessThanOrEqual(Math.floor((eps.length * pct) / 100 + 1e-9));
-        if (pct < 100) expect([...decisions.values()].some((x) => x.health !== 'UNHEALTHY')).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 100 })), { minLength: 1, maxLength: 50 }),
+        fc.integer({ min: 0, max: 100 }),
+        (eps, pct) => {
+          const input = new Map(eps.map(([fail, score], i) => [`e${i}`, d(fail ? 'UNHEALTHY' : 'HEALTHY', score)]));
+          const { decisions, verdict } = guardCluster(input, { maxEjectedPercent: pct }, 10);
+          const ejected = [...decisions.values()].filter((x) => x.health === 'UNHEALTHY').length;
+          expect(ejected).toBe(verdict.ejected);
+          expect(ejected).toBeLessThanOrEqual(Math.floor((eps.length * pct) / 100 + 1e-9));
+          if (pct < 100) expect([...decisions.values()].some((x) => x.health !== 'UNHEALTHY')).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -21,7 +21,13 @@ describe('Ledger: proxies with an unresolved NACK', () => {
     ledger.nack('s3', EDS, { version: '2', message: 'also bad', code: 3, resources: ['x'] });
     expect(changes).toBe(3);
     expect(ledger.nacked()).toEqual([
-      { nodeId: 'node-s2', nacked: [{ typeUrl: CDS, message: 'bad cluster' }, { typeUrl: EDS, message: 'bad endpoints' }] },
+      {
+        nodeId: 'node-s2',
+        nacked: [
+          { typeUrl: CDS, message: 'bad cluster' },
+          { typeUrl: EDS, message: 'bad endpoints' },
+        ],
+      },
       { nodeId: 'node-s3', nacked: [{ typeUrl: EDS, message: 'also bad' }] },
     ]);
 

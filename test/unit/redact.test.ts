@@ -48,7 +48,10 @@ describe('redaction of the running config (finding 7)', () => {
       },
     });
     const log = createLogger('info', sink);
-    log.info({ token: 't0k3n', check: { http: { headers: { authorization: 'Bearer h3ader' } } }, webhook: { url: 'https://hooks.slack.com/services/A/B/C' } }, 'x');
+    log.info(
+      { token: 't0k3n', check: { http: { headers: { authorization: 'Bearer h3ader' } } }, webhook: { url: 'https://hooks.slack.com/services/A/B/C' } },
+      'x',
+    );
     log.info({ job: { check: { http: { headers: { 'x-api-key': 'k3y' } } } } }, 'y');
     const text = lines.join('');
     for (const secret of ['t0k3n', 'h3ader', 'services/A/B/C', 'k3y']) expect(text).not.toContain(secret);

@@ -10,7 +10,7 @@ describe('ownerOf (rendezvous hashing)', () => {
   it('gives every key exactly one owner, a live replica, whatever the order of the live set', () => {
     fc.assert(
       fc.property(replicaIds, keys, fc.integer(), (ids, ks, seed) => {
-        const shuffled = [...ids].sort((a, b) => ((a + seed).localeCompare(b + seed)));
+        const shuffled = [...ids].sort((a, b) => (a + seed).localeCompare(b + seed));
         for (const k of ks) {
           const owner = ownerOf(k, ids);
           expect(owner).toBeDefined();
@@ -24,16 +24,21 @@ describe('ownerOf (rendezvous hashing)', () => {
 
   it('moves only the keys of a removed replica, and only those', () => {
     fc.assert(
-      fc.property(replicaIds.filter((ids) => ids.length >= 2), keys, fc.nat(), (ids, ks, pick) => {
-        const gone = ids[pick % ids.length]!;
-        const rest = ids.filter((id) => id !== gone);
-        for (const k of ks) {
-          const before = ownerOf(k, ids);
-          const after = ownerOf(k, rest);
-          if (before === gone) expect(rest).toContain(after);
-          else expect(after).toBe(before);
-        }
-      }),
+      fc.property(
+        replicaIds.filter((ids) => ids.length >= 2),
+        keys,
+        fc.nat(),
+        (ids, ks, pick) => {
+          const gone = ids[pick % ids.length]!;
+          const rest = ids.filter((id) => id !== gone);
+          for (const k of ks) {
+            const before = ownerOf(k, ids);
+            const after = ownerOf(k, rest);
+            if (before === gone) expect(rest).toContain(after);
+            else expect(after).toBe(before);
+          }
+        },
+      ),
     );
   });
 

@@ -42,12 +42,26 @@ describe('summary', () => {
 
   it('validates against the JSON schema', () => {
     expect(() => reportSchemas.summary.parse(JSON.parse(JSON.stringify(r)))).not.toThrow();
-    expect(r.meta).toMatchObject({ type: 'summary', from: RANGE.from, to: RANGE.to, cluster: null, source: 'live', generatedAt: NOW, points: seededPoints().length });
+    expect(r.meta).toMatchObject({
+      type: 'summary',
+      from: RANGE.from,
+      to: RANGE.to,
+      cluster: null,
+      source: 'live',
+      generatedAt: NOW,
+      points: seededPoints().length,
+    });
   });
 
   it('availability is the time-weighted share of HEALTHY', () => {
     // steady: 360 one-minute points, all HEALTHY, each holding until the next (the last until `to`).
-    expect(byKey(r.endpoints, ENDPOINTS.steady.key)).toMatchObject({ samples: 360, coveredMs: 6 * HOUR, healthyMs: 6 * HOUR, availabilityPercent: 100, incidents: 0 });
+    expect(byKey(r.endpoints, ENDPOINTS.steady.key)).toMatchObject({
+      samples: 360,
+      coveredMs: 6 * HOUR,
+      healthyMs: 6 * HOUR,
+      availabilityPercent: 100,
+      incidents: 0,
+    });
     // sick: 60 min DEGRADED + 30 min UNHEALTHY + 10 min half-open DEGRADED = 100 of 360 minutes.
     expect(byKey(r.endpoints, ENDPOINTS.sick.key)).toMatchObject({ coveredMs: 6 * HOUR, healthyMs: 260 * MINUTE, incidents: 1 });
     expect(byKey(r.endpoints, ENDPOINTS.sick.key).availabilityPercent).toBeCloseTo((260 / 360) * 100, 3);
@@ -71,7 +85,12 @@ describe('summary', () => {
   });
 
   it('live endpoints without history are listed with no availability', () => {
-    expect(byKey(r.endpoints, 'edge:v2.eu-1/10.0.2.2:7000')).toMatchObject({ samples: 0, coveredMs: 0, availabilityPercent: null, current: { status: 'HEALTHY', score: 100, at: NOW } });
+    expect(byKey(r.endpoints, 'edge:v2.eu-1/10.0.2.2:7000')).toMatchObject({
+      samples: 0,
+      coveredMs: 0,
+      availabilityPercent: null,
+      current: { status: 'HEALTHY', score: 100, at: NOW },
+    });
     expect(r.endpoints.map((e) => e.key)).toEqual([...r.endpoints.map((e) => e.key)].sort());
   });
 

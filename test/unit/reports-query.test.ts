@@ -36,12 +36,23 @@ describe('parseTime', () => {
     expect(parseTime(text, 'from')).toBe(ms);
   });
 
-  it.each(['', 'yesterday', 'now', '-5', '1.5', '1e12', '2026-02-30', '2026-13-01', '2026-11-25T24:00Z', '2026-11-25T10:61Z', '2026/11/25', 'Tue, 25 Nov 2026 10:00:00 GMT', '99999999999999999'])(
-    'refuses %j naming the field',
-    (text) => {
-      expect(fieldOf(() => parseTime(text, 'to'))).toBe('to');
-    },
-  );
+  it.each([
+    '',
+    'yesterday',
+    'now',
+    '-5',
+    '1.5',
+    '1e12',
+    '2026-02-30',
+    '2026-13-01',
+    '2026-11-25T24:00Z',
+    '2026-11-25T10:61Z',
+    '2026/11/25',
+    'Tue, 25 Nov 2026 10:00:00 GMT',
+    '99999999999999999',
+  ])('refuses %j naming the field', (text) => {
+    expect(fieldOf(() => parseTime(text, 'to'))).toBe('to');
+  });
 });
 
 describe('query validation', () => {
@@ -146,11 +157,17 @@ describe('escaping', () => {
 describe('ReportsConfig schema', () => {
   it('fills defaults and refuses unknown keys and bad entries', () => {
     expect(reportsConfigSchema.parse({})).toEqual({ directory: 'data/reports', schedule: [], keep: 10 });
-    const ok = reportsConfigSchema.parse({ directory: '/tmp/r', keep: 3, schedule: [{ type: 'summary', format: 'html', everyMs: 3_600_000, rangeMs: 86_400_000, cluster: 'web' }] });
+    const ok = reportsConfigSchema.parse({
+      directory: '/tmp/r',
+      keep: 3,
+      schedule: [{ type: 'summary', format: 'html', everyMs: 3_600_000, rangeMs: 86_400_000, cluster: 'web' }],
+    });
     expect(ok.schedule).toHaveLength(1);
     expect(reportsConfigSchema.safeParse({ colour: 'red' }).success).toBe(false);
     expect(reportsConfigSchema.safeParse({ schedule: [{ type: 'everything', format: 'html', everyMs: 1000, rangeMs: 1000 }] }).success).toBe(false);
     expect(reportsConfigSchema.safeParse({ schedule: [{ type: 'summary', format: 'html', everyMs: 1000, rangeMs: 40 * 86_400_000 }] }).success).toBe(false);
-    expect(reportsConfigSchema.safeParse({ schedule: [{ type: 'summary', format: 'html', everyMs: 1000, rangeMs: 1000, cluster: 'a/b' }] }).success).toBe(false);
+    expect(reportsConfigSchema.safeParse({ schedule: [{ type: 'summary', format: 'html', everyMs: 1000, rangeMs: 1000, cluster: 'a/b' }] }).success).toBe(
+      false,
+    );
   });
 });

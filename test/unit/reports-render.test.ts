@@ -22,7 +22,8 @@ beforeAll(async () => {
 afterAll(() => store.close());
 
 const report = (type: ReportType): Report => reports.get(type)!;
-const text = async (type: ReportType, format: 'json' | 'html' | 'csv' | 'md', table?: string): Promise<string> => (await renderToBuffer(report(type), format, { table })).toString('utf8');
+const text = async (type: ReportType, format: 'json' | 'html' | 'csv' | 'md', table?: string): Promise<string> =>
+  (await renderToBuffer(report(type), format, { table })).toString('utf8');
 
 /** Hostile strings that the seeded data carries, per report type (what must come through, escaped). */
 const HOSTILE_IN: Record<ReportType, string[]> = {
@@ -39,7 +40,11 @@ describe.each(REPORT_TYPES)('%s report', (type) => {
   it('document tables match REPORT_TABLES (primary first)', () => {
     const doc = toDocument(report(type));
     expect(doc.primaryTable).toBe(REPORT_TABLES[type][0]);
-    expect(allTables(doc).map((t) => t.id).sort()).toEqual([...REPORT_TABLES[type]].sort());
+    expect(
+      allTables(doc)
+        .map((t) => t.id)
+        .sort(),
+    ).toEqual([...REPORT_TABLES[type]].sort());
     for (const t of allTables(doc)) {
       const rows = [...t.rows()];
       expect(rows).toHaveLength(t.rowCount);
@@ -60,7 +65,11 @@ describe.each(REPORT_TYPES)('%s report', (type) => {
     expect(body.replace(/"[^"]*"/g, '').match(/(?<!\r)\n/)).toBeNull(); // every record ends in CRLF
     const rows = parseCsv(body, { relax_column_count: false, bom: true }) as string[][];
     const t = allTables(toDocument(report(type))).find((x) => x.id === table)!;
-    expect(rows[0]).toEqual(t.columns.map((c) => (c.kind === 'duration' ? `${c.label} (ms)` : c.kind === 'percent' ? `${c.label} (%)` : c.kind === 'time' ? `${c.label} (UTC)` : c.label)));
+    expect(rows[0]).toEqual(
+      t.columns.map((c) =>
+        c.kind === 'duration' ? `${c.label} (ms)` : c.kind === 'percent' ? `${c.label} (%)` : c.kind === 'time' ? `${c.label} (UTC)` : c.label,
+      ),
+    );
     expect(rows.length - 1).toBe(t.rowCount);
     const raw = [...t.rows()];
     rows.slice(1).forEach((row, r) => {
@@ -101,7 +110,44 @@ describe.each(REPORT_TYPES)('%s report', (type) => {
     }
     // The only elements are ours.
     const names = new Set([...html.matchAll(/<([a-zA-Z][a-zA-Z0-9]*)/g)].map((m) => m[1]!.toLowerCase()));
-    for (const tag of names) expect(['html', 'head', 'meta', 'title', 'style', 'body', 'header', 'h1', 'h2', 'h3', 'dl', 'dt', 'dd', 'nav', 'ul', 'li', 'a', 'main', 'section', 'p', 'div', 'svg', 'rect', 'text', 'line', 'path', 'circle', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'small', 'footer']).toContain(tag);
+    for (const tag of names)
+      expect([
+        'html',
+        'head',
+        'meta',
+        'title',
+        'style',
+        'body',
+        'header',
+        'h1',
+        'h2',
+        'h3',
+        'dl',
+        'dt',
+        'dd',
+        'nav',
+        'ul',
+        'li',
+        'a',
+        'main',
+        'section',
+        'p',
+        'div',
+        'svg',
+        'rect',
+        'text',
+        'line',
+        'path',
+        'circle',
+        'table',
+        'thead',
+        'tbody',
+        'tr',
+        'th',
+        'td',
+        'small',
+        'footer',
+      ]).toContain(tag);
     for (const s of HOSTILE_IN[type]) {
       const escaped = s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
       expect(html).toContain(escaped);
@@ -171,8 +217,7 @@ describe.each(REPORT_TYPES)('%s report', (type) => {
             // Stored as a number of days; exceljs reads a number with a time format back as a Date from 1899-12-30.
             const days = cell.value instanceof Date ? (cell.value.getTime() - Date.UTC(1899, 11, 30)) / 86_400_000 : (cell.value as number);
             expect(days).toBeCloseTo(v / 86_400_000, 6);
-          }
-          else {
+          } else {
             expect(cell.type).toBe(ExcelJS.ValueType.Number);
             expect(cell.value).toBe(v);
           }

@@ -35,7 +35,8 @@ describe('reports from roll-ups', () => {
     const a = await buildReport(source, 'summary', RANGE, raw);
     const b = await buildReport(source, 'summary', RANGE, rolled);
     expect(() => reportSchemas.summary.parse(JSON.parse(JSON.stringify(b)))).not.toThrow();
-    const pick = (r: SummaryReport) => r.endpoints.map((e) => ({ key: e.key, samples: e.samples, coveredMs: e.coveredMs, healthyMs: e.healthyMs, incidents: e.incidents, current: e.current }));
+    const pick = (r: SummaryReport) =>
+      r.endpoints.map((e) => ({ key: e.key, samples: e.samples, coveredMs: e.coveredMs, healthyMs: e.healthyMs, incidents: e.incidents, current: e.current }));
     expect(pick(b)).toEqual(pick(a));
     expect(b.totals).toEqual(a.totals);
     expect(b.meta.points).toBe(a.meta.points);
@@ -47,7 +48,13 @@ describe('reports from roll-ups', () => {
     expect(() => reportSchemas.detailed.parse(JSON.parse(JSON.stringify(b)))).not.toThrow();
     for (const e of a.endpoints) {
       const f = b.endpoints.find((x) => x.key === e.key)!;
-      expect(f).toMatchObject({ timeInStatus: e.timeInStatus, timeInHealth: e.timeInHealth, circuitTrips: e.circuitTrips, lastCircuit: e.lastCircuit, otherReasons: e.otherReasons });
+      expect(f).toMatchObject({
+        timeInStatus: e.timeInStatus,
+        timeInHealth: e.timeInHealth,
+        circuitTrips: e.circuitTrips,
+        lastCircuit: e.lastCircuit,
+        otherReasons: e.otherReasons,
+      });
       expect(f.reasons).toEqual(e.reasons);
       for (const [m, s] of Object.entries(e.stats)) {
         const t = f.stats[m as keyof typeof f.stats];
@@ -88,7 +95,9 @@ describe('reports from roll-ups', () => {
     const q = { from: RANGE.from + 7 * MINUTE + 13_000, to: RANGE.to - 11 * MINUTE - 1 };
     const a = await buildReport(source, 'summary', q, raw);
     const b = await buildReport(source, 'summary', q, rolled);
-    expect(b.endpoints.map((e) => [e.key, e.samples, e.coveredMs, e.healthyMs, e.incidents])).toEqual(a.endpoints.map((e) => [e.key, e.samples, e.coveredMs, e.healthyMs, e.incidents]));
+    expect(b.endpoints.map((e) => [e.key, e.samples, e.coveredMs, e.healthyMs, e.incidents])).toEqual(
+      a.endpoints.map((e) => [e.key, e.samples, e.coveredMs, e.healthyMs, e.incidents]),
+    );
   });
 
   it('auto: a small range reads points', async () => {

@@ -57,9 +57,17 @@ describe('validateHeartbeat', () => {
     ['endpoint port 0', { endpoints: [ep(1), ep(2), ep(0)] }, 'endpoints[2].port: must be 1..65535, got 0'],
     ['endpoint port too big', { endpoints: [ep(65536)] }, 'endpoints[0].port: must be 1..65535, got 65536'],
     ['endpoint without cluster', { endpoints: [ep(1), { cluster: '', address: '127.0.0.1', port: 2 }] }, 'endpoints[1].cluster: required'],
-    ['endpoint with a bad cluster name', { endpoints: [{ cluster: 'de mo', address: '127.0.0.1', port: 2 }] }, 'endpoints[0].cluster: letters, digits, "_", ".", ":" or "-" only'],
+    [
+      'endpoint with a bad cluster name',
+      { endpoints: [{ cluster: 'de mo', address: '127.0.0.1', port: 2 }] },
+      'endpoints[0].cluster: letters, digits, "_", ".", ":" or "-" only',
+    ],
     ['endpoint without address', { endpoints: [{ cluster: 'demo', address: '', port: 2 }] }, 'endpoints[0].address: required'],
-    ['endpoint address too long', { endpoints: [{ cluster: 'demo', address: 'a'.repeat(254), port: 2 }] }, 'endpoints[0].address: must be at most 253 characters, got 254'],
+    [
+      'endpoint address too long',
+      { endpoints: [{ cluster: 'demo', address: 'a'.repeat(254), port: 2 }] },
+      'endpoints[0].address: must be at most 253 characters, got 254',
+    ],
     ['endpoint address with a space', { endpoints: [{ cluster: 'demo', address: 'a b', port: 2 }] }, 'endpoints[0].address: must be a host name or IP address'],
     ['duplicate endpoint', { endpoints: [ep(1), ep(2), ep(1)] }, 'endpoints[2]: duplicate of endpoints[0] (demo/127.0.0.1:1)'],
   ])('%s → %s', (_name, patch, message) => {

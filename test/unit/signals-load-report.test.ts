@@ -39,7 +39,9 @@ describe('extractTraffic', () => {
 
   it('sums an endpoint reported under two localities', () => {
     const req: LoadStatsRequest = {
-      cluster_stats: [{ cluster_name: 'demo', upstream_locality_stats: [{ upstream_endpoint_stats: [ep(1, 2, 1)] }, { upstream_endpoint_stats: [ep(1, 3, 0)] }] }],
+      cluster_stats: [
+        { cluster_name: 'demo', upstream_locality_stats: [{ upstream_endpoint_stats: [ep(1, 2, 1)] }, { upstream_endpoint_stats: [ep(1, 3, 0)] }] },
+      ],
     };
     expect(extractTraffic(req, opts).samples).toEqual([{ key: 'demo/127.0.0.1:1', sample: { at: 1000, intervalMs: 2000, successes: 5, errors: 1 } }]);
   });

@@ -11,7 +11,13 @@ const config = validateConfig({
   listeners: [{ name: 'l1', port: 10000, routeConfig: 'r1' }],
   routes: [{ name: 'r1', virtualHosts: [{ name: 'vh', routes: [{ prefix: '/', cluster: 'c1' }] }] }],
   clusters: [
-    { name: 'c1', endpoints: [{ address: '127.0.0.1', port: 9001 }, { address: '127.0.0.1', port: 9002 }] },
+    {
+      name: 'c1',
+      endpoints: [
+        { address: '127.0.0.1', port: 9001 },
+        { address: '127.0.0.1', port: 9002 },
+      ],
+    },
     { name: 'c2', endpoints: [{ address: '127.0.0.1', port: 9003 }] },
   ],
 });
@@ -55,9 +61,7 @@ describe('buildSnapshot', () => {
     expect(cache.current()).toBe(snap);
     expect([...snap.types[TYPE.cluster].resources.keys()]).toEqual(['c1', 'c2']);
     expect([...snap.types[TYPE.endpoint].resources.keys()]).toEqual(['c1', 'c2']);
-    const cla = decodeAnyBytes<{ cluster_name: string; endpoints: Array<{ lb_endpoints: unknown[] }> }>(
-      snap.types[TYPE.endpoint].resources.get('c1')!.any,
-    );
+    const cla = decodeAnyBytes<{ cluster_name: string; endpoints: Array<{ lb_endpoints: unknown[] }> }>(snap.types[TYPE.endpoint].resources.get('c1')!.any);
     expect(cla.cluster_name).toBe('c1');
     expect(cla.endpoints.flatMap((e) => e.lb_endpoints)).toHaveLength(2);
   });
@@ -137,11 +141,17 @@ describe('Topology', () => {
   });
 });
 
-
 describe('content-derived type versions (replicated mode)', () => {
   function replica(clockMs: number) {
     const cache = new SnapshotCache();
-    const topology = new Topology(config, { cache, versions: new VersionClock(() => clockMs), logger: silentLogger(), debounceMs: 5, now: () => clockMs, contentVersions: true });
+    const topology = new Topology(config, {
+      cache,
+      versions: new VersionClock(() => clockMs),
+      logger: silentLogger(),
+      debounceMs: 5,
+      now: () => clockMs,
+      contentVersions: true,
+    });
     return { cache, topology };
   }
 

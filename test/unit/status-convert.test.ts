@@ -15,7 +15,25 @@ describe('snapshot → wire', () => {
   const ops = new FakeOperations(['demo'], () => 1_700_000_000_000);
 
   it('maps every endpoint field and enum', () => {
-    const e = ops.seed({ cluster: 'demo', address: '::1', port: 9101, zone: 'z1', score: 42.5, status: 'DEGRADED', circuit: 'half-open', health: 'DRAINING', weight: 12.6, targetWeight: 100, weightFraction: 0.126, reasons: ['p99 1.8s > 500ms'], flapping: true, guarded: true, drained: true, source: 'runtime', expectedShare: 0.0417 });
+    const e = ops.seed({
+      cluster: 'demo',
+      address: '::1',
+      port: 9101,
+      zone: 'z1',
+      score: 42.5,
+      status: 'DEGRADED',
+      circuit: 'half-open',
+      health: 'DRAINING',
+      weight: 12.6,
+      targetWeight: 100,
+      weightFraction: 0.126,
+      reasons: ['p99 1.8s > 500ms'],
+      flapping: true,
+      guarded: true,
+      drained: true,
+      source: 'runtime',
+      expectedShare: 0.0417,
+    });
     expect(endpointToWire(e)).toEqual({
       key: 'demo/::1:9101',
       cluster: 'demo',
@@ -56,13 +74,22 @@ describe('snapshot → wire', () => {
       unknownTypes: [],
       types: {
         'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment': { nacks: 0, ackedVersion: 'v2', publishToAckMs: 0 },
-        'type.googleapis.com/envoy.config.listener.v3.Listener': { nacks: 2, sentVersion: 'v3', ackedVersion: 'v2', lastNack: { version: 'v3', message: 'bad', code: 3, at: 20, resources: ['l1'] } },
+        'type.googleapis.com/envoy.config.listener.v3.Listener': {
+          nacks: 2,
+          sentVersion: 'v3',
+          ackedVersion: 'v2',
+          lastNack: { version: 'v3', message: 'bad', code: 3, at: 20, resources: ['l1'] },
+        },
       },
     });
     expect(w.protocol).toBe('XDS_PROTOCOL_DELTA');
     expect(w.closed_at_ms).toBe(0);
     expect(w.types.map((t) => t.type_url.split('.').pop())).toEqual(['Listener', 'ClusterLoadAssignment']);
-    expect(w.types[0]).toMatchObject({ nacks: 2, publish_to_ack_ms: undefined, last_nack: { version: 'v3', message: 'bad', code: 3, at_ms: 20, resources: ['l1'] } });
+    expect(w.types[0]).toMatchObject({
+      nacks: 2,
+      publish_to_ack_ms: undefined,
+      last_nack: { version: 'v3', message: 'bad', code: 3, at_ms: 20, resources: ['l1'] },
+    });
     expect(w.types[1]).toMatchObject({ publish_to_ack_ms: 0, last_nack: undefined });
   });
 
@@ -85,7 +112,10 @@ describe('errors → gRPC status', () => {
   });
 
   it('keeps field paths and hides untyped failures', () => {
-    expect(toGrpcStatus(new InvalidArgumentError('port', 'must be 1..65535, got 0'), log, 'M')).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: 'port: must be 1..65535, got 0' });
+    expect(toGrpcStatus(new InvalidArgumentError('port', 'must be 1..65535, got 0'), log, 'M')).toEqual({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'port: must be 1..65535, got 0',
+    });
     expect(toGrpcStatus(new NotFoundError('cluster "x"'), log, 'M')).toEqual({ code: grpc.status.NOT_FOUND, details: 'cluster "x" not found' });
     expect(toGrpcStatus(new ConfigError('f.yaml', []), log, 'M').code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(toGrpcStatus(new Error('db password=hunter2'), log, 'M')).toEqual({ code: grpc.status.INTERNAL, details: 'internal error' });
@@ -140,7 +170,12 @@ describe('Watch queue (coalescing, bound)', () => {
     call.on('error', (err: { code: number; details: string }) => errors.push(err));
     const w = new WatchStream(call, { ops, logger: silentLogger(), now: Date.now, backlog: 5, onClose: () => undefined });
     w.start();
-    for (let i = 0; i < 100; i++) ops.emit({ kind: 'alert', at: i, alert: { id: `a${i}`, rule: 'r', level: 'info', subject: 's', message: 'm', state: 'firing', firedAt: i, lastSeenAt: i, count: 1 } });
+    for (let i = 0; i < 100; i++)
+      ops.emit({
+        kind: 'alert',
+        at: i,
+        alert: { id: `a${i}`, rule: 'r', level: 'info', subject: 's', message: 'm', state: 'firing', firedAt: i, lastSeenAt: i, count: 1 },
+      });
     expect(w.isClosed).toBe(true);
     expect(w.queued).toBe(0);
     expect(ops.watchers).toBe(0);

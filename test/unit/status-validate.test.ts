@@ -54,7 +54,15 @@ describe('RegisterEndpoint validation', () => {
   });
 
   it('accepts IPv4 and IPv6 literals and maps defaults away', () => {
-    expect(validateRegister(reg)).toEqual({ cluster: 'demo', address: '10.0.0.1', port: 8080, weight: undefined, zone: undefined, region: undefined, metadata: undefined });
+    expect(validateRegister(reg)).toEqual({
+      cluster: 'demo',
+      address: '10.0.0.1',
+      port: 8080,
+      weight: undefined,
+      zone: undefined,
+      region: undefined,
+      metadata: undefined,
+    });
     expect(validateRegister({ ...reg, address: '::1' }).address).toBe('::1');
     expect(validateRegister({ ...reg, address: '2001:db8::7' }).address).toBe('2001:db8::7');
     expect(validateRegister({ ...reg, weight: 7, zone: 'a', region: 'eu', metadata: { 'app.kubernetes.io/name': 'api' } })).toMatchObject({
@@ -94,14 +102,20 @@ describe('endpoint references', () => {
       ref: { key: 'demo/1.2.3.4:80', cluster: 'demo', address: '1.2.3.4', port: 80 },
       history: { from: undefined, to: undefined, limit: 100 },
     });
-    expect(validateGetEndpoint({ ...get, cluster: 'demo', address: '1.2.3.4', port: 80, history_limit: 5, from_ms: 10, to_ms: 20 }, 100).history).toEqual({ from: 10, to: 20, limit: 5 });
+    expect(validateGetEndpoint({ ...get, cluster: 'demo', address: '1.2.3.4', port: 80, history_limit: 5, from_ms: 10, to_ms: 20 }, 100).history).toEqual({
+      from: 10,
+      to: 20,
+      limit: 5,
+    });
     expect(refused(() => validateGetEndpoint(get, 100)).message).toBe('key: required (or cluster + address + port)');
     expect(refused(() => validateGetEndpoint({ ...get, key: 'demo/1.2.3.4:80', port: 80 }, 100)).field).toBe('key');
     expect(refused(() => validateGetEndpoint({ ...get, cluster: 'demo', port: 80 }, 100)).message).toBe('address: required');
     expect(refused(() => validateGetEndpoint({ ...get, cluster: 'demo', address: 'h' }, 100)).message).toBe('port: must be 1..65535, got 0');
     expect(refused(() => validateGetEndpoint({ ...get, key: 'demo/h:1', history_limit: 100_001 }, 100)).field).toBe('history_limit');
     expect(refused(() => validateGetEndpoint({ ...get, key: 'demo/h:1', from_ms: -5 }, 100)).field).toBe('from_ms');
-    expect(refused(() => validateGetEndpoint({ ...get, key: 'demo/h:1', from_ms: 20, to_ms: 10 }, 100)).message).toBe('to_ms: must not be before from_ms (20), got 10');
+    expect(refused(() => validateGetEndpoint({ ...get, key: 'demo/h:1', from_ms: 20, to_ms: 10 }, 100)).message).toBe(
+      'to_ms: must not be before from_ms (20), got 10',
+    );
   });
 
   it('Deregister needs all three parts', () => {
@@ -121,7 +135,12 @@ describe('filters', () => {
   });
 
   it('ListAlerts maps state and level and checks the window', () => {
-    expect(validateListAlerts({ state: 'ALERT_STATE_FIRING', level: 'ALERT_LEVEL_CRITICAL', from_ms: 0, to_ms: 0 })).toEqual({ state: 'firing', level: 'critical', from: undefined, to: undefined });
+    expect(validateListAlerts({ state: 'ALERT_STATE_FIRING', level: 'ALERT_LEVEL_CRITICAL', from_ms: 0, to_ms: 0 })).toEqual({
+      state: 'firing',
+      level: 'critical',
+      from: undefined,
+      to: undefined,
+    });
     expect(refused(() => validateListAlerts({ level: 7 })).field).toBe('level');
     expect(refused(() => validateListAlerts({ state: 'ALERT_STATE_RESOLVED', from_ms: 5, to_ms: 1 })).field).toBe('to_ms');
   });

@@ -45,7 +45,12 @@ describe('retention', () => {
     const job = new RetentionJob(store, storeSchema.parse({}), { logger, now: () => 12_345 });
     expect(job.runOnce()).toEqual({ historyDeleted: 1, historyDownsampled: 2, alertsDeleted: 3 });
     expect(calls).toEqual([[12_345, retentionFromConfig(storeSchema.parse({}))]]);
-    expect(lines.find((l) => l.msg === 'retention cleanup')).toMatchObject({ historyDeleted: 1, historyDownsampled: 2, alertsDeleted: 3, component: 'retention' });
+    expect(lines.find((l) => l.msg === 'retention cleanup')).toMatchObject({
+      historyDeleted: 1,
+      historyDownsampled: 2,
+      alertsDeleted: 3,
+      component: 'retention',
+    });
   });
 
   it('runs every cleanupIntervalMs, survives a failing cleanup, and stops (idempotently)', () => {
@@ -79,7 +84,11 @@ describe('retention', () => {
   it('runs against a real store end to end', () => {
     const store = createMemoryStore();
     const now = 1_000 * HOUR;
-    store.appendHistory([now - 200 * HOUR, now - 1].map((at) => ({ key: 'c/a:1', cluster: 'c', at, score: 1, status: 'HEALTHY', circuit: 'closed', health: 'HEALTHY', weight: 1 }) as const));
+    store.appendHistory(
+      [now - 200 * HOUR, now - 1].map(
+        (at) => ({ key: 'c/a:1', cluster: 'c', at, score: 1, status: 'HEALTHY', circuit: 'closed', health: 'HEALTHY', weight: 1 }) as const,
+      ),
+    );
     const job = new RetentionJob(store, storeSchema.parse({}), { now: () => now });
     expect(job.runOnce()).toEqual({ historyDeleted: 1, historyDownsampled: 0, alertsDeleted: 0 });
     store.close();

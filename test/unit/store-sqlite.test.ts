@@ -39,7 +39,18 @@ function point(key: string, at: number, extra: Partial<HistoryPoint> = {}): Hist
 }
 
 function alert(id: string, extra: Partial<AlertRecord> = {}): AlertRecord {
-  return { id, rule: 'endpointUnhealthy', level: 'warning', subject: `c/${id}`, message: `${id} is down`, state: 'firing', firedAt: 1000, lastSeenAt: 1000, count: 1, ...extra };
+  return {
+    id,
+    rule: 'endpointUnhealthy',
+    level: 'warning',
+    subject: `c/${id}`,
+    message: `${id} is down`,
+    state: 'firing',
+    firedAt: 1000,
+    lastSeenAt: 1000,
+    count: 1,
+    ...extra,
+  };
 }
 
 const reg = (address: string, extra: Partial<StoredRegistration> = {}): StoredRegistration => ({
@@ -62,7 +73,16 @@ describe.each(backends)('store semantics (%s)', (_name, make) => {
       s.saveRegistration(reg('10.0.0.2'));
       s.saveRegistration(reg('10.0.0.1', { zone: 'z1', region: 'r1', metadata: { team: 'pay', tier: '1' } }));
       expect(s.registrations()).toStrictEqual([
-        { cluster: 'api', address: '10.0.0.1', port: 8080, weight: 5, registeredAt: 1_700_000_000_000, zone: 'z1', region: 'r1', metadata: { team: 'pay', tier: '1' } },
+        {
+          cluster: 'api',
+          address: '10.0.0.1',
+          port: 8080,
+          weight: 5,
+          registeredAt: 1_700_000_000_000,
+          zone: 'z1',
+          region: 'r1',
+          metadata: { team: 'pay', tier: '1' },
+        },
         { cluster: 'api', address: '10.0.0.2', port: 8080, weight: 5, registeredAt: 1_700_000_000_000 },
       ]);
 
@@ -253,46 +273,96 @@ describe.each(backends)('store semantics (%s)', (_name, make) => {
 
     type Case = { name: string; points: Array<[string, number]>; kept: Array<[string, number]>; deleted: number; downsampled: number };
     const cases: Case[] = [
-      { name: 'older than historyMs is deleted', points: [['c/a:1', hCut - 1], ['c/a:1', hCut - 5 * HOUR]], kept: [], deleted: 2, downsampled: 0 },
+      {
+        name: 'older than historyMs is deleted',
+        points: [
+          ['c/a:1', hCut - 1],
+          ['c/a:1', hCut - 5 * HOUR],
+        ],
+        kept: [],
+        deleted: 2,
+        downsampled: 0,
+      },
       { name: 'exactly historyMs old is kept', points: [['c/a:1', hCut]], kept: [['c/a:1', hCut]], deleted: 0, downsampled: 0 },
       {
         name: 'within full resolution everything is kept',
-        points: [['c/a:1', fCut], ['c/a:1', fCut + 1], ['c/a:1', fCut + 10_000], ['c/a:1', now]],
-        kept: [['c/a:1', fCut], ['c/a:1', fCut + 1], ['c/a:1', fCut + 10_000], ['c/a:1', now]],
+        points: [
+          ['c/a:1', fCut],
+          ['c/a:1', fCut + 1],
+          ['c/a:1', fCut + 10_000],
+          ['c/a:1', now],
+        ],
+        kept: [
+          ['c/a:1', fCut],
+          ['c/a:1', fCut + 1],
+          ['c/a:1', fCut + 10_000],
+          ['c/a:1', now],
+        ],
         deleted: 0,
         downsampled: 0,
       },
       {
         name: 'older than full resolution keeps the first point of each minute',
-        points: [['c/a:1', fCut - 50_000], ['c/a:1', fCut - 30_000], ['c/a:1', fCut - 1], ['c/a:1', fCut - MINUTE - 1], ['c/a:1', fCut - 2 * MINUTE]],
-        kept: [['c/a:1', fCut - 2 * MINUTE], ['c/a:1', fCut - 50_000]],
+        points: [
+          ['c/a:1', fCut - 50_000],
+          ['c/a:1', fCut - 30_000],
+          ['c/a:1', fCut - 1],
+          ['c/a:1', fCut - MINUTE - 1],
+          ['c/a:1', fCut - 2 * MINUTE],
+        ],
+        kept: [
+          ['c/a:1', fCut - 2 * MINUTE],
+          ['c/a:1', fCut - 50_000],
+        ],
         deleted: 0,
         downsampled: 3,
       },
       {
         name: 'minutes are per endpoint',
-        points: [['c/a:1', fCut - 40_000], ['c/b:1', fCut - 30_000], ['c/a:1', fCut - 20_000], ['c/b:1', fCut - 10_000]],
-        kept: [['c/a:1', fCut - 40_000], ['c/b:1', fCut - 30_000]],
+        points: [
+          ['c/a:1', fCut - 40_000],
+          ['c/b:1', fCut - 30_000],
+          ['c/a:1', fCut - 20_000],
+          ['c/b:1', fCut - 10_000],
+        ],
+        kept: [
+          ['c/a:1', fCut - 40_000],
+          ['c/b:1', fCut - 30_000],
+        ],
         deleted: 0,
         downsampled: 2,
       },
       {
         name: 'minutes are aligned to the clock: 59.999 s and 60 s are different minutes',
-        points: [['c/a:1', fCut - HOUR + 59_999], ['c/a:1', fCut - HOUR + 60_000], ['c/a:1', fCut - HOUR + 60_001]],
-        kept: [['c/a:1', fCut - HOUR + 59_999], ['c/a:1', fCut - HOUR + 60_000]],
+        points: [
+          ['c/a:1', fCut - HOUR + 59_999],
+          ['c/a:1', fCut - HOUR + 60_000],
+          ['c/a:1', fCut - HOUR + 60_001],
+        ],
+        kept: [
+          ['c/a:1', fCut - HOUR + 59_999],
+          ['c/a:1', fCut - HOUR + 60_000],
+        ],
         deleted: 0,
         downsampled: 1,
       },
       {
         name: 'the minute at the history boundary keeps its first surviving point',
-        points: [['c/a:1', hCut - 1], ['c/a:1', hCut], ['c/a:1', hCut + 1]],
+        points: [
+          ['c/a:1', hCut - 1],
+          ['c/a:1', hCut],
+          ['c/a:1', hCut + 1],
+        ],
         kept: [['c/a:1', hCut]],
         deleted: 1,
         downsampled: 1,
       },
       {
         name: 'equal timestamps in a minute: the first inserted stays',
-        points: [['c/a:1', fCut - 30_000], ['c/a:1', fCut - 30_000]],
+        points: [
+          ['c/a:1', fCut - 30_000],
+          ['c/a:1', fCut - 30_000],
+        ],
         kept: [['c/a:1', fCut - 30_000]],
         deleted: 0,
         downsampled: 1,
@@ -349,7 +419,11 @@ describe.each(backends)('store semantics (%s)', (_name, make) => {
     it('does not downsample when full resolution covers the whole history', () => {
       const s = make();
       s.appendHistory([point('c/a:1', now - 3 * HOUR), point('c/a:1', now - 3 * HOUR + 1)]);
-      expect(s.cleanup(now, { historyMs: 4 * HOUR, fullResolutionMs: 4 * HOUR, alertsMs: HOUR })).toEqual({ historyDeleted: 0, historyDownsampled: 0, alertsDeleted: 0 });
+      expect(s.cleanup(now, { historyMs: 4 * HOUR, fullResolutionMs: 4 * HOUR, alertsMs: HOUR })).toEqual({
+        historyDeleted: 0,
+        historyDownsampled: 0,
+        alertsDeleted: 0,
+      });
       expect(s.cleanup(now, { historyMs: 2 * HOUR, fullResolutionMs: 5 * HOUR, alertsMs: HOUR }).historyDeleted).toBe(2);
     });
 
@@ -362,7 +436,12 @@ describe.each(backends)('store semantics (%s)', (_name, make) => {
       s.saveAlert(alert('old-firing', { firedAt: aCut - 100 * HOUR, lastSeenAt: aCut - 100 * HOUR }));
       s.saveAlert(alert('no-resolved-at', { firedAt: aCut - 2 * HOUR, lastSeenAt: aCut - HOUR, state: 'resolved' }));
       expect(s.cleanup(now, retention)).toEqual({ historyDeleted: 0, historyDownsampled: 0, alertsDeleted: 2 });
-      expect(s.alerts().map((a) => a.id).sort()).toEqual(['boundary', 'old-firing', 'recent']);
+      expect(
+        s
+          .alerts()
+          .map((a) => a.id)
+          .sort(),
+      ).toEqual(['boundary', 'old-firing', 'recent']);
     });
   });
 
@@ -424,7 +503,11 @@ describe('store file', () => {
   });
 
   it.each([
-    ['a regular file where a parent directory should be', (d: string) => (writeFileSync(join(d, 'afile'), 'x'), join(d, 'afile', 'sub', 'store.db')), 'unwritable'],
+    [
+      'a regular file where a parent directory should be',
+      (d: string) => (writeFileSync(join(d, 'afile'), 'x'), join(d, 'afile', 'sub', 'store.db')),
+      'unwritable',
+    ],
     ['a directory at the database path', (d: string) => (mkdirSync(join(d, 'isdir')), join(d, 'isdir')), 'unwritable'],
     ['a file that is not a database', (d: string) => (writeFileSync(join(d, 'garbage.db'), 'not a database '.repeat(512)), join(d, 'garbage.db')), 'corrupt'],
   ])('an unusable path (%s) gives a typed error naming it', (_what, prepare, reason) => {
@@ -462,7 +545,9 @@ describe('assignments', () => {
     const path = join(dir, 'old.db');
     const old = new Database(path);
     migrate(old, path, () => 1, MIGRATIONS.slice(0, 1));
-    old.prepare('INSERT INTO registrations (cluster, address, port, weight, zone, region, metadata, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run('c', '10.0.0.9', 80, 2, null, null, null, 123);
+    old
+      .prepare('INSERT INTO registrations (cluster, address, port, weight, zone, region, metadata, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run('c', '10.0.0.9', 80, 2, null, null, null, 123);
     old.prepare('INSERT INTO meta (k, v) VALUES (?, ?)').run('version_floor', '1700000000000000');
     old.close();
 

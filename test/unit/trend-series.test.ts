@@ -67,20 +67,25 @@ describe('rollUp', () => {
 
   it('property: ascending distinct bucket starts; every value within the inputs range for each reducer', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(pointArb, { maxLength: 40 }), { maxLength: 5 }), fc.integer({ min: 1, max: 6 * HOUR }), fc.constantFrom('mean', 'max', 'min'), (series, bucketMs, reduce) => {
-        const out = rollUp(series, bucketMs, reduce);
-        const all = series.flat();
-        const lo = Math.min(...all.map((p) => p.v));
-        const hi = Math.max(...all.map((p) => p.v));
-        for (let i = 0; i < out.length; i++) {
-          const p = out[i]!;
-          expect(p.t % bucketMs === 0 || Math.abs((p.t / bucketMs) - Math.round(p.t / bucketMs)) < 1e-9).toBe(true);
-          if (i > 0) expect(p.t).toBeGreaterThan(out[i - 1]!.t);
-          expect(p.v).toBeGreaterThanOrEqual(lo - 1e-6);
-          expect(p.v).toBeLessThanOrEqual(hi + 1e-6);
-        }
-        expect(out.length).toBe(new Set(all.map((p) => Math.floor(p.t / bucketMs))).size);
-      }),
+      fc.property(
+        fc.array(fc.array(pointArb, { maxLength: 40 }), { maxLength: 5 }),
+        fc.integer({ min: 1, max: 6 * HOUR }),
+        fc.constantFrom('mean', 'max', 'min'),
+        (series, bucketMs, reduce) => {
+          const out = rollUp(series, bucketMs, reduce);
+          const all = series.flat();
+          const lo = Math.min(...all.map((p) => p.v));
+          const hi = Math.max(...all.map((p) => p.v));
+          for (let i = 0; i < out.length; i++) {
+            const p = out[i]!;
+            expect(p.t % bucketMs === 0 || Math.abs(p.t / bucketMs - Math.round(p.t / bucketMs)) < 1e-9).toBe(true);
+            if (i > 0) expect(p.t).toBeGreaterThan(out[i - 1]!.t);
+            expect(p.v).toBeGreaterThanOrEqual(lo - 1e-6);
+            expect(p.v).toBeLessThanOrEqual(hi + 1e-6);
+          }
+          expect(out.length).toBe(new Set(all.map((p) => Math.floor(p.t / bucketMs))).size);
+        },
+      ),
     );
   });
 });
@@ -144,7 +149,8 @@ describe('downsample', () => {
         const range = Math.max(...vs) - Math.min(...vs);
         const bound = (range * out.length) / (2 * pts.length) + 1e-9 * (1 + Math.max(...vs.map(Math.abs)));
         expect(Math.abs(mean(out.map((p) => p.v)) - mean(vs))).toBeLessThanOrEqual(bound);
-        if (pts.length % out.length === 0) expect(Math.abs(mean(out.map((p) => p.v)) - mean(vs))).toBeLessThanOrEqual(1e-9 * (1 + range + Math.max(...vs.map(Math.abs))));
+        if (pts.length % out.length === 0)
+          expect(Math.abs(mean(out.map((p) => p.v)) - mean(vs))).toBeLessThanOrEqual(1e-9 * (1 + range + Math.max(...vs.map(Math.abs))));
       }),
     );
   });

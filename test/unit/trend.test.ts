@@ -8,7 +8,6 @@ const T0 = Date.UTC(2025, 0, 1);
 const HOUR = 3_600_000;
 const MIN = 60_000;
 
-
 /** Standard normal deviates (Box–Muller) from a uniform source. */
 function gaussian(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -47,7 +46,19 @@ const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sixHours = (over: Partial<Synth> = {}): Synth => ({ n: 61, stepMs: 6 * MIN, level: 100, slopePerHour: 5, sigma: 0.5, seed: 1, ...over });
 
 function expectFinite(tr: Trend): void {
-  const nums = [tr.slopePerHour, tr.intercept, tr.confidence, tr.noise, tr.prediction.at, tr.prediction.value, tr.prediction.low, tr.prediction.high, tr.n, tr.from, tr.to];
+  const nums = [
+    tr.slopePerHour,
+    tr.intercept,
+    tr.confidence,
+    tr.noise,
+    tr.prediction.at,
+    tr.prediction.value,
+    tr.prediction.low,
+    tr.prediction.high,
+    tr.n,
+    tr.from,
+    tr.to,
+  ];
   if (tr.timeToThresholdMs !== undefined) nums.push(tr.timeToThresholdMs);
   for (const a of tr.anomalies) nums.push(a.t, a.v, a.z);
   for (const x of nums) expect(Number.isFinite(x), `${x} is finite`).toBe(true);
@@ -265,7 +276,12 @@ describe('analyzeTrend: time to threshold', () => {
     { name: 'memory falling', series: () => memory(1, -10), higherIsBetter: false, threshold: 90 },
     { name: 'memory flat', series: () => memory(1, 0).map((p) => ({ t: p.t, v: 60 })), higherIsBetter: false, threshold: 90 },
     { name: 'score rising', series: () => memory(1), higherIsBetter: true, threshold: 30 },
-    { name: 'memory above the threshold and falling', series: () => memory(1, -10).map((p) => ({ t: p.t, v: p.v + 40 })), higherIsBetter: false, threshold: 90 },
+    {
+      name: 'memory above the threshold and falling',
+      series: () => memory(1, -10).map((p) => ({ t: p.t, v: p.v + 40 })),
+      higherIsBetter: false,
+      threshold: 90,
+    },
     { name: 'too few points', series: () => memory(1).slice(-4), higherIsBetter: false, threshold: 90 },
   ])('undefined when $name', ({ series, higherIsBetter, threshold }) => {
     const tr = analyzeTrend(series(), { higherIsBetter, horizonMs: HOUR, threshold });
@@ -336,7 +352,12 @@ describe('analyzeTrend: insufficient data and odd input', () => {
   });
 
   it('extreme magnitudes stay finite', () => {
-    for (const [scale, step] of [[1e300, MIN], [1e-300, MIN], [1, 1e-9], [1e300, 1e-6]] as const) {
+    for (const [scale, step] of [
+      [1e300, MIN],
+      [1e-300, MIN],
+      [1, 1e-9],
+      [1e300, 1e-6],
+    ] as const) {
       const pts = synth(sixHours({ sigma: 1, stepMs: step })).map((p) => ({ t: p.t, v: p.v * scale }));
       const tr = analyzeTrend(pts, { higherIsBetter: false, horizonMs: 1e15, threshold: 1e308 });
       expectFinite(tr);
@@ -399,9 +420,9 @@ describe('analyzeTrend: properties', () => {
   it('input order does not matter', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ t: fc.integer({ min: 0, max: 10 * HOUR }), v: fc.integer({ min: -1000, max: 1000 }) }), { minLength: 1, maxLength: 60 }).chain((pts) =>
-          fc.tuple(fc.constant(pts), fc.shuffledSubarray(pts, { minLength: pts.length, maxLength: pts.length })),
-        ),
+        fc
+          .array(fc.record({ t: fc.integer({ min: 0, max: 10 * HOUR }), v: fc.integer({ min: -1000, max: 1000 }) }), { minLength: 1, maxLength: 60 })
+          .chain((pts) => fc.tuple(fc.constant(pts), fc.shuffledSubarray(pts, { minLength: pts.length, maxLength: pts.length }))),
         options,
         ([pts, shuffled], o) => {
           expect(analyzeTrend(shuffled, o)).toEqual(analyzeTrend(pts, o));
@@ -434,7 +455,10 @@ describe('analyzeTrend: properties', () => {
       fc.property(
         // Residual patterns on a 1e-3 grid: realistic, and they include the degenerate case of
         // mostly-zero residuals; residuals that straddle rounding level are out of scope.
-        fc.array(fc.integer({ min: -1000, max: 1000 }).map((i) => i / 1000), { minLength: 8, maxLength: 50 }),
+        fc.array(
+          fc.integer({ min: -1000, max: 1000 }).map((i) => i / 1000),
+          { minLength: 8, maxLength: 50 },
+        ),
         fc.double({ min: 0.1, max: 10, noNaN: true }),
         fc.boolean(),
         (raw, m, negative) => {

@@ -23,7 +23,9 @@ export function formatCell(cell: Cell, kind: ColumnKind): string {
     case 'percent':
       return `${trimNumber(cell, 2)}%`;
     case 'time':
-      return formatTime(cell).replace('T', ' ').replace(/\.000Z$/, 'Z');
+      return formatTime(cell)
+        .replace('T', ' ')
+        .replace(/\.000Z$/, 'Z');
     case 'duration':
       return formatSpan(cell);
     default:

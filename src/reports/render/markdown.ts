@@ -18,7 +18,9 @@ export function escapeMarkdown(s: string): string {
 
 /** Escapes a paragraph: inline escaping, and a block marker at its start (`# + - = !`, `1.`) loses its meaning. */
 export function escapeMarkdownBlock(s: string): string {
-  return escapeMarkdown(s).replace(/^(\s*)(?:([#+\-=!])|(\d+)\.)/, (_m, sp: string, mark: string | undefined, num: string | undefined) => (mark ? `${sp}\\${mark}` : `${sp}${num}\\.`));
+  return escapeMarkdown(s).replace(/^(\s*)(?:([#+\-=!])|(\d+)\.)/, (_m, sp: string, mark: string | undefined, num: string | undefined) =>
+    mark ? `${sp}\\${mark}` : `${sp}${num}\\.`,
+  );
 }
 
 function* tableMarkdown(t: Table): Generator<string> {

@@ -87,7 +87,9 @@ export function lineChartSvg(chart: LineChart, id: string): string {
   if (chart.threshold !== undefined) {
     const ty = f1(y(chart.threshold));
     out.push(`<line class="threshold" x1="${M.left}" y1="${ty}" x2="${W - M.right}" y2="${ty}" stroke="#dc2626" stroke-width="1" stroke-dasharray="4 3"/>`);
-    out.push(`<text x="${W - M.right}" y="${ty}" dy="-3" font-size="10" text-anchor="end" ${FONT} fill="#dc2626">${esc(`threshold ${valueLabel(chart.threshold, chart)}`)}</text>`);
+    out.push(
+      `<text x="${W - M.right}" y="${ty}" dy="-3" font-size="10" text-anchor="end" ${FONT} fill="#dc2626">${esc(`threshold ${valueLabel(chart.threshold, chart)}`)}</text>`,
+    );
   }
   if (chart.overlay?.band) {
     const b = chart.overlay.band;
@@ -97,7 +99,8 @@ export function lineChartSvg(chart: LineChart, id: string): string {
   chart.series.forEach((s, i) => {
     const colour = PALETTE[(s.colour ?? i) % PALETTE.length];
     const d = pathOf(s.points, x, y);
-    if (d) out.push(`<path class="series" d="${d}" fill="none" stroke="${colour}" stroke-width="1.6" stroke-linejoin="round"><title>${esc(s.name)}</title></path>`);
+    if (d)
+      out.push(`<path class="series" d="${d}" fill="none" stroke="${colour}" stroke-width="1.6" stroke-linejoin="round"><title>${esc(s.name)}</title></path>`);
     const only = s.points.length === 1 ? s.points[0] : undefined;
     if (only) out.push(`<circle class="point" cx="${f1(x(only.t))}" cy="${f1(y(only.v))}" r="3" fill="${colour}"/>`);
   });
@@ -137,7 +140,9 @@ export function barChartSvg(chart: BarChart, id: string): string {
   chart.bars.forEach((b, i) => {
     const y = top + i * row;
     const label = b.label.length > 38 ? `${b.label.slice(0, 37)}…` : b.label;
-    out.push(`<text x="${labelW - 6}" y="${y + 14}" font-size="11" text-anchor="end" ${FONT} fill="#374151">${esc(label)}<title>${esc(b.label)}</title></text>`);
+    out.push(
+      `<text x="${labelW - 6}" y="${y + 14}" font-size="11" text-anchor="end" ${FONT} fill="#374151">${esc(label)}<title>${esc(b.label)}</title></text>`,
+    );
     out.push(`<rect x="${labelW}" y="${y + 3}" width="${barW}" height="${row - 6}" fill="#f3f4f6"/>`);
     if (b.value === null) {
       out.push(`<text x="${labelW + barW + 6}" y="${y + 14}" font-size="11" ${FONT} fill="#9ca3af">no data</text>`);
