@@ -6,7 +6,8 @@ import { reportsSection } from './reports.js';
 import { restartSection } from './restart.js';
 import { storeSection } from './store.js';
 import type { Section } from './types.js';
+import { replicasSection } from './replicas.js';
 import { weightsSection } from './weights.js';
 import { xdsSection } from './xds.js';
 
-export const sections: Section[] = [xdsSection, healthDrainSection, healthScaleSection, restartSection, reportsSection, idleSection, storeSection, weightsSection];
+export const sections: Section[] = [xdsSection, healthDrainSection, healthScaleSection, restartSection, reportsSection, idleSection, storeSection, weightsSection, replicasSection];
