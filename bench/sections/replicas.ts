@@ -202,6 +202,7 @@ export const replicasSection: Section = {
       ctx.log(`replicas: etcd at ${etcd.endpoint}, ${targets.length} target sockets in a child + ${PROP_ENDPOINTS} propagation sockets here`);
 
       // ---- three replicas
+      const firstStartAt = performance.now();
       const apps: Healthmesh[] = [];
       const xdsPorts: number[] = [];
       for (let i = 0; i < REPLICAS; i++) {
@@ -242,6 +243,9 @@ export const replicasSection: Section = {
       watcher.on('delete', onEvent('delete'));
       const counters0 = apps.map((a) => ({ ...a.replication!.counters }));
       const metrics0 = await etcdMetrics(etcd);
+      const warmupSecs = (performance.now() - firstStartAt) / 1000;
+      const warmWritten = counters0.reduce((a, c) => a + c.written, 0);
+      const warmBatches = counters0.reduce((a, c) => a + c.batches, 0);
       counting = true;
       ctx.log(`replicas: measuring etcd writes and CPU for ${windowMs / 1000} s`);
       const cpu3 = await measureCpu(apps, probes, windowMs, etcd, targetsProc);
@@ -277,7 +281,7 @@ export const replicasSection: Section = {
               continue;
             }
             const at = performance.now();
-            c.ack(r);
+            c.ack(r, { resource_names: [PROP_CLUSTER] });
             const res = r.resources.find((x) => x.name === PROP_CLUSTER);
             if (res && want.port >= 0 && want.adsAt[i] === undefined && healthByPort(res.message as Cla).get(want.port) === want.health) want.adsAt[i] = at;
           }
@@ -304,7 +308,10 @@ export const replicasSection: Section = {
         const t0 = performance.now();
         if (fail) await prop.close(idx);
         else await prop.open(idx);
-        await waitUntil(() => want.snapAt.every((t) => t !== undefined) && want.adsAt.every((t) => t !== undefined), 30_000, `change ${k} (${want.health}) on every replica and ADS stream`);
+        await waitUntil(() => want.snapAt.every((t) => t !== undefined) && want.adsAt.every((t) => t !== undefined), 30_000, `change ${k} (${want.health}) on every replica and ADS stream`).catch((err: Error) => {
+          const seen = apps.map((a, i) => `r${i}: snapshot ${snapshotHealth(a)?.get(port)} (at ${want.snapAt[i]?.toFixed(0)}), ADS at ${want.adsAt[i]?.toFixed(0)}, decision ${JSON.stringify(a.engine.published(key)?.decision ?? null)}`);
+          throw new Error(`${err.message}; owner r${owner}; ${seen.join('; ')}`);
+        });
         const o = want.snapAt[owner]!;
         detect.push(o - t0);
         snapLag.push(Math.max(...want.snapAt.map((t) => t! - o)));
@@ -338,7 +345,9 @@ export const replicasSection: Section = {
       const writesTable = table(
         [['etcd writes (window ' + secs.toFixed(0) + ' s, zz-prop keys excluded from the watch)', 'per s']],
         [
-          ['transactions (distinct revisions seen by a prefix watch)', (allRevs.size / secs).toFixed(1)],
+          [`warm-up (${warmupSecs.toFixed(0)} s from the first start): assignments written / batches (counters), total`, `${warmWritten} / ${warmBatches}`],
+          ['warm-up: etcd mvcc puts since etcd start (claims, replicas, assignments), total', String(metrics0.etcd_mvcc_put_total)],
+          ['write revisions (transactions or single puts; distinct mod_revisions of a prefix watch)', (allRevs.size / secs).toFixed(1)],
           ['keys written (watch events)', (watchKeys / secs).toFixed(1)],
           ...[...byCategory.entries()].sort().map(([cat, c]) => [`  ${cat}: keys / txns`, `${(c.keys / secs).toFixed(1)} / ${(c.revs.size / secs).toFixed(1)}`]),
           ['Replication.counters: assignments written (3 replicas)', (written / secs).toFixed(1)],
@@ -378,6 +387,7 @@ export const replicasSection: Section = {
           endpoints,
           windowMs,
           propagation: { detect, snapLag, ownerAdsLag, adsLag },
+          warmup: { secs: warmupSecs, written: warmWritten, batches: warmBatches },
           writes: { secs, txns: allRevs.size, keys: watchKeys, byCategory: Object.fromEntries([...byCategory].map(([k, c]) => [k, { keys: c.keys, txns: c.revs.size }])), written, batches, etcdMetrics: { before: metrics0, after: metrics1 } },
           cpu: { replicas: cpu3, single: cpu1 },
         },
