@@ -225,6 +225,7 @@ export const replicasSection: Section = {
       cleanups.push(async () => watchClient.close());
       const byCategory = new Map<string, { keys: number; revs: Set<string> }>();
       const allRevs = new Set<string>();
+      const perKey = new Map<string, number>();
       const watcher = await watchClient.watch().prefix(`${PREFIX}/`).create();
       cleanups.push(() => watcher.cancel());
       let counting = false;
@@ -238,6 +239,7 @@ export const replicasSection: Section = {
         c.revs.add(kv.mod_revision);
         byCategory.set(cat, c);
         allRevs.add(kv.mod_revision);
+        perKey.set(key, (perKey.get(key) ?? 0) + 1);
       };
       watcher.on('put', onEvent('put'));
       watcher.on('delete', onEvent('delete'));
@@ -349,6 +351,7 @@ export const replicasSection: Section = {
           ['warm-up: etcd mvcc puts since etcd start (claims, replicas, assignments), total', String(metrics0.etcd_mvcc_put_total)],
           ['write revisions (transactions or single puts; distinct mod_revisions of a prefix watch)', (allRevs.size / secs).toFixed(1)],
           ['keys written (watch events)', (watchKeys / secs).toFixed(1)],
+          ['distinct keys written in the window, total', String(perKey.size)],
           ...[...byCategory.entries()].sort().map(([cat, c]) => [`  ${cat}: keys / txns`, `${(c.keys / secs).toFixed(1)} / ${(c.revs.size / secs).toFixed(1)}`]),
           ['Replication.counters: assignments written (3 replicas)', (written / secs).toFixed(1)],
           ['Replication.counters: batches (3 replicas)', (batches / secs).toFixed(1)],
@@ -388,7 +391,7 @@ export const replicasSection: Section = {
           windowMs,
           propagation: { detect, snapLag, ownerAdsLag, adsLag },
           warmup: { secs: warmupSecs, written: warmWritten, batches: warmBatches },
-          writes: { secs, txns: allRevs.size, keys: watchKeys, byCategory: Object.fromEntries([...byCategory].map(([k, c]) => [k, { keys: c.keys, txns: c.revs.size }])), written, batches, etcdMetrics: { before: metrics0, after: metrics1 } },
+          writes: { secs, txns: allRevs.size, keys: watchKeys, topKeys: [...perKey].sort((a, b) => b[1] - a[1]).slice(0, 10), byCategory: Object.fromEntries([...byCategory].map(([k, c]) => [k, { keys: c.keys, txns: c.revs.size }])), written, batches, etcdMetrics: { before: metrics0, after: metrics1 } },
           cpu: { replicas: cpu3, single: cpu1 },
         },
         ok: true,
