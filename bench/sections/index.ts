@@ -6,6 +6,7 @@ import { reportsSection } from './reports.js';
 import { restartSection } from './restart.js';
 import { storeSection } from './store.js';
 import type { Section } from './types.js';
+import { replicasSection } from './replicas.js';
 import { weightsSection } from './weights.js';
 import { xdsSection } from './xds.js';
 
@@ -18,4 +19,5 @@ export const sections: Section[] = [
   idleSection,
   storeSection,
   weightsSection,
+  replicasSection,
 ];
