@@ -4,7 +4,7 @@
  * exit). The token itself is never logged or echoed; identities are named by their `name`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { MIN_TOKEN_LENGTH, resolveToken } from '../admin/auth.js';
+import { MIN_TOKEN_LENGTH, resolveToken } from './secret.js';
 import type { AdminConfig } from '../config/schema.js';
 import type { AuthConfig, AuthRole } from '../config/security-schema.js';
 import type { Metadata } from '@grpc/grpc-js';

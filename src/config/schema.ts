@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { reportsConfigSchema } from '../reports/config.js';
-import { replicationConfigSchema } from '../replication/config.js';
+import { reportsConfigSchema } from './reports-schema.js';
+import { replicationConfigSchema } from './replication-schema.js';
 import { isHostName, parseAllowEntry, parseIpLiteral, policyFor } from './address-policy.js';
 import { endpointIssues } from './endpoint-rules.js';
 import { proxylessIssues } from './proxyless-rules.js';

@@ -8,12 +8,9 @@
  */
 import type { CircuitState, Status } from '../core/model.js';
 import type { AlertLevel, PublishedHealth } from '../operations.js';
+import { REPORT_FORMATS, REPORT_TYPES, type ReportFormat, type ReportType } from '../config/reports-schema.js';
 
-export const REPORT_TYPES = ['summary', 'detailed', 'metrics', 'alerts', 'trends'] as const;
-export type ReportType = (typeof REPORT_TYPES)[number];
-
-export const REPORT_FORMATS = ['json', 'html', 'csv', 'md', 'xlsx'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export { REPORT_FORMATS, REPORT_TYPES, type ReportFormat, type ReportType };
 
 /** Version of the JSON shape; bumped on incompatible changes. */
 export const REPORT_SCHEMA_VERSION = 1;

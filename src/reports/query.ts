@@ -1,11 +1,12 @@
 /** Report queries: time parsing (ISO 8601 or ms) and validation; failures name the query field. */
 import { InvalidArgumentError } from '../errors.js';
+import { MAX_RANGE_MS } from '../config/reports-schema.js';
 import { REPORT_FORMATS, REPORT_TYPES, type ReportFormat, type ReportQuery, type ReportType } from './model.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 /** Longest range a report may cover. */
-export const MAX_RANGE_MS = 31 * DAY_MS;
+export { MAX_RANGE_MS };
 /** Range when `from` is not given. */
 export const DEFAULT_RANGE_MS = DAY_MS;
 
