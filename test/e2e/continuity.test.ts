@@ -8,6 +8,7 @@ import { startEnvoy, type EnvoyHandle, type HostStatus } from '../support/envoy.
 import { freePort } from '../support/net.js';
 import { mulberry32 } from '../support/prng.js';
 import { startServeChild, type ServeChild } from '../support/serve-child.js';
+import { startTraffic, type RunningTraffic } from '../support/traffic.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -35,11 +36,7 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
   let dir: string;
   let configFile: string;
   let url: string;
-  let trafficOn = true;
-  let traffic: Promise<void> | undefined;
-  const tally = { ok: 0, errors: 0 };
-  /** Every answer through Envoy: when and which backend (diagnostics for a failed check). */
-  const answers: Array<{ at: number; backend: string; status: number }> = [];
+  let traffic: RunningTraffic | undefined;
 
   beforeAll(async () => {
     backends = await startHttpBackends(4);
@@ -76,28 +73,11 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
     child = await startServeChild(configFile);
     envoy = await startEnvoy({ xdsPort, mode: 'sotw', nodeId: 'continuity' });
     // Real traffic throughout: two requests in flight at all times.
-    traffic = Promise.all(
-      [0, 1].map(async () => {
-        while (trafficOn) {
-          try {
-            const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-            await res.text();
-            answers.push({ at: Date.now(), backend: res.headers.get('x-backend') ?? '?', status: res.status });
-            if (answers.length > 20_000) answers.splice(0, 10_000);
-            if (res.ok) tally.ok++;
-            else tally.errors++;
-          } catch {
-            tally.errors++;
-            await sleep(20);
-          }
-        }
-      }),
-    ).then(() => undefined);
+    traffic = startTraffic(url);
   });
 
   afterAll(async () => {
-    trafficOn = false;
-    await traffic;
+    await traffic?.stop();
     await child?.kill9();
     await envoy?.stop();
     await Promise.all((backends ?? []).map((b) => b.close()));
@@ -212,7 +192,7 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
         // It stays failing: give Envoy time to have used any wrong decision, then count its requests.
         await sleep(500);
         if (victim.requests !== servedAtKill) {
-          const hits = answers.filter((a) => a.backend === victim.name && a.at >= killAt - 2000).map((a) => `${a.at - killAt} ms: ${a.status}`);
+          const hits = traffic!.answers.filter((a) => a.backend === victim.name && a.at >= killAt - 2000).map((a) => `${a.at - killAt} ms: ${a.status}`);
           const changes = child
             .log()
             .split('\n')
@@ -237,11 +217,11 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
     heal(victim);
     const sorted = [...reconnects].sort((a, b) => a - b);
     console.log(
-      `[continuity] ${RESTARTS} restarts; reconnect after ready p50 ${sorted[Math.floor(sorted.length / 2)]} ms max ${sorted.at(-1)} ms; downtime p50 ${[...downtimes].sort((a, b) => a - b)[Math.floor(downtimes.length / 2)]} ms; traffic ok ${tally.ok} errors ${tally.errors}`,
+      `[continuity] ${RESTARTS} restarts; reconnect after ready p50 ${sorted[Math.floor(sorted.length / 2)]} ms max ${sorted.at(-1)} ms; downtime p50 ${[...downtimes].sort((a, b) => a - b)[Math.floor(downtimes.length / 2)]} ms; traffic ok ${traffic!.tally.ok} errors ${traffic!.tally.errors}`,
     );
     console.log(log.join('\n'));
     // Envoy is back on an ADS stream soon after healthmesh is ready (bootstrap retry 100..500 ms); generous for a loaded CI.
     expect(sorted.at(-1)).toBeLessThanOrEqual(3000);
-    expect(tally.ok).toBeGreaterThan(0);
+    expect(traffic!.tally.ok).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
 import { TEST_TOKENS } from '../support/auth.js';
 import { startHttpBackends, type Backend } from '../support/backends.js';
+import { startTraffic } from '../support/traffic.js';
 import { startEnvoy, type EnvoyHandle, type HostStatus } from '../support/envoy.js';
 import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
 import { freePort } from '../support/net.js';
@@ -164,23 +165,8 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     const on = (await connectedTo(envoyB))!;
     const victim = replicas.find((r) => r.port === on)!;
     const other = replicas.find((r) => r !== victim && r !== replicas[0])!;
-    let running = true;
-    const tally = { ok: 0, errors: 0 };
-    const traffic = Promise.all(
-      [0, 1].map(async () => {
-        while (running) {
-          try {
-            const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-            await res.text();
-            if (res.ok) tally.ok++;
-            else tally.errors++;
-          } catch {
-            tally.errors++;
-            await sleep(20);
-          }
-        }
-      }),
-    );
+    const traffic = startTraffic(url);
+    const tally = traffic.tally;
     await sleep(500);
     const before = await envoyB.stats();
     const killedAt = performance.now();
@@ -215,8 +201,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
       what: 'B drains after the move',
     });
     bad.setHealthStatus(200);
-    running = false;
-    await traffic;
+    await traffic.stop();
     console.log(
       `[replicas e2e] kill -9 of Envoy B's replica: on the other replica after ${reconnectMs.toFixed(0)} ms; requests ok ${tally.ok}, failed ${tally.errors}; B after the move: ${figures.join(', ')}`,
     );
@@ -251,23 +236,8 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
       };
       await waitFor(async () => (await weight()) === 100, { timeoutMs: 30_000, what: 'backend at full weight' });
 
-      let running = true;
-      const tally = { ok: 0, errors: 0 };
-      const traffic = Promise.all(
-        [0, 1].map(async () => {
-          while (running) {
-            try {
-              const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-              await res.text();
-              if (res.ok) tally.ok++;
-              else tally.errors++;
-            } catch {
-              tally.errors++;
-              await sleep(20);
-            }
-          }
-        }),
-      );
+      const traffic = startTraffic(url);
+      const tally = traffic.tally;
       b.setHealthStatus(503);
       b.setStatus(503);
       await waitFor(async () => (await weight()) === 0, { timeoutMs: 15_000, intervalMs: 25, what: 'ejected' });
@@ -298,8 +268,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
       const rampDoneMs = performance.now() - killedAt;
       sampling = false;
       await sampler;
-      running = false;
-      await traffic;
+      await traffic.stop();
       for (let i = 1; i < samples.length; i++) {
         expect(samples[i]!, `weights ${samples.join(',')}`).toBeGreaterThanOrEqual(samples[i - 1]!);
         expect(samples[i]! - samples[i - 1]!, `weights ${samples.join(',')}`).toBeLessThanOrEqual(25);
@@ -327,23 +296,8 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     );
     const before = await views();
     const emptyBefore = [await stat(envoyA, 'cluster.web.update_empty'), await stat(envoyB, 'cluster.web.update_empty')];
-    let running = true;
-    const tally = { ok: 0, errors: 0 };
-    const traffic = Promise.all(
-      [0, 1].map(async () => {
-        while (running) {
-          try {
-            const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-            await res.text();
-            if (res.ok) tally.ok++;
-            else tally.errors++;
-          } catch {
-            tally.errors++;
-            await sleep(20);
-          }
-        }
-      }),
-    );
+    const traffic = startTraffic(url);
+    const tally = traffic.tally;
     const seen = new Set<string>();
     await etcd().kill();
     const downAt = performance.now();
@@ -366,8 +320,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     );
     const convergedMs = performance.now() - downAt - 10_000;
     b0.setHealthStatus(200);
-    running = false;
-    await traffic;
+    await traffic.stop();
     console.log(
       `[replicas e2e] etcd down 10 s: views during the outage ${[...seen].length} (${[...seen].join(' | ')}); requests ok ${tally.ok}, failed ${tally.errors}; a later failure drained by both Envoys ${convergedMs.toFixed(0)} ms after etcd returned`,
     );

@@ -53,3 +53,45 @@ export async function shares(url: string, n: number, opts: SharesOptions = {}): 
     share: (name) => (n === 0 ? 0 : (counts[name] ?? 0) / n),
   };
 }
+
+export interface RunningTraffic {
+  /** Successful (2xx) and failed (other status, network error, timeout) requests so far. */
+  readonly tally: { ok: number; errors: number };
+  /** Every answer: when and which backend (for diagnostics). The oldest are dropped past 20,000. */
+  readonly answers: Array<{ at: number; backend: string; status: number }>;
+  /** Stop sending and wait for the requests in flight. */
+  stop(): Promise<{ ok: number; errors: number }>;
+}
+
+/** Sends GETs to `url` continuously, `concurrency` in flight, until stopped (traffic during a test's events). */
+export function startTraffic(url: string, opts: { concurrency?: number; timeoutMs?: number } = {}): RunningTraffic {
+  let running = true;
+  const tally = { ok: 0, errors: 0 };
+  const answers: RunningTraffic['answers'] = [];
+  const done = Promise.all(
+    Array.from({ length: opts.concurrency ?? 2 }, async () => {
+      while (running) {
+        try {
+          const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 3000) });
+          await res.text();
+          answers.push({ at: Date.now(), backend: res.headers.get('x-backend') ?? '?', status: res.status });
+          if (answers.length > 20_000) answers.splice(0, 10_000);
+          if (res.ok) tally.ok++;
+          else tally.errors++;
+        } catch {
+          tally.errors++;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    }),
+  );
+  return {
+    tally,
+    answers,
+    async stop() {
+      running = false;
+      await done;
+      return { ...tally };
+    },
+  };
+}
