@@ -17,7 +17,7 @@
 import type { CircuitState, Status } from '../core/model.js';
 import { downsample, rollUp } from '../core/trend.js';
 import type { HistoryPoint, PublishedHealth } from '../operations.js';
-import { MIN_GAP_CAP_MS, ROLLUP_MS, rollupBucket, type Rollup } from '../store/rollup.js';
+import { emptyRollup, MIN_GAP_CAP_MS, ROLLUP_MS, rollupBucket, type Rollup } from '../store/rollup.js';
 import { METRICS, type MetricName, type Point, type Stats } from './model.js';
 import { medianSpacing, summarize } from './stats.js';
 
@@ -146,29 +146,7 @@ export function windowsFromPoints(points: readonly HistoryPoint[], nextAt: numbe
     const bucket = rollupBucket(p.at);
     let w = out[out.length - 1];
     if (!w || w.bucket !== bucket) {
-      w = {
-        key: p.key,
-        cluster: p.cluster,
-        bucket,
-        n: 0,
-        firstAt: p.at,
-        lastAt: p.at,
-        lastStatus: p.status,
-        lastHealth: p.health,
-        lastCircuit: p.circuit,
-        lastScore: p.score,
-        lastWeight: p.weight,
-        lastReasons: undefined,
-        heldStatus: zeroStatus(),
-        heldHealth: zeroHealth(),
-        gapN: 0,
-        gapSum: 0,
-        incidents: 0,
-        trips: 0,
-        reasons: {},
-        otherReasons: 0,
-        metrics: { score: null, latencyMs: null, errorRate: null, cpuPercent: null, memoryPercent: null, diskPercent: null },
-      };
+      w = emptyRollup(p, bucket);
       out.push(w);
     }
     const next = points[i + 1]?.at ?? nextAt;

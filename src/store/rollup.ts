@@ -70,7 +70,8 @@ function metricOf(p: HistoryPoint, m: RollupMetric): number | undefined {
   return m === 'score' ? p.score : p[m];
 }
 
-function emptyRollup(p: HistoryPoint, bucket: number): Rollup {
+/** A window starting at point `p`, with nothing counted yet. */
+export function emptyRollup(p: HistoryPoint, bucket: number): Rollup {
   return {
     key: p.key,
     cluster: p.cluster,
