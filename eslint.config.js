@@ -42,7 +42,7 @@ const fences = ADAPTERS.map((layer) => {
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bench/results/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'bench/results/**', 'dist/**', 'src/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * Regenerates src/generated/ (`npm run gen:proto`): TypeScript types for our own API
+ * (proto/healthmesh/v1) and for the Envoy messages we decode, send or build, with
+ * proto-loader-gen-types from @grpc/proto-loader (as @grpc/grpc-js-xds generates its own).
+ * The Envoy protos are read from @grpc/grpc-js-xds's deps/, never copied here. Each run's options
+ * match how the code decodes those messages, so the `__Output` types say what a handler receives:
+ * - healthmesh.v1: src/status/proto.ts and src/signals/agent-proto.ts load with keepCase, longs
+ *   Number, enums String, defaults, oneofs, arrays.
+ * - Envoy: the ADS and LRS decoders (src/xds/wire.ts, src/signals/lrs-proto.ts) use keepCase,
+ *   enums String, arrays, no defaults, no oneofs; longs Number (LRS counters; ADS requests carry no
+ *   64-bit field).
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(repo, 'src/generated');
+const require = createRequire(import.meta.url);
+const bin = join(dirname(require.resolve('@grpc/proto-loader/package.json')), 'build/bin/proto-loader-gen-types.js');
+const deps = relative(repo, join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps'));
+
+const common = [
+  '--keepCase',
+  '--longs',
+  'Number',
+  '--enums',
+  'String',
+  '--arrays',
+  '--grpcLib',
+  '@grpc/grpc-js',
+  '--importFileExtension',
+  '.js',
+  '-O',
+  'src/generated',
+];
+
+const runs = [
+  {
+    what: 'healthmesh.v1',
+    args: ['-I', 'proto', ...common, '--defaults', '--oneofs', '--includeComments', 'healthmesh/v1/status.proto', 'healthmesh/v1/agent.proto'],
+  },
+  {
+    what: 'Envoy',
+    args: [
+      // -I takes every value up to the next option: the files come after -O (the last of `common`).
+      ...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].flatMap((d) => ['-I', join(deps, d)]),
+      ...common,
+      'envoy/service/discovery/v3/ads.proto',
+      'envoy/service/load_stats/v3/lrs.proto',
+      'envoy/config/listener/v3/listener.proto',
+      'envoy/config/route/v3/route.proto',
+      'envoy/config/cluster/v3/cluster.proto',
+      'envoy/config/endpoint/v3/endpoint.proto',
+      'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+      'envoy/extensions/filters/http/router/v3/router.proto',
+      'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+    ],
+  },
+];
+
+rmSync(out, { recursive: true, force: true });
+for (const run of runs) {
+  const r = spawnSync(process.execPath, [bin, ...run.args], { cwd: repo, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`gen-proto: proto-loader-gen-types failed for ${run.what} (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+console.log(`gen-proto: wrote ${relative(repo, out)}/`);
