@@ -127,10 +127,10 @@ function follow(client: StatusClient, opts: CommonOptions & { cluster?: string }
         process.stdout.write(`${watchLine(ev)}\n`);
         return;
       }
-      if (ev.event === 'cluster') clusters.set(ev.cluster.name, ev.cluster);
-      else if (ev.event === 'endpoint') endpoints.set(ev.endpoint.key, ev.endpoint);
-      else if (ev.event === 'endpoint_removed') endpoints.delete(ev.endpoint_removed.key);
-      else if (ev.event === 'synced') {
+      if (ev.cluster) clusters.set(ev.cluster.name, ev.cluster);
+      else if (ev.endpoint) endpoints.set(ev.endpoint.key, ev.endpoint);
+      else if (ev.endpoint_removed) endpoints.delete(ev.endpoint_removed.key);
+      else if (ev.synced) {
         synced = true;
         process.stdout.write(`${statusReport([...clusters.values()], [...endpoints.values()])}\nwatching for changes (Ctrl-C to stop)\n`);
       }

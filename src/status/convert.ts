@@ -151,7 +151,7 @@ function typeToWire(typeUrl: string, t: TypeLedger): TypeLedgerWire {
           at_ms: ms(t.lastNack.at),
           resources: [...t.lastNack.resources],
         }
-      : undefined,
+      : null,
   };
 }
 
@@ -189,15 +189,20 @@ export function changeToWire(e: ChangeEvent): WatchEventWire {
               health: HEALTH_TO_WIRE[e.previous.health],
               weight: uint(e.previous.weight),
             }
-          : undefined,
+          : null,
       };
     case 'endpoint-removed':
-      return { at_ms, event: 'endpoint_removed', endpoint_removed: { key: e.key, cluster: e.cluster } };
+      return { at_ms, event: 'endpoint_removed', endpoint_removed: { key: e.key, cluster: e.cluster }, previous: null };
     case 'cluster':
-      return { at_ms, event: 'cluster', cluster: clusterToWire(e.cluster) };
+      return { at_ms, event: 'cluster', cluster: clusterToWire(e.cluster), previous: null };
     case 'alert':
-      return { at_ms, event: 'alert', alert: alertToWire(e.alert) };
+      return { at_ms, event: 'alert', alert: alertToWire(e.alert), previous: null };
   }
+}
+
+/** The marker that ends a Watch stream's initial state. */
+export function syncedToWire(at: number, clusters: number, endpoints: number): WatchEventWire {
+  return { at_ms: ms(at), event: 'synced', synced: { clusters: uint(clusters), endpoints: uint(endpoints) }, previous: null };
 }
 
 /** The cluster a change is about (alerts without a cluster are about none). */

@@ -82,33 +82,29 @@ export function statusReport(clusters: ClusterWire[], endpoints: EndpointWire[])
 
 const change = (from: string | undefined, to: string): string => (from === undefined || from === to ? to : `${from} -> ${to}`);
 
-/** One line per watched change. */
+/** One line per watched change (the member of the `event` oneof that is set decides which). */
 export function watchLine(ev: WatchEventWire): string {
   const at = ev.at_ms > 0 ? new Date(ev.at_ms).toISOString() : '-';
-  switch (ev.event) {
-    case 'endpoint': {
-      const e = ev.endpoint;
-      const p = ev.previous ?? undefined;
-      const reason = e.reasons[0] ? ` "${truncate(e.reasons[0], REASON_WIDTH)}"` : '';
-      return (
-        `${at} endpoint ${e.key} ${change(p && shortEnum(p.health), shortEnum(e.health))}` +
-        ` status ${change(p && shortEnum(p.status), shortEnum(e.status))}${flags(e)}` +
-        ` circuit ${change(p && shortEnum(p.circuit), shortEnum(e.circuit))}` +
-        ` weight ${change(p && String(p.weight), String(e.weight))}/${e.target_weight}` +
-        ` score ${score(e.score)}${reason}`
-      );
-    }
-    case 'endpoint_removed':
-      return `${at} endpoint ${ev.endpoint_removed.key} removed`;
-    case 'cluster':
-      return `${at} ${clusterLine(ev.cluster)}`;
-    case 'alert': {
-      const a = ev.alert;
-      return `${at} alert ${shortEnum(a.level)} ${shortEnum(a.state)} ${a.rule} ${a.subject}: ${truncate(a.message, 2 * REASON_WIDTH)}`;
-    }
-    case 'synced':
-      return `${at} synced (${ev.synced.clusters} clusters, ${ev.synced.endpoints} endpoints)`;
+  if (ev.endpoint) {
+    const e = ev.endpoint;
+    const p = ev.previous ?? undefined;
+    const reason = e.reasons[0] ? ` "${truncate(e.reasons[0], REASON_WIDTH)}"` : '';
+    return (
+      `${at} endpoint ${e.key} ${change(p && shortEnum(p.health), shortEnum(e.health))}` +
+      ` status ${change(p && shortEnum(p.status), shortEnum(e.status))}${flags(e)}` +
+      ` circuit ${change(p && shortEnum(p.circuit), shortEnum(e.circuit))}` +
+      ` weight ${change(p && String(p.weight), String(e.weight))}/${e.target_weight}` +
+      ` score ${score(e.score)}${reason}`
+    );
   }
+  if (ev.endpoint_removed) return `${at} endpoint ${ev.endpoint_removed.key} removed`;
+  if (ev.cluster) return `${at} ${clusterLine(ev.cluster)}`;
+  if (ev.alert) {
+    const a = ev.alert;
+    return `${at} alert ${shortEnum(a.level)} ${shortEnum(a.state)} ${a.rule} ${a.subject}: ${truncate(a.message, 2 * REASON_WIDTH)}`;
+  }
+  if (ev.synced) return `${at} synced (${ev.synced.clusters} clusters, ${ev.synced.endpoints} endpoints)`;
+  return `${at} ${ev.event ?? 'empty'} event`;
 }
 
 const TYPE_NAMES: Record<string, string> = { Listener: 'LDS', RouteConfiguration: 'RDS', Cluster: 'CDS', ClusterLoadAssignment: 'EDS' };

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { StatusClient, StatusDefinition } from '../generated/healthmesh/v1/Status.js';
 
 /** proto/ at the repository root, resolved from this file (src/status → repo root). */
 export const PROTO_ROOT = fileURLToPath(new URL('../../proto', import.meta.url));
@@ -20,236 +21,41 @@ const LOAD_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_ROOT],
 };
 
-// ---- Wire types: messages as @grpc/proto-loader decodes them with LOAD_OPTIONS -------------------------
+// ---- Wire types: generated from proto/healthmesh/v1 by `npm run gen:proto` (src/generated) -------------
+// `__Output` is a message as @grpc/proto-loader decodes it with LOAD_OPTIONS (the options the types were
+// generated with); the names below are the ones the rest of the code uses.
 
-export type HealthStatusWire =
-  'HEALTH_STATUS_UNSPECIFIED' | 'HEALTH_STATUS_HEALTHY' | 'HEALTH_STATUS_DEGRADED' | 'HEALTH_STATUS_UNHEALTHY' | 'HEALTH_STATUS_DRAINING';
-export type CircuitStateWire = 'CIRCUIT_STATE_UNSPECIFIED' | 'CIRCUIT_STATE_CLOSED' | 'CIRCUIT_STATE_OPEN' | 'CIRCUIT_STATE_HALF_OPEN';
-export type EndpointSourceWire = 'ENDPOINT_SOURCE_UNSPECIFIED' | 'ENDPOINT_SOURCE_CONFIG' | 'ENDPOINT_SOURCE_RUNTIME';
-export type AlertLevelWire = 'ALERT_LEVEL_UNSPECIFIED' | 'ALERT_LEVEL_INFO' | 'ALERT_LEVEL_WARNING' | 'ALERT_LEVEL_CRITICAL';
-export type AlertStateWire = 'ALERT_STATE_UNSPECIFIED' | 'ALERT_STATE_FIRING' | 'ALERT_STATE_RESOLVED';
-export type XdsProtocolWire = 'XDS_PROTOCOL_UNSPECIFIED' | 'XDS_PROTOCOL_SOTW' | 'XDS_PROTOCOL_DELTA';
-/** An enum value the decoder did not know arrives as its number. */
-export type EnumIn<T extends string> = T | number;
+export type { HealthStatus__Output as HealthStatusWire } from '../generated/healthmesh/v1/HealthStatus.js';
+export type { CircuitState__Output as CircuitStateWire } from '../generated/healthmesh/v1/CircuitState.js';
+export type { AlertLevel__Output as AlertLevelWire } from '../generated/healthmesh/v1/AlertLevel.js';
+export type { AlertState__Output as AlertStateWire } from '../generated/healthmesh/v1/AlertState.js';
+export type { Endpoint__Output as EndpointWire } from '../generated/healthmesh/v1/Endpoint.js';
+export type { Cluster__Output as ClusterWire } from '../generated/healthmesh/v1/Cluster.js';
+export type { HistoryPoint__Output as HistoryPointWire } from '../generated/healthmesh/v1/HistoryPoint.js';
+export type { Alert__Output as AlertWire } from '../generated/healthmesh/v1/Alert.js';
+export type { TypeLedger__Output as TypeLedgerWire } from '../generated/healthmesh/v1/TypeLedger.js';
+export type { Proxy__Output as ProxyWire } from '../generated/healthmesh/v1/Proxy.js';
+export type { WatchEvent__Output as WatchEventWire } from '../generated/healthmesh/v1/WatchEvent.js';
+export type { WatchRequest__Output as WatchRequestWire } from '../generated/healthmesh/v1/WatchRequest.js';
+export type { StatusClient } from '../generated/healthmesh/v1/Status.js';
 
-export interface EndpointWire {
-  key: string;
-  cluster: string;
-  address: string;
-  port: number;
-  zone: string;
-  score: number;
-  status: HealthStatusWire;
-  circuit: CircuitStateWire;
-  health: HealthStatusWire;
-  weight: number;
-  target_weight: number;
-  weight_fraction: number;
-  reasons: string[];
-  flapping: boolean;
-  guarded: boolean;
-  drained: boolean;
-  source: EndpointSourceWire;
-  changed_at_ms: number;
-  expected_share: number;
-}
-
-export interface ClusterWire {
-  name: string;
-  total: number;
-  healthy: number;
-  failing: number;
-  ejected: number;
-  guarded: number;
-  max_ejected: number;
-  all_failing: boolean;
-  reason: string;
-}
-
-export interface HistoryPointWire {
-  at_ms: number;
-  score: number;
-  status: HealthStatusWire;
-  circuit: CircuitStateWire;
-  health: HealthStatusWire;
-  weight: number;
-  latency_ms?: number | undefined;
-  error_rate?: number | undefined;
-  cpu_percent?: number | undefined;
-  memory_percent?: number | undefined;
-  disk_percent?: number | undefined;
-  heartbeat_age_s?: number | undefined;
-  reasons: string[];
-}
-
-export interface AlertWire {
-  id: string;
-  rule: string;
-  level: AlertLevelWire;
-  subject: string;
-  cluster: string;
-  message: string;
-  state: AlertStateWire;
-  fired_at_ms: number;
-  last_seen_at_ms: number;
-  resolved_at_ms: number;
-  acknowledged_at_ms: number;
-  acknowledged_by: string;
-  count: number;
-}
-
-export interface NackWire {
-  version: string;
-  message: string;
-  code: number;
-  at_ms: number;
-  resources: string[];
-}
-
-export interface TypeLedgerWire {
-  type_url: string;
-  sent_version: string;
-  sent_at_ms: number;
-  acked_version: string;
-  acked_at_ms: number;
-  publish_to_ack_ms?: number | undefined;
-  nacks: number;
-  last_nack?: NackWire | null | undefined;
-}
-
-export interface ProxyWire {
-  stream_id: string;
-  node_id: string;
-  node_cluster: string;
-  user_agent: string;
-  protocol: XdsProtocolWire;
-  peer: string;
-  connected_at_ms: number;
-  closed_at_ms: number;
-  types: TypeLedgerWire[];
-  unknown_types: string[];
-}
-
-export interface PreviousStateWire {
-  status: HealthStatusWire;
-  circuit: CircuitStateWire;
-  health: HealthStatusWire;
-  weight: number;
-}
-
-export interface EndpointRemovedWire {
-  key: string;
-  cluster: string;
-}
-
-export interface SyncedWire {
-  clusters: number;
-  endpoints: number;
-}
-
-interface WatchEventBase {
-  at_ms: number;
-  previous?: PreviousStateWire | null | undefined;
-}
-
-/** A WatchEvent; `event` names the field of the oneof that is set. */
-export type WatchEventWire = WatchEventBase &
-  (
-    | { event: 'endpoint'; endpoint: EndpointWire }
-    | { event: 'endpoint_removed'; endpoint_removed: EndpointRemovedWire }
-    | { event: 'cluster'; cluster: ClusterWire }
-    | { event: 'alert'; alert: AlertWire }
-    | { event: 'synced'; synced: SyncedWire }
-  );
-
-export type ListClustersRequestWire = Record<string, never>;
-export interface ListClustersResponseWire {
-  clusters: ClusterWire[];
-  degraded: string[];
-}
-export interface ListEndpointsRequestWire {
-  cluster: string;
-  status: EnumIn<HealthStatusWire>;
-}
-export interface ListEndpointsResponseWire {
-  endpoints: EndpointWire[];
-}
-export interface GetEndpointRequestWire {
-  key: string;
-  cluster: string;
-  address: string;
-  port: number;
-  history_limit: number;
-  from_ms: number;
-  to_ms: number;
-}
-export interface GetEndpointResponseWire {
-  endpoint: EndpointWire;
-  history: HistoryPointWire[];
-}
-export interface WatchRequestWire {
-  cluster: string;
-}
-export interface RegisterEndpointRequestWire {
-  cluster: string;
-  address: string;
-  port: number;
-  weight: number;
-  zone: string;
-  region: string;
-  metadata: Record<string, string>;
-}
-export interface RegisterEndpointResponseWire {
-  endpoint: EndpointWire;
-  created: boolean;
-}
-export interface DeregisterEndpointRequestWire {
-  cluster: string;
-  address: string;
-  port: number;
-}
-export interface DeregisterEndpointResponseWire {
-  removed: boolean;
-}
-export type ListProxiesRequestWire = Record<string, never>;
-export interface ListProxiesResponseWire {
-  proxies: ProxyWire[];
-}
-export interface ListAlertsRequestWire {
-  state: EnumIn<AlertStateWire>;
-  level: EnumIn<AlertLevelWire>;
-  from_ms: number;
-  to_ms: number;
-}
-export interface ListAlertsResponseWire {
-  alerts: AlertWire[];
-}
-
-/** Request and response of each unary method. */
-export interface StatusUnaryMethods {
-  ListClusters: [ListClustersRequestWire, ListClustersResponseWire];
-  ListEndpoints: [ListEndpointsRequestWire, ListEndpointsResponseWire];
-  GetEndpoint: [GetEndpointRequestWire, GetEndpointResponseWire];
-  RegisterEndpoint: [RegisterEndpointRequestWire, RegisterEndpointResponseWire];
-  DeregisterEndpoint: [DeregisterEndpointRequestWire, DeregisterEndpointResponseWire];
-  ListProxies: [ListProxiesRequestWire, ListProxiesResponseWire];
-  ListAlerts: [ListAlertsRequestWire, ListAlertsResponseWire];
-}
-export type StatusUnaryMethod = keyof StatusUnaryMethods;
+/** The unary methods of healthmesh.v1.Status, and their messages as the generated definition types them. */
+export type StatusUnaryMethod = Exclude<MethodName<StatusDefinition>, 'Watch'>;
+/** The method names of a generated service definition (without grpc.ServiceDefinition's index signature). */
+type MethodName<D> = keyof { [K in keyof D as string extends K ? never : number extends K ? never : K]: D[K] } & string;
+type Method<M extends StatusUnaryMethod> = StatusDefinition[M];
+/** What a client sends (every field optional). */
+export type StatusRequest<M extends StatusUnaryMethod> = Parameters<Method<M>['requestSerialize']>[0];
+/** What a server handler receives (decoded, proto3 defaults filled in). */
+export type StatusRequestDecoded<M extends StatusUnaryMethod> = ReturnType<Method<M>['requestDeserialize']>;
+/** What a server handler returns. */
+export type StatusResponse<M extends StatusUnaryMethod> = Parameters<Method<M>['responseSerialize']>[0];
+/** What a client receives (decoded, proto3 defaults filled in). */
+export type StatusResponseDecoded<M extends StatusUnaryMethod> = ReturnType<Method<M>['responseDeserialize']>;
 
 /** What a handler receives: the decoded request, or why its bytes could not be decoded. */
 export type Decoded<T> = T | { malformed: string };
 export const isMalformed = <T>(x: Decoded<T>): x is { malformed: string } => typeof x === 'object' && x !== null && 'malformed' in x;
-
-type UnaryCallFn<Req, Res> = {
-  (req: Partial<Req>, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void): grpc.ClientUnaryCall;
-  (req: Partial<Req>, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void): grpc.ClientUnaryCall;
-};
-
-/** A raw healthmesh.v1.Status client (callback style, as grpc-js generates it). */
-export type StatusClient = grpc.Client & { [M in StatusUnaryMethod]: UnaryCallFn<StatusUnaryMethods[M][0], StatusUnaryMethods[M][1]> } & {
-  Watch(req: Partial<WatchRequestWire>, options?: grpc.CallOptions): grpc.ClientReadableStream<WatchEventWire>;
-};
 
 // ---- Loading -------------------------------------------------------------------------------------------
 
@@ -308,13 +114,15 @@ export function createStatusClient(
 export function callStatus<M extends StatusUnaryMethod>(
   client: StatusClient,
   method: M,
-  req: Partial<StatusUnaryMethods[M][0]>,
+  req: StatusRequest<M>,
   deadlineMs = 5000,
   /** Call metadata, e.g. `authorization: Bearer <token>` for RegisterEndpoint / DeregisterEndpoint. */
   metadata: grpc.Metadata = new grpc.Metadata(),
-): Promise<StatusUnaryMethods[M][1]> {
+): Promise<StatusResponseDecoded<M>> {
+  type Callback = (err: grpc.ServiceError | null, res?: StatusResponseDecoded<M>) => void;
+  type UnaryFn = (req: StatusRequest<M>, metadata: grpc.Metadata, options: grpc.CallOptions, cb: Callback) => grpc.ClientUnaryCall;
   return new Promise((resolve, reject) => {
-    const fn = client[method] as unknown as UnaryCallFn<StatusUnaryMethods[M][0], StatusUnaryMethods[M][1]>;
+    const fn = (client as unknown as Record<M, UnaryFn>)[method];
     fn.call(client, req, metadata, { deadline: Date.now() + deadlineMs }, (err, res) =>
       err ? reject(err) : res ? resolve(res) : reject(new Error(`${method}: no response`)),
     );

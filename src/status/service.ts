@@ -10,8 +10,9 @@ import {
   isMalformed,
   statusServiceDefinition,
   type Decoded,
+  type StatusRequestDecoded,
+  type StatusResponse,
   type StatusUnaryMethod,
-  type StatusUnaryMethods,
   type WatchEventWire,
   type WatchRequestWire,
 } from './proto.js';
@@ -28,9 +29,9 @@ export interface StatusServiceOptions {
 }
 
 type Handler<M extends StatusUnaryMethod> = (
-  req: Partial<StatusUnaryMethods[M][0]>,
+  req: Partial<StatusRequestDecoded<M>>,
   who: Identity | undefined,
-) => StatusUnaryMethods[M][1] | Promise<StatusUnaryMethods[M][1]>;
+) => StatusResponse<M> | Promise<StatusResponse<M>>;
 
 export const DEFAULT_WATCH_BACKLOG = 1024;
 export const DEFAULT_MAX_WATCHERS = 256;
@@ -123,7 +124,7 @@ export class StatusService {
     method: M,
     role: AuthRole | undefined,
     handle: Handler<M>,
-  ): grpc.handleUnaryCall<Decoded<StatusUnaryMethods[M][0]>, StatusUnaryMethods[M][1]> {
+  ): grpc.handleUnaryCall<Decoded<StatusRequestDecoded<M>>, StatusResponse<M>> {
     return (call, cb) => {
       let who: Identity | undefined;
       try {

@@ -2,20 +2,15 @@
  * Field-by-field validation of decoded healthmesh.v1.Status requests. Each function throws an
  * InvalidArgumentError naming the first bad field (`port: must be 1..65535, got 0`) and returns the
  * request in the Operations' vocabulary. Pure: whether a cluster exists is the service's business.
+ * Requests are typed in their permissive form (StatusRequest): an enum value the decoder does not
+ * know arrives as its number, and every field is checked rather than trusted.
  */
 import { ENDPOINT_LIMITS, show, validateRegistration } from '../config/endpoint-rules.js';
 import { endpointKey, type EndpointKey, type Status } from '../core/model.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { AlertLevel, AlertRecord, HistoryQuery, RegistrationRequest } from '../operations.js';
 import { ALERT_LEVEL_TO_WIRE, ALERT_STATE_TO_WIRE, STATUS_TO_WIRE, invert } from './convert.js';
-import type {
-  DeregisterEndpointRequestWire,
-  GetEndpointRequestWire,
-  ListAlertsRequestWire,
-  ListEndpointsRequestWire,
-  RegisterEndpointRequestWire,
-  WatchRequestWire,
-} from './proto.js';
+import type { StatusRequest, WatchRequestWire } from './proto.js';
 
 /** Registration bounds are the endpoint rules' (config/endpoint-rules.ts), shared with the config file. */
 export const LIMITS = Object.freeze({
@@ -96,7 +91,7 @@ const STATUS_FROM_WIRE = invert(STATUS_TO_WIRE) as ReadonlyMap<string, Status>;
 const LEVEL_FROM_WIRE = invert(ALERT_LEVEL_TO_WIRE) as ReadonlyMap<string, AlertLevel>;
 const STATE_FROM_WIRE = invert(ALERT_STATE_TO_WIRE) as ReadonlyMap<string, AlertRecord['state']>;
 
-export function validateListEndpoints(req: Partial<ListEndpointsRequestWire>): { cluster?: string; status?: Status } {
+export function validateListEndpoints(req: StatusRequest<'ListEndpoints'>): { cluster?: string; status?: Status } {
   return {
     cluster: clusterName('cluster', req.cluster, false),
     status: enumValue('status', req.status, STATUS_FROM_WIRE, 'HEALTH_STATUS_UNSPECIFIED'),
@@ -131,7 +126,7 @@ function endpointRef(req: { cluster?: unknown; address?: unknown; port?: unknown
   return { key: endpointKey(cluster, address, p), cluster, address, port: p };
 }
 
-export function validateGetEndpoint(req: Partial<GetEndpointRequestWire>, defaultHistoryLimit: number): { ref: EndpointRef; history: HistoryQuery } {
+export function validateGetEndpoint(req: StatusRequest<'GetEndpoint'>, defaultHistoryLimit: number): { ref: EndpointRef; history: HistoryQuery } {
   const key = str('key', req.key);
   const byParts = Boolean(req.cluster) || Boolean(req.address) || Boolean(req.port);
   let ref: EndpointRef;
@@ -158,7 +153,7 @@ export function validateWatch(req: Partial<WatchRequestWire>): { cluster?: strin
  * config file and the service: an IP literal (no host names), port, weight, zone, region, metadata.
  * The service applies the same rules again with the configured address policy (health.allowTargets).
  */
-export function validateRegister(req: Partial<RegisterEndpointRequestWire>): RegistrationRequest {
+export function validateRegister(req: StatusRequest<'RegisterEndpoint'>): RegistrationRequest {
   const cluster = clusterName('cluster', req.cluster, true) as string;
   const w = req.weight ?? 0;
   const raw = req.metadata ?? {};
@@ -175,11 +170,16 @@ export function validateRegister(req: Partial<RegisterEndpointRequestWire>): Reg
   });
 }
 
-export function validateDeregister(req: Partial<DeregisterEndpointRequestWire>): EndpointRef {
+export function validateDeregister(req: StatusRequest<'DeregisterEndpoint'>): EndpointRef {
   return endpointRef(req);
 }
 
-export function validateListAlerts(req: Partial<ListAlertsRequestWire>): { state?: AlertRecord['state']; level?: AlertLevel; from?: number; to?: number } {
+export function validateListAlerts(req: StatusRequest<'ListAlerts'>): {
+  state?: AlertRecord['state'];
+  level?: AlertLevel;
+  from?: number;
+  to?: number;
+} {
   return {
     state: enumValue('state', req.state, STATE_FROM_WIRE, 'ALERT_STATE_UNSPECIFIED'),
     level: enumValue('level', req.level, LEVEL_FROM_WIRE, 'ALERT_LEVEL_UNSPECIFIED'),

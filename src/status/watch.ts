@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../log.js';
 import type { ChangeEvent, Operations } from '../operations.js';
-import { changeCluster, changeSubject, changeToWire, clusterToWire, endpointToWire } from './convert.js';
+import { changeCluster, changeSubject, changeToWire, syncedToWire } from './convert.js';
 import type { WatchEventWire } from './proto.js';
 
 export interface WatchStreamOptions {
@@ -103,13 +103,13 @@ export class WatchStream {
   private begin(): void {
     if (this.call.cancelled) return this.close();
     const { ops, cluster } = this.opts;
-    const at_ms = this.opts.now();
+    const at = this.opts.now();
     // Snapshot and subscribe in the same tick: no change can fall between them.
     const clusters = ops.clusters().filter((c) => cluster === undefined || c.name === cluster);
     const endpoints = ops.endpoints({ cluster });
-    for (const c of clusters) this.enqueue(`cluster:${c.name}`, { at_ms, event: 'cluster', cluster: clusterToWire(c) });
-    for (const e of endpoints) this.enqueue(`endpoint:${e.key}`, { at_ms, event: 'endpoint', endpoint: endpointToWire(e) });
-    this.enqueue('synced', { at_ms, event: 'synced', synced: { clusters: clusters.length, endpoints: endpoints.length } });
+    for (const c of clusters) this.enqueue(`cluster:${c.name}`, changeToWire({ kind: 'cluster', at, cluster: c }));
+    for (const e of endpoints) this.enqueue(`endpoint:${e.key}`, changeToWire({ kind: 'endpoint', at, endpoint: e }));
+    this.enqueue('synced', syncedToWire(at, clusters.length, endpoints.length));
     this.limit = this.queue.size + this.opts.backlog;
     this.unsubscribe = ops.watch((e) => this.safely(() => this.onChange(e)));
 
@@ -150,7 +150,7 @@ export class WatchStream {
     const older = this.queue.get(key)?.ev;
     if (older) {
       // Coalesce in place: the client never saw `older`, so what it last saw is what `older` said came before.
-      if (ev.event === 'endpoint') ev.previous = older.event === 'endpoint' ? older.previous : undefined;
+      if (ev.event === 'endpoint') ev.previous = older.event === 'endpoint' ? older.previous : null;
       this.enqueue(key, ev);
     } else {
       if (this.queue.size >= this.limit) {

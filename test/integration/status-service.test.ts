@@ -8,14 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import type { AlertRecord, EndpointSnapshot } from '../../src/operations.js';
 import { AgentIntake } from '../../src/signals/agent-intake.js';
 import { registerSelfServices, SelfServices } from '../../src/status/health.js';
-import {
-  callStatus,
-  createStatusClient,
-  type StatusClient,
-  type StatusUnaryMethod,
-  type StatusUnaryMethods,
-  type WatchEventWire,
-} from '../../src/status/proto.js';
+import { callStatus, createStatusClient, type StatusClient, type StatusUnaryMethod, type StatusRequest, type WatchEventWire } from '../../src/status/proto.js';
 import { StatusService } from '../../src/status/service.js';
 import { FakeOperations } from '../support/fake-operations.js';
 import { waitFor } from '../support/wait.js';
@@ -32,8 +25,7 @@ let target: string;
 let client: StatusClient;
 
 /** Every call carries the operator token (read-only calls do not need it; write calls do). */
-const call = <M extends StatusUnaryMethod>(method: M, req: Partial<StatusUnaryMethods[M][0]>) =>
-  callStatus(client, method, req, 5000, bearer(TEST_TOKENS.operator));
+const call = <M extends StatusUnaryMethod>(method: M, req: StatusRequest<M>) => callStatus(client, method, req, 5000, bearer(TEST_TOKENS.operator));
 
 async function failure(p: Promise<unknown>): Promise<grpc.ServiceError> {
   try {
@@ -259,8 +251,8 @@ describe('registration', () => {
     expect(first.endpoint).toMatchObject({ key: 'demo/10.1.2.3:8080', source: 'ENDPOINT_SOURCE_RUNTIME', target_weight: 5, zone: 'b' });
     const again = await call('RegisterEndpoint', req);
     expect(again.created).toBe(false);
-    expect(again.endpoint.key).toBe('demo/10.1.2.3:8080');
-    expect((await call('GetEndpoint', { key: 'demo/10.1.2.3:8080' })).endpoint.source).toBe('ENDPOINT_SOURCE_RUNTIME');
+    expect(again.endpoint?.key).toBe('demo/10.1.2.3:8080');
+    expect((await call('GetEndpoint', { key: 'demo/10.1.2.3:8080' })).endpoint?.source).toBe('ENDPOINT_SOURCE_RUNTIME');
     expect((await call('ListEndpoints', { cluster: 'demo' })).endpoints).toHaveLength(3);
 
     expect(await call('DeregisterEndpoint', { cluster: 'demo', address: '10.1.2.3', port: 8080 })).toEqual({ removed: true });
@@ -409,7 +401,7 @@ describe('Watch', () => {
     }
     const latest = () => {
       const m = new Map<string, number>();
-      for (const e of w.events) if (e.event === 'endpoint') m.set(e.endpoint.key, e.endpoint.score);
+      for (const e of w.events) if (e.endpoint) m.set(e.endpoint.key, e.endpoint.score);
       return m;
     };
     await waitFor(() => keys.every((k) => latest().get(k) === 200), { timeoutMs: 10_000, intervalMs: 20, what: 'the final score of every endpoint' });

@@ -63,15 +63,18 @@ describe('CLI formatting', () => {
     expect(watchLine({ at_ms: at, event: 'endpoint', endpoint: e, previous: null })).toBe(
       '2024-01-02T03:04:05.006Z endpoint demo/h:1 HEALTHY status HEALTHY circuit closed weight 100/100 score 100 "ok now"',
     );
-    expect(watchLine({ at_ms: at, event: 'endpoint_removed', endpoint_removed: { key: 'demo/h:1', cluster: 'demo' } })).toBe(
+    expect(watchLine({ at_ms: at, event: 'endpoint_removed', endpoint_removed: { key: 'demo/h:1', cluster: 'demo' }, previous: null })).toBe(
       '2024-01-02T03:04:05.006Z endpoint demo/h:1 removed',
     );
-    expect(watchLine({ at_ms: at, event: 'synced', synced: { clusters: 1, endpoints: 2 } })).toBe('2024-01-02T03:04:05.006Z synced (1 clusters, 2 endpoints)');
+    expect(watchLine({ at_ms: at, event: 'synced', synced: { clusters: 1, endpoints: 2 }, previous: null })).toBe(
+      '2024-01-02T03:04:05.006Z synced (1 clusters, 2 endpoints)',
+    );
     expect(
       watchLine({
         at_ms: at,
         event: 'cluster',
         cluster: { name: 'demo', total: 2, healthy: 0, failing: 2, ejected: 1, guarded: 1, max_ejected: 1, all_failing: true, reason: '' },
+        previous: null,
       }),
     ).toBe('2024-01-02T03:04:05.006Z cluster demo: 0/2 healthy, 2 failing, 1 ejected (max 1), 1 guarded, ALL FAILING');
     expect(
@@ -93,6 +96,7 @@ describe('CLI formatting', () => {
           acknowledged_by: '',
           count: 1,
         },
+        previous: null,
       }),
     ).toBe('2024-01-02T03:04:05.006Z alert CRITICAL firing nack envoy-1: rejected v3');
   });
