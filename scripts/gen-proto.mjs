@@ -8,8 +8,10 @@
  * - healthmesh.v1: src/status/proto.ts and src/signals/agent-proto.ts load with keepCase, longs
  *   Number, enums String, defaults, oneofs, arrays.
  * - Envoy: the ADS and LRS decoders (src/xds/wire.ts, src/signals/lrs-proto.ts) use keepCase,
- *   enums String, arrays, no defaults, no oneofs; longs Number (LRS counters; ADS requests carry no
- *   64-bit field).
+ *   enums String, no defaults, no oneofs; longs Number (LRS counters; ADS requests carry no 64-bit
+ *   field). Generated without --arrays although the decoders fill repeated fields: every field is
+ *   then optional, which also describes the LRS decoder's node (only its id is read) and lets `{}`
+ *   stand for an absent Node.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -23,25 +25,12 @@ const require = createRequire(import.meta.url);
 const bin = join(dirname(require.resolve('@grpc/proto-loader/package.json')), 'build/bin/proto-loader-gen-types.js');
 const deps = relative(repo, join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps'));
 
-const common = [
-  '--keepCase',
-  '--longs',
-  'Number',
-  '--enums',
-  'String',
-  '--arrays',
-  '--grpcLib',
-  '@grpc/grpc-js',
-  '--importFileExtension',
-  '.js',
-  '-O',
-  'src/generated',
-];
+const common = ['--keepCase', '--longs', 'Number', '--enums', 'String', '--grpcLib', '@grpc/grpc-js', '--importFileExtension', '.js', '-O', 'src/generated'];
 
 const runs = [
   {
     what: 'healthmesh.v1',
-    args: ['-I', 'proto', ...common, '--defaults', '--oneofs', '--includeComments', 'healthmesh/v1/status.proto', 'healthmesh/v1/agent.proto'],
+    args: ['-I', 'proto', ...common, '--arrays', '--defaults', '--oneofs', '--includeComments', 'healthmesh/v1/status.proto', 'healthmesh/v1/agent.proto'],
   },
   {
     what: 'Envoy',

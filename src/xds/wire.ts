@@ -1,26 +1,15 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import type { DeltaDiscoveryRequest__Output } from '../generated/envoy/service/discovery/v3/DeltaDiscoveryRequest.js';
+import type { DiscoveryRequest__Output } from '../generated/envoy/service/discovery/v3/DiscoveryRequest.js';
 import { messageType } from './protos.js';
 
-/** What the ADS handlers see of a request: decoded, or why it could not be. */
-export interface SotwRequest {
-  version_info?: string;
-  node?: { id?: string; cluster?: string; user_agent_name?: string; user_agent_version?: string };
-  resource_names?: string[];
-  type_url?: string;
-  response_nonce?: string;
-  error_detail?: { code?: number; message?: string };
-}
-
-export interface DeltaRequest {
-  node?: SotwRequest['node'];
-  type_url?: string;
-  resource_names_subscribe?: string[];
-  resource_names_unsubscribe?: string[];
-  initial_resource_versions?: Record<string, string>;
-  response_nonce?: string;
-  error_detail?: { code?: number; message?: string };
-}
+/**
+ * What the ADS handlers see of a request, decoded by `decoder` below: the generated `__Output` types
+ * (src/generated, `npm run gen:proto`; no 64-bit field in either, so `longs` does not matter).
+ */
+export type SotwRequest = DiscoveryRequest__Output;
+export type DeltaRequest = DeltaDiscoveryRequest__Output;
 
 export interface Malformed {
   malformed: string;

@@ -9,6 +9,6 @@ export interface AnyRules {
 
 export interface AnyRules__Output {
   'required'?: (boolean);
-  'in': (string)[];
-  'not_in': (string)[];
+  'in'?: (string)[];
+  'not_in'?: (string)[];
 }

@@ -27,8 +27,8 @@ export interface BytesRules__Output {
   'prefix'?: (Buffer);
   'suffix'?: (Buffer);
   'contains'?: (Buffer);
-  'in': (Buffer)[];
-  'not_in': (Buffer)[];
+  'in'?: (Buffer)[];
+  'not_in'?: (Buffer)[];
   'ip'?: (boolean);
   'ipv4'?: (boolean);
   'ipv6'?: (boolean);

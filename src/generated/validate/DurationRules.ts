@@ -20,6 +20,6 @@ export interface DurationRules__Output {
   'lte'?: (_google_protobuf_Duration__Output);
   'gt'?: (_google_protobuf_Duration__Output);
   'gte'?: (_google_protobuf_Duration__Output);
-  'in': (_google_protobuf_Duration__Output)[];
-  'not_in': (_google_protobuf_Duration__Output)[];
+  'in'?: (_google_protobuf_Duration__Output)[];
+  'not_in'?: (_google_protobuf_Duration__Output)[];
 }

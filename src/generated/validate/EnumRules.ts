@@ -11,6 +11,6 @@ export interface EnumRules {
 export interface EnumRules__Output {
   'const'?: (number);
   'defined_only'?: (boolean);
-  'in': (number)[];
-  'not_in': (number)[];
+  'in'?: (number)[];
+  'not_in'?: (number)[];
 }

@@ -17,6 +17,6 @@ export interface SFixed32Rules__Output {
   'lte'?: (number);
   'gt'?: (number);
   'gte'?: (number);
-  'in': (number)[];
-  'not_in': (number)[];
+  'in'?: (number)[];
+  'not_in'?: (number)[];
 }

@@ -42,8 +42,8 @@ export interface StringRules__Output {
   'prefix'?: (string);
   'suffix'?: (string);
   'contains'?: (string);
-  'in': (string)[];
-  'not_in': (string)[];
+  'in'?: (string)[];
+  'not_in'?: (string)[];
   'email'?: (boolean);
   'hostname'?: (boolean);
   'ip'?: (boolean);

@@ -18,6 +18,6 @@ export interface UInt64Rules__Output {
   'lte'?: (number);
   'gt'?: (number);
   'gte'?: (number);
-  'in': (number)[];
-  'not_in': (number)[];
+  'in'?: (number)[];
+  'not_in'?: (number)[];
 }

@@ -46,14 +46,14 @@ export interface DescriptorProto {
 
 export interface DescriptorProto__Output {
   'name'?: (string);
-  'field': (_google_protobuf_FieldDescriptorProto__Output)[];
-  'nestedType': (_google_protobuf_DescriptorProto__Output)[];
-  'enumType': (_google_protobuf_EnumDescriptorProto__Output)[];
-  'extensionRange': (_google_protobuf_DescriptorProto_ExtensionRange__Output)[];
-  'extension': (_google_protobuf_FieldDescriptorProto__Output)[];
+  'field'?: (_google_protobuf_FieldDescriptorProto__Output)[];
+  'nestedType'?: (_google_protobuf_DescriptorProto__Output)[];
+  'enumType'?: (_google_protobuf_EnumDescriptorProto__Output)[];
+  'extensionRange'?: (_google_protobuf_DescriptorProto_ExtensionRange__Output)[];
+  'extension'?: (_google_protobuf_FieldDescriptorProto__Output)[];
   'options'?: (_google_protobuf_MessageOptions__Output);
-  'oneofDecl': (_google_protobuf_OneofDescriptorProto__Output)[];
-  'reservedRange': (_google_protobuf_DescriptorProto_ReservedRange__Output)[];
-  'reservedName': (string)[];
+  'oneofDecl'?: (_google_protobuf_OneofDescriptorProto__Output)[];
+  'reservedRange'?: (_google_protobuf_DescriptorProto_ReservedRange__Output)[];
+  'reservedName'?: (string)[];
   'visibility'?: (_google_protobuf_SymbolVisibility__Output);
 }

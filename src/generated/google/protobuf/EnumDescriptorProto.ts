@@ -25,9 +25,9 @@ export interface EnumDescriptorProto {
 
 export interface EnumDescriptorProto__Output {
   'name'?: (string);
-  'value': (_google_protobuf_EnumValueDescriptorProto__Output)[];
+  'value'?: (_google_protobuf_EnumValueDescriptorProto__Output)[];
   'options'?: (_google_protobuf_EnumOptions__Output);
-  'reservedRange': (_google_protobuf_EnumDescriptorProto_EnumReservedRange__Output)[];
-  'reservedName': (string)[];
+  'reservedRange'?: (_google_protobuf_EnumDescriptorProto_EnumReservedRange__Output)[];
+  'reservedName'?: (string)[];
   'visibility'?: (_google_protobuf_SymbolVisibility__Output);
 }

@@ -18,6 +18,6 @@ export interface EnumOptions__Output {
   'deprecated'?: (boolean);
   'deprecatedLegacyJsonFieldConflicts'?: (boolean);
   'features'?: (_google_protobuf_FeatureSet__Output);
-  'uninterpretedOption': (_google_protobuf_UninterpretedOption__Output)[];
+  'uninterpretedOption'?: (_google_protobuf_UninterpretedOption__Output)[];
   '.udpa.annotations.enum_migrate'?: (_udpa_annotations_MigrateAnnotation__Output);
 }

@@ -21,7 +21,7 @@ export interface EnumValueOptions__Output {
   'features'?: (_google_protobuf_FeatureSet__Output);
   'debugRedact'?: (boolean);
   'featureSupport'?: (_google_protobuf_FieldOptions_FeatureSupport__Output);
-  'uninterpretedOption': (_google_protobuf_UninterpretedOption__Output)[];
+  'uninterpretedOption'?: (_google_protobuf_UninterpretedOption__Output)[];
   '.envoy.annotations.disallowed_by_default_enum'?: (boolean);
   '.udpa.annotations.enum_value_migrate'?: (_udpa_annotations_MigrateAnnotation__Output);
   '.envoy.annotations.deprecated_at_minor_version_enum'?: (string);

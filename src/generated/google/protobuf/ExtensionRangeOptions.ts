@@ -42,8 +42,8 @@ export interface ExtensionRangeOptions {
 }
 
 export interface ExtensionRangeOptions__Output {
-  'declaration': (_google_protobuf_ExtensionRangeOptions_Declaration__Output)[];
+  'declaration'?: (_google_protobuf_ExtensionRangeOptions_Declaration__Output)[];
   'verification'?: (_google_protobuf_ExtensionRangeOptions_VerificationState__Output);
   'features'?: (_google_protobuf_FeatureSet__Output);
-  'uninterpretedOption': (_google_protobuf_UninterpretedOption__Output)[];
+  'uninterpretedOption'?: (_google_protobuf_UninterpretedOption__Output)[];
 }

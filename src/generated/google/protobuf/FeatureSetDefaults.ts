@@ -22,7 +22,7 @@ export interface FeatureSetDefaults {
 }
 
 export interface FeatureSetDefaults__Output {
-  'defaults': (_google_protobuf_FeatureSetDefaults_FeatureSetEditionDefault__Output)[];
+  'defaults'?: (_google_protobuf_FeatureSetDefaults_FeatureSetEditionDefault__Output)[];
   'minimumEdition'?: (_google_protobuf_Edition__Output);
   'maximumEdition'?: (_google_protobuf_Edition__Output);
 }

@@ -159,11 +159,11 @@ export interface FieldOptions__Output {
   'unverifiedLazy'?: (boolean);
   'debugRedact'?: (boolean);
   'retention'?: (_google_protobuf_FieldOptions_OptionRetention__Output);
-  'targets': (_google_protobuf_FieldOptions_OptionTargetType__Output)[];
-  'editionDefaults': (_google_protobuf_FieldOptions_EditionDefault__Output)[];
+  'targets'?: (_google_protobuf_FieldOptions_OptionTargetType__Output)[];
+  'editionDefaults'?: (_google_protobuf_FieldOptions_EditionDefault__Output)[];
   'features'?: (_google_protobuf_FeatureSet__Output);
   'featureSupport'?: (_google_protobuf_FieldOptions_FeatureSupport__Output);
-  'uninterpretedOption': (_google_protobuf_UninterpretedOption__Output)[];
+  'uninterpretedOption'?: (_google_protobuf_UninterpretedOption__Output)[];
   '.validate.rules'?: (_validate_FieldRules__Output);
   '.udpa.annotations.security'?: (_udpa_annotations_FieldSecurityAnnotation__Output);
   '.udpa.annotations.sensitive'?: (boolean);

@@ -7,5 +7,5 @@ export interface FileDescriptorSet {
 }
 
 export interface FileDescriptorSet__Output {
-  'file': (_google_protobuf_FileDescriptorProto__Output)[];
+  'file'?: (_google_protobuf_FileDescriptorProto__Output)[];
 }

@@ -72,7 +72,7 @@ export interface FileOptions__Output {
   'phpMetadataNamespace'?: (string);
   'rubyPackage'?: (string);
   'features'?: (_google_protobuf_FeatureSet__Output);
-  'uninterpretedOption': (_google_protobuf_UninterpretedOption__Output)[];
+  'uninterpretedOption'?: (_google_protobuf_UninterpretedOption__Output)[];
   '.udpa.annotations.file_migrate'?: (_udpa_annotations_FileMigrateAnnotation__Output);
   '.udpa.annotations.file_status'?: (_udpa_annotations_StatusAnnotation__Output);
   '.xds.annotations.v3.file_status'?: (_xds_annotations_v3_FileStatusAnnotation__Output);

@@ -10,7 +10,7 @@ export interface _google_protobuf_GeneratedCodeInfo_Annotation {
 }
 
 export interface _google_protobuf_GeneratedCodeInfo_Annotation__Output {
-  'path': (number)[];
+  'path'?: (number)[];
   'sourceFile'?: (string);
   'begin'?: (number);
   'end'?: (number);
@@ -40,5 +40,5 @@ export interface GeneratedCodeInfo {
 }
 
 export interface GeneratedCodeInfo__Output {
-  'annotation': (_google_protobuf_GeneratedCodeInfo_Annotation__Output)[];
+  'annotation'?: (_google_protobuf_GeneratedCodeInfo_Annotation__Output)[];
 }

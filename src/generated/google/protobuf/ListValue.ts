@@ -7,5 +7,5 @@ export interface ListValue {
 }
 
 export interface ListValue__Output {
-  'values': (_google_protobuf_Value__Output)[];
+  'values'?: (_google_protobuf_Value__Output)[];
 }

@@ -27,7 +27,7 @@ export interface MessageOptions__Output {
   'mapEntry'?: (boolean);
   'deprecatedLegacyJsonFieldConflicts'?: (boolean);
   'features'?: (_google_protobuf_FeatureSet__Output);
-  'uninterpretedOption': (_google_protobuf_UninterpretedOption__Output)[];
+  'uninterpretedOption'?: (_google_protobuf_UninterpretedOption__Output)[];
   '.validate.disabled'?: (boolean);
   '.udpa.annotations.versioning'?: (_udpa_annotations_VersioningAnnotation__Output);
   '.udpa.annotations.message_migrate'?: (_udpa_annotations_MigrateAnnotation__Output);

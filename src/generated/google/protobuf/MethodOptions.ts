@@ -32,5 +32,5 @@ export interface MethodOptions__Output {
   'deprecated'?: (boolean);
   'idempotencyLevel'?: (_google_protobuf_MethodOptions_IdempotencyLevel__Output);
   'features'?: (_google_protobuf_FeatureSet__Output);
-  'uninterpretedOption': (_google_protobuf_UninterpretedOption__Output)[];
+  'uninterpretedOption'?: (_google_protobuf_UninterpretedOption__Output)[];
 }

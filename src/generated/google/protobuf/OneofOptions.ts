@@ -11,6 +11,6 @@ export interface OneofOptions {
 
 export interface OneofOptions__Output {
   'features'?: (_google_protobuf_FeatureSet__Output);
-  'uninterpretedOption': (_google_protobuf_UninterpretedOption__Output)[];
+  'uninterpretedOption'?: (_google_protobuf_UninterpretedOption__Output)[];
   '.validate.required'?: (boolean);
 }

@@ -11,6 +11,6 @@ export interface ServiceDescriptorProto {
 
 export interface ServiceDescriptorProto__Output {
   'name'?: (string);
-  'method': (_google_protobuf_MethodDescriptorProto__Output)[];
+  'method'?: (_google_protobuf_MethodDescriptorProto__Output)[];
   'options'?: (_google_protobuf_ServiceOptions__Output);
 }

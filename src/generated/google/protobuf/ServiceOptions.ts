@@ -12,5 +12,5 @@ export interface ServiceOptions {
 export interface ServiceOptions__Output {
   'deprecated'?: (boolean);
   'features'?: (_google_protobuf_FeatureSet__Output);
-  'uninterpretedOption': (_google_protobuf_UninterpretedOption__Output)[];
+  'uninterpretedOption'?: (_google_protobuf_UninterpretedOption__Output)[];
 }

@@ -10,11 +10,11 @@ export interface _google_protobuf_SourceCodeInfo_Location {
 }
 
 export interface _google_protobuf_SourceCodeInfo_Location__Output {
-  'path': (number)[];
-  'span': (number)[];
+  'path'?: (number)[];
+  'span'?: (number)[];
   'leadingComments'?: (string);
   'trailingComments'?: (string);
-  'leadingDetachedComments': (string)[];
+  'leadingDetachedComments'?: (string)[];
 }
 
 export interface SourceCodeInfo {
@@ -22,5 +22,5 @@ export interface SourceCodeInfo {
 }
 
 export interface SourceCodeInfo__Output {
-  'location': (_google_protobuf_SourceCodeInfo_Location__Output)[];
+  'location'?: (_google_protobuf_SourceCodeInfo_Location__Output)[];
 }

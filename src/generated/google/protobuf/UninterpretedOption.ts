@@ -23,7 +23,7 @@ export interface UninterpretedOption {
 }
 
 export interface UninterpretedOption__Output {
-  'name': (_google_protobuf_UninterpretedOption_NamePart__Output)[];
+  'name'?: (_google_protobuf_UninterpretedOption_NamePart__Output)[];
   'identifierValue'?: (string);
   'positiveIntValue'?: (number);
   'negativeIntValue'?: (number);

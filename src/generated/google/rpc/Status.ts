@@ -11,5 +11,5 @@ export interface Status {
 export interface Status__Output {
   'code'?: (number);
   'message'?: (string);
-  'details': (_google_protobuf_Any__Output)[];
+  'details'?: (_google_protobuf_Any__Output)[];
 }

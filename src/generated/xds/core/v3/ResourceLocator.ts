@@ -48,5 +48,5 @@ export interface ResourceLocator__Output {
   'authority'?: (string);
   'resource_type'?: (string);
   'exact_context'?: (_xds_core_v3_ContextParams__Output);
-  'directives': (_xds_core_v3_ResourceLocator_Directive__Output)[];
+  'directives'?: (_xds_core_v3_ResourceLocator_Directive__Output)[];
 }

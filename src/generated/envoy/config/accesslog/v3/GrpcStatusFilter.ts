@@ -67,6 +67,6 @@ export interface GrpcStatusFilter {
 }
 
 export interface GrpcStatusFilter__Output {
-  'statuses': (_envoy_config_accesslog_v3_GrpcStatusFilter_Status__Output)[];
+  'statuses'?: (_envoy_config_accesslog_v3_GrpcStatusFilter_Status__Output)[];
   'exclude'?: (boolean);
 }

@@ -8,6 +8,6 @@ export interface LogTypeFilter {
 }
 
 export interface LogTypeFilter__Output {
-  'types': (_envoy_data_accesslog_v3_AccessLogType__Output)[];
+  'types'?: (_envoy_data_accesslog_v3_AccessLogType__Output)[];
   'exclude'?: (boolean);
 }

@@ -7,5 +7,5 @@ export interface OrFilter {
 }
 
 export interface OrFilter__Output {
-  'filters': (_envoy_config_accesslog_v3_AccessLogFilter__Output)[];
+  'filters'?: (_envoy_config_accesslog_v3_AccessLogFilter__Output)[];
 }

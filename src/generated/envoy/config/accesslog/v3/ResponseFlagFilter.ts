@@ -6,5 +6,5 @@ export interface ResponseFlagFilter {
 }
 
 export interface ResponseFlagFilter__Output {
-  'flags': (string)[];
+  'flags'?: (string)[];
 }

@@ -42,6 +42,6 @@ export interface CircuitBreakers {
 }
 
 export interface CircuitBreakers__Output {
-  'thresholds': (_envoy_config_cluster_v3_CircuitBreakers_Thresholds__Output)[];
-  'per_host_thresholds': (_envoy_config_cluster_v3_CircuitBreakers_Thresholds__Output)[];
+  'thresholds'?: (_envoy_config_cluster_v3_CircuitBreakers_Thresholds__Output)[];
+  'per_host_thresholds'?: (_envoy_config_cluster_v3_CircuitBreakers_Thresholds__Output)[];
 }

@@ -206,7 +206,7 @@ export interface _envoy_config_cluster_v3_Cluster_LbSubsetConfig {
 export interface _envoy_config_cluster_v3_Cluster_LbSubsetConfig__Output {
   'fallback_policy'?: (_envoy_config_cluster_v3_Cluster_LbSubsetConfig_LbSubsetFallbackPolicy__Output);
   'default_subset'?: (_google_protobuf_Struct__Output);
-  'subset_selectors': (_envoy_config_cluster_v3_Cluster_LbSubsetConfig_LbSubsetSelector__Output)[];
+  'subset_selectors'?: (_envoy_config_cluster_v3_Cluster_LbSubsetConfig_LbSubsetSelector__Output)[];
   'locality_weight_aware'?: (boolean);
   'scale_locality_weight'?: (boolean);
   'panic_mode_any'?: (boolean);
@@ -255,10 +255,10 @@ export interface _envoy_config_cluster_v3_Cluster_LbSubsetConfig_LbSubsetSelecto
 }
 
 export interface _envoy_config_cluster_v3_Cluster_LbSubsetConfig_LbSubsetSelector__Output {
-  'keys': (string)[];
+  'keys'?: (string)[];
   'single_host_per_subset'?: (boolean);
   'fallback_policy'?: (_envoy_config_cluster_v3_Cluster_LbSubsetConfig_LbSubsetSelector_LbSubsetSelectorFallbackPolicy__Output);
-  'fallback_keys_subset': (string)[];
+  'fallback_keys_subset'?: (string)[];
 }
 
 // Original file: node_modules/@grpc/grpc-js-xds/deps/envoy-api/envoy/config/cluster/v3/cluster.proto
@@ -465,14 +465,14 @@ export interface Cluster__Output {
   'connect_timeout'?: (_google_protobuf_Duration__Output);
   'per_connection_buffer_limit_bytes'?: (_google_protobuf_UInt32Value__Output);
   'lb_policy'?: (_envoy_config_cluster_v3_Cluster_LbPolicy__Output);
-  'health_checks': (_envoy_config_core_v3_HealthCheck__Output)[];
+  'health_checks'?: (_envoy_config_core_v3_HealthCheck__Output)[];
   'max_requests_per_connection'?: (_google_protobuf_UInt32Value__Output);
   'circuit_breakers'?: (_envoy_config_cluster_v3_CircuitBreakers__Output);
   'http_protocol_options'?: (_envoy_config_core_v3_Http1ProtocolOptions__Output);
   'http2_protocol_options'?: (_envoy_config_core_v3_Http2ProtocolOptions__Output);
   'dns_refresh_rate'?: (_google_protobuf_Duration__Output);
   'dns_lookup_family'?: (_envoy_config_cluster_v3_Cluster_DnsLookupFamily__Output);
-  'dns_resolvers': (_envoy_config_core_v3_Address__Output)[];
+  'dns_resolvers'?: (_envoy_config_core_v3_Address__Output)[];
   'outlier_detection'?: (_envoy_config_cluster_v3_OutlierDetection__Output);
   'cleanup_interval'?: (_google_protobuf_Duration__Output);
   'upstream_bind_config'?: (_envoy_config_core_v3_BindConfig__Output);
@@ -493,10 +493,10 @@ export interface Cluster__Output {
   'least_request_lb_config'?: (_envoy_config_cluster_v3_Cluster_LeastRequestLbConfig__Output);
   'cluster_type'?: (_envoy_config_cluster_v3_Cluster_CustomClusterType__Output);
   'respect_dns_ttl'?: (boolean);
-  'filters': (_envoy_config_cluster_v3_Filter__Output)[];
+  'filters'?: (_envoy_config_cluster_v3_Filter__Output)[];
   'load_balancing_policy'?: (_envoy_config_cluster_v3_LoadBalancingPolicy__Output);
   'lrs_server'?: (_envoy_config_core_v3_ConfigSource__Output);
-  'transport_socket_matches': (_envoy_config_cluster_v3_Cluster_TransportSocketMatch__Output)[];
+  'transport_socket_matches'?: (_envoy_config_cluster_v3_Cluster_TransportSocketMatch__Output)[];
   'dns_failure_refresh_rate'?: (_envoy_config_cluster_v3_Cluster_RefreshRate__Output);
   'use_tcp_for_dns_lookups'?: (boolean);
   'upstream_http_protocol_options'?: (_envoy_config_core_v3_UpstreamHttpProtocolOptions__Output);
@@ -510,5 +510,5 @@ export interface Cluster__Output {
   'wait_for_warm_on_init'?: (_google_protobuf_BoolValue__Output);
   'typed_dns_resolver_config'?: (_envoy_config_core_v3_TypedExtensionConfig__Output);
   'round_robin_lb_config'?: (_envoy_config_cluster_v3_Cluster_RoundRobinLbConfig__Output);
-  'lrs_report_endpoint_metrics': (string)[];
+  'lrs_report_endpoint_metrics'?: (string)[];
 }

@@ -15,5 +15,5 @@ export interface LoadBalancingPolicy {
 }
 
 export interface LoadBalancingPolicy__Output {
-  'policies': (_envoy_config_cluster_v3_LoadBalancingPolicy_Policy__Output)[];
+  'policies'?: (_envoy_config_cluster_v3_LoadBalancingPolicy_Policy__Output)[];
 }

@@ -57,6 +57,6 @@ export interface OutlierDetection__Output {
   'max_ejection_time'?: (_google_protobuf_Duration__Output);
   'max_ejection_time_jitter'?: (_google_protobuf_Duration__Output);
   'successful_active_health_check_uneject_host'?: (_google_protobuf_BoolValue__Output);
-  'monitors': (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
+  'monitors'?: (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
   'always_eject_one_host'?: (_google_protobuf_BoolValue__Output);
 }

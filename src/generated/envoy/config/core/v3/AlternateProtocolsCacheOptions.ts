@@ -25,6 +25,6 @@ export interface AlternateProtocolsCacheOptions__Output {
   'name'?: (string);
   'max_entries'?: (_google_protobuf_UInt32Value__Output);
   'key_value_store_config'?: (_envoy_config_core_v3_TypedExtensionConfig__Output);
-  'prepopulated_entries': (_envoy_config_core_v3_AlternateProtocolsCacheOptions_AlternateProtocolsCacheEntry__Output)[];
-  'canonical_suffixes': (string)[];
+  'prepopulated_entries'?: (_envoy_config_core_v3_AlternateProtocolsCacheOptions_AlternateProtocolsCacheEntry__Output)[];
+  'canonical_suffixes'?: (string)[];
 }

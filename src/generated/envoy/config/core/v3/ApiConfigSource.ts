@@ -47,12 +47,12 @@ export interface ApiConfigSource {
 
 export interface ApiConfigSource__Output {
   'api_type'?: (_envoy_config_core_v3_ApiConfigSource_ApiType__Output);
-  'cluster_names': (string)[];
+  'cluster_names'?: (string)[];
   'refresh_delay'?: (_google_protobuf_Duration__Output);
-  'grpc_services': (_envoy_config_core_v3_GrpcService__Output)[];
+  'grpc_services'?: (_envoy_config_core_v3_GrpcService__Output)[];
   'request_timeout'?: (_google_protobuf_Duration__Output);
   'rate_limit_settings'?: (_envoy_config_core_v3_RateLimitSettings__Output);
   'set_node_on_first_message_only'?: (boolean);
   'transport_api_version'?: (_envoy_config_core_v3_ApiVersion__Output);
-  'config_validators': (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
+  'config_validators'?: (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
 }

@@ -18,8 +18,8 @@ export interface BindConfig {
 export interface BindConfig__Output {
   'source_address'?: (_envoy_config_core_v3_SocketAddress__Output);
   'freebind'?: (_google_protobuf_BoolValue__Output);
-  'socket_options': (_envoy_config_core_v3_SocketOption__Output)[];
-  'additional_source_addresses': (_envoy_config_core_v3_SocketAddress__Output)[];
-  'extra_source_addresses': (_envoy_config_core_v3_ExtraSourceAddress__Output)[];
+  'socket_options'?: (_envoy_config_core_v3_SocketOption__Output)[];
+  'additional_source_addresses'?: (_envoy_config_core_v3_SocketAddress__Output)[];
+  'extra_source_addresses'?: (_envoy_config_core_v3_ExtraSourceAddress__Output)[];
   'local_address_selector'?: (_envoy_config_core_v3_TypedExtensionConfig__Output);
 }

@@ -27,6 +27,6 @@ export interface ConfigSource__Output {
   'initial_fetch_timeout'?: (_google_protobuf_Duration__Output);
   'self'?: (_envoy_config_core_v3_SelfConfigSource__Output);
   'resource_api_version'?: (_envoy_config_core_v3_ApiVersion__Output);
-  'authorities': (_xds_core_v3_Authority__Output)[];
+  'authorities'?: (_xds_core_v3_Authority__Output)[];
   'path_config_source'?: (_envoy_config_core_v3_PathConfigSource__Output);
 }

@@ -9,6 +9,6 @@ export interface DnsResolutionConfig {
 }
 
 export interface DnsResolutionConfig__Output {
-  'resolvers': (_envoy_config_core_v3_Address__Output)[];
+  'resolvers'?: (_envoy_config_core_v3_Address__Output)[];
   'dns_resolver_options'?: (_envoy_config_core_v3_DnsResolverOptions__Output);
 }

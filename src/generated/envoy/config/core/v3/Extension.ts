@@ -17,5 +17,5 @@ export interface Extension__Output {
   'type_descriptor'?: (string);
   'version'?: (_envoy_config_core_v3_BuildVersion__Output);
   'disabled'?: (boolean);
-  'type_urls': (string)[];
+  'type_urls'?: (string)[];
 }

@@ -14,5 +14,5 @@ export interface ExtensionConfigSource__Output {
   'config_source'?: (_envoy_config_core_v3_ConfigSource__Output);
   'default_config'?: (_google_protobuf_Any__Output);
   'apply_default_config_without_warming'?: (boolean);
-  'type_urls': (string)[];
+  'type_urls'?: (string)[];
 }

@@ -82,7 +82,7 @@ export interface _envoy_config_core_v3_GrpcService_GoogleGrpc {
 export interface _envoy_config_core_v3_GrpcService_GoogleGrpc__Output {
   'target_uri'?: (string);
   'channel_credentials'?: (_envoy_config_core_v3_GrpcService_GoogleGrpc_ChannelCredentials__Output);
-  'call_credentials': (_envoy_config_core_v3_GrpcService_GoogleGrpc_CallCredentials__Output)[];
+  'call_credentials'?: (_envoy_config_core_v3_GrpcService_GoogleGrpc_CallCredentials__Output)[];
   'stat_prefix'?: (string);
   'credentials_factory_name'?: (string);
   'config'?: (_google_protobuf_Struct__Output);
@@ -187,6 +187,6 @@ export interface GrpcService__Output {
   'envoy_grpc'?: (_envoy_config_core_v3_GrpcService_EnvoyGrpc__Output);
   'google_grpc'?: (_envoy_config_core_v3_GrpcService_GoogleGrpc__Output);
   'timeout'?: (_google_protobuf_Duration__Output);
-  'initial_metadata': (_envoy_config_core_v3_HeaderValue__Output)[];
+  'initial_metadata'?: (_envoy_config_core_v3_HeaderValue__Output)[];
   'retry_policy'?: (_envoy_config_core_v3_RetryPolicy__Output);
 }

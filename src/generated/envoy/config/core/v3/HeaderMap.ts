@@ -7,5 +7,5 @@ export interface HeaderMap {
 }
 
 export interface HeaderMap__Output {
-  'headers': (_envoy_config_core_v3_HeaderValue__Output)[];
+  'headers'?: (_envoy_config_core_v3_HeaderValue__Output)[];
 }

@@ -35,7 +35,7 @@ export interface _envoy_config_core_v3_HealthCheck_GrpcHealthCheck {
 export interface _envoy_config_core_v3_HealthCheck_GrpcHealthCheck__Output {
   'service_name'?: (string);
   'authority'?: (string);
-  'initial_metadata': (_envoy_config_core_v3_HeaderValueOption__Output)[];
+  'initial_metadata'?: (_envoy_config_core_v3_HeaderValueOption__Output)[];
 }
 
 export interface _envoy_config_core_v3_HealthCheck_HttpHealthCheck {
@@ -57,12 +57,12 @@ export interface _envoy_config_core_v3_HealthCheck_HttpHealthCheck__Output {
   'host'?: (string);
   'path'?: (string);
   'send'?: (_envoy_config_core_v3_HealthCheck_Payload__Output);
-  'receive': (_envoy_config_core_v3_HealthCheck_Payload__Output)[];
+  'receive'?: (_envoy_config_core_v3_HealthCheck_Payload__Output)[];
   'response_buffer_size'?: (_google_protobuf_UInt64Value__Output);
-  'request_headers_to_add': (_envoy_config_core_v3_HeaderValueOption__Output)[];
-  'request_headers_to_remove': (string)[];
-  'expected_statuses': (_envoy_type_v3_Int64Range__Output)[];
-  'retriable_statuses': (_envoy_type_v3_Int64Range__Output)[];
+  'request_headers_to_add'?: (_envoy_config_core_v3_HeaderValueOption__Output)[];
+  'request_headers_to_remove'?: (string)[];
+  'expected_statuses'?: (_envoy_type_v3_Int64Range__Output)[];
+  'retriable_statuses'?: (_envoy_type_v3_Int64Range__Output)[];
   'codec_client_type'?: (_envoy_type_v3_CodecClientType__Output);
   'service_name_matcher'?: (_envoy_type_matcher_v3_StringMatcher__Output);
   'method'?: (_envoy_config_core_v3_RequestMethod__Output);
@@ -95,7 +95,7 @@ export interface _envoy_config_core_v3_HealthCheck_TcpHealthCheck {
 
 export interface _envoy_config_core_v3_HealthCheck_TcpHealthCheck__Output {
   'send'?: (_envoy_config_core_v3_HealthCheck_Payload__Output);
-  'receive': (_envoy_config_core_v3_HealthCheck_Payload__Output)[];
+  'receive'?: (_envoy_config_core_v3_HealthCheck_Payload__Output)[];
   'proxy_protocol_config'?: (_envoy_config_core_v3_ProxyProtocolConfig__Output);
 }
 
@@ -104,7 +104,7 @@ export interface _envoy_config_core_v3_HealthCheck_TlsOptions {
 }
 
 export interface _envoy_config_core_v3_HealthCheck_TlsOptions__Output {
-  'alpn_protocols': (string)[];
+  'alpn_protocols'?: (string)[];
 }
 
 export interface HealthCheck {
@@ -160,6 +160,6 @@ export interface HealthCheck__Output {
   'event_service'?: (_envoy_config_core_v3_EventServiceConfig__Output);
   'transport_socket_match_criteria'?: (_google_protobuf_Struct__Output);
   'no_traffic_healthy_interval'?: (_google_protobuf_Duration__Output);
-  'event_logger': (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
+  'event_logger'?: (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
   'always_log_health_check_success'?: (boolean);
 }

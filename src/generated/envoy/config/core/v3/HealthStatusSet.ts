@@ -7,5 +7,5 @@ export interface HealthStatusSet {
 }
 
 export interface HealthStatusSet__Output {
-  'statuses': (_envoy_config_core_v3_HealthStatus__Output)[];
+  'statuses'?: (_envoy_config_core_v3_HealthStatus__Output)[];
 }

@@ -46,7 +46,7 @@ export interface Http2ProtocolOptions__Output {
   'max_inbound_priority_frames_per_stream'?: (_google_protobuf_UInt32Value__Output);
   'max_inbound_window_update_frames_per_data_frame_sent'?: (_google_protobuf_UInt32Value__Output);
   'stream_error_on_invalid_http_messaging'?: (boolean);
-  'custom_settings_parameters': (_envoy_config_core_v3_Http2ProtocolOptions_SettingsParameter__Output)[];
+  'custom_settings_parameters'?: (_envoy_config_core_v3_Http2ProtocolOptions_SettingsParameter__Output)[];
   'override_stream_error_on_invalid_http_message'?: (_google_protobuf_BoolValue__Output);
   'connection_keepalive'?: (_envoy_config_core_v3_KeepaliveSettings__Output);
   'use_oghttp2_codec'?: (_google_protobuf_BoolValue__Output);

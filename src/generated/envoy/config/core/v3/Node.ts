@@ -30,8 +30,8 @@ export interface Node__Output {
   'user_agent_name'?: (string);
   'user_agent_version'?: (string);
   'user_agent_build_version'?: (_envoy_config_core_v3_BuildVersion__Output);
-  'extensions': (_envoy_config_core_v3_Extension__Output)[];
-  'client_features': (string)[];
-  'listening_addresses': (_envoy_config_core_v3_Address__Output)[];
+  'extensions'?: (_envoy_config_core_v3_Extension__Output)[];
+  'client_features'?: (string)[];
+  'listening_addresses'?: (_envoy_config_core_v3_Address__Output)[];
   'dynamic_parameters'?: ({[key: string]: _xds_core_v3_ContextParams__Output});
 }

@@ -23,5 +23,5 @@ export interface ProxyProtocolPassThroughTLVs {
 
 export interface ProxyProtocolPassThroughTLVs__Output {
   'match_type'?: (_envoy_config_core_v3_ProxyProtocolPassThroughTLVs_PassTLVsMatchType__Output);
-  'tlv_type': (number)[];
+  'tlv_type'?: (number)[];
 }

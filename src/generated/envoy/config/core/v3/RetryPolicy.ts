@@ -41,6 +41,6 @@ export interface RetryPolicy__Output {
   'num_retries'?: (_google_protobuf_UInt32Value__Output);
   'retry_on'?: (string);
   'retry_priority'?: (_envoy_config_core_v3_RetryPolicy_RetryPriority__Output);
-  'retry_host_predicate': (_envoy_config_core_v3_RetryPolicy_RetryHostPredicate__Output)[];
+  'retry_host_predicate'?: (_envoy_config_core_v3_RetryPolicy_RetryHostPredicate__Output)[];
   'host_selection_retry_max_attempts'?: (number);
 }

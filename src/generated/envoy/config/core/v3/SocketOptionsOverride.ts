@@ -7,5 +7,5 @@ export interface SocketOptionsOverride {
 }
 
 export interface SocketOptionsOverride__Output {
-  'socket_options': (_envoy_config_core_v3_SocketOption__Output)[];
+  'socket_options'?: (_envoy_config_core_v3_SocketOption__Output)[];
 }

@@ -22,6 +22,6 @@ export interface SubstitutionFormatString__Output {
   'omit_empty_values'?: (boolean);
   'content_type'?: (string);
   'text_format_source'?: (_envoy_config_core_v3_DataSource__Output);
-  'formatters': (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
+  'formatters'?: (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
   'json_format_options'?: (_envoy_config_core_v3_JsonFormatOptions__Output);
 }

@@ -24,7 +24,7 @@ export interface _envoy_config_endpoint_v3_ClusterLoadAssignment_Policy {
 }
 
 export interface _envoy_config_endpoint_v3_ClusterLoadAssignment_Policy__Output {
-  'drop_overloads': (_envoy_config_endpoint_v3_ClusterLoadAssignment_Policy_DropOverload__Output)[];
+  'drop_overloads'?: (_envoy_config_endpoint_v3_ClusterLoadAssignment_Policy_DropOverload__Output)[];
   'overprovisioning_factor'?: (_google_protobuf_UInt32Value__Output);
   'endpoint_stale_after'?: (_google_protobuf_Duration__Output);
   'weighted_priority_health'?: (boolean);
@@ -39,7 +39,7 @@ export interface ClusterLoadAssignment {
 
 export interface ClusterLoadAssignment__Output {
   'cluster_name'?: (string);
-  'endpoints': (_envoy_config_endpoint_v3_LocalityLbEndpoints__Output)[];
+  'endpoints'?: (_envoy_config_endpoint_v3_LocalityLbEndpoints__Output)[];
   'policy'?: (_envoy_config_endpoint_v3_ClusterLoadAssignment_Policy__Output);
   'named_endpoints'?: ({[key: string]: _envoy_config_endpoint_v3_Endpoint__Output});
 }

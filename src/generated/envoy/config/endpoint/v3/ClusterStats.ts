@@ -25,9 +25,9 @@ export interface ClusterStats {
 
 export interface ClusterStats__Output {
   'cluster_name'?: (string);
-  'upstream_locality_stats': (_envoy_config_endpoint_v3_UpstreamLocalityStats__Output)[];
+  'upstream_locality_stats'?: (_envoy_config_endpoint_v3_UpstreamLocalityStats__Output)[];
   'total_dropped_requests'?: (number);
   'load_report_interval'?: (_google_protobuf_Duration__Output);
-  'dropped_requests': (_envoy_config_endpoint_v3_ClusterStats_DroppedRequests__Output)[];
+  'dropped_requests'?: (_envoy_config_endpoint_v3_ClusterStats_DroppedRequests__Output)[];
   'cluster_service_name'?: (string);
 }

@@ -35,5 +35,5 @@ export interface Endpoint__Output {
   'address'?: (_envoy_config_core_v3_Address__Output);
   'health_check_config'?: (_envoy_config_endpoint_v3_Endpoint_HealthCheckConfig__Output);
   'hostname'?: (string);
-  'additional_addresses': (_envoy_config_endpoint_v3_Endpoint_AdditionalAddress__Output)[];
+  'additional_addresses'?: (_envoy_config_endpoint_v3_Endpoint_AdditionalAddress__Output)[];
 }

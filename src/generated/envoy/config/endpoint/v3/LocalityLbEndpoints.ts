@@ -11,7 +11,7 @@ export interface _envoy_config_endpoint_v3_LocalityLbEndpoints_LbEndpointList {
 }
 
 export interface _envoy_config_endpoint_v3_LocalityLbEndpoints_LbEndpointList__Output {
-  'lb_endpoints': (_envoy_config_endpoint_v3_LbEndpoint__Output)[];
+  'lb_endpoints'?: (_envoy_config_endpoint_v3_LbEndpoint__Output)[];
 }
 
 export interface LocalityLbEndpoints {
@@ -28,7 +28,7 @@ export interface LocalityLbEndpoints {
 
 export interface LocalityLbEndpoints__Output {
   'locality'?: (_envoy_config_core_v3_Locality__Output);
-  'lb_endpoints': (_envoy_config_endpoint_v3_LbEndpoint__Output)[];
+  'lb_endpoints'?: (_envoy_config_endpoint_v3_LbEndpoint__Output)[];
   'load_balancing_weight'?: (_google_protobuf_UInt32Value__Output);
   'priority'?: (number);
   'proximity'?: (_google_protobuf_UInt32Value__Output);

@@ -20,7 +20,7 @@ export interface UpstreamEndpointStats__Output {
   'total_successful_requests'?: (number);
   'total_requests_in_progress'?: (number);
   'total_error_requests'?: (number);
-  'load_metric_stats': (_envoy_config_endpoint_v3_EndpointLoadMetricStats__Output)[];
+  'load_metric_stats'?: (_envoy_config_endpoint_v3_EndpointLoadMetricStats__Output)[];
   'metadata'?: (_google_protobuf_Struct__Output);
   'total_issued_requests'?: (number);
 }

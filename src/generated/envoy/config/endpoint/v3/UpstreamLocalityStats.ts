@@ -28,9 +28,9 @@ export interface UpstreamLocalityStats__Output {
   'total_successful_requests'?: (number);
   'total_requests_in_progress'?: (number);
   'total_error_requests'?: (number);
-  'load_metric_stats': (_envoy_config_endpoint_v3_EndpointLoadMetricStats__Output)[];
+  'load_metric_stats'?: (_envoy_config_endpoint_v3_EndpointLoadMetricStats__Output)[];
   'priority'?: (number);
-  'upstream_endpoint_stats': (_envoy_config_endpoint_v3_UpstreamEndpointStats__Output)[];
+  'upstream_endpoint_stats'?: (_envoy_config_endpoint_v3_UpstreamEndpointStats__Output)[];
   'total_issued_requests'?: (number);
   'total_active_connections'?: (number);
   'total_new_connections'?: (number);

@@ -28,7 +28,7 @@ export interface FilterChain {
 
 export interface FilterChain__Output {
   'filter_chain_match'?: (_envoy_config_listener_v3_FilterChainMatch__Output);
-  'filters': (_envoy_config_listener_v3_Filter__Output)[];
+  'filters'?: (_envoy_config_listener_v3_Filter__Output)[];
   'use_proxy_proto'?: (_google_protobuf_BoolValue__Output);
   'metadata'?: (_envoy_config_core_v3_Metadata__Output);
   'transport_socket'?: (_envoy_config_core_v3_TransportSocket__Output);

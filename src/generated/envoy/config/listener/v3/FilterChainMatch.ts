@@ -36,15 +36,15 @@ export interface FilterChainMatch {
 }
 
 export interface FilterChainMatch__Output {
-  'prefix_ranges': (_envoy_config_core_v3_CidrRange__Output)[];
+  'prefix_ranges'?: (_envoy_config_core_v3_CidrRange__Output)[];
   'address_suffix'?: (string);
   'suffix_len'?: (_google_protobuf_UInt32Value__Output);
-  'source_prefix_ranges': (_envoy_config_core_v3_CidrRange__Output)[];
-  'source_ports': (number)[];
+  'source_prefix_ranges'?: (_envoy_config_core_v3_CidrRange__Output)[];
+  'source_ports'?: (number)[];
   'destination_port'?: (_google_protobuf_UInt32Value__Output);
   'transport_protocol'?: (string);
-  'application_protocols': (string)[];
-  'server_names': (string)[];
+  'application_protocols'?: (string)[];
+  'server_names'?: (string)[];
   'source_type'?: (_envoy_config_listener_v3_FilterChainMatch_ConnectionSourceType__Output);
-  'direct_source_prefix_ranges': (_envoy_config_core_v3_CidrRange__Output)[];
+  'direct_source_prefix_ranges'?: (_envoy_config_core_v3_CidrRange__Output)[];
 }

@@ -102,17 +102,17 @@ export interface Listener {
 export interface Listener__Output {
   'name'?: (string);
   'address'?: (_envoy_config_core_v3_Address__Output);
-  'filter_chains': (_envoy_config_listener_v3_FilterChain__Output)[];
+  'filter_chains'?: (_envoy_config_listener_v3_FilterChain__Output)[];
   'use_original_dst'?: (_google_protobuf_BoolValue__Output);
   'per_connection_buffer_limit_bytes'?: (_google_protobuf_UInt32Value__Output);
   'metadata'?: (_envoy_config_core_v3_Metadata__Output);
   'deprecated_v1'?: (_envoy_config_listener_v3_Listener_DeprecatedV1__Output);
   'drain_type'?: (_envoy_config_listener_v3_Listener_DrainType__Output);
-  'listener_filters': (_envoy_config_listener_v3_ListenerFilter__Output)[];
+  'listener_filters'?: (_envoy_config_listener_v3_ListenerFilter__Output)[];
   'transparent'?: (_google_protobuf_BoolValue__Output);
   'freebind'?: (_google_protobuf_BoolValue__Output);
   'tcp_fast_open_queue_length'?: (_google_protobuf_UInt32Value__Output);
-  'socket_options': (_envoy_config_core_v3_SocketOption__Output)[];
+  'socket_options'?: (_envoy_config_core_v3_SocketOption__Output)[];
   'listener_filters_timeout'?: (_google_protobuf_Duration__Output);
   'traffic_direction'?: (_envoy_config_core_v3_TrafficDirection__Output);
   'continue_on_listener_filters_timeout'?: (boolean);
@@ -120,7 +120,7 @@ export interface Listener__Output {
   'api_listener'?: (_envoy_config_listener_v3_ApiListener__Output);
   'connection_balance_config'?: (_envoy_config_listener_v3_Listener_ConnectionBalanceConfig__Output);
   'reuse_port'?: (boolean);
-  'access_log': (_envoy_config_accesslog_v3_AccessLog__Output)[];
+  'access_log'?: (_envoy_config_accesslog_v3_AccessLog__Output)[];
   'tcp_backlog_size'?: (_google_protobuf_UInt32Value__Output);
   'default_filter_chain'?: (_envoy_config_listener_v3_FilterChain__Output);
   'bind_to_port'?: (_google_protobuf_BoolValue__Output);
@@ -130,7 +130,7 @@ export interface Listener__Output {
   'enable_mptcp'?: (boolean);
   'ignore_global_conn_limit'?: (boolean);
   'filter_chain_matcher'?: (_xds_type_matcher_v3_Matcher__Output);
-  'additional_addresses': (_envoy_config_listener_v3_AdditionalAddress__Output)[];
+  'additional_addresses'?: (_envoy_config_listener_v3_AdditionalAddress__Output)[];
   'max_connections_to_accept_per_socket_event'?: (_google_protobuf_UInt32Value__Output);
   'bypass_overload_manager'?: (boolean);
 }

@@ -7,5 +7,5 @@ export interface ListenerCollection {
 }
 
 export interface ListenerCollection__Output {
-  'entries': (_xds_core_v3_CollectionEntry__Output)[];
+  'entries'?: (_xds_core_v3_CollectionEntry__Output)[];
 }

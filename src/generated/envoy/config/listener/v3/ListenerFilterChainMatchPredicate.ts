@@ -8,7 +8,7 @@ export interface _envoy_config_listener_v3_ListenerFilterChainMatchPredicate_Mat
 }
 
 export interface _envoy_config_listener_v3_ListenerFilterChainMatchPredicate_MatchSet__Output {
-  'rules': (_envoy_config_listener_v3_ListenerFilterChainMatchPredicate__Output)[];
+  'rules'?: (_envoy_config_listener_v3_ListenerFilterChainMatchPredicate__Output)[];
 }
 
 export interface ListenerFilterChainMatchPredicate {

@@ -26,7 +26,7 @@ export interface CorsPolicy__Output {
   'allow_credentials'?: (_google_protobuf_BoolValue__Output);
   'filter_enabled'?: (_envoy_config_core_v3_RuntimeFractionalPercent__Output);
   'shadow_enabled'?: (_envoy_config_core_v3_RuntimeFractionalPercent__Output);
-  'allow_origin_string_match': (_envoy_type_matcher_v3_StringMatcher__Output)[];
+  'allow_origin_string_match'?: (_envoy_type_matcher_v3_StringMatcher__Output)[];
   'allow_private_network_access'?: (_google_protobuf_BoolValue__Output);
   'forward_not_matching_preflights'?: (_google_protobuf_BoolValue__Output);
 }

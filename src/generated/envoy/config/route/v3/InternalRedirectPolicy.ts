@@ -13,8 +13,8 @@ export interface InternalRedirectPolicy {
 
 export interface InternalRedirectPolicy__Output {
   'max_internal_redirects'?: (_google_protobuf_UInt32Value__Output);
-  'redirect_response_codes': (number)[];
-  'predicates': (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
+  'redirect_response_codes'?: (number)[];
+  'predicates'?: (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
   'allow_cross_scheme_redirect'?: (boolean);
-  'response_headers_to_copy': (string)[];
+  'response_headers_to_copy'?: (string)[];
 }

@@ -83,7 +83,7 @@ export interface _envoy_config_route_v3_RateLimit_Action_HeaderValueMatch__Outpu
   'descriptor_key'?: (string);
   'descriptor_value'?: (string);
   'expect_match'?: (_google_protobuf_BoolValue__Output);
-  'headers': (_envoy_config_route_v3_HeaderMatcher__Output)[];
+  'headers'?: (_envoy_config_route_v3_HeaderMatcher__Output)[];
 }
 
 export interface _envoy_config_route_v3_RateLimit_Action_MaskedRemoteAddress {
@@ -132,7 +132,7 @@ export interface _envoy_config_route_v3_RateLimit_Action_QueryParameterValueMatc
   'descriptor_key'?: (string);
   'descriptor_value'?: (string);
   'expect_match'?: (_google_protobuf_BoolValue__Output);
-  'query_parameters': (_envoy_config_route_v3_QueryParameterMatcher__Output)[];
+  'query_parameters'?: (_envoy_config_route_v3_QueryParameterMatcher__Output)[];
 }
 
 export interface _envoy_config_route_v3_RateLimit_Action_RemoteAddress {
@@ -184,6 +184,6 @@ export interface RateLimit {
 export interface RateLimit__Output {
   'stage'?: (_google_protobuf_UInt32Value__Output);
   'disable_key'?: (string);
-  'actions': (_envoy_config_route_v3_RateLimit_Action__Output)[];
+  'actions'?: (_envoy_config_route_v3_RateLimit_Action__Output)[];
   'limit'?: (_envoy_config_route_v3_RateLimit_Override__Output);
 }

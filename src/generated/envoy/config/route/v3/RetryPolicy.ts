@@ -13,7 +13,7 @@ export interface _envoy_config_route_v3_RetryPolicy_RateLimitedRetryBackOff {
 }
 
 export interface _envoy_config_route_v3_RetryPolicy_RateLimitedRetryBackOff__Output {
-  'reset_headers': (_envoy_config_route_v3_RetryPolicy_ResetHeader__Output)[];
+  'reset_headers'?: (_envoy_config_route_v3_RetryPolicy_ResetHeader__Output)[];
   'max_interval'?: (_google_protobuf_Duration__Output);
 }
 
@@ -95,13 +95,13 @@ export interface RetryPolicy__Output {
   'num_retries'?: (_google_protobuf_UInt32Value__Output);
   'per_try_timeout'?: (_google_protobuf_Duration__Output);
   'retry_priority'?: (_envoy_config_route_v3_RetryPolicy_RetryPriority__Output);
-  'retry_host_predicate': (_envoy_config_route_v3_RetryPolicy_RetryHostPredicate__Output)[];
+  'retry_host_predicate'?: (_envoy_config_route_v3_RetryPolicy_RetryHostPredicate__Output)[];
   'host_selection_retry_max_attempts'?: (number);
-  'retriable_status_codes': (number)[];
+  'retriable_status_codes'?: (number)[];
   'retry_back_off'?: (_envoy_config_route_v3_RetryPolicy_RetryBackOff__Output);
-  'retriable_headers': (_envoy_config_route_v3_HeaderMatcher__Output)[];
-  'retriable_request_headers': (_envoy_config_route_v3_HeaderMatcher__Output)[];
+  'retriable_headers'?: (_envoy_config_route_v3_HeaderMatcher__Output)[];
+  'retriable_request_headers'?: (_envoy_config_route_v3_HeaderMatcher__Output)[];
   'rate_limited_retry_back_off'?: (_envoy_config_route_v3_RetryPolicy_RateLimitedRetryBackOff__Output);
-  'retry_options_predicates': (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
+  'retry_options_predicates'?: (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
   'per_try_idle_timeout'?: (_google_protobuf_Duration__Output);
 }

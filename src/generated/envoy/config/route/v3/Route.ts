@@ -41,10 +41,10 @@ export interface Route__Output {
   'metadata'?: (_envoy_config_core_v3_Metadata__Output);
   'decorator'?: (_envoy_config_route_v3_Decorator__Output);
   'direct_response'?: (_envoy_config_route_v3_DirectResponseAction__Output);
-  'request_headers_to_add': (_envoy_config_core_v3_HeaderValueOption__Output)[];
-  'response_headers_to_add': (_envoy_config_core_v3_HeaderValueOption__Output)[];
-  'response_headers_to_remove': (string)[];
-  'request_headers_to_remove': (string)[];
+  'request_headers_to_add'?: (_envoy_config_core_v3_HeaderValueOption__Output)[];
+  'response_headers_to_add'?: (_envoy_config_core_v3_HeaderValueOption__Output)[];
+  'response_headers_to_remove'?: (string)[];
+  'request_headers_to_remove'?: (string)[];
   'typed_per_filter_config'?: ({[key: string]: _google_protobuf_Any__Output});
   'name'?: (string);
   'tracing'?: (_envoy_config_route_v3_Tracing__Output);

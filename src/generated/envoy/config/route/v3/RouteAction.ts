@@ -65,7 +65,7 @@ export interface _envoy_config_route_v3_RouteAction_HashPolicy_Cookie__Output {
   'name'?: (string);
   'ttl'?: (_google_protobuf_Duration__Output);
   'path'?: (string);
-  'attributes': (_envoy_config_route_v3_RouteAction_HashPolicy_CookieAttribute__Output)[];
+  'attributes'?: (_envoy_config_route_v3_RouteAction_HashPolicy_CookieAttribute__Output)[];
 }
 
 export interface _envoy_config_route_v3_RouteAction_HashPolicy_CookieAttribute {
@@ -228,19 +228,19 @@ export interface RouteAction__Output {
   'timeout'?: (_google_protobuf_Duration__Output);
   'retry_policy'?: (_envoy_config_route_v3_RetryPolicy__Output);
   'priority'?: (_envoy_config_core_v3_RoutingPriority__Output);
-  'rate_limits': (_envoy_config_route_v3_RateLimit__Output)[];
+  'rate_limits'?: (_envoy_config_route_v3_RateLimit__Output)[];
   'include_vh_rate_limits'?: (_google_protobuf_BoolValue__Output);
-  'hash_policy': (_envoy_config_route_v3_RouteAction_HashPolicy__Output)[];
+  'hash_policy'?: (_envoy_config_route_v3_RouteAction_HashPolicy__Output)[];
   'cors'?: (_envoy_config_route_v3_CorsPolicy__Output);
   'cluster_not_found_response_code'?: (_envoy_config_route_v3_RouteAction_ClusterNotFoundResponseCode__Output);
   'max_grpc_timeout'?: (_google_protobuf_Duration__Output);
   'idle_timeout'?: (_google_protobuf_Duration__Output);
-  'upgrade_configs': (_envoy_config_route_v3_RouteAction_UpgradeConfig__Output)[];
+  'upgrade_configs'?: (_envoy_config_route_v3_RouteAction_UpgradeConfig__Output)[];
   'internal_redirect_action'?: (_envoy_config_route_v3_RouteAction_InternalRedirectAction__Output);
   'hedge_policy'?: (_envoy_config_route_v3_HedgePolicy__Output);
   'grpc_timeout_offset'?: (_google_protobuf_Duration__Output);
   'host_rewrite_header'?: (string);
-  'request_mirror_policies': (_envoy_config_route_v3_RouteAction_RequestMirrorPolicy__Output)[];
+  'request_mirror_policies'?: (_envoy_config_route_v3_RouteAction_RequestMirrorPolicy__Output)[];
   'max_internal_redirects'?: (_google_protobuf_UInt32Value__Output);
   'regex_rewrite'?: (_envoy_type_matcher_v3_RegexMatchAndSubstitute__Output);
   'retry_policy_typed_config'?: (_google_protobuf_Any__Output);

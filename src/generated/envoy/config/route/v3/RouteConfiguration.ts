@@ -32,18 +32,18 @@ export interface RouteConfiguration {
 
 export interface RouteConfiguration__Output {
   'name'?: (string);
-  'virtual_hosts': (_envoy_config_route_v3_VirtualHost__Output)[];
-  'internal_only_headers': (string)[];
-  'response_headers_to_add': (_envoy_config_core_v3_HeaderValueOption__Output)[];
-  'response_headers_to_remove': (string)[];
-  'request_headers_to_add': (_envoy_config_core_v3_HeaderValueOption__Output)[];
+  'virtual_hosts'?: (_envoy_config_route_v3_VirtualHost__Output)[];
+  'internal_only_headers'?: (string)[];
+  'response_headers_to_add'?: (_envoy_config_core_v3_HeaderValueOption__Output)[];
+  'response_headers_to_remove'?: (string)[];
+  'request_headers_to_add'?: (_envoy_config_core_v3_HeaderValueOption__Output)[];
   'validate_clusters'?: (_google_protobuf_BoolValue__Output);
-  'request_headers_to_remove': (string)[];
+  'request_headers_to_remove'?: (string)[];
   'vhds'?: (_envoy_config_route_v3_Vhds__Output);
   'most_specific_header_mutations_wins'?: (boolean);
   'max_direct_response_body_size_bytes'?: (_google_protobuf_UInt32Value__Output);
-  'cluster_specifier_plugins': (_envoy_config_route_v3_ClusterSpecifierPlugin__Output)[];
-  'request_mirror_policies': (_envoy_config_route_v3_RouteAction_RequestMirrorPolicy__Output)[];
+  'cluster_specifier_plugins'?: (_envoy_config_route_v3_ClusterSpecifierPlugin__Output)[];
+  'request_mirror_policies'?: (_envoy_config_route_v3_RouteAction_RequestMirrorPolicy__Output)[];
   'ignore_port_in_host_matching'?: (boolean);
   'ignore_path_parameters_in_path_matching'?: (boolean);
   'typed_per_filter_config'?: ({[key: string]: _google_protobuf_Any__Output});

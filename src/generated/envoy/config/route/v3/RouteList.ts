@@ -7,5 +7,5 @@ export interface RouteList {
 }
 
 export interface RouteList__Output {
-  'routes': (_envoy_config_route_v3_Route__Output)[];
+  'routes'?: (_envoy_config_route_v3_Route__Output)[];
 }

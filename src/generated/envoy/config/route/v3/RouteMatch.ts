@@ -51,14 +51,14 @@ export interface RouteMatch__Output {
   'prefix'?: (string);
   'path'?: (string);
   'case_sensitive'?: (_google_protobuf_BoolValue__Output);
-  'headers': (_envoy_config_route_v3_HeaderMatcher__Output)[];
-  'query_parameters': (_envoy_config_route_v3_QueryParameterMatcher__Output)[];
+  'headers'?: (_envoy_config_route_v3_HeaderMatcher__Output)[];
+  'query_parameters'?: (_envoy_config_route_v3_QueryParameterMatcher__Output)[];
   'grpc'?: (_envoy_config_route_v3_RouteMatch_GrpcRouteMatchOptions__Output);
   'runtime_fraction'?: (_envoy_config_core_v3_RuntimeFractionalPercent__Output);
   'safe_regex'?: (_envoy_type_matcher_v3_RegexMatcher__Output);
   'tls_context'?: (_envoy_config_route_v3_RouteMatch_TlsContextMatchOptions__Output);
   'connect_matcher'?: (_envoy_config_route_v3_RouteMatch_ConnectMatcher__Output);
-  'dynamic_metadata': (_envoy_type_matcher_v3_MetadataMatcher__Output)[];
+  'dynamic_metadata'?: (_envoy_type_matcher_v3_MetadataMatcher__Output)[];
   'path_separated_prefix'?: (string);
   'path_match_policy'?: (_envoy_config_core_v3_TypedExtensionConfig__Output);
 }

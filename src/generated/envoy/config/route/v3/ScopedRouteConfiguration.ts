@@ -16,7 +16,7 @@ export interface _envoy_config_route_v3_ScopedRouteConfiguration_Key {
 }
 
 export interface _envoy_config_route_v3_ScopedRouteConfiguration_Key__Output {
-  'fragments': (_envoy_config_route_v3_ScopedRouteConfiguration_Key_Fragment__Output)[];
+  'fragments'?: (_envoy_config_route_v3_ScopedRouteConfiguration_Key_Fragment__Output)[];
 }
 
 export interface ScopedRouteConfiguration {

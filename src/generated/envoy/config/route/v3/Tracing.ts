@@ -14,5 +14,5 @@ export interface Tracing__Output {
   'client_sampling'?: (_envoy_type_v3_FractionalPercent__Output);
   'random_sampling'?: (_envoy_type_v3_FractionalPercent__Output);
   'overall_sampling'?: (_envoy_type_v3_FractionalPercent__Output);
-  'custom_tags': (_envoy_type_tracing_v3_CustomTag__Output)[];
+  'custom_tags'?: (_envoy_type_tracing_v3_CustomTag__Output)[];
 }

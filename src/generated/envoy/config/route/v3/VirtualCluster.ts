@@ -9,5 +9,5 @@ export interface VirtualCluster {
 
 export interface VirtualCluster__Output {
   'name'?: (string);
-  'headers': (_envoy_config_route_v3_HeaderMatcher__Output)[];
+  'headers'?: (_envoy_config_route_v3_HeaderMatcher__Output)[];
 }

@@ -58,16 +58,16 @@ export interface VirtualHost {
 
 export interface VirtualHost__Output {
   'name'?: (string);
-  'domains': (string)[];
-  'routes': (_envoy_config_route_v3_Route__Output)[];
+  'domains'?: (string)[];
+  'routes'?: (_envoy_config_route_v3_Route__Output)[];
   'require_tls'?: (_envoy_config_route_v3_VirtualHost_TlsRequirementType__Output);
-  'virtual_clusters': (_envoy_config_route_v3_VirtualCluster__Output)[];
-  'rate_limits': (_envoy_config_route_v3_RateLimit__Output)[];
-  'request_headers_to_add': (_envoy_config_core_v3_HeaderValueOption__Output)[];
+  'virtual_clusters'?: (_envoy_config_route_v3_VirtualCluster__Output)[];
+  'rate_limits'?: (_envoy_config_route_v3_RateLimit__Output)[];
+  'request_headers_to_add'?: (_envoy_config_core_v3_HeaderValueOption__Output)[];
   'cors'?: (_envoy_config_route_v3_CorsPolicy__Output);
-  'response_headers_to_add': (_envoy_config_core_v3_HeaderValueOption__Output)[];
-  'response_headers_to_remove': (string)[];
-  'request_headers_to_remove': (string)[];
+  'response_headers_to_add'?: (_envoy_config_core_v3_HeaderValueOption__Output)[];
+  'response_headers_to_remove'?: (string)[];
+  'request_headers_to_remove'?: (string)[];
   'include_request_attempt_count'?: (boolean);
   'typed_per_filter_config'?: ({[key: string]: _google_protobuf_Any__Output});
   'retry_policy'?: (_envoy_config_route_v3_RetryPolicy__Output);
@@ -76,7 +76,7 @@ export interface VirtualHost__Output {
   'include_attempt_count_in_response'?: (boolean);
   'retry_policy_typed_config'?: (_google_protobuf_Any__Output);
   'matcher'?: (_xds_type_matcher_v3_Matcher__Output);
-  'request_mirror_policies': (_envoy_config_route_v3_RouteAction_RequestMirrorPolicy__Output)[];
+  'request_mirror_policies'?: (_envoy_config_route_v3_RouteAction_RequestMirrorPolicy__Output)[];
   'include_is_timeout_retry_header'?: (boolean);
   'metadata'?: (_envoy_config_core_v3_Metadata__Output);
 }

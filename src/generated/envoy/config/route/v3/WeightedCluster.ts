@@ -24,10 +24,10 @@ export interface _envoy_config_route_v3_WeightedCluster_ClusterWeight__Output {
   'cluster_header'?: (string);
   'weight'?: (_google_protobuf_UInt32Value__Output);
   'metadata_match'?: (_envoy_config_core_v3_Metadata__Output);
-  'request_headers_to_add': (_envoy_config_core_v3_HeaderValueOption__Output)[];
-  'request_headers_to_remove': (string)[];
-  'response_headers_to_add': (_envoy_config_core_v3_HeaderValueOption__Output)[];
-  'response_headers_to_remove': (string)[];
+  'request_headers_to_add'?: (_envoy_config_core_v3_HeaderValueOption__Output)[];
+  'request_headers_to_remove'?: (string)[];
+  'response_headers_to_add'?: (_envoy_config_core_v3_HeaderValueOption__Output)[];
+  'response_headers_to_remove'?: (string)[];
   'typed_per_filter_config'?: ({[key: string]: _google_protobuf_Any__Output});
   'host_rewrite_literal'?: (string);
 }
@@ -41,7 +41,7 @@ export interface WeightedCluster {
 }
 
 export interface WeightedCluster__Output {
-  'clusters': (_envoy_config_route_v3_WeightedCluster_ClusterWeight__Output)[];
+  'clusters'?: (_envoy_config_route_v3_WeightedCluster_ClusterWeight__Output)[];
   'runtime_key_prefix'?: (string);
   'total_weight'?: (_google_protobuf_UInt32Value__Output);
   'header_name'?: (string);

@@ -19,11 +19,11 @@ export interface DeltaDiscoveryRequest {
 export interface DeltaDiscoveryRequest__Output {
   'node'?: (_envoy_config_core_v3_Node__Output);
   'type_url'?: (string);
-  'resource_names_subscribe': (string)[];
-  'resource_names_unsubscribe': (string)[];
+  'resource_names_subscribe'?: (string)[];
+  'resource_names_unsubscribe'?: (string)[];
   'initial_resource_versions'?: ({[key: string]: string});
   'response_nonce'?: (string);
   'error_detail'?: (_google_rpc_Status__Output);
-  'resource_locators_subscribe': (_envoy_service_discovery_v3_ResourceLocator__Output)[];
-  'resource_locators_unsubscribe': (_envoy_service_discovery_v3_ResourceLocator__Output)[];
+  'resource_locators_subscribe'?: (_envoy_service_discovery_v3_ResourceLocator__Output)[];
+  'resource_locators_unsubscribe'?: (_envoy_service_discovery_v3_ResourceLocator__Output)[];
 }

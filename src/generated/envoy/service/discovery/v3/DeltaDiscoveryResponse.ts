@@ -16,10 +16,10 @@ export interface DeltaDiscoveryResponse {
 
 export interface DeltaDiscoveryResponse__Output {
   'system_version_info'?: (string);
-  'resources': (_envoy_service_discovery_v3_Resource__Output)[];
+  'resources'?: (_envoy_service_discovery_v3_Resource__Output)[];
   'type_url'?: (string);
   'nonce'?: (string);
-  'removed_resources': (string)[];
+  'removed_resources'?: (string)[];
   'control_plane'?: (_envoy_config_core_v3_ControlPlane__Output);
-  'removed_resource_names': (_envoy_service_discovery_v3_ResourceName__Output)[];
+  'removed_resource_names'?: (_envoy_service_discovery_v3_ResourceName__Output)[];
 }

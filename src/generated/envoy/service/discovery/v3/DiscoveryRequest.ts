@@ -17,9 +17,9 @@ export interface DiscoveryRequest {
 export interface DiscoveryRequest__Output {
   'version_info'?: (string);
   'node'?: (_envoy_config_core_v3_Node__Output);
-  'resource_names': (string)[];
+  'resource_names'?: (string)[];
   'type_url'?: (string);
   'response_nonce'?: (string);
   'error_detail'?: (_google_rpc_Status__Output);
-  'resource_locators': (_envoy_service_discovery_v3_ResourceLocator__Output)[];
+  'resource_locators'?: (_envoy_service_discovery_v3_ResourceLocator__Output)[];
 }

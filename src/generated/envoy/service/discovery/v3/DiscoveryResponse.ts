@@ -14,7 +14,7 @@ export interface DiscoveryResponse {
 
 export interface DiscoveryResponse__Output {
   'version_info'?: (string);
-  'resources': (_google_protobuf_Any__Output)[];
+  'resources'?: (_google_protobuf_Any__Output)[];
   'canary'?: (boolean);
   'type_url'?: (string);
   'nonce'?: (string);

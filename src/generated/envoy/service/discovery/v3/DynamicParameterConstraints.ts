@@ -7,7 +7,7 @@ export interface _envoy_service_discovery_v3_DynamicParameterConstraints_Constra
 }
 
 export interface _envoy_service_discovery_v3_DynamicParameterConstraints_ConstraintList__Output {
-  'constraints': (_envoy_service_discovery_v3_DynamicParameterConstraints__Output)[];
+  'constraints'?: (_envoy_service_discovery_v3_DynamicParameterConstraints__Output)[];
 }
 
 export interface _envoy_service_discovery_v3_DynamicParameterConstraints_SingleConstraint_Exists {

@@ -28,7 +28,7 @@ export interface Resource__Output {
   'version'?: (string);
   'resource'?: (_google_protobuf_Any__Output);
   'name'?: (string);
-  'aliases': (string)[];
+  'aliases'?: (string)[];
   'ttl'?: (_google_protobuf_Duration__Output);
   'cache_control'?: (_envoy_service_discovery_v3_Resource_CacheControl__Output);
   'resource_name'?: (_envoy_service_discovery_v3_ResourceName__Output);

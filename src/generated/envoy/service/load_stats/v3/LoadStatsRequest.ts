@@ -10,5 +10,5 @@ export interface LoadStatsRequest {
 
 export interface LoadStatsRequest__Output {
   'node'?: (_envoy_config_core_v3_Node__Output);
-  'cluster_stats': (_envoy_config_endpoint_v3_ClusterStats__Output)[];
+  'cluster_stats'?: (_envoy_config_endpoint_v3_ClusterStats__Output)[];
 }

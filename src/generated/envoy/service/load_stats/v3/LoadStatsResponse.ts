@@ -10,7 +10,7 @@ export interface LoadStatsResponse {
 }
 
 export interface LoadStatsResponse__Output {
-  'clusters': (string)[];
+  'clusters'?: (string)[];
   'load_reporting_interval'?: (_google_protobuf_Duration__Output);
   'report_endpoint_granularity'?: (boolean);
   'send_all_clusters'?: (boolean);

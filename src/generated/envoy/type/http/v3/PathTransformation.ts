@@ -29,5 +29,5 @@ export interface PathTransformation {
 }
 
 export interface PathTransformation__Output {
-  'operations': (_envoy_type_http_v3_PathTransformation_Operation__Output)[];
+  'operations'?: (_envoy_type_http_v3_PathTransformation_Operation__Output)[];
 }

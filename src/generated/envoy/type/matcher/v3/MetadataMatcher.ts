@@ -20,7 +20,7 @@ export interface MetadataMatcher {
 
 export interface MetadataMatcher__Output {
   'filter'?: (string);
-  'path': (_envoy_type_matcher_v3_MetadataMatcher_PathSegment__Output)[];
+  'path'?: (_envoy_type_matcher_v3_MetadataMatcher_PathSegment__Output)[];
   'value'?: (_envoy_type_matcher_v3_ValueMatcher__Output);
   'invert'?: (boolean);
 }

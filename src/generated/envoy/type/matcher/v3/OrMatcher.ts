@@ -7,5 +7,5 @@ export interface OrMatcher {
 }
 
 export interface OrMatcher__Output {
-  'value_matchers': (_envoy_type_matcher_v3_ValueMatcher__Output)[];
+  'value_matchers'?: (_envoy_type_matcher_v3_ValueMatcher__Output)[];
 }

@@ -17,5 +17,5 @@ export interface MetadataKey {
 
 export interface MetadataKey__Output {
   'key'?: (string);
-  'path': (_envoy_type_metadata_v3_MetadataKey_PathSegment__Output)[];
+  'path'?: (_envoy_type_metadata_v3_MetadataKey_PathSegment__Output)[];
 }

@@ -7,5 +7,5 @@ export interface ListStringMatcher {
 }
 
 export interface ListStringMatcher__Output {
-  'patterns': (_xds_type_matcher_v3_StringMatcher__Output)[];
+  'patterns'?: (_xds_type_matcher_v3_StringMatcher__Output)[];
 }

@@ -27,7 +27,7 @@ export interface _xds_type_matcher_v3_Matcher_MatcherList {
 }
 
 export interface _xds_type_matcher_v3_Matcher_MatcherList__Output {
-  'matchers': (_xds_type_matcher_v3_Matcher_MatcherList_FieldMatcher__Output)[];
+  'matchers'?: (_xds_type_matcher_v3_Matcher_MatcherList_FieldMatcher__Output)[];
 }
 
 export interface _xds_type_matcher_v3_Matcher_MatcherTree {
@@ -76,7 +76,7 @@ export interface _xds_type_matcher_v3_Matcher_MatcherList_Predicate_PredicateLis
 }
 
 export interface _xds_type_matcher_v3_Matcher_MatcherList_Predicate_PredicateList__Output {
-  'predicate': (_xds_type_matcher_v3_Matcher_MatcherList_Predicate__Output)[];
+  'predicate'?: (_xds_type_matcher_v3_Matcher_MatcherList_Predicate__Output)[];
 }
 
 export interface _xds_type_matcher_v3_Matcher_MatcherList_Predicate_SinglePredicate {

@@ -30,11 +30,11 @@ export interface Router {
 export interface Router__Output {
   'dynamic_stats'?: (_google_protobuf_BoolValue__Output);
   'start_child_span'?: (boolean);
-  'upstream_log': (_envoy_config_accesslog_v3_AccessLog__Output)[];
+  'upstream_log'?: (_envoy_config_accesslog_v3_AccessLog__Output)[];
   'suppress_envoy_headers'?: (boolean);
-  'strict_check_headers': (string)[];
+  'strict_check_headers'?: (string)[];
   'respect_expected_rq_timeout'?: (boolean);
   'suppress_grpc_request_failure_code_stats'?: (boolean);
-  'upstream_http_filters': (_envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter__Output)[];
+  'upstream_http_filters'?: (_envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter__Output)[];
   'upstream_log_options'?: (_envoy_extensions_filters_http_router_v3_Router_UpstreamAccessLogOptions__Output);
 }

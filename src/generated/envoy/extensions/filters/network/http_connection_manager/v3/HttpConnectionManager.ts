@@ -86,7 +86,7 @@ export interface _envoy_extensions_filters_network_http_connection_manager_v3_Ht
 
 export interface _envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_InternalAddressConfig__Output {
   'unix_sockets'?: (boolean);
-  'cidr_ranges': (_envoy_config_core_v3_CidrRange__Output)[];
+  'cidr_ranges'?: (_envoy_config_core_v3_CidrRange__Output)[];
 }
 
 // Original file: node_modules/@grpc/grpc-js-xds/deps/envoy-api/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
@@ -208,7 +208,7 @@ export interface _envoy_extensions_filters_network_http_connection_manager_v3_Ht
   'overall_sampling'?: (_envoy_type_v3_Percent__Output);
   'verbose'?: (boolean);
   'max_path_tag_length'?: (_google_protobuf_UInt32Value__Output);
-  'custom_tags': (_envoy_type_tracing_v3_CustomTag__Output)[];
+  'custom_tags'?: (_envoy_type_tracing_v3_CustomTag__Output)[];
   'provider'?: (_envoy_config_trace_v3_Tracing_Http__Output);
   'spawn_upstream_span'?: (_google_protobuf_BoolValue__Output);
 }
@@ -221,7 +221,7 @@ export interface _envoy_extensions_filters_network_http_connection_manager_v3_Ht
 
 export interface _envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_UpgradeConfig__Output {
   'upgrade_type'?: (string);
-  'filters': (_envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter__Output)[];
+  'filters'?: (_envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter__Output)[];
   'enabled'?: (_google_protobuf_BoolValue__Output);
 }
 
@@ -290,14 +290,14 @@ export interface HttpConnectionManager__Output {
   'stat_prefix'?: (string);
   'rds'?: (_envoy_extensions_filters_network_http_connection_manager_v3_Rds__Output);
   'route_config'?: (_envoy_config_route_v3_RouteConfiguration__Output);
-  'http_filters': (_envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter__Output)[];
+  'http_filters'?: (_envoy_extensions_filters_network_http_connection_manager_v3_HttpFilter__Output)[];
   'add_user_agent'?: (_google_protobuf_BoolValue__Output);
   'tracing'?: (_envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_Tracing__Output);
   'http_protocol_options'?: (_envoy_config_core_v3_Http1ProtocolOptions__Output);
   'http2_protocol_options'?: (_envoy_config_core_v3_Http2ProtocolOptions__Output);
   'server_name'?: (string);
   'drain_timeout'?: (_google_protobuf_Duration__Output);
-  'access_log': (_envoy_config_accesslog_v3_AccessLog__Output)[];
+  'access_log'?: (_envoy_config_accesslog_v3_AccessLog__Output)[];
   'use_remote_address'?: (_google_protobuf_BoolValue__Output);
   'generate_request_id'?: (_google_protobuf_BoolValue__Output);
   'forward_client_cert_details'?: (_envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_ForwardClientCertDetails__Output);
@@ -307,7 +307,7 @@ export interface HttpConnectionManager__Output {
   'represent_ipv4_remote_address_as_ipv4_mapped_ipv6'?: (boolean);
   'skip_xff_append'?: (boolean);
   'via'?: (string);
-  'upgrade_configs': (_envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_UpgradeConfig__Output)[];
+  'upgrade_configs'?: (_envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_UpgradeConfig__Output)[];
   'stream_idle_timeout'?: (_google_protobuf_Duration__Output);
   'internal_address_config'?: (_envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_InternalAddressConfig__Output);
   'delayed_close_timeout'?: (_google_protobuf_Duration__Output);
@@ -329,13 +329,13 @@ export interface HttpConnectionManager__Output {
   'path_normalization_options'?: (_envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_PathNormalizationOptions__Output);
   'http3_protocol_options'?: (_envoy_config_core_v3_Http3ProtocolOptions__Output);
   'path_with_escaped_slashes_action'?: (_envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_PathWithEscapedSlashesAction__Output);
-  'original_ip_detection_extensions': (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
+  'original_ip_detection_extensions'?: (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
   'strip_trailing_host_dot'?: (boolean);
   'scheme_header_transformation'?: (_envoy_config_core_v3_SchemeHeaderTransformation__Output);
   'proxy_status_config'?: (_envoy_extensions_filters_network_http_connection_manager_v3_HttpConnectionManager_ProxyStatusConfig__Output);
   'typed_header_validation_config'?: (_envoy_config_core_v3_TypedExtensionConfig__Output);
   'append_x_forwarded_port'?: (boolean);
-  'early_header_mutation_extensions': (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
+  'early_header_mutation_extensions'?: (_envoy_config_core_v3_TypedExtensionConfig__Output)[];
   'add_proxy_protocol_connection_state'?: (_google_protobuf_BoolValue__Output);
   'access_log_flush_interval'?: (_google_protobuf_Duration__Output);
   'flush_access_log_on_new_request'?: (boolean);

@@ -9,6 +9,6 @@ export interface LocalReplyConfig {
 }
 
 export interface LocalReplyConfig__Output {
-  'mappers': (_envoy_extensions_filters_network_http_connection_manager_v3_ResponseMapper__Output)[];
+  'mappers'?: (_envoy_extensions_filters_network_http_connection_manager_v3_ResponseMapper__Output)[];
   'body_format'?: (_envoy_config_core_v3_SubstitutionFormatString__Output);
 }

@@ -19,5 +19,5 @@ export interface ResponseMapper__Output {
   'status_code'?: (_google_protobuf_UInt32Value__Output);
   'body'?: (_envoy_config_core_v3_DataSource__Output);
   'body_format_override'?: (_envoy_config_core_v3_SubstitutionFormatString__Output);
-  'headers_to_add': (_envoy_config_core_v3_HeaderValueOption__Output)[];
+  'headers_to_add'?: (_envoy_config_core_v3_HeaderValueOption__Output)[];
 }

@@ -7,5 +7,5 @@ export interface ScopedRouteConfigurationsList {
 }
 
 export interface ScopedRouteConfigurationsList__Output {
-  'scoped_route_configurations': (_envoy_config_route_v3_ScopedRouteConfiguration__Output)[];
+  'scoped_route_configurations'?: (_envoy_config_route_v3_ScopedRouteConfiguration__Output)[];
 }
