@@ -1,50 +1,23 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { AgentClient } from '../generated/healthmesh/v1/Agent.js';
+import type { HeartbeatRequest__Output } from '../generated/healthmesh/v1/HeartbeatRequest.js';
 
 /** proto/healthmesh/v1/agent.proto, resolved from this file (src/signals → repo root). */
 export const AGENT_PROTO = fileURLToPath(new URL('../../proto/healthmesh/v1/agent.proto', import.meta.url));
 
-export interface HostedEndpoint {
-  cluster: string;
-  address: string;
-  port: number;
-}
-
-/** A decoded HeartbeatRequest (proto3 defaults filled in). */
-export interface HeartbeatRequestWire {
-  node_id: string;
-  endpoints: HostedEndpoint[];
-  cpu_percent: number;
-  memory_percent: number;
-  disk_percent: number;
-  interval_ms: number;
-  agent_version: string;
-}
-
-export interface HeartbeatResponseWire {
-  next_interval_ms: number;
-  accepted_endpoints: number;
-}
+// Wire types: generated from proto/healthmesh/v1/agent.proto by `npm run gen:proto` (src/generated), as
+// @grpc/proto-loader decodes them with the options `load` uses (proto3 defaults filled in).
+export type { HostedEndpoint__Output as HostedEndpoint } from '../generated/healthmesh/v1/HostedEndpoint.js';
+export type { HeartbeatRequest__Output as HeartbeatRequestWire } from '../generated/healthmesh/v1/HeartbeatRequest.js';
+export type { HeartbeatResponse__Output as HeartbeatResponseWire } from '../generated/healthmesh/v1/HeartbeatResponse.js';
+export type { AgentClient } from '../generated/healthmesh/v1/Agent.js';
 
 /** What the intake's handler receives: the request, or why its bytes could not be decoded. */
-export type DecodedHeartbeat = HeartbeatRequestWire | { malformed: string };
+export type DecodedHeartbeat = HeartbeatRequest__Output | { malformed: string };
 
 export const isMalformedHeartbeat = (x: DecodedHeartbeat): x is { malformed: string } => 'malformed' in x;
-
-export type AgentClient = grpc.Client & {
-  Heartbeat(
-    req: Partial<HeartbeatRequestWire>,
-    metadata: grpc.Metadata,
-    options: grpc.CallOptions,
-    cb: (err: grpc.ServiceError | null, res?: HeartbeatResponseWire) => void,
-  ): grpc.ClientUnaryCall;
-  Heartbeat(
-    req: Partial<HeartbeatRequestWire>,
-    options: grpc.CallOptions,
-    cb: (err: grpc.ServiceError | null, res?: HeartbeatResponseWire) => void,
-  ): grpc.ClientUnaryCall;
-};
 
 interface Loaded {
   service: grpc.ServiceDefinition;
@@ -64,7 +37,7 @@ function load(): Loaded {
   // A request that does not decode reaches the handler as { malformed } instead of failing inside grpc-js.
   const requestDeserialize = (buf: Buffer): DecodedHeartbeat => {
     try {
-      return method.requestDeserialize(buf) as HeartbeatRequestWire;
+      return method.requestDeserialize(buf) as HeartbeatRequest__Output;
     } catch (err) {
       return { malformed: (err as Error).message };
     }

@@ -1,40 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import type { ClusterStats__Output } from '../generated/envoy/config/endpoint/v3/ClusterStats.js';
+import type { Duration } from '../generated/google/protobuf/Duration.js';
+import type { LoadStatsRequest__Output } from '../generated/envoy/service/load_stats/v3/LoadStatsRequest.js';
 import { messageType } from '../xds/protos.js';
 
-/** The parts of envoy.service.load_stats.v3.LoadStatsRequest we read (decoded with longs as numbers). */
-export interface LoadStatsRequest {
-  /** Only the id is decoded (see decodeLoadStatsRequest). */
-  node?: { id?: string } | null;
-  cluster_stats?: ClusterStats[];
-}
-
-export interface ClusterStats {
-  cluster_name?: string;
-  cluster_service_name?: string;
-  upstream_locality_stats?: Array<{ upstream_endpoint_stats?: UpstreamEndpointStats[] }>;
-  load_report_interval?: Duration | null;
-}
-
-export interface UpstreamEndpointStats {
-  address?: { socket_address?: { address?: string; port_value?: number } | null } | null;
-  total_successful_requests?: number;
-  total_error_requests?: number;
-  total_issued_requests?: number;
-  total_requests_in_progress?: number;
-}
-
-export interface Duration {
-  seconds?: number | string;
-  nanos?: number;
-}
-
-export interface LoadStatsResponse {
-  clusters: string[];
-  send_all_clusters: boolean;
-  load_reporting_interval: { seconds: number; nanos: number };
-  report_endpoint_granularity: boolean;
-}
+/**
+ * A decoded LoadStatsRequest, as decodeLoadStatsRequest gives it (longs as numbers; only `node.id` of
+ * the Node): the generated types (src/generated, `npm run gen:proto`), every field optional.
+ */
+export type LoadStatsRequest = LoadStatsRequest__Output;
+export type { UpstreamEndpointStats__Output as UpstreamEndpointStats } from '../generated/envoy/config/endpoint/v3/UpstreamEndpointStats.js';
+/** What the server sends. */
+export type { LoadStatsResponse } from '../generated/envoy/service/load_stats/v3/LoadStatsResponse.js';
 
 export type DecodedLoadStats = LoadStatsRequest | { malformed: string };
 
@@ -125,7 +103,7 @@ export function decodeLoadStatsRequest(buf: Uint8Array): DecodedLoadStats {
         const end = sub(r);
         const msg = clusterStats.decode(r, end - r.pos);
         if (r.pos !== end) throw new RangeError('cluster_stats: truncated');
-        out.cluster_stats?.push(clusterStats.toObject(msg, CLUSTER_STATS_OBJECT) as ClusterStats);
+        out.cluster_stats?.push(clusterStats.toObject(msg, CLUSTER_STATS_OBJECT) as ClusterStats__Output);
       } else {
         r.skipType(tag & 7);
       }
@@ -142,7 +120,7 @@ export function msToDuration(ms: number): { seconds: number; nanos: number } {
   return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };
 }
 
-/** Milliseconds of a decoded Duration, or undefined if absent or not a sane number. */
+/** Milliseconds of a Duration (seconds as a number or an int64 string), or undefined if absent or not a sane number. */
 export function durationToMs(d: Duration | null | undefined): number | undefined {
   if (!d) return undefined;
   const ms = Number(d.seconds ?? 0) * 1000 + Number(d.nanos ?? 0) / 1e6;
