@@ -1,20 +1,19 @@
 /**
- * What operators can ask of a running healthmesh: the one facade the status gRPC service, the admin
- * HTTP endpoint, the CLI and the reports use. Implemented in src/app.ts over the engine, topology,
- * ledger, alerts and store; adapters depend on this interface only.
+ * The model: the endpoint, cluster, history, alert and proxy shapes every adapter shares, and the
+ * Operations facade over them that the status gRPC service, the admin HTTP endpoint, the CLI and the
+ * reports use (implemented in src/service.ts). Imports nothing but the pure core. Each adapter maps
+ * these shapes to its wire in one place: status in src/status/convert.ts (healthmesh.v1 messages);
+ * admin serves them as JSON as they are (src/admin/routes.ts).
  */
 import type { AlertLevel, OpenAlert } from './core/alerts.js';
 import type { Decision, PublishedHealth } from './core/decide.js';
+import type { ClusterVerdict } from './core/guard.js';
 import type { CircuitState, EndpointKey, Status } from './core/model.js';
-import type { ProxyRecord } from './xds/ledger.js';
 
 export type { AlertLevel, PublishedHealth };
 
-/** An endpoint as operators see it: the engine's decision (after the guard and any drain) plus who it is. */
-export interface EndpointSnapshot extends Pick<
-  Decision,
-  'score' | 'status' | 'circuit' | 'health' | 'weight' | 'targetWeight' | 'weightFraction' | 'reasons' | 'flapping' | 'guarded'
-> {
+/** An endpoint as the health engine holds it: who it is, and its decision after the guard and any drain. */
+export interface EndpointHealth {
   key: EndpointKey;
   cluster: string;
   address: string;
@@ -22,27 +21,63 @@ export interface EndpointSnapshot extends Pick<
   zone?: string | undefined;
   /** Drained by an operator (published DRAINING regardless of its health). */
   drained: boolean;
-  /** `config`: declared in the config file; `runtime`: registered over the API. */
-  source: 'config' | 'runtime';
+  decision: Decision;
   /** When its published health or weight last changed (ms since epoch). */
   changedAt: number;
   /** Expected share (0..1) of its cluster's requests through Envoy (healthmesh's model of Envoy's split). */
   expectedShare?: number | undefined;
 }
 
-export interface ClusterSnapshot {
+/** The parts of a Decision operators see. */
+type ShownDecision = Pick<
+  Decision,
+  'score' | 'status' | 'circuit' | 'health' | 'weight' | 'targetWeight' | 'weightFraction' | 'reasons' | 'flapping' | 'guarded'
+>;
+
+/** An endpoint as operators see it: the engine's view with its decision flattened, and where it comes from. */
+export interface EndpointSnapshot extends Omit<EndpointHealth, 'decision'>, ShownDecision {
+  /** `config`: declared in the config file; `runtime`: registered over the API. */
+  source: 'config' | 'runtime';
+}
+
+/** Decision → EndpointSnapshot, the one place it is written. */
+export function endpointSnapshot({ decision: d, ...endpoint }: EndpointHealth, source: EndpointSnapshot['source']): EndpointSnapshot {
+  return {
+    ...endpoint,
+    score: d.score,
+    status: d.status,
+    circuit: d.circuit,
+    health: d.health,
+    weight: d.weight,
+    targetWeight: d.targetWeight,
+    weightFraction: d.weightFraction,
+    reasons: d.reasons,
+    flapping: d.flapping,
+    guarded: d.guarded,
+    source,
+  };
+}
+
+/** A cluster's health summary: the guard's verdict, named, with its serving count. */
+export interface ClusterSnapshot extends ClusterVerdict {
   name: string;
+  /** Every endpoint of the cluster (the verdict's own count leaves warming endpoints out). */
   total: number;
   /** Endpoints published HEALTHY (serving at some weight). */
   healthy: number;
-  failing: number;
-  ejected: number;
-  guarded: number;
-  maxEjected: number;
-  allFailing: boolean;
-  /** Why the guard stepped in, when it did. */
-  reason?: string | undefined;
 }
+
+/** A cluster with no assignment yet. */
+export const emptyClusterSnapshot = (name: string): ClusterSnapshot => ({
+  name,
+  total: 0,
+  healthy: 0,
+  failing: 0,
+  ejected: 0,
+  guarded: 0,
+  maxEjected: 0,
+  allFailing: false,
+});
 
 /** One recorded point of an endpoint's health over time. */
 export interface HistoryPoint {
@@ -67,6 +102,44 @@ export interface HistoryPoint {
 }
 
 export type AlertRecord = OpenAlert;
+
+/** A proxy's NACK: what it rejected and why. */
+export interface NackRecord {
+  version: string;
+  message: string;
+  code: number;
+  at: number;
+  /** The resources in the rejected response (the first 100: xds/ledger.ts bounds what it keeps). */
+  resources: string[];
+  /** How many resources the rejected response carried. */
+  resourceCount?: number;
+}
+
+/** One resource type on one proxy's stream: what it was sent, what it acknowledged, what it rejected. */
+export interface TypeLedger {
+  sentVersion?: string;
+  sentAt?: number;
+  ackedVersion?: string;
+  ackedAt?: number;
+  /** Milliseconds from the snapshot's publication to this proxy's ACK of it. */
+  publishToAckMs?: number;
+  lastNack?: NackRecord;
+  nacks: number;
+}
+
+/** A connected (or recently disconnected) proxy, as the xDS ledger records it. */
+export interface ProxyRecord {
+  streamId: string;
+  nodeId: string;
+  nodeCluster?: string;
+  userAgent?: string;
+  protocol: 'sotw' | 'delta';
+  peer: string;
+  connectedAt: number;
+  closedAt?: number;
+  types: Record<string, TypeLedger>;
+  unknownTypes: string[];
+}
 
 export type ChangeEvent =
   | { kind: 'endpoint'; at: number; endpoint: EndpointSnapshot; previous?: Pick<EndpointSnapshot, 'status' | 'circuit' | 'health' | 'weight'> | undefined }

@@ -6,12 +6,25 @@ import { redactConfig } from './config/redact.js';
 import type { Config } from './config/schema.js';
 import { endpointKey, type EndpointKey, type ProbeOutcome, type Status } from './core/model.js';
 import { InvalidArgumentError, NotFoundError } from './errors.js';
-import type { EndpointHealth, HealthEngine } from './health/engine.js';
+import type { HealthEngine } from './health/engine.js';
 import type { Membership } from './membership/registry.js';
-import type { AlertRecord, ChangeEvent, ClusterSnapshot, EndpointSnapshot, HistoryPoint, HistoryQuery, Operations, RegistrationRequest } from './operations.js';
+import {
+  emptyClusterSnapshot,
+  endpointSnapshot,
+  type AlertRecord,
+  type ChangeEvent,
+  type ClusterSnapshot,
+  type EndpointHealth,
+  type EndpointSnapshot,
+  type HistoryPoint,
+  type HistoryQuery,
+  type Operations,
+  type ProxyRecord,
+  type RegistrationRequest,
+} from './operations.js';
 import { RegistrationWriter } from './store/registration-writer.js';
 import type { Store, StoredRegistration } from './store/types.js';
-import type { Ledger, ProxyRecord } from './xds/ledger.js';
+import type { Ledger } from './xds/ledger.js';
 
 export interface ServiceDeps {
   config: () => Readonly<Config>;
@@ -67,7 +80,7 @@ export class HealthmeshService implements Operations {
         this.emit({
           kind: 'cluster',
           at: e.at,
-          cluster: this.cluster(e.cluster) ?? { name: e.cluster, total: 0, healthy: 0, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false },
+          cluster: this.cluster(e.cluster),
         });
     });
     deps.alerts.onAlert((alert) => this.emit({ kind: 'alert', at: this.now(), alert }));
@@ -89,7 +102,7 @@ export class HealthmeshService implements Operations {
   }
 
   clusters(): ClusterSnapshot[] {
-    return this.deps.config().clusters.map((c) => this.cluster(c.name)!);
+    return this.deps.config().clusters.map((c) => this.cluster(c.name));
   }
 
   endpoints(filter: { cluster?: string | undefined; status?: Status | undefined } = {}): EndpointSnapshot[] {
@@ -248,46 +261,13 @@ export class HealthmeshService implements Operations {
     });
   }
 
-  private cluster(name: string): ClusterSnapshot | undefined {
+  private cluster(name: string): ClusterSnapshot {
     const s = this.deps.engine.clusterSummary(name);
-    if (!s) return { name, total: 0, healthy: 0, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false };
-    const v = s.verdict;
-    return {
-      name,
-      total: s.total,
-      healthy: s.healthy,
-      failing: v.failing,
-      ejected: v.ejected,
-      guarded: v.guarded,
-      maxEjected: v.maxEjected,
-      allFailing: v.allFailing,
-      reason: v.reason,
-    };
+    return s ? { ...s.verdict, name, total: s.total, healthy: s.healthy } : emptyClusterSnapshot(name);
   }
 
   private snapshot(e: EndpointHealth): EndpointSnapshot {
-    const d = e.decision;
-    return {
-      key: e.key,
-      cluster: e.cluster,
-      address: e.address,
-      port: e.port,
-      zone: e.zone,
-      score: d.score,
-      status: d.status,
-      circuit: d.circuit,
-      health: d.health,
-      weight: d.weight,
-      targetWeight: d.targetWeight,
-      weightFraction: d.weightFraction,
-      reasons: d.reasons,
-      flapping: d.flapping,
-      guarded: d.guarded,
-      drained: e.drained,
-      source: this.runtime.has(e.key) ? 'runtime' : 'config',
-      changedAt: e.changedAt,
-      expectedShare: e.expectedShare,
-    };
+    return endpointSnapshot(e, this.runtime.has(e.key) ? 'runtime' : 'config');
   }
 
   private emit(e: ChangeEvent): void {

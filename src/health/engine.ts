@@ -8,7 +8,7 @@ import { DEFAULT_OVERPROVISIONING } from '../core/share.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Member, Membership, MembershipChange } from '../membership/registry.js';
-import type { HistoryPoint } from '../operations.js';
+import type { EndpointHealth, HistoryPoint } from '../operations.js';
 import { effectiveHealthCheck, endpointPolicy } from './policy.js';
 import { SignalBook } from './signal-book.js';
 
@@ -27,20 +27,6 @@ export interface ProbeJob {
 export interface Prober {
   upsert(job: ProbeJob): void;
   remove(id: string): void;
-}
-
-export interface EndpointHealth {
-  drained: boolean;
-  key: EndpointKey;
-  cluster: string;
-  address: string;
-  port: number;
-  zone?: string | undefined;
-  decision: Decision;
-  /** When the published health or weight last changed. */
-  changedAt: number;
-  /** Expected share (0..1) of the cluster's requests through Envoy, per the published assignment. */
-  expectedShare?: number | undefined;
 }
 
 export type EngineEvent =

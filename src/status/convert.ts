@@ -1,7 +1,16 @@
 /** Operations' snapshots → healthmesh.v1 wire messages. Pure functions. */
 import type { CircuitState, Status } from '../core/model.js';
-import type { AlertLevel, AlertRecord, ChangeEvent, ClusterSnapshot, EndpointSnapshot, HistoryPoint, PublishedHealth } from '../operations.js';
-import type { ProxyRecord, TypeLedger } from '../xds/ledger.js';
+import type {
+  AlertLevel,
+  AlertRecord,
+  ChangeEvent,
+  ClusterSnapshot,
+  EndpointSnapshot,
+  HistoryPoint,
+  ProxyRecord,
+  PublishedHealth,
+  TypeLedger,
+} from '../operations.js';
 import type {
   AlertLevelWire,
   AlertStateWire,

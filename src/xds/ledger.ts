@@ -1,38 +1,5 @@
 /** Per connected proxy: what it was sent, what it acknowledged, what it rejected and why. */
-export interface NackRecord {
-  version: string;
-  message: string;
-  code: number;
-  at: number;
-  /** The resources in the rejected response (the first `MAX_NACK_RESOURCES`). */
-  resources: string[];
-  /** How many resources the rejected response carried. */
-  resourceCount?: number;
-}
-
-export interface TypeLedger {
-  sentVersion?: string;
-  sentAt?: number;
-  ackedVersion?: string;
-  ackedAt?: number;
-  /** Milliseconds from the snapshot's publication to this proxy's ACK of it. */
-  publishToAckMs?: number;
-  lastNack?: NackRecord;
-  nacks: number;
-}
-
-export interface ProxyRecord {
-  streamId: string;
-  nodeId: string;
-  nodeCluster?: string;
-  userAgent?: string;
-  protocol: 'sotw' | 'delta';
-  peer: string;
-  connectedAt: number;
-  closedAt?: number;
-  types: Record<string, TypeLedger>;
-  unknownTypes: string[];
-}
+import type { NackRecord, ProxyRecord, TypeLedger } from '../operations.js';
 
 export type LedgerEvent =
   | { kind: 'nack'; proxy: ProxyRecord; typeUrl: string; nack: NackRecord }

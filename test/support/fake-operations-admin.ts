@@ -11,8 +11,8 @@ import type {
   HistoryQuery,
   Operations,
   RegistrationRequest,
+  ProxyRecord,
 } from '../../src/operations.js';
-import type { ProxyRecord } from '../../src/xds/ledger.js';
 
 export function fakeEndpoint(cluster: string, address: string, port: number, over: Partial<EndpointSnapshot> = {}): EndpointSnapshot {
   return {

@@ -14,8 +14,8 @@ import type {
   HistoryQuery,
   Operations,
   RegistrationRequest,
+  ProxyRecord,
 } from '../../src/operations.js';
-import type { ProxyRecord } from '../../src/xds/ledger.js';
 
 export type EndpointSeed = Pick<EndpointSnapshot, 'cluster' | 'address' | 'port'> & Partial<EndpointSnapshot>;
 

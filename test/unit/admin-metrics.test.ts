@@ -11,8 +11,7 @@ import {
   xdsTypeShort,
   type ProbeKind,
 } from '../../src/metrics.js';
-import type { AlertLevel } from '../../src/operations.js';
-import type { ProxyRecord } from '../../src/xds/ledger.js';
+import type { AlertLevel, ProxyRecord } from '../../src/operations.js';
 import { FakeOperations, fakeEndpoint, parseExposition, seededOperations, type ExpositionSample } from '../support/fake-operations-admin.js';
 
 const TYPE_URL = {
