@@ -26,7 +26,8 @@ export function isXdsType(typeUrl: string): typeUrl is XdsTypeUrl {
   return (PUSH_ORDER as readonly string[]).includes(typeUrl);
 }
 
-const PROTO_FILES = [
+/** The Envoy API files healthmesh loads (and generates types for: scripts/gen-proto.ts). */
+export const PROTO_FILES = [
   'envoy/service/discovery/v3/ads.proto',
   'envoy/service/load_stats/v3/lrs.proto',
   'envoy/config/listener/v3/listener.proto',

@@ -1,6 +1,5 @@
-#!/usr/bin/env node
 /**
- * Regenerates src/generated/ (`npm run gen:proto`): TypeScript types for our own API
+ * Regenerates src/generated/ (`npm run gen:proto`, run with tsx): TypeScript types for our own API
  * (proto/healthmesh/v1) and for the Envoy messages we decode, send or build, with
  * proto-loader-gen-types from @grpc/proto-loader (as @grpc/grpc-js-xds generates its own).
  * The Envoy protos are read from @grpc/grpc-js-xds's deps/, never copied here. Each run's options
@@ -18,12 +17,14 @@ import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROTO_FILES, protoIncludeDirs } from '../src/xds/protos.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(repo, 'src/generated');
 const require = createRequire(import.meta.url);
 const bin = join(dirname(require.resolve('@grpc/proto-loader/package.json')), 'build/bin/proto-loader-gen-types.js');
-const deps = relative(repo, join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps'));
+/** The include paths the xDS layer loads its Envoy protos with, relative (they appear in the generated headers). */
+const envoyIncludes = protoIncludeDirs().map((d) => relative(repo, d));
 
 const common = ['--keepCase', '--longs', 'Number', '--enums', 'String', '--grpcLib', '@grpc/grpc-js', '--importFileExtension', '.js', '-O', 'src/generated'];
 
@@ -36,17 +37,9 @@ const runs = [
     what: 'Envoy',
     args: [
       // -I takes every value up to the next option: the files come after -O (the last of `common`).
-      ...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].flatMap((d) => ['-I', join(deps, d)]),
+      ...envoyIncludes.flatMap((d) => ['-I', d]),
       ...common,
-      'envoy/service/discovery/v3/ads.proto',
-      'envoy/service/load_stats/v3/lrs.proto',
-      'envoy/config/listener/v3/listener.proto',
-      'envoy/config/route/v3/route.proto',
-      'envoy/config/cluster/v3/cluster.proto',
-      'envoy/config/endpoint/v3/endpoint.proto',
-      'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-      'envoy/extensions/filters/http/router/v3/router.proto',
-      'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+      ...PROTO_FILES,
     ],
   },
 ];
@@ -55,7 +48,7 @@ rmSync(out, { recursive: true, force: true });
 for (const run of runs) {
   const r = spawnSync(process.execPath, [bin, ...run.args], { cwd: repo, stdio: 'inherit' });
   if (r.status !== 0) {
-    console.error(`gen-proto: proto-loader-gen-types failed for ${run.what} (exit ${r.status ?? r.signal})`);
+    console.error(`gen-proto: proto-loader-gen-types failed for ${run.what} (exit ${r.status ?? r.signal ?? 'unknown'})`);
     process.exit(1);
   }
 }
