@@ -72,7 +72,7 @@ export function messageType(fullName: string): protobuf.Type {
 }
 
 /** Encode `obj` as message `typeUrl` and return the `google.protobuf.Any` fields. */
-export function packAny(typeUrl: string, obj: Record<string, unknown>): { type_url: string; value: Uint8Array } {
+export function packAny(typeUrl: string, obj: object): { type_url: string; value: Uint8Array } {
   const type = messageType(typeUrl.slice(typeUrl.lastIndexOf('/') + 1));
   return { type_url: typeUrl, value: type.encode(type.fromObject(obj)).finish() };
 }

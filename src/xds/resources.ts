@@ -1,4 +1,16 @@
 import type { ClusterConfig, ListenerConfig, RouteConfig } from '../config/schema.js';
+import type { Cluster } from '../generated/envoy/config/cluster/v3/Cluster.js';
+import type { OutlierDetection } from '../generated/envoy/config/cluster/v3/OutlierDetection.js';
+import type { ConfigSource } from '../generated/envoy/config/core/v3/ConfigSource.js';
+import type { ClusterLoadAssignment } from '../generated/envoy/config/endpoint/v3/ClusterLoadAssignment.js';
+import type { LbEndpoint } from '../generated/envoy/config/endpoint/v3/LbEndpoint.js';
+import type { LocalityLbEndpoints } from '../generated/envoy/config/endpoint/v3/LocalityLbEndpoints.js';
+import type { Listener } from '../generated/envoy/config/listener/v3/Listener.js';
+import type { RouteConfiguration } from '../generated/envoy/config/route/v3/RouteConfiguration.js';
+import type { HttpConnectionManager } from '../generated/envoy/extensions/filters/network/http_connection_manager/v3/HttpConnectionManager.js';
+import type { HttpProtocolOptions } from '../generated/envoy/extensions/upstreams/http/v3/HttpProtocolOptions.js';
+import type { Duration } from '../generated/google/protobuf/Duration.js';
+import type { Struct } from '../generated/google/protobuf/Struct.js';
 import { TYPE } from './protos.js';
 import { packAny } from './protos.js';
 
@@ -16,11 +28,14 @@ export interface EndpointState {
   metadata?: Readonly<Record<string, string | number | boolean>> | undefined;
 }
 
+/** The messages the xDS layer builds (the generated input types, src/generated): `{}` for a reused entry. */
+export type ResourceMessage = Listener | RouteConfiguration | Cluster | ClusterLoadAssignment | Record<string, never>;
+
 /** A resource ready to encode: its name, the message and what it references (for make-before-break). */
-export interface ResourceSpec {
+export interface ResourceSpec<M extends ResourceMessage = ResourceMessage> {
   name: string;
   typeUrl: string;
-  message: Record<string, unknown>;
+  message: M;
   refs: readonly string[];
   /** Unchanged since the previous snapshot, which holds it: reuse its encoded entry (message may be empty). */
   reuse?: boolean | undefined;
@@ -28,20 +43,21 @@ export interface ResourceSpec {
   variant?: 'proxyless' | undefined;
 }
 
-const adsSource = { ads: {}, resource_api_version: 'V3' };
+const adsSource: ConfigSource = { ads: {}, resource_api_version: 'V3' };
 
 function hcm(routeConfigName: string, statPrefix: string): { type_url: string; value: Uint8Array } {
-  return packAny(TYPE.hcm, {
+  const hcm: HttpConnectionManager = {
     stat_prefix: statPrefix,
     codec_type: 'AUTO',
     rds: { route_config_name: routeConfigName, config_source: adsSource },
     http_filters: [{ name: 'envoy.filters.http.router', typed_config: packAny(TYPE.router, {}) }],
-  });
+  };
+  return packAny(TYPE.hcm, hcm);
 }
 
-export function listenerResource(l: ListenerConfig): ResourceSpec {
+export function listenerResource(l: ListenerConfig): ResourceSpec<Listener> {
   const statPrefix = l.statPrefix ?? l.name;
-  const message =
+  const message: Listener =
     l.kind === 'api'
       ? { name: l.name, api_listener: { api_listener: hcm(l.routeConfig, statPrefix) } }
       : {
@@ -52,9 +68,9 @@ export function listenerResource(l: ListenerConfig): ResourceSpec {
   return { name: l.name, typeUrl: TYPE.listener, message, refs: [l.routeConfig] };
 }
 
-export function routeResource(r: RouteConfig): ResourceSpec {
+export function routeResource(r: RouteConfig): ResourceSpec<RouteConfiguration> {
   const clusters = new Set<string>();
-  const message = {
+  const message: RouteConfiguration = {
     name: r.name,
     virtual_hosts: r.virtualHosts.map((vh) => ({
       name: vh.name,
@@ -78,7 +94,7 @@ export interface ClusterDefaults {
 }
 
 /** CDS `outlier_detection` from `clusters[].outlierDetection` (undefined when not configured). */
-export function outlierDetection(c: ClusterConfig, defaults: ClusterDefaults): Record<string, unknown> | undefined {
+export function outlierDetection(c: ClusterConfig, defaults: ClusterDefaults): OutlierDetection | undefined {
   const o = c.outlierDetection;
   if (!o) return undefined;
   const u32 = (value: number): { value: number } => ({ value: Math.round(value) });
@@ -111,8 +127,8 @@ export function outlierDetection(c: ClusterConfig, defaults: ClusterDefaults): R
   };
 }
 
-export function clusterResource(c: ClusterConfig, defaults: ClusterDefaults = { maxEjectionPercent: 50 }): ResourceSpec {
-  const message: Record<string, unknown> = {
+export function clusterResource(c: ClusterConfig, defaults: ClusterDefaults = { maxEjectionPercent: 50 }): ResourceSpec<Cluster> {
+  const message: Cluster = {
     name: c.name,
     type: 'EDS',
     eds_cluster_config: { eds_config: adsSource },
@@ -123,18 +139,15 @@ export function clusterResource(c: ClusterConfig, defaults: ClusterDefaults = { 
   const outlier = outlierDetection(c, defaults);
   if (outlier) message.outlier_detection = outlier;
   if (c.http2) {
-    message.typed_extension_protocol_options = {
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': packAny(TYPE.httpProtocolOptions, {
-        explicit_http_config: { http2_protocol_options: {} },
-      }),
-    };
+    const http2: HttpProtocolOptions = { explicit_http_config: { http2_protocol_options: {} } };
+    message.typed_extension_protocol_options = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': packAny(TYPE.httpProtocolOptions, http2) };
   }
   return { name: c.name, typeUrl: TYPE.cluster, message, refs: [] };
 }
 
 /** The cluster's endpoints grouped by locality, carrying health and weight. */
-export function endpointsResource(clusterName: string, endpoints: Iterable<EndpointState>): ResourceSpec {
-  const byLocality = new Map<string, { locality: Record<string, string>; lb_endpoints: unknown[]; load_balancing_weight: { value: number } }>();
+export function endpointsResource(clusterName: string, endpoints: Iterable<EndpointState>): ResourceSpec<ClusterLoadAssignment> {
+  const byLocality = new Map<string, LocalityLbEndpoints & { lb_endpoints: LbEndpoint[]; load_balancing_weight: { value: number } }>();
   const sorted = [...endpoints].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
   for (const e of sorted) {
     const key = `${e.region ?? ''}/${e.zone ?? ''}`;
@@ -157,7 +170,7 @@ export function endpointsResource(clusterName: string, endpoints: Iterable<Endpo
   // gRPC clients ignore a locality without weight; Envoy uses it only with locality-weighted LB.
   // Weighting a locality by its serving endpoints keeps per-endpoint shares fair for both.
   for (const g of byLocality.values()) g.load_balancing_weight.value = Math.max(1, g.load_balancing_weight.value);
-  const message = { cluster_name: clusterName, endpoints: [...byLocality.values()] };
+  const message: ClusterLoadAssignment = { cluster_name: clusterName, endpoints: [...byLocality.values()] };
   return { name: clusterName, typeUrl: TYPE.endpoint, message, refs: [clusterName] };
 }
 
@@ -170,9 +183,9 @@ export function endpointsResource(clusterName: string, endpoints: Iterable<Endpo
  * `endpointsResource`: Envoy must keep receiving that one. The snapshot carries both shapes; each ADS
  * stream picks one from its node's `user_agent_name` (`isWeightBlindClient`), see README "Proxyless gRPC clients".
  */
-export function proxylessEndpointsResource(clusterName: string, endpoints: Iterable<EndpointState>): ResourceSpec {
+export function proxylessEndpointsResource(clusterName: string, endpoints: Iterable<EndpointState>): ResourceSpec<ClusterLoadAssignment> {
   const sorted = [...endpoints].sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
-  const localities = sorted.map((e) => {
+  const localities = sorted.map((e): LocalityLbEndpoints => {
     const locality: Record<string, string> = { sub_zone: `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}` };
     if (e.region) locality.region = e.region;
     if (e.zone) locality.zone = e.zone;
@@ -216,14 +229,14 @@ export function isWeightBlindClient(userAgentName: string | undefined): boolean 
   return WEIGHT_BLIND_USER_AGENTS.has(userAgentName) || WEIGHT_BLIND_PREFIXES.some((p) => userAgentName.startsWith(p));
 }
 
-function duration(ms: number): { seconds: number; nanos: number } {
+function duration(ms: number): Duration {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
-function toStruct(obj: Readonly<Record<string, string | number | boolean>>): { fields: Record<string, unknown> } {
-  const fields: Record<string, unknown> = {};
+function toStruct(obj: Readonly<Record<string, string | number | boolean>>): Struct {
+  const fields: NonNullable<Struct['fields']> = {};
   for (const [k, v] of Object.entries(obj).sort(([a], [b]) => a.localeCompare(b))) {
-    fields[k] = typeof v === 'string' ? { string_value: v } : typeof v === 'number' ? { number_value: v } : { bool_value: v };
+    fields[k] = typeof v === 'string' ? { stringValue: v } : typeof v === 'number' ? { numberValue: v } : { boolValue: v };
   }
   return { fields };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAny, packAny, TYPE } from '../../src/xds/protos.js';
+import type { ClusterLoadAssignment } from '../../src/generated/envoy/config/endpoint/v3/ClusterLoadAssignment.js';
 import { endpointsResource, proxylessEndpointsResource, type EndpointState } from '../../src/xds/resources.js';
 
 const eps: EndpointState[] = [
@@ -35,8 +36,8 @@ describe('proxylessEndpointsResource: endpoint weights as locality weights', () 
   });
 
   it('publishes the same endpoints, health and endpoint weights as the Envoy shape', () => {
-    const flat = (m: Record<string, unknown>) =>
-      (m.endpoints as Array<{ lb_endpoints: Array<{ endpoint: unknown; health_status: string; load_balancing_weight: unknown }> }>)
+    const flat = (m: ClusterLoadAssignment) =>
+      ((m.endpoints ?? []) as Array<{ lb_endpoints: Array<{ endpoint: unknown; health_status: string; load_balancing_weight: unknown }> }>)
         .flatMap((l) => l.lb_endpoints.map((e) => JSON.stringify([e.endpoint, e.health_status, e.load_balancing_weight])))
         .sort();
     expect(flat(proxylessEndpointsResource('c', eps).message)).toEqual(flat(endpointsResource('c', eps).message));
