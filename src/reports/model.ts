@@ -7,7 +7,7 @@
  * Times are ms since the epoch, durations ms, percentages 0..100, error rates 0..1.
  */
 import type { CircuitState, Status } from '../core/model.js';
-import type { AlertLevel, PublishedHealth } from '../operations.js';
+import type { AlertLevel, ClusterSnapshot, PublishedHealth } from '../operations.js';
 import { REPORT_FORMATS, REPORT_TYPES, type ReportFormat, type ReportType } from '../config/reports-schema.js';
 
 export { REPORT_FORMATS, REPORT_TYPES, type ReportFormat, type ReportType };
@@ -108,8 +108,8 @@ export interface ClusterSummary {
   healthyMs: number;
   availabilityPercent: number | null;
   incidents: number;
-  /** Live only: the cluster as the engine sees it now. */
-  current: { total: number; healthy: number; failing: number; ejected: number; guarded: number; allFailing: boolean; reason: string | null } | null;
+  /** Live only: the cluster as the engine sees it now (JSON-safe: no reason is null). */
+  current: (Pick<ClusterSnapshot, 'total' | 'healthy' | 'failing' | 'ejected' | 'guarded' | 'allFailing'> & { reason: string | null }) | null;
   /** Current endpoint statuses (from `current`). */
   currentStatus: Record<Status, number>;
 }
