@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType } from '../generated/agent.js';
 import type { AgentClient } from '../generated/healthmesh/v1/Agent.js';
 import type { HeartbeatRequest__Output } from '../generated/healthmesh/v1/HeartbeatRequest.js';
 
@@ -21,7 +22,7 @@ export const isMalformedHeartbeat = (x: DecodedHeartbeat): x is { malformed: str
 
 interface Loaded {
   service: grpc.ServiceDefinition;
-  client: grpc.ServiceClientConstructor;
+  client: ProtoGrpcType['healthmesh']['v1']['Agent'];
 }
 
 let loaded: Loaded | undefined;
@@ -30,14 +31,14 @@ let loaded: Loaded | undefined;
 function load(): Loaded {
   if (loaded) return loaded;
   const def = protoLoader.loadSync(AGENT_PROTO, { keepCase: true, longs: Number, enums: String, defaults: true, arrays: true });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { healthmesh: { v1: { Agent: grpc.ServiceClientConstructor } } };
+  const pkg = grpc.loadPackageDefinition(def) as unknown as ProtoGrpcType;
   const client = pkg.healthmesh.v1.Agent;
   const method = client.service.Heartbeat;
   if (!method) throw new Error(`${AGENT_PROTO}: no Agent.Heartbeat method`);
   // A request that does not decode reaches the handler as { malformed } instead of failing inside grpc-js.
   const requestDeserialize = (buf: Buffer): DecodedHeartbeat => {
     try {
-      return method.requestDeserialize(buf) as HeartbeatRequest__Output;
+      return method.requestDeserialize(buf);
     } catch (err) {
       return { malformed: (err as Error).message };
     }
@@ -58,5 +59,5 @@ export function createAgentClient(
   credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
 ): AgentClient {
   const Ctor = load().client;
-  return new Ctor(target, credentials, options) as unknown as AgentClient;
+  return new Ctor(target, credentials, options);
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { StatusClient, StatusDefinition } from '../generated/healthmesh/v1/Status.js';
+import type { ProtoGrpcType } from '../generated/status.js';
 
 /** proto/ at the repository root, resolved from this file (src/status → repo root). */
 export const PROTO_ROOT = fileURLToPath(new URL('../../proto', import.meta.url));
@@ -62,7 +63,7 @@ export const isMalformed = <T>(x: Decoded<T>): x is { malformed: string } => typ
 interface Loaded {
   /** status.proto + agent.proto, for reflection. */
   definitions: protoLoader.PackageDefinition;
-  client: grpc.ServiceClientConstructor;
+  client: ProtoGrpcType['healthmesh']['v1']['Status'];
   service: grpc.ServiceDefinition;
 }
 
@@ -72,7 +73,7 @@ let loaded: Loaded | undefined;
 function load(): Loaded {
   if (loaded) return loaded;
   const definitions = protoLoader.loadSync([STATUS_PROTO_FILE, AGENT_PROTO_FILE], LOAD_OPTIONS);
-  const pkg = grpc.loadPackageDefinition(definitions) as unknown as { healthmesh: { v1: { Status: grpc.ServiceClientConstructor } } };
+  const pkg = grpc.loadPackageDefinition(definitions) as unknown as ProtoGrpcType;
   const client = pkg.healthmesh.v1.Status;
   // A request that does not decode reaches the handler as { malformed } instead of failing inside grpc-js.
   const service: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
@@ -107,7 +108,7 @@ export function createStatusClient(
   credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
 ): StatusClient {
   const Ctor = load().client;
-  return new Ctor(target, credentials, options) as unknown as StatusClient;
+  return new Ctor(target, credentials, options);
 }
 
 /** Promise form of a unary call with a deadline. */
