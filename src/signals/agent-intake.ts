@@ -3,7 +3,8 @@ import { authorizeCall, authStatus, AuthError, mayBeNode, mayServe, type Authent
 import { endpointKey, type NodeSample } from '../core/model.js';
 import { HealthmeshError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { agentServiceDefinition, isMalformedHeartbeat, type DecodedHeartbeat, type HeartbeatResponseWire, type HostedEndpoint } from './agent-proto.js';
+import { isMalformed } from '../decoded.js';
+import { agentServiceDefinition, type DecodedHeartbeat, type HeartbeatResponseWire, type HostedEndpoint } from './agent-proto.js';
 import { DEFAULT_HEARTBEAT_LIMITS, validateHeartbeat, type HeartbeatLimits } from './heartbeat.js';
 
 export interface Heartbeat {
@@ -65,7 +66,7 @@ export class AgentIntake {
 
   /** Exposed for tests: the answer to one decoded request from an authenticated caller. */
   handle(req: DecodedHeartbeat, who: Identity): [Partial<grpc.StatusObject> | null, HeartbeatResponseWire?] {
-    if (isMalformedHeartbeat(req)) {
+    if (isMalformed(req)) {
       this.opts.logger.warn({ error: req.malformed }, 'undecodable heartbeat refused');
       return [{ code: grpc.status.INVALID_ARGUMENT, details: 'request: not a valid healthmesh.v1.HeartbeatRequest' }];
     }

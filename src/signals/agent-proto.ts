@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { orMalformed, type Decoded } from '../decoded.js';
 import type { ProtoGrpcType } from '../generated/agent.js';
 import type { AgentClient } from '../generated/healthmesh/v1/Agent.js';
 import type { HeartbeatRequest__Output } from '../generated/healthmesh/v1/HeartbeatRequest.js';
@@ -16,9 +17,7 @@ export type { HeartbeatResponse__Output as HeartbeatResponseWire } from '../gene
 export type { AgentClient } from '../generated/healthmesh/v1/Agent.js';
 
 /** What the intake's handler receives: the request, or why its bytes could not be decoded. */
-export type DecodedHeartbeat = HeartbeatRequest__Output | { malformed: string };
-
-export const isMalformedHeartbeat = (x: DecodedHeartbeat): x is { malformed: string } => 'malformed' in x;
+export type DecodedHeartbeat = Decoded<HeartbeatRequest__Output>;
 
 interface Loaded {
   service: grpc.ServiceDefinition;
@@ -36,14 +35,7 @@ function load(): Loaded {
   const method = client.service.Heartbeat;
   if (!method) throw new Error(`${AGENT_PROTO}: no Agent.Heartbeat method`);
   // A request that does not decode reaches the handler as { malformed } instead of failing inside grpc-js.
-  const requestDeserialize = (buf: Buffer): DecodedHeartbeat => {
-    try {
-      return method.requestDeserialize(buf);
-    } catch (err) {
-      return { malformed: (err as Error).message };
-    }
-  };
-  loaded = { client, service: { Heartbeat: { ...method, requestDeserialize } } as grpc.ServiceDefinition };
+  loaded = { client, service: { Heartbeat: { ...method, requestDeserialize: orMalformed(method.requestDeserialize) } } as grpc.ServiceDefinition };
   return loaded;
 }
 

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { orMalformed, type Decoded } from '../decoded.js';
 import type { ClusterStats__Output } from '../generated/envoy/config/endpoint/v3/ClusterStats.js';
 import type { Duration } from '../generated/google/protobuf/Duration.js';
 import type { LoadStatsRequest__Output } from '../generated/envoy/service/load_stats/v3/LoadStatsRequest.js';
@@ -14,9 +15,7 @@ export type { UpstreamEndpointStats__Output as UpstreamEndpointStats } from '../
 /** What the server sends. */
 export type { LoadStatsResponse } from '../generated/envoy/service/load_stats/v3/LoadStatsResponse.js';
 
-export type DecodedLoadStats = LoadStatsRequest | { malformed: string };
-
-export const isMalformedLoadStats = (x: DecodedLoadStats): x is { malformed: string } => 'malformed' in x;
+export type DecodedLoadStats = Decoded<LoadStatsRequest>;
 
 const SERVICE = 'envoy.service.load_stats.v3.LoadReportingService';
 
@@ -88,31 +87,29 @@ const CLUSTER_STATS_OBJECT: protobuf.IConversionOptions = { longs: Number, enums
  * LoadStatsRequest decoder: node.id plus cluster_stats, skipping the rest of the Node. Bytes that do
  * not decode give `{ malformed }` (the stream handler logs them and keeps the stream).
  */
-export function decodeLoadStatsRequest(buf: Uint8Array): DecodedLoadStats {
-  try {
-    const clusterStats = messageType('envoy.config.endpoint.v3.ClusterStats');
-    const r = protobuf.Reader.create(buf);
-    const out: LoadStatsRequest = { cluster_stats: [] };
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      if (tag === TAG_NODE) {
-        const end = sub(r);
-        out.node = { id: readNodeId(r, end) };
-        r.pos = end;
-      } else if (tag === TAG_CLUSTER_STATS) {
-        const end = sub(r);
-        const msg = clusterStats.decode(r, end - r.pos);
-        if (r.pos !== end) throw new RangeError('cluster_stats: truncated');
-        out.cluster_stats?.push(clusterStats.toObject(msg, CLUSTER_STATS_OBJECT) as ClusterStats__Output);
-      } else {
-        r.skipType(tag & 7);
-      }
+export const decodeLoadStatsRequest: (buf: Uint8Array) => DecodedLoadStats = orMalformed(readLoadStatsRequest);
+
+function readLoadStatsRequest(buf: Uint8Array): LoadStatsRequest {
+  const clusterStats = messageType('envoy.config.endpoint.v3.ClusterStats');
+  const r = protobuf.Reader.create(buf);
+  const out: LoadStatsRequest = { cluster_stats: [] };
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag === TAG_NODE) {
+      const end = sub(r);
+      out.node = { id: readNodeId(r, end) };
+      r.pos = end;
+    } else if (tag === TAG_CLUSTER_STATS) {
+      const end = sub(r);
+      const msg = clusterStats.decode(r, end - r.pos);
+      if (r.pos !== end) throw new RangeError('cluster_stats: truncated');
+      out.cluster_stats?.push(clusterStats.toObject(msg, CLUSTER_STATS_OBJECT) as ClusterStats__Output);
+    } else {
+      r.skipType(tag & 7);
     }
-    if (r.pos !== r.len) throw new RangeError('truncated message');
-    return out;
-  } catch (err) {
-    return { malformed: (err as Error).message };
   }
+  if (r.pos !== r.len) throw new RangeError('truncated message');
+  return out;
 }
 
 export function msToDuration(ms: number): { seconds: number; nanos: number } {

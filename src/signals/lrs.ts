@@ -5,7 +5,8 @@ import type { EndpointKey, TrafficSample } from '../core/model.js';
 import type { Logger } from '../log.js';
 import { extractTraffic } from './load-report.js';
 import { LogThrottle } from './log-throttle.js';
-import { isMalformedLoadStats, lrsServiceDefinition, msToDuration, type DecodedLoadStats, type LoadStatsResponse } from './lrs-proto.js';
+import { isMalformed } from '../decoded.js';
+import { lrsServiceDefinition, msToDuration, type DecodedLoadStats, type LoadStatsResponse } from './lrs-proto.js';
 
 export interface LrsServiceOptions {
   config: LrsConfig;
@@ -114,7 +115,7 @@ export class LrsService {
   private onRequest(call: LrsCall, state: StreamState, req: DecodedLoadStats): void {
     if (!this.live.has(call)) return;
     if (state.nodeId === undefined) {
-      if (isMalformedLoadStats(req)) return this.fail(call, grpc.status.INVALID_ARGUMENT, 'first LoadStatsRequest could not be decoded');
+      if (isMalformed(req)) return this.fail(call, grpc.status.INVALID_ARGUMENT, 'first LoadStatsRequest could not be decoded');
       const id = req.node?.id;
       if (typeof id !== 'string' || id.length === 0) return this.fail(call, grpc.status.INVALID_ARGUMENT, 'node.id: required on the first LoadStatsRequest');
       if (id.length > MAX_NODE_ID) return this.fail(call, grpc.status.INVALID_ARGUMENT, `node.id: must be at most ${MAX_NODE_ID} characters`);
@@ -125,7 +126,7 @@ export class LrsService {
       call.write(this.response);
     }
     if (!this.adsOpen(call, state)) return;
-    if (isMalformedLoadStats(req)) {
+    if (isMalformed(req)) {
       this.badReports.warn({ node: state.nodeId, error: req.malformed }, 'undecodable load report ignored');
       return;
     }

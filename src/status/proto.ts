@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { orMalformed } from '../decoded.js';
 import type { StatusClient, StatusDefinition } from '../generated/healthmesh/v1/Status.js';
 import type { ProtoGrpcType } from '../generated/status.js';
 
@@ -54,10 +55,6 @@ export type StatusResponse<M extends StatusUnaryMethod> = Parameters<Method<M>['
 /** What a client receives (decoded, proto3 defaults filled in). */
 export type StatusResponseDecoded<M extends StatusUnaryMethod> = ReturnType<Method<M>['responseDeserialize']>;
 
-/** What a handler receives: the decoded request, or why its bytes could not be decoded. */
-export type Decoded<T> = T | { malformed: string };
-export const isMalformed = <T>(x: Decoded<T>): x is { malformed: string } => typeof x === 'object' && x !== null && 'malformed' in x;
-
 // ---- Loading -------------------------------------------------------------------------------------------
 
 interface Loaded {
@@ -77,16 +74,7 @@ function load(): Loaded {
   const client = pkg.healthmesh.v1.Status;
   // A request that does not decode reaches the handler as { malformed } instead of failing inside grpc-js.
   const service: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-  for (const [name, method] of Object.entries(client.service)) {
-    const requestDeserialize = (buf: Buffer): unknown => {
-      try {
-        return method.requestDeserialize(buf);
-      } catch (err) {
-        return { malformed: (err as Error).message };
-      }
-    };
-    service[name] = { ...method, requestDeserialize };
-  }
+  for (const [name, method] of Object.entries(client.service)) service[name] = { ...method, requestDeserialize: orMalformed(method.requestDeserialize) };
   loaded = { definitions, client, service };
   return loaded;
 }

@@ -6,10 +6,9 @@ import type { Logger } from '../log.js';
 import type { Operations } from '../operations.js';
 import { alertToWire, clusterToWire, endpointToWire, historyToWire, proxyToWire } from './convert.js';
 import { toGrpcStatus } from './grpc-status.js';
+import { isMalformed, type Decoded } from '../decoded.js';
 import {
-  isMalformed,
   statusServiceDefinition,
-  type Decoded,
   type StatusRequestDecoded,
   type StatusResponse,
   type StatusUnaryMethod,

@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import type { Malformed } from '../decoded.js';
 import type { DeltaDiscoveryRequest__Output } from '../generated/envoy/service/discovery/v3/DeltaDiscoveryRequest.js';
 import type { DiscoveryRequest__Output } from '../generated/envoy/service/discovery/v3/DiscoveryRequest.js';
 import { messageType } from './protos.js';
@@ -11,9 +12,7 @@ import { messageType } from './protos.js';
 export type SotwRequest = DiscoveryRequest__Output;
 export type DeltaRequest = DeltaDiscoveryRequest__Output;
 
-export interface Malformed {
-  malformed: string;
-}
+export { isMalformed, type Malformed } from '../decoded.js';
 
 /** A response whose resources are pre-encoded bytes shared by every stream. */
 export interface SotwResponse {
@@ -71,10 +70,6 @@ const decodeFail = (): never => {
 
 export const decodeSotwRequest = decoder<SotwRequest>('envoy.service.discovery.v3.DiscoveryRequest');
 export const decodeDeltaRequest = decoder<DeltaRequest>('envoy.service.discovery.v3.DeltaDiscoveryRequest');
-
-export function isMalformed(x: unknown): x is Malformed {
-  return typeof x === 'object' && x !== null && 'malformed' in x;
-}
 
 const ADS = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
 
