@@ -1,5 +1,6 @@
 /**
- * Regenerates src/generated/ (`npm run gen:proto`, run with tsx): TypeScript types for our own API
+ * Regenerates src/generated/ (`npm run gen:proto`, run with tsx; `-- --out DIR` writes elsewhere, which
+ * test/unit/generated-types.test.ts uses to check that src/generated is up to date): TypeScript types for our own API
  * (proto/healthmesh/v1) and for the Envoy messages we decode, send or build, with
  * proto-loader-gen-types from @grpc/proto-loader (as @grpc/grpc-js-xds generates its own).
  * The Envoy protos are read from @grpc/grpc-js-xds's deps/, never copied here. Each run's options
@@ -15,18 +16,19 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROTO_FILES, protoIncludeDirs } from '../src/xds/protos.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(repo, 'src/generated');
+const outArg = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : undefined;
+const out = outArg ? resolve(outArg) : join(repo, 'src/generated');
 const require = createRequire(import.meta.url);
 const bin = join(dirname(require.resolve('@grpc/proto-loader/package.json')), 'build/bin/proto-loader-gen-types.js');
 /** The include paths the xDS layer loads its Envoy protos with, relative (they appear in the generated headers). */
 const envoyIncludes = protoIncludeDirs().map((d) => relative(repo, d));
 
-const common = ['--keepCase', '--longs', 'Number', '--enums', 'String', '--grpcLib', '@grpc/grpc-js', '--importFileExtension', '.js', '-O', 'src/generated'];
+const common = ['--keepCase', '--longs', 'Number', '--enums', 'String', '--grpcLib', '@grpc/grpc-js', '--importFileExtension', '.js', '-O', out];
 
 const runs = [
   {
