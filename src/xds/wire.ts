@@ -44,31 +44,97 @@ export interface DeltaResponse {
 
 const CONTROL_PLANE_ID = 'healthmesh';
 
+/**
+ * Responses are built from byte pieces: the resources are already encoded (shared by every stream), the
+ * constant fields are encoded once per type, and only the version and nonce are encoded per response.
+ * Protobuf fields are just concatenated (tag, length, bytes), so no message writer is needed.
+ */
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n >>>= 7;
+    len++;
+  }
+  return len;
+}
+
+function writeVarint(buf: Buffer, n: number, at: number): number {
+  while (n >= 0x80) {
+    buf[at++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  buf[at++] = n;
+  return at;
+}
+
+/** A length-delimited field (`tag` = field number << 3 | 2, below 128). */
+function fieldLength(bytes: number): number {
+  return 1 + varintLength(bytes) + bytes;
+}
+
+function writeBytesField(buf: Buffer, tag: number, bytes: Uint8Array, at: number): number {
+  buf[at++] = tag;
+  at = writeVarint(buf, bytes.length, at);
+  buf.set(bytes, at);
+  return at + bytes.length;
+}
+
+function writeStringField(buf: Buffer, tag: number, s: string, bytes: number, at: number): number {
+  buf[at++] = tag;
+  at = writeVarint(buf, bytes, at);
+  buf.write(s, at, bytes, 'utf8');
+  return at + bytes;
+}
+
+/** The fields every response of a type carries: type_url and control_plane { identifier }. */
+const constantTails = new Map<string, Buffer>();
+function constantTail(typeUrl: string, controlPlaneTag: number): Buffer {
+  const key = `${controlPlaneTag}\0${typeUrl}`;
+  let tail = constantTails.get(key);
+  if (!tail) {
+    const id = Buffer.from(CONTROL_PLANE_ID);
+    const cp = Buffer.alloc(fieldLength(id.length));
+    writeBytesField(cp, 10, id, 0);
+    const url = Buffer.from(typeUrl);
+    tail = Buffer.alloc(fieldLength(url.length) + fieldLength(cp.length));
+    writeBytesField(tail, controlPlaneTag, cp, writeBytesField(tail, 34, url, 0));
+    if (constantTails.size < 64) constantTails.set(key, tail);
+  }
+  return tail;
+}
+
+function encodeResponse(version: string, resources: readonly Uint8Array[], typeUrl: string, nonce: string, removed: readonly string[], cpTag: number): Buffer {
+  const versionBytes = Buffer.byteLength(version);
+  const nonceBytes = Buffer.byteLength(nonce);
+  const tail = constantTail(typeUrl, cpTag);
+  let size = fieldLength(versionBytes) + fieldLength(nonceBytes) + tail.length;
+  for (const r of resources) size += fieldLength(r.length);
+  const removedBytes = removed.map((n) => Buffer.byteLength(n));
+  for (const b of removedBytes) size += fieldLength(b);
+  const buf = Buffer.allocUnsafe(size);
+  let at = writeStringField(buf, 10, version, versionBytes, 0);
+  for (const r of resources) at = writeBytesField(buf, 18, r, at);
+  at = writeStringField(buf, 42, nonce, nonceBytes, at);
+  removed.forEach((n, i) => (at = writeStringField(buf, 50, n, removedBytes[i]!, at)));
+  tail.copy(buf, at);
+  return buf;
+}
+
 /** DiscoveryResponse: version_info=1, resources=2 (Any), type_url=4, nonce=5, control_plane=6. */
 export function encodeSotwResponse(r: SotwResponse): Buffer {
-  const w = protobuf.Writer.create();
-  w.uint32(10).string(r.version_info);
-  for (const res of r.resources) w.uint32(18).bytes(res);
-  w.uint32(34).string(r.type_url).uint32(42).string(r.nonce);
-  w.uint32(50).fork().uint32(10).string(CONTROL_PLANE_ID).ldelim();
-  return Buffer.from(w.finish());
+  return encodeResponse(r.version_info, r.resources, r.type_url, r.nonce, [], 50);
 }
 
 /** DeltaDiscoveryResponse: system_version_info=1, resources=2, type_url=4, nonce=5, removed_resources=6, control_plane=7. */
 export function encodeDeltaResponse(r: DeltaResponse): Buffer {
-  const w = protobuf.Writer.create();
-  w.uint32(10).string(r.system_version_info);
-  for (const res of r.resources) w.uint32(18).bytes(res);
-  w.uint32(34).string(r.type_url).uint32(42).string(r.nonce);
-  for (const name of r.removed_resources) w.uint32(50).string(name);
-  w.uint32(58).fork().uint32(10).string(CONTROL_PLANE_ID).ldelim();
-  return Buffer.from(w.finish());
+  return encodeResponse(r.system_version_info, r.resources, r.type_url, r.nonce, r.removed_resources, 58);
 }
 
 function decoder<T>(typeName: string): (buf: Buffer) => T | Malformed {
+  let type: protobuf.Type | undefined;
   return (buf) => {
     try {
-      const type = messageType(typeName);
+      type ??= messageType(typeName);
       return type.toObject(type.decode(buf), { longs: String, enums: String, arrays: true, objects: true }) as T;
     } catch (err) {
       return { malformed: (err as Error).message };
