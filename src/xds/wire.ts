@@ -3,9 +3,18 @@ import protobuf from 'protobufjs';
 import { messageType } from './protos.js';
 
 /** What the ADS handlers see of a request: decoded, or why it could not be. */
+/** What a stream reads of a request's node (Envoy's `config.core.v3.Node`). */
+export interface RequestNode {
+  id?: string;
+  cluster?: string;
+  user_agent_name?: string;
+  user_agent_version?: string;
+}
+
 export interface SotwRequest {
   version_info?: string;
-  node?: { id?: string; cluster?: string; user_agent_name?: string; user_agent_version?: string };
+  /** Encoded `config.core.v3.Node` (see `decodeNode`); absent or empty when the client did not send one. */
+  node?: Uint8Array | null;
   resource_names?: string[];
   type_url?: string;
   response_nonce?: string;
@@ -130,16 +139,46 @@ export function encodeDeltaResponse(r: DeltaResponse): Buffer {
   return encodeResponse(r.system_version_info, r.resources, r.type_url, r.nonce, r.removed_resources, 58);
 }
 
+/**
+ * Request decoders. Envoy sends its node (with its build, extensions and metadata: often kilobytes) on every
+ * request, but a stream reads it once: these decode a copy of the request type whose `node` is bytes, and
+ * `decodeNode` decodes it on the stream's first request. The decoded message is used as is (repeated and
+ * map fields start empty, strings default to ''), without a conversion pass.
+ */
+function lazyNodeType(fullName: string): protobuf.Type {
+  const original = messageType(fullName);
+  const lazy = new protobuf.Type(`${original.name}WithNodeBytes`);
+  for (const f of original.fieldsArray) {
+    if (f.name === 'node') lazy.add(new protobuf.Field('node', f.id, 'bytes'));
+    else if (f instanceof protobuf.MapField) lazy.add(new protobuf.MapField(f.name, f.id, f.keyType, f.type));
+    else lazy.add(new protobuf.Field(f.name, f.id, f.type, f.repeated ? 'repeated' : 'optional'));
+  }
+  original.parent!.add(lazy); // same namespace: relative type names resolve as in the original
+  return lazy;
+}
+
 function decoder<T>(typeName: string): (buf: Buffer) => T | Malformed {
   let type: protobuf.Type | undefined;
   return (buf) => {
     try {
-      type ??= messageType(typeName);
-      return type.toObject(type.decode(buf), { longs: String, enums: String, arrays: true, objects: true }) as T;
+      type ??= lazyNodeType(typeName);
+      return type.decode(buf) as unknown as T;
     } catch (err) {
       return { malformed: (err as Error).message };
     }
   };
+}
+
+let nodeType: protobuf.Type | undefined;
+
+/** The node of a request (decoded from its bytes), or why it could not be. */
+export function decodeNode(bytes: Uint8Array): RequestNode | Malformed {
+  try {
+    nodeType ??= messageType('envoy.config.core.v3.Node');
+    return nodeType.toObject(nodeType.decode(bytes), { longs: String, enums: String }) as RequestNode;
+  } catch (err) {
+    return { malformed: `node: ${(err as Error).message}` };
+  }
 }
 
 const decodeFail = (): never => {

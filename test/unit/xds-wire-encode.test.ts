@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { encodeAny, encodeDeltaResource, messageType } from '../../src/xds/protos.js';
-import { encodeDeltaResponse, encodeSotwResponse } from '../../src/xds/wire.js';
+import {
+  decodeDeltaRequest,
+  decodeNode,
+  decodeSotwRequest,
+  encodeDeltaResponse,
+  encodeSotwResponse,
+  isMalformed,
+  type DeltaRequest,
+  type SotwRequest,
+} from '../../src/xds/wire.js';
 
 /** The hand-assembled response bytes decode, with protobufjs and Envoy's own message types, to exactly the fields put in. */
 const decode = (type: string, buf: Buffer) => {
@@ -53,5 +62,61 @@ describe('ADS response encoding', () => {
     );
     expect(empty.resources).toEqual([]);
     expect(empty.type_url ?? empty.typeUrl).toBe('type.googleapis.com/x.Y');
+  });
+});
+
+describe('ADS request decoding', () => {
+  const encode = (type: string, obj: Record<string, unknown>) => {
+    const t = messageType(type);
+    return Buffer.from(t.encode(t.fromObject(obj)).finish());
+  };
+
+  it('decodes every field of a SotW request and keeps the node as bytes until asked', () => {
+    const node = { id: 'envoy-1', cluster: 'edge', user_agent_name: 'envoy', extensions: Array.from({ length: 50 }, (_, i) => ({ name: `ext.${i}` })) };
+    const req = decodeSotwRequest(
+      encode('envoy.service.discovery.v3.DiscoveryRequest', {
+        version_info: '7',
+        node,
+        resource_names: ['a', 'b'],
+        type_url: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+        response_nonce: 'n',
+        error_detail: { code: 3, message: 'bad' },
+      }),
+    ) as SotwRequest;
+    expect(isMalformed(req)).toBe(false);
+    expect([req.version_info, req.resource_names, req.type_url, req.response_nonce]).toEqual([
+      '7',
+      ['a', 'b'],
+      'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+      'n',
+    ]);
+    expect(req.error_detail).toMatchObject({ code: 3, message: 'bad' });
+    expect(decodeNode(req.node!)).toMatchObject({ id: 'envoy-1', cluster: 'edge', user_agent_name: 'envoy' });
+  });
+
+  it('an ACK without node or names has empty defaults; Delta maps and lists decode', () => {
+    const ack = decodeSotwRequest(encode('envoy.service.discovery.v3.DiscoveryRequest', { type_url: 'x', response_nonce: '1' })) as SotwRequest;
+    expect(ack.resource_names).toEqual([]);
+    expect(ack.node?.length ?? 0).toBe(0); // bytes default to empty
+    expect(ack.error_detail ?? null).toBeNull();
+    const d = decodeDeltaRequest(
+      encode('envoy.service.discovery.v3.DeltaDiscoveryRequest', {
+        node: { id: 'n' },
+        type_url: 't',
+        resource_names_subscribe: ['a'],
+        resource_names_unsubscribe: ['b'],
+        initial_resource_versions: { a: 'v1' },
+      }),
+    ) as DeltaRequest;
+    expect([d.resource_names_subscribe, d.resource_names_unsubscribe, d.initial_resource_versions]).toEqual([['a'], ['b'], { a: 'v1' }]);
+    expect(decodeNode(d.node!)).toMatchObject({ id: 'n' });
+  });
+
+  it('reports a malformed request and a malformed node', () => {
+    expect(isMalformed(decodeSotwRequest(Buffer.from([0x0a, 0xff])))).toBe(true);
+    // node = field 2, length 2, bytes that are not a Node (a field-0 tag).
+    const req = decodeSotwRequest(Buffer.from([0x12, 0x02, 0x00, 0x00])) as SotwRequest;
+    expect(isMalformed(req)).toBe(false);
+    expect(isMalformed(decodeNode(req.node!))).toBe(true);
   });
 });
