@@ -129,7 +129,7 @@ export function clusterResource(c: ClusterConfig, defaults: ClusterDefaults = { 
       }),
     };
   }
-  return { name: c.name, typeUrl: TYPE.cluster, message, refs: [] };
+  return { name: c.name, typeUrl: TYPE.cluster, message, refs: [c.name] }; // its EDS assignment
 }
 
 /** The cluster's endpoints grouped by locality, carrying health and weight. */

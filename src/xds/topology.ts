@@ -14,7 +14,7 @@ import {
   type ResourceSpec,
 } from './resources.js';
 import { TYPE } from './protos.js';
-import { buildSnapshot, type Snapshot } from './snapshot.js';
+import { buildSnapshot, inconsistencies, type Snapshot } from './snapshot.js';
 import type { VersionClock } from './versions.js';
 
 export interface TopologyOptions {
@@ -113,15 +113,27 @@ export class Topology {
     // The first build pays for compiling the protobuf codecs: it says nothing about the next ones.
     if (previous) this.lastBuildMs = performance.now() - began;
     this.lastPublishAt = performance.now();
+    const problems = next ? inconsistencies(next) : [];
+    if (next && problems.length > 0) {
+      // Keep serving the last good snapshot; rebuild everything on the next change.
+      this.allDirty = true;
+      this.opts.logger.error({ version: next.version, problems: problems.slice(0, 10), count: problems.length }, 'not publishing an inconsistent snapshot');
+      this.resolveFlushWaiters();
+      return undefined;
+    }
     if (next) {
       this.opts.beforePublish?.(next);
       this.opts.cache.publish(next);
       this.opts.logger.debug({ version: next.version }, 'published snapshot');
     }
+    this.resolveFlushWaiters();
+    return next;
+  }
+
+  private resolveFlushWaiters(): void {
     const waiters = this.flushWaiters;
     this.flushWaiters = [];
     for (const w of waiters) w();
-    return next;
   }
 
   /** Resolves after the pending debounced publish (if any) has happened. */
@@ -133,9 +145,7 @@ export class Topology {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const waiters = this.flushWaiters;
-    this.flushWaiters = [];
-    for (const w of waiters) w();
+    this.resolveFlushWaiters();
   }
 
   /**
