@@ -41,7 +41,8 @@ export class Topology {
   private readonly source: EndpointSource;
   /** Present when endpoints are set by hand (no health engine). */
   readonly manual: ManualEndpoints | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** The pending publish (a timer, or an immediate when no wait is needed). */
+  private timer: { cancel(): void } | undefined;
   /** Resources to rebuild at the next publish: everything (config changed), or these clusters' EDS. */
   private allDirty = true;
   private readonly dirtyEds = new Set<string>();
@@ -102,7 +103,7 @@ export class Topology {
 
   /** Build and publish now (cancelling any pending debounce). Returns the snapshot if anything changed. */
   publishNow(): Snapshot | undefined {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     const previous = this.opts.cache.current();
     const began = performance.now();
@@ -143,7 +144,7 @@ export class Topology {
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     this.resolveFlushWaiters();
   }
@@ -158,8 +159,15 @@ export class Topology {
     if (this.timer) return;
     const window = Math.max(this.opts.debounceMs, 2 * this.lastBuildMs);
     const wait = Math.max(0, this.lastPublishAt + window - performance.now());
-    this.timer = setTimeout(() => this.publishNow(), wait);
-    this.timer.unref?.();
+    // setTimeout waits at least 1 ms even for 0: a lone change goes on the next turn of the loop instead.
+    if (wait <= 0) {
+      const immediate = setImmediate(() => this.publishNow());
+      this.timer = { cancel: () => clearImmediate(immediate) };
+    } else {
+      const timeout = setTimeout(() => this.publishNow(), wait);
+      timeout.unref?.();
+      this.timer = { cancel: () => clearTimeout(timeout) };
+    }
   }
 
   /** Every resource; those unchanged since `previous` (config not reloaded, cluster's EDS clean) are reused, not rebuilt. */
