@@ -49,8 +49,12 @@ export function truncateBytes(s: string, max: number): string {
  * snapshot's pre-encoded bytes. Nothing is queued: a stream that cannot keep up gets the newest
  * state when it drains.
  */
+/** Stream ids: a random prefix per process and a counter (unique within the process, and across restarts in practice). */
+const STREAM_ID_PREFIX = randomBytes(4).toString('hex');
+let streamCount = 0;
+
 export class AdsSession {
-  readonly id = randomBytes(6).toString('hex');
+  readonly id = `${STREAM_ID_PREFIX}${(++streamCount).toString(36)}`;
   private nodeId: string | undefined;
   private readonly state: AdsState;
   private blockedSince: number | undefined;
