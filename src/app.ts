@@ -45,6 +45,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       { name: 'checks', stop: () => checker.close() },
       // Replicated: registrations and the owners' decisions come from etcd (the local store is not the truth).
       ...(replication ? [{ name: 'replication', start: () => replication.start(), stop: () => replication.stop() }] : []),
+      // Persistence and publishing stop after the engine, which feeds them until it stops.
       { name: 'journal', stop: () => journal.stop() },
       { name: 'snapshots', stop: () => controlPlane.stop() },
       {
