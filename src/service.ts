@@ -44,6 +44,28 @@ export interface RegistrationReplica {
   drain(key: EndpointKey, drained: boolean): void;
 }
 
+/** Every configured cluster's summary, in config order (what the operations and the alert input read). */
+export function clusterSnapshots(config: Readonly<Config>, engine: Pick<HealthEngine, 'clusterSummary'>): ClusterSnapshot[] {
+  return config.clusters.map((c) => clusterSnapshot(engine, c.name));
+}
+
+function clusterSnapshot(engine: Pick<HealthEngine, 'clusterSummary'>, name: string): ClusterSnapshot {
+  const s = engine.clusterSummary(name);
+  if (!s) return { name, total: 0, healthy: 0, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false };
+  const v = s.verdict;
+  return {
+    name,
+    total: s.total,
+    healthy: s.healthy,
+    failing: v.failing,
+    ejected: v.ejected,
+    guarded: v.guarded,
+    maxEjected: v.maxEjected,
+    allFailing: v.allFailing,
+    reason: v.reason,
+  };
+}
+
 /** Operations over the running parts: what the status service, the admin endpoint and reports call. */
 export class HealthmeshService implements Operations {
   private readonly runtime = new Map<EndpointKey, StoredRegistration>();
@@ -67,7 +89,7 @@ export class HealthmeshService implements Operations {
         this.emit({
           kind: 'cluster',
           at: e.at,
-          cluster: this.cluster(e.cluster) ?? { name: e.cluster, total: 0, healthy: 0, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false },
+          cluster: clusterSnapshot(deps.engine, e.cluster),
         });
     });
     deps.alerts.onAlert((alert) => this.emit({ kind: 'alert', at: this.now(), alert }));
@@ -89,7 +111,7 @@ export class HealthmeshService implements Operations {
   }
 
   clusters(): ClusterSnapshot[] {
-    return this.deps.config().clusters.map((c) => this.cluster(c.name)!);
+    return clusterSnapshots(this.deps.config(), this.deps.engine);
   }
 
   endpoints(filter: { cluster?: string | undefined; status?: Status | undefined } = {}): EndpointSnapshot[] {
@@ -246,23 +268,6 @@ export class HealthmeshService implements Operations {
         reasons: e.decision.reasons.length ? e.decision.reasons : undefined,
       };
     });
-  }
-
-  private cluster(name: string): ClusterSnapshot | undefined {
-    const s = this.deps.engine.clusterSummary(name);
-    if (!s) return { name, total: 0, healthy: 0, failing: 0, ejected: 0, guarded: 0, maxEjected: 0, allFailing: false };
-    const v = s.verdict;
-    return {
-      name,
-      total: s.total,
-      healthy: s.healthy,
-      failing: v.failing,
-      ejected: v.ejected,
-      guarded: v.guarded,
-      maxEjected: v.maxEjected,
-      allFailing: v.allFailing,
-      reason: v.reason,
-    };
   }
 
   private snapshot(e: EndpointHealth): EndpointSnapshot {
