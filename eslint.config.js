@@ -15,6 +15,7 @@ const EXCEPTIONS = {
   admin: ['metrics'], // the admin endpoint serves the Prometheus registry
   replication: ['alerts'], // in replicated mode the leader posts alerts through the webhook sink
 };
+// The composition root and the factories it uses (src/wiring/*): nothing below them imports them.
 const wiring = ['app', 'main', 'cli', 'controlplane', 'service'];
 const fences = ADAPTERS.map((layer) => {
   const forbidden = ADAPTERS.filter((other) => other !== layer && !SHARED.has(other) && !(EXCEPTIONS[layer] ?? []).includes(other));
@@ -29,6 +30,7 @@ const fences = ADAPTERS.map((layer) => {
               group: [
                 ...forbidden.map((o) => `../${o}/*`),
                 ...wiring.map((w) => `../${w}.js`),
+                '../wiring/*',
                 ...(EXCEPTIONS[layer]?.includes('metrics') ? [] : ['../metrics.js']),
               ],
               allowTypeImports: true,

@@ -5,8 +5,6 @@ import { proxiesCommand, statusCommand } from './cli/status-command.js';
 import { loadConfigFile } from './config/load.js';
 import { ConfigError, HealthmeshError } from './errors.js';
 import { fileURLToPath } from 'node:url';
-import { runDemo } from './demo/demo.js';
-import { serve } from './main.js';
 
 const program = new Command().name('healthmesh').description('Health-aware load-balancing xDS control plane for Envoy');
 
@@ -15,6 +13,7 @@ program
   .description('run the control plane')
   .option('-c, --config <file>', 'configuration file (YAML)', 'examples/healthmesh.yaml')
   .action(async (opts: { config: string }) => {
+    const { serve } = await import('./main.js');
     const running = await serve(opts.config);
     const shutdown = (): void => {
       void running.stop().then(() => process.exit(0));
@@ -44,6 +43,7 @@ program
   .option('--no-envoy', 'do not start Envoy')
   .action(async (opts: { config: string; controlPort: string; controlHost: string; envoy: boolean }) => {
     const root = fileURLToPath(new URL('..', import.meta.url));
+    const { runDemo } = await import('./demo/demo.js');
     const demo = await runDemo({ configFile: opts.config, root, controlPort: Number(opts.controlPort), controlHost: opts.controlHost, envoy: opts.envoy });
     const shutdown = (): void => {
       void demo.stop().then(() => process.exit(0));

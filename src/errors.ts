@@ -78,6 +78,18 @@ export class NotFoundError extends HealthmeshError {
   }
 }
 
+/** A component could not start (healthmesh stopped what had started); `component` names it, `cause` is the original error. */
+export class StartError extends HealthmeshError {
+  constructor(
+    readonly component: string,
+    cause: unknown,
+  ) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    super(cause instanceof HealthmeshError ? cause.code : 'UNAVAILABLE', `${component}: ${message}`, { component });
+    this.cause = cause;
+  }
+}
+
 function formatIssues(file: string, issues: ConfigIssue[]): string {
   const lines = issues.map((i) => {
     const value = i.value === undefined ? '' : ` (got ${JSON.stringify(i.value)})`;

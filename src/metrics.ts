@@ -53,6 +53,17 @@ export interface HealthmeshMetrics {
 
 /** Short label for an xDS type URL; undefined for anything else (never used as a label). */
 export function xdsTypeShort(typeUrl: string): XdsTypeShort | undefined {
+  let short = shortNames.get(typeUrl);
+  if (short === undefined && !shortNames.has(typeUrl)) {
+    short = shortName(typeUrl);
+    if (shortNames.size < 64) shortNames.set(typeUrl, short);
+  }
+  return short;
+}
+
+const shortNames = new Map<string, XdsTypeShort | undefined>();
+
+function shortName(typeUrl: string): XdsTypeShort | undefined {
   switch (typeUrl.slice(typeUrl.lastIndexOf('/') + 1)) {
     case 'envoy.config.cluster.v3.Cluster':
       return 'cds';
@@ -224,6 +235,9 @@ export function createMetrics(ops: Operations, opts: MetricsOptions = {}): Healt
   }
   for (const level of ALERT_LEVELS) alerts.inc({ level }, 0);
 
+  // Bound per type once: an ACK per stream per change observes this, and label lookups cost more than the observation.
+  const ackTimers = new Map(XDS_TYPES.map((type) => [type, publishToAck.labels({ type })]));
+
   return {
     registry,
     contentType: registry.contentType,
@@ -243,7 +257,7 @@ export function createMetrics(ops: Operations, opts: MetricsOptions = {}): Healt
       const type = xdsTypeShort(e.typeUrl);
       if (!type) return;
       if (e.kind === 'nack') nacks.inc({ type });
-      else if (Number.isFinite(e.publishToAckMs) && e.publishToAckMs >= 0) publishToAck.observe({ type }, e.publishToAckMs / 1000);
+      else if (Number.isFinite(e.publishToAckMs) && e.publishToAckMs >= 0) ackTimers.get(type)?.observe(e.publishToAckMs / 1000);
     },
     observeAlert(level) {
       if (isOneOf(ALERT_LEVELS, level)) alerts.inc({ level });

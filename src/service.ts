@@ -57,6 +57,16 @@ export interface RegistrationReplica {
   drain(key: EndpointKey, drained: boolean): void;
 }
 
+/** Every configured cluster's summary, in config order (what the operations and the alert input read). */
+export function clusterSnapshots(config: Readonly<Config>, engine: Pick<HealthEngine, 'clusterSummary'>): ClusterSnapshot[] {
+  return config.clusters.map((c) => clusterSnapshot(engine, c.name));
+}
+
+function clusterSnapshot(engine: Pick<HealthEngine, 'clusterSummary'>, name: string): ClusterSnapshot {
+  const s = engine.clusterSummary(name);
+  return s ? { ...s.verdict, name, total: s.total, healthy: s.healthy } : emptyClusterSnapshot(name);
+}
+
 /** Operations over the running parts: what the status service, the admin endpoint and reports call. */
 export class HealthmeshService implements Operations {
   private readonly runtime = new Map<EndpointKey, StoredRegistration>();
@@ -80,7 +90,7 @@ export class HealthmeshService implements Operations {
         this.emit({
           kind: 'cluster',
           at: e.at,
-          cluster: this.cluster(e.cluster),
+          cluster: clusterSnapshot(deps.engine, e.cluster),
         });
     });
     deps.alerts.onAlert((alert) => this.emit({ kind: 'alert', at: this.now(), alert }));
@@ -102,7 +112,7 @@ export class HealthmeshService implements Operations {
   }
 
   clusters(): ClusterSnapshot[] {
-    return this.deps.config().clusters.map((c) => this.cluster(c.name));
+    return clusterSnapshots(this.deps.config(), this.deps.engine);
   }
 
   endpoints(filter: { cluster?: string | undefined; status?: Status | undefined } = {}): EndpointSnapshot[] {
@@ -259,11 +269,6 @@ export class HealthmeshService implements Operations {
         reasons: e.decision.reasons.length ? e.decision.reasons : undefined,
       };
     });
-  }
-
-  private cluster(name: string): ClusterSnapshot {
-    const s = this.deps.engine.clusterSummary(name);
-    return s ? { ...s.verdict, name, total: s.total, healthy: s.healthy } : emptyClusterSnapshot(name);
   }
 
   private snapshot(e: EndpointHealth): EndpointSnapshot {

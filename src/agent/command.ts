@@ -3,7 +3,6 @@ import { clientCredentials } from '../auth/tls.js';
 import { InvalidArgumentError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { HostedEndpoint } from '../signals/agent-proto.js';
-import { NodeAgent } from './agent.js';
 import { parseControlPlane, parseEndpointSpec, parseIntervalMs, parseNodeId, parseToken } from './cli-options.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -50,7 +49,8 @@ export function agentCommand(): Command {
     .option('--tls-cert <file>', 'client certificate for mTLS (PEM; with --tls-key and --tls-ca)')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .addOption(new Option('--log-level <level>', 'log level').choices(LEVELS).default('info'))
-    .action((opts: AgentCliOptions) => {
+    .action(async (opts: AgentCliOptions) => {
+      const { NodeAgent } = await import('./agent.js'); // systeminformation: only the agent needs it
       const logger = createLogger(opts.logLevel).child({ component: 'agent' });
       if (!opts.token) logger.warn('no --token / HEALTHMESH_AGENT_TOKEN: the control plane will refuse heartbeats (UNAUTHENTICATED)');
       const credentials = clientCredentials(opts);

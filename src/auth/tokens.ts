@@ -156,7 +156,7 @@ export function mayBeNode(who: Identity, nodeId: string): boolean {
 }
 
 /**
- * The ADS admission check for XdsServer: with `required()` (auth.requireProxyToken, read per stream so a
+ * The ADS admission check for AdsService: with `required()` (auth.requireProxyToken, read per stream so a
  * reload applies), a stream needs a proxy or admin token; the refusal is a gRPC status.
  */
 export function adsAdmission(auth: Authenticator, required: () => boolean): (metadata: Metadata) => { code: number; details: string } | undefined {

@@ -12,6 +12,7 @@ import type { CheckTarget, RunCheck, RunCheckOptions, Verdict } from './types.js
 export type { CheckResult, CheckTarget, RunCheck, RunCheckOptions } from './types.js';
 export { checkTargetLiteral, TargetPolicy } from './targets.js';
 export { ProbeScheduler } from './scheduler.js';
+export { SwappableChecker } from './swappable.js';
 export type { ProbeJob, ProbeSchedulerOptions, SchedulerStats, JobStats } from './scheduler.js';
 
 export interface CheckerOptions {

@@ -14,11 +14,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, InvalidArgumentError as OptionError } from 'commander';
 import { HealthmeshError } from '../errors.js';
-import { buildReport } from '../reports/build.js';
 import { REPORT_FORMATS, REPORT_TYPES, type ReportFormat, type ReportType } from '../reports/model.js';
 import { parseCluster, parseFormat, parseTime, parseType, resolveRange } from '../reports/query.js';
-import { renderReport } from '../reports/render/index.js';
-import { openSqliteStore } from '../store/index.js';
 
 const DEFAULT_ADMIN = 'http://127.0.0.1:9090';
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -104,6 +101,12 @@ async function fromAdmin(o: ReportCommandOptions, range: { from: number; to: num
 
 async function fromStore(o: ReportCommandOptions & { store: string }, range: { from: number; to: number }): Promise<Readable> {
   if (!existsSync(o.store)) throw new CliFailure(`no store file at ${o.store}`);
+  // Offline reports only: `healthmesh serve` (which shares this CLI) does not load the store and renderers for them.
+  const [{ openSqliteStore }, { buildReport }, { renderReport }] = await Promise.all([
+    import('../store/index.js'),
+    import('../reports/build.js'),
+    import('../reports/render/index.js'),
+  ]);
   const store = openSqliteStore(o.store);
   try {
     const report = await buildReport({ store }, o.type, { from: range.from, to: range.to, cluster: o.cluster });

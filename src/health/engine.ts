@@ -7,6 +7,7 @@ import { WEIGHT_UNIT, type EndpointPolicy } from '../core/policy.js';
 import { DEFAULT_OVERPROVISIONING } from '../core/share.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { ProbeKind } from '../metrics.js';
 import type { Member, Membership, MembershipChange } from '../membership/registry.js';
 import type { EndpointHealth, HistoryPoint } from '../operations.js';
 import { effectiveHealthCheck, endpointPolicy } from './policy.js';
@@ -402,6 +403,13 @@ export class HealthEngine {
   /** The endpoint's active check, if it has one. */
   probeJob(key: EndpointKey): ProbeJob | undefined {
     return this.tracked.get(key)?.job;
+  }
+
+  /** What a probe id checks, as the metrics label it: a cluster dependency, or the endpoint's check kind. */
+  probeKind(id: string): ProbeKind {
+    const check = id.startsWith(DEP_PREFIX) ? undefined : this.probeJob(id)?.check;
+    if (!check) return 'dependency';
+    return check.http ? 'http' : check.tcp ? 'tcp' : check.grpc ? 'grpc' : 'custom';
   }
 
   /** Endpoints still waiting for their first passing check. */

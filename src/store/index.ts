@@ -4,6 +4,7 @@ import type { Store } from './types.js';
 
 export type { RangeQuery, RetentionPolicy, Store, StoredRegistration } from './types.js';
 export { StoreError, type StoreFailure } from './errors.js';
+export { HistoryRecorder, type HistoryRecorderOptions } from './history-recorder.js';
 export { RetentionJob, retentionFromConfig, type CleanupResult, type RetentionJobOptions } from './retention.js';
 export { openSqliteStore, type StoreOptions } from './sqlite.js';
 export { SCHEMA_VERSION } from './schema.js';

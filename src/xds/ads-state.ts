@@ -116,6 +116,13 @@ interface Plan {
 
 const versionOf = (k: ResourceEntry | string | undefined): string | undefined => (typeof k === 'string' ? k : k?.version);
 
+/** A SotW request names exactly the subscribed set (no `*`, no duplicates). */
+function sameNames(names: readonly string[], current: ReadonlySet<string>): boolean {
+  if (names.length !== current.size) return false;
+  for (const n of names) if (!current.has(n)) return false;
+  return true;
+}
+
 export class AdsState {
   private readonly types = new Map<XdsTypeUrl, TypeState>();
   private nonceCounter = 0;
@@ -244,6 +251,7 @@ export class AdsState {
     const rules = TYPE_RULES[typeUrl];
     // Legacy wildcard: an empty list on the first request (and while it stays wildcard); `*` explicitly.
     const wildcard = rules.wildcard && (names.includes('*') || (names.length === 0 && (!st.requested || st.wildcard)));
+    if (wildcard === st.wildcard && sameNames(names, st.names)) return; // an ACK: the subscription did not change
     const next = new Set(names.filter((n) => n !== '*'));
     if (!wildcard) for (const n of this.heldNames(st)) if (!next.has(n)) this.forget(st, n);
     st.wildcard = wildcard;
@@ -375,7 +383,27 @@ export class AdsState {
     return true;
   }
 
+  /**
+   * The common case, without building a plan: nothing in flight, uncertain or rejected, and the client ACKed every
+   * resource it wants at its current version and nothing that is gone (`plan` would find nothing to send).
+   */
+  private upToDate(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): boolean {
+    if (!st.answered || st.isolate || st.inFlight.length > 0 || st.uncertain.size > 0 || st.rejected.size > 0) return false;
+    const set = this.setOf(snapshot, typeUrl).resources;
+    for (const name of st.acked.keys()) if (!set.has(name)) return false;
+    if (st.wildcard) {
+      for (const e of set.values()) if (versionOf(st.acked.get(e.name)) !== e.version) return false;
+    } else {
+      for (const name of st.names) {
+        const e = set.get(name);
+        if (e && versionOf(st.acked.get(name)) !== e.version) return false;
+      }
+    }
+    return true;
+  }
+
   private respond(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): ResponseOut | undefined {
+    if (this.upToDate(typeUrl, st, snapshot)) return undefined;
     const plan = this.plan(typeUrl, st, snapshot);
     for (const n of plan.forget) this.forget(st, n);
     if (st.isolate) {

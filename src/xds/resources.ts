@@ -142,7 +142,7 @@ export function clusterResource(c: ClusterConfig, defaults: ClusterDefaults = { 
     const http2: HttpProtocolOptions = { explicit_http_config: { http2_protocol_options: {} } };
     message.typed_extension_protocol_options = { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': packAny(TYPE.httpProtocolOptions, http2) };
   }
-  return { name: c.name, typeUrl: TYPE.cluster, message, refs: [] };
+  return { name: c.name, typeUrl: TYPE.cluster, message, refs: [c.name] }; // its EDS assignment
 }
 
 /** The cluster's endpoints grouped by locality, carrying health and weight. */

@@ -1,5 +1,4 @@
-import { Server, type Metadata, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
-import { serverCredentials, warnIfExposedPlaintext } from '../auth/tls.js';
+import { status, type Metadata, type Server, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import type { XdsConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { LogThrottle } from '../log-throttle.js';
@@ -8,12 +7,9 @@ import type { Ledger } from './ledger.js';
 import { AdsSession, type ClientLogs, type Protocol } from './session.js';
 import { adsService, type DeltaRequest, type DeltaResponse, type Malformed, type SotwRequest, type SotwResponse } from './wire.js';
 
-export interface XdsServerOptions {
+export interface AdsServiceOptions {
   config: Pick<
     XdsConfig,
-    | 'listen'
-    | 'maxReceiveMessageBytes'
-    | 'maxSendMessageBytes'
     | 'stuckStreamTimeoutMs'
     | 'maxNacksPerMinute'
     | 'maxSubscriptionsPerStream'
@@ -21,57 +17,33 @@ export interface XdsServerOptions {
     | 'maxErrorDetailBytes'
     | 'clientLogWindowMs'
     | 'clientLogBurst'
-    | 'tls'
   >;
   /** Decides whether an ADS stream may open from its call metadata (e.g. a proxy token); a status refuses it. */
   admitAds?: (metadata: Metadata) => Pick<StatusObject, 'code' | 'details'> | undefined;
   cache: SnapshotCache;
   ledger: Ledger;
   logger: Logger;
-  /** Extra services to serve on the same port (e.g. LRS, status) added by the composition root. */
-  extend?: (server: Server) => void;
 }
 
 type Stream = ServerDuplexStream<SotwRequest | DeltaRequest | Malformed, SotwResponse | DeltaResponse>;
 
-/** The gRPC ADS server: State-of-the-World and Delta over one port. */
-export class XdsServer {
-  private server: Server | undefined;
+/** The ADS service (State-of-the-World and Delta), registered on a gRPC server that its owner runs. */
+export class AdsService {
   private readonly sessions = new Set<AdsSession>();
-  private port = 0;
   private readonly logs: ClientLogs;
+  private stopped = false;
 
-  constructor(private readonly opts: XdsServerOptions) {
+  constructor(private readonly opts: AdsServiceOptions) {
     const { clientLogWindowMs: every, clientLogBurst: burst } = opts.config;
     const throttle = (): LogThrottle => new LogThrottle(opts.logger, every, Date.now, burst);
     this.logs = { nack: throttle(), unknownType: throttle(), rejected: throttle(), connection: throttle() };
   }
 
-  async start(): Promise<{ port: number }> {
-    if (this.server) return { port: this.port };
-    const server = new Server({
-      'grpc.max_receive_message_length': this.opts.config.maxReceiveMessageBytes,
-      'grpc.max_send_message_length': this.opts.config.maxSendMessageBytes,
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-      'grpc.keepalive_permit_without_calls': 1,
-      'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-      'grpc.max_concurrent_streams': 100_000,
-    });
+  register(server: Server): void {
     server.addService(adsService, {
       StreamAggregatedResources: (call: Stream) => this.open(call, 'sotw'),
       DeltaAggregatedResources: (call: Stream) => this.open(call, 'delta'),
     });
-    this.opts.extend?.(server);
-    const { listen, tls } = this.opts.config;
-    this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(listen, serverCredentials(tls), (err, port) => (err ? reject(err) : resolve(port))),
-    );
-    this.server = server;
-    const security = tls ? (tls.clientCa ? 'mTLS' : 'TLS') : 'plaintext';
-    this.opts.logger.info({ address: listen, port: this.port, security }, 'xDS server listening');
-    warnIfExposedPlaintext(listen, tls, this.opts.logger, 'the xDS/gRPC port');
-    return { port: this.port };
   }
 
   streamCount(): number {
@@ -79,6 +51,10 @@ export class XdsServer {
   }
 
   private open(call: Stream, protocol: Protocol): void {
+    if (this.stopped) {
+      call.emit('error', Object.assign(new Error('control plane shutting down'), { code: status.UNAVAILABLE, details: 'control plane shutting down' }));
+      return;
+    }
     const refused = this.opts.admitAds?.(call.metadata);
     if (refused) {
       this.logs.rejected.warn({ peer: call.getPeer(), code: refused.code, details: refused.details }, 'ADS stream refused');
@@ -105,22 +81,10 @@ export class XdsServer {
     call.on('error', forget);
   }
 
-  /** Stop accepting, end open streams (proxies keep their config and reconnect), wait briefly. Idempotent. */
-  async stop(graceMs = 2000): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
+  /** End open streams (proxies keep their config and reconnect) and refuse new ones; the server's owner then shuts it down. Idempotent. */
+  stop(): void {
+    this.stopped = true;
     for (const s of this.sessions) s.shutdown();
     this.sessions.clear();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, graceMs);
-      server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 }

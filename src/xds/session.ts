@@ -7,7 +7,7 @@ import type { SnapshotCache } from './cache.js';
 import type { Ledger } from './ledger.js';
 import { isXdsType } from './protos.js';
 import { isWeightBlindClient } from './resources.js';
-import { isMalformed, type DeltaRequest, type DeltaResponse, type Malformed, type SotwRequest, type SotwResponse } from './wire.js';
+import { decodeNode, isMalformed, type DeltaRequest, type DeltaResponse, type Malformed, type SotwRequest, type SotwResponse } from './wire.js';
 
 export type { Protocol } from './ads-state.js';
 
@@ -49,8 +49,12 @@ export function truncateBytes(s: string, max: number): string {
  * snapshot's pre-encoded bytes. Nothing is queued: a stream that cannot keep up gets the newest
  * state when it drains.
  */
+/** Stream ids: a random prefix per process and a counter (unique within the process, and across restarts in practice). */
+const STREAM_ID_PREFIX = randomBytes(4).toString('hex');
+let streamCount = 0;
+
 export class AdsSession {
-  readonly id = randomBytes(6).toString('hex');
+  readonly id = `${STREAM_ID_PREFIX}${(++streamCount).toString(36)}`;
   private nodeId: string | undefined;
   private readonly state: AdsState;
   private blockedSince: number | undefined;
@@ -92,13 +96,14 @@ export class AdsSession {
     if (this.closed) return;
     if (isMalformed(req)) return this.fail(GrpcStatus.INVALID_ARGUMENT, `malformed request: ${clip(req.malformed)}`);
     if (!this.nodeId) {
-      const id = req.node?.id;
+      const node = req.node?.length ? decodeNode(req.node) : {};
+      if (isMalformed(node)) return this.fail(GrpcStatus.INVALID_ARGUMENT, `malformed request: ${clip(node.malformed)}`);
+      const id = node.id;
       if (!id) return this.fail(GrpcStatus.INVALID_ARGUMENT, 'node.id is required on the first request of a stream');
       const bytes = Buffer.byteLength(id);
       if (bytes > this.opts.maxNodeIdBytes)
         return this.fail(GrpcStatus.INVALID_ARGUMENT, `node.id is ${bytes} bytes, more than the ${this.opts.maxNodeIdBytes} allowed (xds.maxNodeIdBytes)`);
       this.nodeId = id;
-      const node = req.node ?? {};
       if (isWeightBlindClient(node.user_agent_name)) this.state.useVariant('proxyless');
       const ua = node.user_agent_name ? clip(`${node.user_agent_name}/${node.user_agent_version ?? ''}`, 256) : undefined;
       const nodeCluster = node.cluster === undefined ? undefined : clip(node.cluster, 256);

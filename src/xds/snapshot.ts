@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { encodeAny, encodeDeltaResource, messageType, PUSH_ORDER, TYPE, type XdsTypeUrl } from './protos.js';
 import type { ResourceSpec } from './resources.js';
+import { TYPE_RULES } from './type-rules.js';
 
 /** One resource, encoded once per version; every stream shares these bytes. */
 export interface ResourceEntry {
@@ -135,6 +136,32 @@ function encodeEntry(spec: ResourceSpec, previous: ResourceEntry | undefined): R
   if (previous && previous.version === version) return previous;
   const any = encodeAny({ type_url: spec.typeUrl, value });
   return Object.freeze({ name: spec.name, version, any, delta: encodeDeltaResource(spec.name, version, any), refs: Object.freeze([...spec.refs]) });
+}
+
+/**
+ * What keeps a snapshot from being served (go-control-plane's `Consistent`): a reference to a resource the
+ * snapshot lacks (`TYPE_RULES[type].refersTo`), or a proxyless EDS set that names other clusters than Envoy's.
+ * A proxy given such a snapshot waits for a resource that never comes (a warming cluster or listener).
+ */
+export function inconsistencies(snapshot: Snapshot): string[] {
+  const problems: string[] = [];
+  const short = (t: XdsTypeUrl): string => t.slice(t.lastIndexOf('.') + 1);
+  for (const typeUrl of PUSH_ORDER) {
+    const target = TYPE_RULES[typeUrl].refersTo;
+    for (const e of snapshot.types[typeUrl].resources.values()) {
+      for (const ref of e.refs) {
+        if (!snapshot.types[target].resources.has(ref))
+          problems.push(`${short(typeUrl)} "${e.name}" refers to ${short(target)} "${ref}", which is not in the snapshot`);
+      }
+    }
+  }
+  const proxyless = snapshot.proxylessEndpoints?.resources;
+  const eds = snapshot.types[TYPE.endpoint].resources;
+  if (proxyless) {
+    for (const name of eds.keys()) if (!proxyless.has(name)) problems.push(`ClusterLoadAssignment "${name}" has no proxyless variant`);
+    for (const name of proxyless.keys()) if (!eds.has(name)) problems.push(`proxyless ClusterLoadAssignment "${name}" has no Envoy variant`);
+  }
+  return problems;
 }
 
 export function diffSnapshots(previous: Snapshot | undefined, next: Snapshot): SnapshotDiff {

@@ -14,7 +14,7 @@ import {
   type ResourceSpec,
 } from './resources.js';
 import { TYPE } from './protos.js';
-import { buildSnapshot, type Snapshot } from './snapshot.js';
+import { buildSnapshot, inconsistencies, type Snapshot } from './snapshot.js';
 import type { VersionClock } from './versions.js';
 
 export interface TopologyOptions {
@@ -41,7 +41,8 @@ export class Topology {
   private readonly source: EndpointSource;
   /** Present when endpoints are set by hand (no health engine). */
   readonly manual: ManualEndpoints | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** The pending publish (a timer, or an immediate when no wait is needed). */
+  private timer: { cancel(): void } | undefined;
   /** Resources to rebuild at the next publish: everything (config changed), or these clusters' EDS. */
   private allDirty = true;
   private readonly dirtyEds = new Set<string>();
@@ -102,7 +103,7 @@ export class Topology {
 
   /** Build and publish now (cancelling any pending debounce). Returns the snapshot if anything changed. */
   publishNow(): Snapshot | undefined {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     const previous = this.opts.cache.current();
     const began = performance.now();
@@ -113,15 +114,27 @@ export class Topology {
     // The first build pays for compiling the protobuf codecs: it says nothing about the next ones.
     if (previous) this.lastBuildMs = performance.now() - began;
     this.lastPublishAt = performance.now();
+    const problems = next ? inconsistencies(next) : [];
+    if (next && problems.length > 0) {
+      // Keep serving the last good snapshot; rebuild everything on the next change.
+      this.allDirty = true;
+      this.opts.logger.error({ version: next.version, problems: problems.slice(0, 10), count: problems.length }, 'not publishing an inconsistent snapshot');
+      this.resolveFlushWaiters();
+      return undefined;
+    }
     if (next) {
       this.opts.beforePublish?.(next);
       this.opts.cache.publish(next);
       this.opts.logger.debug({ version: next.version }, 'published snapshot');
     }
+    this.resolveFlushWaiters();
+    return next;
+  }
+
+  private resolveFlushWaiters(): void {
     const waiters = this.flushWaiters;
     this.flushWaiters = [];
     for (const w of waiters) w();
-    return next;
   }
 
   /** Resolves after the pending debounced publish (if any) has happened. */
@@ -131,11 +144,9 @@ export class Topology {
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
-    const waiters = this.flushWaiters;
-    this.flushWaiters = [];
-    for (const w of waiters) w();
+    this.resolveFlushWaiters();
   }
 
   /**
@@ -148,8 +159,15 @@ export class Topology {
     if (this.timer) return;
     const window = Math.max(this.opts.debounceMs, 2 * this.lastBuildMs);
     const wait = Math.max(0, this.lastPublishAt + window - performance.now());
-    this.timer = setTimeout(() => this.publishNow(), wait);
-    this.timer.unref?.();
+    // setTimeout waits at least 1 ms even for 0: a lone change goes on the next turn of the loop instead.
+    if (wait <= 0) {
+      const immediate = setImmediate(() => this.publishNow());
+      this.timer = { cancel: () => clearImmediate(immediate) };
+    } else {
+      const timeout = setTimeout(() => this.publishNow(), wait);
+      timeout.unref?.();
+      this.timer = { cancel: () => clearTimeout(timeout) };
+    }
   }
 
   /** Every resource; those unchanged since `previous` (config not reloaded, cluster's EDS clean) are reused, not rebuilt. */

@@ -20,11 +20,17 @@ export interface TypeRules {
   readonly removal: { readonly after: readonly XdsTypeUrl[] } | { readonly parentGone: XdsTypeUrl };
   /** A changed resource of this type makes the client re-request the same-named resource of that type (Envoy re-warms a changed cluster). */
   readonly rewarms?: XdsTypeUrl;
+  /**
+   * The names in a resource's `refs` are resources of this type, and a snapshot is published only when they all
+   * exist (go-control-plane's `Snapshot.Consistent`): a listener's route configuration, a route's clusters, an EDS
+   * cluster's assignment, an assignment's cluster.
+   */
+  readonly refersTo: XdsTypeUrl;
 }
 
 export const TYPE_RULES: Readonly<Record<XdsTypeUrl, TypeRules>> = {
-  [TYPE.listener]: { wildcard: true, fullStateSotw: true, removal: { after: [] } },
-  [TYPE.route]: { wildcard: false, fullStateSotw: false, removal: { after: [TYPE.listener] } },
-  [TYPE.cluster]: { wildcard: true, fullStateSotw: true, removal: { after: [TYPE.listener, TYPE.route] }, rewarms: TYPE.endpoint },
-  [TYPE.endpoint]: { wildcard: false, fullStateSotw: false, removal: { parentGone: TYPE.cluster } },
+  [TYPE.listener]: { wildcard: true, fullStateSotw: true, removal: { after: [] }, refersTo: TYPE.route },
+  [TYPE.route]: { wildcard: false, fullStateSotw: false, removal: { after: [TYPE.listener] }, refersTo: TYPE.cluster },
+  [TYPE.cluster]: { wildcard: true, fullStateSotw: true, removal: { after: [TYPE.listener, TYPE.route] }, rewarms: TYPE.endpoint, refersTo: TYPE.endpoint },
+  [TYPE.endpoint]: { wildcard: false, fullStateSotw: false, removal: { parentGone: TYPE.cluster }, refersTo: TYPE.cluster },
 };

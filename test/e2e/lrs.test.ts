@@ -55,7 +55,8 @@ describe('Envoy load reports (LRS)', () => {
       auth: testAuthenticator(),
       hasAdsStream: (nodeId) => cp.ledger.hasOpenStream(nodeId),
     });
-    cp = createControlPlane(config, { extend: (s) => lrs.register(s) });
+    cp = createControlPlane(config);
+    cp.grpc.serve(lrs);
     const { port } = await cp.start();
     envoy = await startEnvoy({ xdsPort: port, mode: 'sotw', nodeId: 'envoy-lrs' });
   });

@@ -3,7 +3,9 @@ import { validateConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log.js';
 import { SnapshotCache } from '../../src/xds/cache.js';
 import { decodeAnyBytes, TYPE } from '../../src/xds/protos.js';
-import { buildSnapshot, diffSnapshots, type Snapshot } from '../../src/xds/snapshot.js';
+import { buildSnapshot, diffSnapshots, inconsistencies, type Snapshot } from '../../src/xds/snapshot.js';
+import type { ResourceSpec } from '../../src/xds/resources.js';
+import type { Config } from '../../src/config/schema.js';
 import { Topology } from '../../src/xds/topology.js';
 import { compareVersions, VersionClock } from '../../src/xds/versions.js';
 
@@ -138,6 +140,66 @@ describe('Topology', () => {
     const eps = topology.endpoints('c1');
     expect(eps.map((e) => `${e.address}:${e.port}`).sort()).toEqual(['10.0.0.9:80', '127.0.0.1:9001', '127.0.0.1:9002']);
     expect(eps.find((e) => e.port === 9001)?.health).toBe('UNHEALTHY');
+  });
+});
+
+describe('consistency (every reference resolves before a snapshot is published)', () => {
+  const spec = (typeUrl: string, name: string, refs: string[], variant?: 'proxyless'): ResourceSpec => ({
+    name,
+    typeUrl,
+    refs,
+    variant,
+    message: typeUrl === TYPE.endpoint ? { cluster_name: name } : { name },
+  });
+  const good = [
+    spec(TYPE.listener, 'l1', ['r1']),
+    spec(TYPE.route, 'r1', ['c1']),
+    spec(TYPE.cluster, 'c1', ['c1']),
+    spec(TYPE.endpoint, 'c1', ['c1']),
+    spec(TYPE.endpoint, 'c1', ['c1'], 'proxyless'),
+  ];
+  const build = (specs: ResourceSpec[]) => buildSnapshot(undefined, specs, '1', 0)!;
+
+  it('a snapshot built from a valid config is consistent', () => {
+    const { topology } = setup();
+    expect(inconsistencies(topology.publishNow()!)).toEqual([]);
+    expect(inconsistencies(build(good))).toEqual([]);
+  });
+
+  const [listener, route, cluster, eds, proxylessEds] = good;
+  it.each([
+    ['a listener whose route configuration is missing', [listener, cluster, eds, proxylessEds], 'Listener "l1" refers to RouteConfiguration "r1"'],
+    ['a route whose cluster is missing', [listener, route], 'RouteConfiguration "r1" refers to Cluster "c1"'],
+    ['a cluster without its assignment', [listener, route, cluster], 'Cluster "c1" refers to ClusterLoadAssignment "c1"'],
+  ])('finds %s', (_what, specs, problem) => {
+    expect(inconsistencies(build(specs as ResourceSpec[])).join('\n')).toContain(problem);
+  });
+
+  it('finds EDS without its cluster and a proxyless set that names other clusters', () => {
+    const problems = inconsistencies(build([spec(TYPE.endpoint, 'c9', ['c9']), spec(TYPE.endpoint, 'c8', ['c8'], 'proxyless')]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'ClusterLoadAssignment "c9" refers to Cluster "c9", which is not in the snapshot',
+        'ClusterLoadAssignment "c9" has no proxyless variant',
+        'proxyless ClusterLoadAssignment "c8" has no Envoy variant',
+      ]),
+    );
+  });
+
+  it('the topology keeps serving the last good snapshot when a build is inconsistent, and publishes again once fixed', () => {
+    const { topology, cache } = setup();
+    const first = topology.publishNow()!;
+    // A config that skipped validation (library use): the route names a cluster that does not exist.
+    const broken = structuredClone(config) as Config;
+    (broken.routes[0]!.virtualHosts[0]!.routes[0] as { cluster: string }).cluster = 'missing';
+    topology.replaceConfig(broken);
+    expect(topology.publishNow()).toBeUndefined();
+    expect(cache.current()).toBe(first);
+    topology.replaceConfig(config);
+    topology.setEndpoint('c2', { address: '127.0.0.1', port: 9200 });
+    const next = topology.publishNow();
+    expect(next).toBeDefined();
+    expect(cache.current()).toBe(next);
   });
 });
 

@@ -5,7 +5,6 @@
  * forms) are neutralised with a leading `'` (csv-stringify's `escape_formulas`); numbers stay
  * numbers. Times are ISO 8601 (UTC), durations milliseconds, percentages 0..100.
  */
-import { stringify } from 'csv-stringify/sync';
 import { InvalidArgumentError } from '../../errors.js';
 import { tableById, type Cell, type Column, type ReportDocument, type Table } from '../document.js';
 
@@ -37,6 +36,8 @@ export function csvTable(doc: ReportDocument, table?: string): Table {
 
 export async function* renderCsv(doc: ReportDocument, table?: string): AsyncGenerator<string> {
   const t = csvTable(doc, table);
+  // Loaded on the first CSV report, like exceljs for XLSX: a control plane that never renders one does not carry it.
+  const { stringify } = await import('csv-stringify/sync');
   yield stringify([t.columns.map(csvHeader)], OPTIONS);
   let batch: Array<Array<string | number | null>> = [];
   for (const row of t.rows()) {
