@@ -14,7 +14,7 @@
  *   stand for an absent Node.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,5 +53,14 @@ for (const run of runs) {
     console.error(`gen-proto: proto-loader-gen-types failed for ${run.what} (exit ${r.status ?? r.signal ?? 'unknown'})`);
     process.exit(1);
   }
+}
+// Headers name each file's .proto by its path from here: keep only the part from node_modules/ on, so the
+// output does not depend on where the checkout or its node_modules live.
+for (const f of readdirSync(out, { recursive: true, withFileTypes: true })) {
+  if (!f.isFile()) continue;
+  const path = join(f.parentPath, f.name);
+  const text = readFileSync(path, 'utf8');
+  const fixed = text.replace(/^\/\/ Original file: .*?(node_modules\/)/m, '// Original file: $1');
+  if (fixed !== text) writeFileSync(path, fixed);
 }
 console.log(`gen-proto: wrote ${relative(repo, out)}/`);
