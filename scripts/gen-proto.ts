@@ -60,7 +60,7 @@ for (const f of readdirSync(out, { recursive: true, withFileTypes: true })) {
   if (!f.isFile()) continue;
   const path = join(f.parentPath, f.name);
   const text = readFileSync(path, 'utf8');
-  const fixed = text.replace(/^\/\/ Original file: .*?(node_modules\/)/m, '// Original file: $1');
+  const fixed = text.replace(/^\/\/ Original file: .*?(node_modules\/)/gm, '// Original file: $1');
   if (fixed !== text) writeFileSync(path, fixed);
 }
 console.log(`gen-proto: wrote ${relative(repo, out)}/`);
