@@ -67,7 +67,7 @@ export function createControlPlane(config: Readonly<Config>, opts: ControlPlaneO
     contentVersions: opts.contentVersions,
   });
   const xdsLogger = logger.child({ component: 'xds' });
-  const xds = new AdsService({ config: config.xds, cache, ledger, logger: xdsLogger, admitAds: opts.admitAds });
+  const xds = new AdsService({ config: config.xds, cache, callbacks: ledger, logger: xdsLogger, admitAds: opts.admitAds });
   const owned = opts.grpc === undefined;
   const grpc = opts.grpc ?? new GrpcHost({ listen: config.xds.listen, config: config.xds, logger: xdsLogger, label: 'xDS', portName: 'the xDS/gRPC port' });
   grpc.serve(xds);

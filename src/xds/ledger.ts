@@ -1,5 +1,6 @@
 /** Per connected proxy: what it was sent, what it acknowledged, what it rejected and why. */
 import type { NackRecord, ProxyRecord, TypeLedger } from '../operations.js';
+import type { StreamCallbacks } from './session.js';
 
 export type LedgerEvent =
   | { kind: 'nack'; proxy: ProxyRecord; typeUrl: string; nack: NackRecord }
@@ -28,7 +29,7 @@ export interface NackedProxy {
 
 const unresolved = (t: TypeLedger): boolean => t.lastNack !== undefined && (t.ackedAt === undefined || t.lastNack.at > t.ackedAt);
 
-export class Ledger {
+export class Ledger implements StreamCallbacks {
   private readonly open = new Map<string, ProxyRecord>();
   private readonly closed: Array<{ rec: ProxyRecord; bytes: number }> = [];
   private closedBytes = 0;

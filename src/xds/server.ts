@@ -3,8 +3,7 @@ import type { XdsConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { LogThrottle } from '../log-throttle.js';
 import type { SnapshotCache } from './cache.js';
-import type { Ledger } from './ledger.js';
-import { AdsSession, type ClientLogs, type Protocol } from './session.js';
+import { AdsSession, type ClientLogs, type Protocol, type StreamCallbacks } from './session.js';
 import { adsService, type DeltaRequest, type DeltaResponse, type Malformed, type SotwRequest, type SotwResponse } from './wire.js';
 
 export interface AdsServiceOptions {
@@ -21,7 +20,8 @@ export interface AdsServiceOptions {
   /** Decides whether an ADS stream may open from its call metadata (e.g. a proxy token); a status refuses it. */
   admitAds?: (metadata: Metadata) => Pick<StatusObject, 'code' | 'details'> | undefined;
   cache: SnapshotCache;
-  ledger: Ledger;
+  /** Told what every stream does (the ledger). */
+  callbacks: StreamCallbacks;
   logger: Logger;
 }
 
@@ -63,7 +63,7 @@ export class AdsService {
     }
     const session = new AdsSession(call, protocol, {
       cache: this.opts.cache,
-      ledger: this.opts.ledger,
+      callbacks: this.opts.callbacks,
       logger: this.opts.logger,
       logs: this.logs,
       stuckStreamTimeoutMs: this.opts.config.stuckStreamTimeoutMs,

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { LogThrottle } from '../log-throttle.js';
 import { AdsState, SubscriptionLimitError, type Protocol, type RequestIn, type ResponseOut } from './ads-state.js';
 import type { SnapshotCache } from './cache.js';
-import type { Ledger } from './ledger.js';
+import type { NackRecord, ProxyRecord } from '../operations.js';
 import { isXdsType } from './protos.js';
 import { isWeightBlindClient } from './resources.js';
 import { decodeNode, isMalformed, type DeltaRequest, type DeltaResponse, type Malformed, type SotwRequest, type SotwResponse } from './wire.js';
@@ -19,9 +19,23 @@ export interface ClientLogs {
   connection: LogThrottle;
 }
 
+/**
+ * What a stream reports as it goes (go-control-plane's server callbacks): opened with its node, each response
+ * sent, each ACK and NACK, requests for types it does not serve, closed. The ledger implements it; the
+ * session knows nothing else about who listens.
+ */
+export interface StreamCallbacks {
+  connect(rec: Omit<ProxyRecord, 'connectedAt' | 'types' | 'unknownTypes'>): void;
+  sent(streamId: string, typeUrl: string, version: string): void;
+  ack(streamId: string, typeUrl: string, version: string, publishedAt: number): void;
+  nack(streamId: string, typeUrl: string, nack: Omit<NackRecord, 'at'>): void;
+  unknownType(streamId: string, typeUrl: string): void;
+  disconnect(streamId: string): void;
+}
+
 export interface SessionOptions {
   cache: SnapshotCache;
-  ledger: Ledger;
+  callbacks: StreamCallbacks;
   logger: Logger;
   logs: ClientLogs;
   stuckStreamTimeoutMs: number;
@@ -107,7 +121,7 @@ export class AdsSession {
       if (isWeightBlindClient(node.user_agent_name)) this.state.useVariant('proxyless');
       const ua = node.user_agent_name ? clip(`${node.user_agent_name}/${node.user_agent_version ?? ''}`, 256) : undefined;
       const nodeCluster = node.cluster === undefined ? undefined : clip(node.cluster, 256);
-      this.opts.ledger.connect({ streamId: this.id, nodeId: id, nodeCluster, userAgent: ua, protocol: this.protocol, peer: this.call.getPeer() });
+      this.opts.callbacks.connect({ streamId: this.id, nodeId: id, nodeCluster, userAgent: ua, protocol: this.protocol, peer: this.call.getPeer() });
       this.opts.logs.connection.info(
         { stream: this.id, protocol: this.protocol, node: clip(id), peer: this.call.getPeer(), eds: this.state.variant },
         'proxy connected',
@@ -116,15 +130,15 @@ export class AdsSession {
     }
     const typeUrl = req.type_url ?? '';
     if (!isXdsType(typeUrl)) {
-      this.opts.ledger.unknownType(this.id, typeUrl);
+      this.opts.callbacks.unknownType(this.id, typeUrl);
       this.opts.logs.unknownType.warn({ stream: this.id, node: clip(this.nodeId ?? ''), typeUrl: clip(typeUrl) }, 'ignoring request for unsupported type_url');
       return;
     }
     const settled = this.state.onRequest(this.toRequest(typeUrl, req));
-    if (settled?.kind === 'ack') this.opts.ledger.ack(this.id, typeUrl, settled.version, settled.publishedAt);
+    if (settled?.kind === 'ack') this.opts.callbacks.ack(this.id, typeUrl, settled.version, settled.publishedAt);
     else if (settled?.kind === 'nack') {
       const message = truncateBytes(settled.error.message, this.opts.maxErrorDetailBytes);
-      this.opts.ledger.nack(this.id, typeUrl, { version: settled.version, message, code: settled.error.code, resources: settled.resources });
+      this.opts.callbacks.nack(this.id, typeUrl, { version: settled.version, message, code: settled.error.code, resources: settled.resources });
       this.opts.logs.nack.warn(
         {
           stream: this.id,
@@ -192,7 +206,7 @@ export class AdsSession {
             resources: out.resources.map((e) => e.delta),
             removed_resources: out.removed,
           });
-    this.opts.ledger.sent(this.id, out.typeUrl, out.version);
+    this.opts.callbacks.sent(this.id, out.typeUrl, out.version);
     if (!ok) this.block();
   }
 
@@ -220,7 +234,7 @@ export class AdsSession {
     this.closed = true;
     if (this.stuckTimer) clearTimeout(this.stuckTimer);
     this.unsubscribe?.();
-    this.opts.ledger.disconnect(this.id);
+    this.opts.callbacks.disconnect(this.id);
     if (this.nodeId) this.opts.logs.connection.info({ stream: this.id, node: clip(this.nodeId) }, 'proxy disconnected');
   }
 
