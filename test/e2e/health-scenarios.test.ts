@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../support/backends.js';
 import { ejected, INTERVAL, rig, UNHEALTHY_THRESHOLD } from '../support/rig.js';
+import { drainSteps, shareStep } from '../support/timeline.js';
 import { shares } from '../support/traffic.js';
 import { waitFor } from '../support/wait.js';
 
@@ -9,21 +10,36 @@ describe('health scenarios with a real Envoy', () => {
   it('2: a host failing its health check is drained within interval × threshold + 1 s', async () => {
     const r = await rig(3);
     const [bad, ...good] = r.backends as [Backend, Backend, Backend];
-    const t0 = Date.now();
+    const key = r.key(bad);
+    const start = r.timeline.mark(key, 'health check starts failing');
     bad.setHealthStatus(503);
-    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 5000, intervalMs: 20, what: 'the failing host ejected in Envoy' });
-    const drainMs = Date.now() - t0;
-    console.log(`[scenario 2] drained in ${drainMs} ms (bound ${INTERVAL * UNHEALTHY_THRESHOLD + 1000} ms)`);
-    expect(drainMs).toBeLessThanOrEqual(INTERVAL * UNHEALTHY_THRESHOLD * 1.1 + 1000);
+    // The timeline, in order: failed probe → decision → EDS version → Envoy's ACK of it. One generous outer deadline.
+    const [firstFail, decision, eds, ack] = await r.timeline.waitForOrder(key, drainSteps(), {
+      after: start,
+      timeoutMs: 4 * (INTERVAL * UNHEALTHY_THRESHOLD + 1000),
+      what: 'the failing host drained',
+    });
+    // "interval × threshold + 1 s" as order: decided at exactly the threshold-th failed probe (no passing probe in
+    // between) and published before the next probe round of that host.
+    const failures = [firstFail!, ...r.timeline.between(firstFail, decision).filter((e) => e.kind === 'probe' && e.key === key)];
+    expect(failures.map((e) => e.kind === 'probe' && e.ok)).toEqual(Array<boolean>(UNHEALTHY_THRESHOLD).fill(false));
+    expect(r.timeline.between(decision, eds).filter((e) => e.kind === 'probe' && e.key === key)).toEqual([]);
+    console.log(
+      `[scenario 2] first failed probe → ACK of EDS ${eds!.kind === 'eds' ? eds!.version : ''} in ${ack!.t - firstFail!.t} ms (bar ${INTERVAL * UNHEALTHY_THRESHOLD + 1000} ms from the failure)`,
+    );
+    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 5000, what: 'the failing host ejected in Envoy' });
     const s = await shares(r.url, 600, { concurrency: 6 });
-    expect(s.share(bad.name)).toBeLessThan(0.02);
+    r.timeline.mark(key, 'share', s.share(bad.name));
+    r.timeline.expectOrder(key, [...drainSteps(), shareStep('its share through Envoy below 2%', (v) => v < 0.02)], start);
     expect(s.errors).toBe(0);
     for (const b of good) expect(s.share(b.name)).toBeGreaterThan(0.4);
-    const d = r.app.engine.endpoint(r.key(bad))!.decision;
+    const d = r.app.engine.endpoint(key)!.decision;
     expect(d).toMatchObject({ status: 'UNHEALTHY', circuit: 'open', health: 'UNHEALTHY' });
     expect(d.reasons[0]).toMatch(/consecutive failed checks \(last: HTTP 503\)/);
     const later = await shares(r.url, 300, { concurrency: 6 });
     expect(later.share(bad.name)).toBeLessThan(0.02);
+    // Stays drained: no EDS version after the drain published it as anything else.
+    expect(r.timeline.of('eds', key).filter((e) => e.seq > eds!.seq)).toEqual([]);
   });
 
   it('3: a slow host and a hanging host are drained; healthy probes keep their schedule', async () => {
