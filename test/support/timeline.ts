@@ -72,8 +72,18 @@ function publishedEndpoints(cluster: string, any: Uint8Array): Map<string, { hea
   return out;
 }
 
+/** A cluster's EDS as published at one version. */
+export interface PublishedEds {
+  seq: number;
+  version: string;
+  cluster: string;
+  endpoints: ReadonlyMap<string, { health: string; weight: number }>;
+}
+
 export class Timeline {
   readonly entries: TimelineEntry[] = [];
+  /** Every cluster's EDS each time it changed, in publication order (after `seq` entries were recorded). */
+  readonly published: PublishedEds[] = [];
   /** EDS type versions in publication order (an ACK of a later one covers an earlier one). */
   private readonly edsVersions: string[] = [];
   private readonly unsubscribe: Array<() => void> = [];
@@ -219,6 +229,7 @@ export class Timeline {
       if (old === entry) continue;
       const was = old ? publishedEndpoints(cluster, old.any) : new Map<string, { health: string; weight: number }>();
       const now = publishedEndpoints(cluster, entry.any);
+      this.published.push({ seq: this.seq, version: eds.version, cluster, endpoints: now });
       for (const [key, p] of now) {
         const w = was.get(key);
         if (!w || w.health !== p.health || w.weight !== p.weight) this.push({ kind: 'eds', key, cluster, version: eds.version, ...p });
