@@ -180,7 +180,7 @@ export class Timeline {
     try {
       return await waitFor(() => this.findOrder(key, steps, opts.after), { timeoutMs: opts.timeoutMs, intervalMs: 20, what: opts.what ?? 'the sequence' });
     } catch (err) {
-      throw new Error(`${(err as Error).message.split('; last:')[0]}\n${this.explain(key, steps, opts.after)}`);
+      throw new Error(`${(err as Error).message.split('; last:')[0]}\n${this.explain(key, steps, opts.after)}`, { cause: err });
     }
   }
 
