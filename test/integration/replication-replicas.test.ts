@@ -356,7 +356,8 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
       () => apps.every((a) => a.alerts.list({ state: 'firing' }).some((x) => x.rule === 'endpoint_unhealthy' && x.message.includes(String(bad.port)))),
       { timeoutMs: 10_000, what: 'firing on every replica' },
     );
-    await new Promise((r) => setTimeout(r, 1000));
+    // The positive marker: every replica has raised it and has no webhook delivery left in flight.
+    await Promise.all(apps.map((a) => a.alerts.idle()));
     expect(about('fired')).toHaveLength(1);
 
     // The leader leaves: another one is elected and posts the resolution, once.
@@ -366,7 +367,11 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     await waitFor(() => rest.filter((a) => a.replication!.isLeader()).length === 1, { timeoutMs: TTL * 1000 + 5000, what: 'a new leader' });
     bad.setHealthStatus(200);
     await waitFor(() => about('resolved').length > 0, { timeoutMs: 20_000, what: 'the resolution posted' });
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitFor(
+      () => rest.every((a) => !a.alerts.list({ state: 'firing' }).some((x) => x.rule === 'endpoint_unhealthy' && x.message.includes(String(bad.port)))),
+      { timeoutMs: 10_000, what: 'resolved on every remaining replica' },
+    );
+    await Promise.all(rest.map((a) => a.alerts.idle()));
     expect(about('resolved')).toHaveLength(1);
     expect(about('fired')).toHaveLength(1);
   }, 60_000);
