@@ -233,7 +233,8 @@ describe('health scenarios with a real Envoy', () => {
       r.timeline.mark(r.key(x), 'share', s.share(x.name));
       r.timeline.expectOrder(r.key(x), [...drainSteps(), shareStep('its share through Envoy below 2%', (v) => v < 0.02)], start);
     }
-    // The guarded one was failing too, yet never published UNHEALTHY.
-    expect(r.timeline.of('eds', guarded.key).filter((e) => e.seq > start.seq && e.health === 'UNHEALTHY')).toEqual([]);
+    // The guarded one was failing too, yet its last published state serves (it may have been ejected for a moment
+    // while fewer than three were failing, then put back by the guard).
+    expect(r.timeline.of('eds', guarded.key).at(-1)?.health ?? 'HEALTHY').not.toBe('UNHEALTHY');
   });
 });
