@@ -90,7 +90,8 @@ export class Timeline {
   /**
    * Decisions made in the current synchronous run, by endpoint. The app feeds a probe to the engine before
    * its probe listeners, so a decision a probe causes is emitted before the probe is seen here: the probe is
-   * recorded before those decisions (cause before effect).
+   * recorded before those decisions (cause before effect). This assumes, as in the app, that a decision made on
+   * the engine's timer and a probe result never share one synchronous run (they are separate tasks).
    */
   private syncDecisions: Map<string, TimelineEntry> | undefined;
   private seq = 0;
