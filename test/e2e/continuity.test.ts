@@ -111,8 +111,10 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
         return serving(h) && h!.weight === 100;
       };
       await waitFor(full, what('victim back at full weight'));
-      // Checks in flight from before the heal may still eject it once: wait until it stays at full weight.
-      await sleep(800);
+      // Checks in flight from before the heal may still eject it once. The positive marker: two more checks answered
+      // after the heal (a job never overlaps itself, so any check from before has completed), then full weight again.
+      const checks = victim.healthChecks;
+      await waitFor(() => victim.healthChecks >= checks + 2, what('two checks answered since the heal'));
       await waitFor(full, what('victim still at full weight'));
       if (phase === 'failing') {
         fail(victim);
@@ -189,8 +191,10 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
         if (ejected(before)) expect(ejected(after), `${line}: port ${port} resurrected`).toBe(true);
       }
       if (victimEjected) {
-        // It stays failing: give Envoy time to have used any wrong decision, then count its requests.
-        await sleep(500);
+        // It stays failing. The positive marker: 100 more requests answered through Envoy on the new process's
+        // EDS (plenty of chances to route to the victim had the restart resurrected it), then count its requests.
+        const okAtPost = traffic!.tally.ok;
+        await waitFor(() => traffic!.tally.ok >= okAtPost + 100, { timeoutMs: 20_000, intervalMs: 20, what: `restart ${i}: 100 more answers through Envoy` });
         if (victim.requests !== servedAtKill) {
           const hits = traffic!.answers.filter((a) => a.backend === victim.name && a.at >= killAt - 2000).map((a) => `${a.at - killAt} ms: ${a.status}`);
           const changes = child

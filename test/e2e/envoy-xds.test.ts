@@ -7,6 +7,7 @@ import { TYPE } from '../../src/xds/protos.js';
 import { startHttpBackends, type Backend } from '../support/backends.js';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy.js';
 import { freePort } from '../support/net.js';
+import { recordTimeline, shareStep, step, type Step, type Timeline } from '../support/timeline.js';
 import { shares } from '../support/traffic.js';
 import { waitFor } from '../support/wait.js';
 
@@ -18,6 +19,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
   let listenerPort: number;
   let url: string;
   let config: Readonly<Config>;
+  let timeline: Timeline;
 
   const hosts = async (): Promise<number[]> => (await envoy.clusterHosts('demo')).map((h) => h.port).sort();
 
@@ -32,11 +34,13 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
       clusters: [{ name: 'demo', endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })) }],
     });
     cp = createControlPlane(config);
+    timeline = recordTimeline({ cache: cp.cache, ledger: cp.ledger });
     const { port } = await cp.start();
     envoy = await startEnvoy({ xdsPort: port, mode, nodeId: `envoy-${mode}` });
   });
 
   afterAll(async () => {
+    timeline?.stop();
     await envoy?.stop();
     await cp?.stop();
     await Promise.all((backends ?? []).map((b) => b.close()));
@@ -79,22 +83,44 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
     expect(eds.endpoint_config.endpoints.flatMap((l: { lb_endpoints: unknown[] }) => l.lb_endpoints)).toHaveLength(3);
   });
 
-  it('follows an endpoint removal and re-addition within 1 s', async () => {
+  it('follows an endpoint removal and re-addition: EDS version, then its ACK, then the traffic', async () => {
     const gone = backends[0]!;
-    let t0 = Date.now();
+    const key = `demo/127.0.0.1:${gone.port}`;
+    // In order: the EDS version without it → Envoy's ACK of it → Envoy's hosts without it → no share. One outer deadline.
+    const removed = timeline.mark(key, 'removed');
     cp.topology.removeEndpoint('demo', '127.0.0.1', gone.port);
-    await waitFor(async () => !(await hosts()).includes(gone.port), { timeoutMs: 1000, intervalMs: 10, what: 'Envoy to drop the endpoint' });
-    const removalMs = Date.now() - t0;
+    const [removedEds, removedAck] = await timeline.waitForOrder(key, [step('eds-removed', { what: 'an EDS version without it' }), step('ack')] as Step[], {
+      after: removed,
+      timeoutMs: 10_000,
+      what: 'the removal published and ACKed',
+    });
+    await waitFor(async () => !(await hosts()).includes(gone.port), { timeoutMs: 5000, what: 'Envoy to drop the endpoint' });
     const s = await shares(url, 150, { concurrency: 5 });
+    timeline.mark(key, 'share', s.share(gone.name));
+    timeline.expectOrder(key, [step('eds-removed'), step('ack'), shareStep('no share', (v) => v === 0)] as Step[], removed);
     expect(s.counts[gone.name]).toBeUndefined();
     expect(s.errors).toBe(0);
 
-    t0 = Date.now();
+    const added = timeline.mark(key, 'added back');
     cp.topology.setEndpoint('demo', { address: '127.0.0.1', port: gone.port });
-    await waitFor(async () => (await hosts()).includes(gone.port), { timeoutMs: 1000, intervalMs: 10, what: 'Envoy to add the endpoint back' });
-    const additionMs = Date.now() - t0;
-    console.log(`[${mode}] endpoint removal followed in ${removalMs} ms, addition in ${additionMs} ms`);
-    await waitFor(async () => (await shares(url, 60)).counts[gone.name], { timeoutMs: 5000, what: 'traffic to the re-added endpoint' });
+    const [, addedAck] = await timeline.waitForOrder(key, [step('eds', { what: 'an EDS version with it' }), step('ack')] as Step[], {
+      after: added,
+      timeoutMs: 10_000,
+      what: 'the addition published and ACKed',
+    });
+    await waitFor(async () => (await hosts()).includes(gone.port), { timeoutMs: 5000, what: 'Envoy to add the endpoint back' });
+    console.log(
+      `[${mode}] endpoint removal ACKed in ${removedAck!.t - removed.t} ms, addition in ${addedAck!.t - added.t} ms (EDS ${removedEds!.kind === 'eds-removed' ? removedEds!.version : ''})`,
+    );
+    const back = await waitFor(
+      async () => {
+        const share = (await shares(url, 60)).share(gone.name);
+        return share > 0 ? timeline.mark(key, 'share', share) : undefined;
+      },
+      { timeoutMs: 5000, what: 'traffic to the re-added endpoint' },
+    );
+    timeline.expectOrder(key, [step('eds'), step('ack'), shareStep('traffic again', (v) => v > 0)] as Step[], added);
+    expect(back.seq).toBeGreaterThan(addedAck!.seq);
   });
 
   it('carries health status: an UNHEALTHY endpoint gets no traffic', async () => {

@@ -167,7 +167,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     const other = replicas.find((r) => r !== victim && r !== replicas[0])!;
     const traffic = startTraffic(url);
     const tally = traffic.tally;
-    await sleep(500);
+    await waitFor(() => tally.ok >= 20, { timeoutMs: 10_000, what: 'traffic flowing before the kill' });
     const before = await envoyB.stats();
     const killedAt = performance.now();
     await victim.child!.kill9();
@@ -178,8 +178,16 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
       what: 'Envoy B on the other replica',
     });
     const reconnectMs = performance.now() - killedAt;
-    // Identical versions: what B gets from its new replica is what it had (no cluster re-warm).
-    await sleep(500);
+    // A change after the move reaches B through its new replica (the positive marker for what follows).
+    const bad = backends[1]!;
+    bad.setHealthStatus(503);
+    await waitFor(async () => (await envoyB.clusterHosts('web')).find((x) => x.port === bad.port)?.health[0] === 'UNHEALTHY', {
+      timeoutMs: 15_000,
+      intervalMs: 25,
+      what: 'B drains after the move',
+    });
+    // Identical versions: up to that change, what B got from its new replica is what it had (no cluster re-warm,
+    // nothing rejected, no empty EDS); a health change modifies no cluster either.
     const after = await envoyB.stats();
     const delta = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
     const figures = [
@@ -192,14 +200,6 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     expect(delta('cluster_manager.cluster_modified')).toBe(0);
     expect(delta('cluster_manager.cds.update_rejected')).toBe(0);
     expect(delta('cluster.web.update_empty')).toBe(0);
-    // A change after the move reaches B through its new replica.
-    const bad = backends[1]!;
-    bad.setHealthStatus(503);
-    await waitFor(async () => (await envoyB.clusterHosts('web')).find((x) => x.port === bad.port)?.health[0] === 'UNHEALTHY', {
-      timeoutMs: 15_000,
-      intervalMs: 25,
-      what: 'B drains after the move',
-    });
     bad.setHealthStatus(200);
     await traffic.stop();
     console.log(

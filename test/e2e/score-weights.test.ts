@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TYPE } from '../../src/xds/protos.js';
 import type { Backend } from '../support/backends.js';
 import { rig, type Rig } from '../support/rig.js';
+import { shareStep, step, type Step } from '../support/timeline.js';
 import { shares, type Shares } from '../support/traffic.js';
 import { waitFor } from '../support/wait.js';
 
@@ -46,8 +46,17 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
     const r = await slowRig();
     const [slow] = r.backends as [Backend];
     const fair = 1 / N;
-    const t0 = Date.now();
+    const key = r.key(slow);
+    const start = r.timeline.mark(key, 'slow from now');
     slow.setDelay(400);
+    // In order: a slow (passing) probe → a decision below a third of its weight → that weight in an EDS version → Envoy's ACK.
+    const weightedDown = [
+      step('probe', { match: (p) => p.ok && p.latencyMs >= THRESHOLD_MS, what: 'a probe slower than the threshold' }),
+      step('decision', { match: (d) => d.weight * 3 <= 100, what: 'a decision below a third of its weight' }),
+      step('eds', { match: (e) => e.weight * 3 <= 100 && e.health !== 'UNHEALTHY', what: 'an EDS version with that weight' }),
+      step('ack', { what: "Envoy's ACK of it" }),
+    ] as Step[];
+    const [, , cutEds, cutAck] = await r.timeline.waitForOrder(key, weightedDown, { after: start, timeoutMs: 10_000, what: 'the slow host weighted down' });
     await waitFor(
       async () => {
         const w = await envoyWeights(r);
@@ -55,45 +64,59 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
       },
       { timeoutMs: 10_000, intervalMs: 100, what: 'the slow host weighted down in Envoy' },
     );
-    const cutMs = Date.now() - t0;
-    const d = r.app.engine.endpoint(r.key(slow))!.decision;
+    const d = r.app.engine.endpoint(key)!.decision;
     console.log(
-      `[scenario 14] slow host weighted down in Envoy after ${cutMs} ms: weight ${d.weight}/${d.targetWeight}, score ${d.score}: ${d.reasons.join('; ')}`,
+      `[scenario 14] slow host's weight ACKed by Envoy ${cutAck!.t - start.t} ms after it slowed (EDS ${cutEds!.kind === 'eds' ? cutEds!.version : ''}): weight ${d.weight}/${d.targetWeight}, score ${d.score}: ${d.reasons.join('; ')}`,
     );
     expect(d.reasons.join('; ')).toMatch(/p99 4\d\d ms > 300 ms/);
     // DEGRADED first (at most 30%), then the score's weight level once its dwell has passed.
     expect(d.reasons.join('; ')).toMatch(/degraded: at most 30% of weight|weight \d+% of target for score/);
+    // The fast hosts were never weighted down.
+    for (const b of r.backends.slice(1)) expect(r.timeline.of('eds', r.key(b)).filter((e) => e.seq > start.seq)).toEqual([]);
     const p = predicted(r);
     const s = await shares(r.url, 800, { concurrency: 8 });
+    r.timeline.mark(key, 'share', s.share(slow.name));
     compare('one slow host', r, p, s);
+    r.timeline.expectOrder(key, [...weightedDown, shareStep('at most half its fair share through Envoy', (v) => v <= fair / 2)], start);
     expect(s.errors).toBe(0);
-    expect(s.share(slow.name)).toBeLessThanOrEqual(fair / 2);
     expectPredicted(r, p, s);
 
+    const healed = r.timeline.mark(key, 'fast again');
     slow.setDelay(0);
-    const t1 = Date.now();
+    const backUp = [
+      step('eds', { match: (e) => e.weight === 100 && e.health === 'HEALTHY', what: 'an EDS version with it at full weight' }),
+      step('ack', { what: "Envoy's ACK of it" }),
+    ] as Step[];
+    const [, fullAck] = await r.timeline.waitForOrder(key, backUp, { after: healed, timeoutMs: 60_000, what: 'the healed host back at full weight' });
     await waitFor(async () => [...(await envoyWeights(r)).values()].every((w) => w === 100), {
-      timeoutMs: 45_000,
+      timeoutMs: 10_000,
       intervalMs: 200,
-      what: 'the healed host back at full weight',
+      what: 'the healed host back at full weight in Envoy',
     });
-    console.log(`[scenario 14] healed host back at full weight after ${Date.now() - t1} ms`);
+    console.log(`[scenario 14] healed host back at full weight, ACKed ${fullAck!.t - healed.t} ms after it was fast again`);
+    // The way back up only rose.
+    const upWeights = r.timeline
+      .of('eds', key)
+      .filter((e) => e.seq > healed.seq)
+      .map((e) => e.weight);
+    expect(upWeights).toEqual([...upWeights].sort((a, b) => a - b));
     const back = await shares(r.url, 800, { concurrency: 8 });
+    r.timeline.mark(key, 'share', back.share(slow.name));
     const pb = predicted(r);
     compare('healed', r, pb, back);
-    expect(back.share(slow.name)).toBeGreaterThanOrEqual(fair - 0.05);
+    r.timeline.expectOrder(key, [...backUp, shareStep('its fair share through Envoy again', (v) => v >= fair - 0.05)], healed);
     expectPredicted(r, pb, back);
 
     // Steady state: nothing changes, nothing is pushed (scores wobble with probe latency; levels do not).
-    let pushes = 0;
-    const unsubscribe = r.app.controlPlane.cache.subscribe((next, prev) => {
-      if (next.types[TYPE.endpoint].resources.get('demo') !== prev?.types[TYPE.endpoint].resources.get('demo')) pushes++;
+    // The positive marker is eight more probe rounds; no EDS version of the cluster may come before it.
+    const steady = r.timeline.mark(key, 'steady from now');
+    const rounds = await waitFor(() => r.timeline.of('probe').filter((p) => p.seq > steady.seq)[8 * N - 1], {
+      timeoutMs: 30_000,
+      what: 'eight more probe rounds',
     });
-    const probesBefore = r.probes.length;
-    await waitFor(() => r.probes.length >= probesBefore + 8 * N, { timeoutMs: 30_000, what: 'eight more probe rounds' });
-    unsubscribe();
-    console.log(`[scenario 14] steady state: ${pushes} EDS pushes over ${r.probes.length - probesBefore} probes`);
-    expect(pushes).toBe(0);
+    const pushes = r.timeline.published.filter((v) => v.cluster === 'demo' && v.seq > steady.seq && v.seq < rounds.seq);
+    console.log(`[scenario 14] steady state: ${pushes.length} EDS pushes over ${8 * N} probes`);
+    expect(pushes).toEqual([]);
   });
 
   it('four equally slow hosts keep equal shares', async () => {
@@ -203,7 +226,7 @@ describe('the guard asks real traffic', () => {
 });
 
 describe('Envoy outlier detection steered by healthmesh', () => {
-  it('a backend answering 500 only to real traffic (its health check passes) is out of rotation within 1 s', async () => {
+  it('a backend answering 500 only to real traffic (its health check passes) is out of rotation after the 5xx that trip Envoy (3 + those in flight)', async () => {
     const r = await rig(
       N,
       { guard: { maxEjectedPercent: 50 } },
@@ -218,19 +241,24 @@ describe('Envoy outlier detection steered by healthmesh', () => {
       while (sending) await shares(r.url, 20, { concurrency: 4 });
     })();
     const t0 = Date.now();
+    const requestsBefore = bad.requests;
     bad.setStatus(500);
     await waitFor(async () => (await r.host(bad))?.health.includes('failed_outlier_check'), {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       intervalMs: 20,
       what: 'Envoy ejecting the host on real 5xx',
     });
     const ejectMs = Date.now() - t0;
+    // Out of rotation as a count, not a time: once ejected it gets nothing, so it saw only the 3 consecutive 5xx
+    // that tripped Envoy and the requests already in flight then (4 at a time), however long the admin poll took.
+    const reached = bad.requests - requestsBefore;
     sending = false;
     await load;
     console.log(
-      `[outlier] ejected by Envoy after ${ejectMs} ms; healthmesh still says ${r.app.engine.endpoint(r.key(bad))!.decision.status} (its checks pass)`,
+      `[outlier] ejected by Envoy after ${reached} requests reached it (${ejectMs} ms); healthmesh still says ${r.app.engine.endpoint(r.key(bad))!.decision.status} (its checks pass)`,
     );
-    expect(ejectMs).toBeLessThanOrEqual(1000 + 500); // 1 s, with slack for Envoy's admin poll on a loaded machine
+    expect(reached).toBeLessThanOrEqual(3 + 4);
+    expect(bad.requests - requestsBefore).toBe(reached);
     const s = await shares(r.url, 400, { concurrency: 8 });
     expect(s.errors).toBe(0);
     expect(s.share(bad.name)).toBe(0);

@@ -3,7 +3,8 @@ import { AdminServer } from '../../src/admin/server.js';
 import { adminSchema } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics, type HealthmeshMetrics } from '../../src/metrics.js';
-import { fakeEndpoint, parseExposition, seededOperations, type FakeOperations } from '../support/fake-operations-admin.js';
+import { fakeEndpoint, seededOperations, type FakeOperations } from '../support/fake-operations.js';
+import { parseExposition } from '../support/exposition.js';
 
 const TOKEN = 'metrics-test-token-0123456789';
 

@@ -6,7 +6,7 @@ import { adminSchema, type AdminConfig } from '../../src/config/schema.js';
 import { HealthmeshError, InvalidArgumentError } from '../../src/errors.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
-import { seededOperations, type FakeOperations } from '../support/fake-operations-admin.js';
+import { seededOperations, type FakeOperations } from '../support/fake-operations.js';
 
 const TOKEN = 'test-admin-token-0123456789';
 const SECURITY = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', 'x-frame-options': 'DENY' };
@@ -120,7 +120,7 @@ describe('AdminServer: read-only routes', () => {
     expect(body.endpoints).toHaveLength(3);
     body = await json(await fetch(`${s.base}/status?cluster=web&status=degraded`));
     expect(body.endpoints.map((e: { key: string }) => e.key)).toEqual(['web/10.0.0.2:8080']);
-    expect(s.ops.calls.endpoints.at(-1)).toEqual({ cluster: 'web', status: 'DEGRADED' });
+    expect(s.ops.args.endpoints.at(-1)).toEqual({ cluster: 'web', status: 'DEGRADED' });
   });
 
   it.each([
@@ -139,7 +139,7 @@ describe('AdminServer: read-only routes', () => {
     let body = await json(await fetch(`${s.base}/status/web/10.0.0.1:8080`));
     expect(body.endpoint).toMatchObject({ key: 'web/10.0.0.1:8080', address: '10.0.0.1', port: 8080 });
     expect(body.history).toHaveLength(3);
-    expect(s.ops.calls.history.at(-1)).toEqual({ key: 'web/10.0.0.1:8080', query: { from: undefined, to: undefined, limit: 100 } });
+    expect(s.ops.args.history.at(-1)).toEqual({ key: 'web/10.0.0.1:8080', query: { from: undefined, to: undefined, limit: 100 } });
     body = await json(await fetch(`${s.base}/status/web/10.0.0.1:8080?limit=2&from=1700000000000`));
     expect(body.history.map((p: { at: number }) => p.at)).toEqual([1_700_000_002_000, 1_700_000_003_000]);
   });
@@ -175,7 +175,7 @@ describe('AdminServer: read-only routes', () => {
     expect((await json(await fetch(`${s.base}/alerts?state=firing`))).alerts.map((a: { id: string }) => a.id)).toEqual(['a1', 'a2']);
     expect((await json(await fetch(`${s.base}/alerts?level=CRITICAL`))).alerts.map((a: { id: string }) => a.id)).toEqual(['a2']);
     await fetch(`${s.base}/alerts?from=1&to=2`);
-    expect(s.ops.calls.alerts.at(-1)).toEqual({ state: undefined, level: undefined, from: 1, to: 2 });
+    expect(s.ops.args.alerts.at(-1)).toEqual({ state: undefined, level: undefined, from: 1, to: 2 });
     const res = await fetch(`${s.base}/alerts?level=panic`);
     expect(res.status).toBe(400);
     expectError(await json(res), 'INVALID_ARGUMENT', 'level');
@@ -237,7 +237,7 @@ describe('AdminServer: mutations', () => {
     s = await startServer({ token: TOKEN });
   });
   afterEach(() => {
-    s.ops.calls.drain.length = 0;
+    s.ops.args.drain.length = 0;
   });
 
   it.each([
@@ -248,7 +248,7 @@ describe('AdminServer: mutations', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe(challenge);
     expectError(await json(res), 'UNAUTHENTICATED');
-    expect(s.ops.calls.drain).toEqual([]);
+    expect(s.ops.args.drain).toEqual([]);
   });
 
   it('refuses another scheme', async () => {
@@ -265,7 +265,7 @@ describe('AdminServer: mutations', () => {
     res = await post(`${s.base}/endpoints/web/10.0.0.1:8080/undrain`, { token: TOKEN, body: '' });
     expect(res.status).toBe(200);
     expect((await json(res)).endpoint).toMatchObject({ drained: false });
-    expect(s.ops.calls.drain).toEqual([
+    expect(s.ops.args.drain).toEqual([
       { key: 'web/10.0.0.1:8080', drained: true },
       { key: 'web/10.0.0.1:8080', drained: false },
     ]);
@@ -278,14 +278,14 @@ describe('AdminServer: mutations', () => {
     res = await post(`${s.base}/endpoints/web/not-an-endpoint/drain`, { token: TOKEN });
     expect(res.status).toBe(400);
     expectError(await json(res), 'INVALID_ARGUMENT', 'endpoint');
-    expect(s.ops.calls.drain).toEqual([]);
+    expect(s.ops.args.drain).toEqual([]);
   });
 
   it('rechecks now', async () => {
     const res = await post(`${s.base}/endpoints/api/10.0.1.1:9000/recheck`, { token: TOKEN });
     expect(res.status).toBe(200);
     expect(await json(res)).toEqual({ key: 'api/10.0.1.1:9000', result: { ok: true, detail: 'HTTP 200', latencyMs: 3 } });
-    expect(s.ops.calls.recheck).toEqual(['api/10.0.1.1:9000']);
+    expect(s.ops.args.recheck).toEqual(['api/10.0.1.1:9000']);
   });
 
   it('maps typed errors from ops to their status', async () => {
@@ -305,7 +305,7 @@ describe('AdminServer: mutations', () => {
     expect((await json(res)).alert).toMatchObject({ id: 'a1', acknowledgedBy: 'alice' });
     res = await post(`${s.base}/alerts/a2/ack`, { token: TOKEN });
     expect(res.status).toBe(200);
-    expect(s.ops.calls.ack).toEqual([
+    expect(s.ops.args.ack).toEqual([
       { id: 'a1', by: 'alice' },
       { id: 'a2', by: 'admin' },
     ]);
@@ -352,7 +352,7 @@ describe('AdminServer: without a token', () => {
       expectError(body, 'PERMISSION_DENIED');
       expect(body.error.message).toMatch(/admin\.token/);
     }
-    expect(s.ops.calls.drain).toEqual([]);
+    expect(s.ops.args.drain).toEqual([]);
     expect(s.server.mutationsEnabled).toBe(false);
     // Reads need no token.
     expect((await fetch(`${s.base}/status`)).status).toBe(200);

@@ -79,7 +79,8 @@ describe('ADS State-of-the-World', () => {
     expect(proxy.types[TYPE.endpoint]?.publishToAckMs).toBeGreaterThanOrEqual(0);
 
     cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, health: 'UNHEALTHY' });
-    const update = await c.next(TYPE.endpoint);
+    const { marker: update, before: beforeUpdate } = await c.until(TYPE.endpoint);
+    expect(AdsTestClient.types(beforeUpdate)).toEqual([]); // an endpoint change pushes no CDS
     expect(update.resources.map((r) => r.name)).toEqual(['c1']);
     expect(Number(update.version)).toBeGreaterThan(Number(eds.version));
     const lb = (
@@ -88,7 +89,12 @@ describe('ADS State-of-the-World', () => {
       }
     ).endpoints.flatMap((e) => e.lb_endpoints);
     expect(lb.find((e) => e.endpoint.address.socket_address.port_value === 9001)?.health_status).toBe('UNHEALTHY');
-    expect(await c.quiet(TYPE.cluster, 300)).toBe(true);
+    // Nothing else follows it: a later, unrelated endpoint change is the next response, and no CDS came before it.
+    c.ack(update, { resource_names: ['c1', 'c2'] });
+    cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 5 });
+    const { marker, before } = await c.until(TYPE.endpoint);
+    expect(marker.resources.map((r) => r.name)).toEqual(['c2']);
+    expect(AdsTestClient.types(before)).toEqual([]);
   });
 
   it('records a NACK with its error text, does not re-send the rejected version, keeps serving', async () => {
@@ -113,14 +119,29 @@ describe('ADS State-of-the-World', () => {
     const t = cp!.ledger.proxies()[0]!.types[TYPE.cluster]!;
     expect(t.lastNack).toMatchObject({ message: 'cluster c1: rejected for the test', version: second.version, resources: ['c1', 'c2'] });
     expect(t.ackedVersion).toBe(first.version);
-    expect(await c.quiet(TYPE.cluster, 300)).toBe(true);
+    // The rejected version is not re-sent: the next CDS the client gets is a later change the test makes.
+    cp!.reload(
+      baseConfig({
+        clusters: [
+          { name: 'c1', connectTimeoutMs: 3000, endpoints: [] },
+          { name: 'c2', endpoints: [] },
+        ],
+      }),
+    );
+    const { marker, before } = await c.until(TYPE.cluster);
+    expect(AdsTestClient.types(before)).toEqual([]);
+    expect(marker.version).not.toBe(second.version);
+    expect((marker.resources.find((r) => r.name === 'c1')!.message as { connect_timeout?: { seconds?: string } }).connect_timeout?.seconds).toBe('3');
   });
 
   it('remembers a subscription to a resource that does not exist yet and answers when it appears', async () => {
     const port = await start();
     const c = client(port, 'sotw');
     c.send({ node: node('n2'), type_url: TYPE.endpoint, resource_names: ['c3'] });
-    expect(await c.quiet(TYPE.endpoint, 300)).toBe(true);
+    // No EDS answer for a cluster that does not exist: the stream answers a later CDS request first.
+    c.send({ type_url: TYPE.cluster });
+    const { before } = await c.until(TYPE.cluster);
+    expect(AdsTestClient.types(before)).toEqual([]);
     const cfg = baseConfig();
     cp!.reload(
       validateConfig({
@@ -195,9 +216,14 @@ describe('ADS Delta', () => {
     expect(upd.resources.map((r) => r.name)).toEqual(['c2']);
     expect(upd.removed).toEqual([]);
 
+    c.ack(upd);
     c.send({ type_url: TYPE.endpoint, resource_names_unsubscribe: ['c2'] });
     cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 9 });
-    expect(await c.quiet(TYPE.endpoint, 300)).toBe(true);
+    // A later change to c1, still subscribed, is the marker: c2's change is not sent before it (nor with it).
+    cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: 3 });
+    const { marker, before } = await c.until(TYPE.endpoint);
+    expect(AdsTestClient.types(before)).toEqual([]);
+    expect(marker.resources.map((r) => r.name)).toEqual(['c1']);
   });
 
   it('removes a deleted cluster with removed_resources', async () => {

@@ -64,6 +64,23 @@ function client(port: number, protocol: Protocol): AdsTestClient {
 /** The server has processed the client's ACK of `r` (so later changes race nothing). */
 const acked = (type: string, r: Received) =>
   waitFor(() => cp!.ledger.proxies().some((p) => p.types[type]?.ackedVersion === r.version), { timeoutMs: 2000, what: `ACK of ${r.version}` });
+/** Runs `change` and waits until it is published (so a later change is a push of its own, not merged with it). */
+async function published(change: () => void): Promise<void> {
+  const before = cp!.cache.current()?.version;
+  change();
+  await waitFor(() => cp!.cache.current()?.version !== before, { timeoutMs: 2000, what: 'the change published' });
+}
+/** Sends the client's answer (ACK or NACK) to a `type` response and waits until the server has recorded it. */
+async function answered(type: string, send: () => void): Promise<void> {
+  const sig = () => {
+    const t = cp!.ledger.proxies()[0]?.types[type];
+    return `${t?.nacks}/${t?.ackedAt}/${t?.ackedVersion}/${t?.lastNack?.at}`;
+  };
+  const before = sig();
+  send();
+  await waitFor(() => sig() !== before, { timeoutMs: 2000, what: `the ${type.split('.').pop()} answer recorded` });
+}
+const types = AdsTestClient.types;
 const names = (r: Received): string[] => r.resources.map((x) => x.name).sort();
 const timeoutOf = (r: Received, name: string): unknown =>
   (r.resources.find((x) => x.name === name)?.message as { connect_timeout?: { seconds?: string; nanos?: number } } | undefined)?.connect_timeout;
@@ -88,15 +105,24 @@ describe('SotW LDS/CDS carry every subscribed resource, named or wildcard', () =
     c.ack(first, { resource_names: both });
     const second = await c.next(type);
     expect(names(second)).toEqual(both);
-    c.ack(second, { resource_names: both });
-    cp!.reload(config({ c2Timeout: 2500 })); // changes c2 only (and nothing for listeners)
+    await answered(type, () => c.ack(second, { resource_names: both }));
+    await published(() => cp!.reload(config({ c2Timeout: 2500 }))); // changes c2 only (and nothing for listeners)
     if (type === TYPE.cluster) {
       const third = await c.next(type);
       expect(names(third)).toEqual(both);
       expect(timeoutOf(third, 'c2')).toMatchObject({ seconds: '2', nanos: 500_000_000 });
-      c.ack(third, { resource_names: both });
+      await answered(type, () => c.ack(third, { resource_names: both }));
     }
-    expect(await c.quiet(type, 200)).toBe(true);
+    // Nothing more of this type until a later change to it (the positive marker): c1's timeout, l1's port.
+    if (type === TYPE.cluster) cp!.reload(config({ c2Timeout: 2500, c1Timeout: 3000 }));
+    else {
+      const cfg = structuredClone(config({ c2Timeout: 2500 })) as { listeners: Array<{ port: number }> };
+      cfg.listeners[0]!.port = 10005;
+      cp!.reload(validateConfig(cfg));
+    }
+    const { marker, before } = await c.until(type);
+    expect(types(before)).toEqual([]);
+    expect(names(marker)).toEqual(both);
   });
 
   it.each<[string, Protocol, string[] | undefined]>([
@@ -144,10 +170,11 @@ describe('SotW LDS/CDS carry every subscribed resource, named or wildcard', () =
     expect(names(first)).toEqual(['c1', 'c2']);
     c.ack(first, { resource_names: ['c1'] });
     await acked(TYPE.cluster, first);
-    cp!.reload(config({ c2Timeout: 2000 }));
-    expect(await c.quiet(TYPE.cluster, 300)).toBe(true);
+    await published(() => cp!.reload(config({ c2Timeout: 2000 })));
     cp!.reload(config({ c2Timeout: 2000, c1Timeout: 3000 }));
-    const upd = await c.next(TYPE.cluster);
+    // The change to c2 sent nothing: the change to c1 is the next response.
+    const { marker: upd, before } = await c.until(TYPE.cluster);
+    expect(types(before)).toEqual([]);
     expect(names(upd)).toEqual(['c1']);
   });
 
@@ -158,9 +185,11 @@ describe('SotW LDS/CDS carry every subscribed resource, named or wildcard', () =
     const first = await c.next(TYPE.cluster);
     c.ack(first, { resource_names: [] });
     await acked(TYPE.cluster, first);
-    cp!.reload(config({ c1Timeout: 3000, c2Timeout: 3000 }));
-    const r = await c.next(TYPE.cluster, 300).catch(() => undefined);
-    expect(r && names(r)).toBeUndefined();
+    await published(() => cp!.reload(config({ c1Timeout: 3000, c2Timeout: 3000 })));
+    // The marker: a listener subscription made after that change was published is answered with no CDS before it.
+    c.send({ type_url: TYPE.listener });
+    const { before } = await c.until(TYPE.listener);
+    expect(types(before)).toEqual([]);
   });
 });
 
@@ -197,11 +226,12 @@ describe('NACK: the client keeps its last ACKed versions', () => {
       cp!.reload(config({ c1Timeout: 7000 }));
       const bad = await c.next(TYPE.cluster);
       expect(timeoutOf(bad, 'c1')).toMatchObject({ seconds: '7' });
-      c.nack(bad, 'c1: rejected for the test');
-      expect(await c.quiet(TYPE.cluster, 300)).toBe(true);
+      await answered(TYPE.cluster, () => c.nack(bad, 'c1: rejected for the test'));
       // The fix restores exactly what the client last ACKed: it may have applied part of the rejected response, so c1 goes again.
+      // And it is the next CDS response: the rejected one was not re-sent before it.
       cp!.reload(config());
-      const fixed = await c.next(TYPE.cluster);
+      const { marker: fixed, before } = await c.until(TYPE.cluster);
+      expect(types(before)).toEqual([]);
       expect(names(fixed)).toEqual(protocol === 'sotw' ? ['c1', 'c2'] : ['c1']);
       expect(timeoutOf(fixed, 'c1')).toMatchObject({ seconds: '1' });
       c.ack(fixed);
@@ -225,18 +255,22 @@ describe('NACK: the client keeps its last ACKed versions', () => {
       c.nack(both, 'c2: bad endpoint', extra);
       const one = await c.next(TYPE.endpoint);
       expect(one.resources).toHaveLength(1);
-      expect(await c.quiet(TYPE.endpoint, 200)).toBe(true); // one at a time while isolating
+      // One at a time while isolating: a CDS request made now is answered before any second EDS response.
+      c.send({ type_url: TYPE.cluster });
+      expect(types((await c.until(TYPE.cluster)).before)).toEqual([]);
       const rest: string[] = [];
       if (one.resources[0]!.name === 'c2') c.nack(one, 'c2: bad endpoint', extra);
       else c.ack(one, extra);
       const two = await c.next(TYPE.endpoint);
       rest.push(...names(two));
       expect([one.resources[0]!.name, ...rest].sort()).toEqual(['c1', 'c2']);
-      if (two.resources[0]!.name === 'c2') c.nack(two, 'c2: bad endpoint', extra);
-      else c.ack(two, extra);
-      expect(await c.quiet(TYPE.endpoint, 300)).toBe(true); // c2 at the rejected version is not re-sent
+      await answered(TYPE.endpoint, () => (two.resources[0]!.name === 'c2' ? c.nack(two, 'c2: bad endpoint', extra) : c.ack(two, extra)));
+      // c2 at the rejected version is not re-sent: the next EDS response is c2's next change.
       cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 6 });
-      expect(names(await c.next(TYPE.endpoint))).toEqual(['c2']);
+      const { marker, before } = await c.until(TYPE.endpoint);
+      expect(types(before).filter((t) => t !== 'Cluster')).toEqual([]);
+      expect(names(marker)).toEqual(['c2']);
+      expect(JSON.stringify(marker.resources[0]!.message)).toContain('"value":6');
     },
   );
 
@@ -254,12 +288,18 @@ describe('NACK: the client keeps its last ACKed versions', () => {
 
       cp!.reload(config({ dropC2: true }));
       const rds = await c.next(TYPE.route);
-      c.nack(rds, 'r1: rejected for the test', extra);
-      expect(await c.quiet(TYPE.cluster, 400)).toBe(true); // c2 stays: the client still routes /b to it
+      await answered(TYPE.route, () => c.nack(rds, 'r1: rejected for the test', extra));
 
+      // c2 stays while the client still routes /b to it: the fixed route comes first, no CDS before it...
       cp!.reload(config({ dropC2: true, c1Prefix: '/' }));
-      const fixed = await c.next(TYPE.route);
-      expect(await c.quiet(TYPE.cluster, 200)).toBe(true); // not before the ACK
+      const { marker: fixed, before } = await c.until(TYPE.route);
+      expect(types(before)).toEqual([]);
+      // ...and not before the ACK either: a listener request made now is answered first (ACKed too: the
+      // removal waits for every response that could still reference c2).
+      c.send({ type_url: TYPE.listener });
+      const lds = await c.until(TYPE.listener);
+      expect(types(lds.before)).toEqual([]);
+      c.ack(lds.marker);
       c.ack(fixed, extra);
       const cds = await c.next(TYPE.cluster);
       if (protocol === 'sotw') expect(names(cds)).toEqual(['c1']);
@@ -278,10 +318,11 @@ describe('NACK: the client keeps its last ACKed versions', () => {
     cp!.reload(validateConfig(cfg));
     const bad = await c.next(TYPE.listener);
     expect(names(bad)).toEqual(['clash', 'l1', 'l2']);
-    c.nack(bad, 'clash: cannot bind');
-    expect(await c.quiet(TYPE.listener, 300)).toBe(true);
+    await answered(TYPE.listener, () => c.nack(bad, 'clash: cannot bind'));
     cp!.reload(config());
-    const back = await c.next(TYPE.listener);
+    // The rejected set is not re-sent: the revert is the next LDS response.
+    const { marker: back, before } = await c.until(TYPE.listener);
+    expect(types(before)).toEqual([]);
     expect(names(back)).toEqual(['l1', 'l2']);
   });
 });

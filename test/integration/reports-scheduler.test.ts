@@ -95,7 +95,17 @@ describe('ReportScheduler', () => {
     await s.stop();
     await s.stop();
     const after = readdirSync(directory);
-    await new Promise((r) => setTimeout(r, 200));
+    // The positive marker: a twin scheduler on the same period, started now, writes three reports; by then the
+    // stopped one would have written more had any timer survived stop().
+    const twinDir = tempDir();
+    let twinNow = RANGE.to;
+    const twin = scheduler(
+      { directory: twinDir, keep: 100, schedule: [{ type: 'alerts', format: 'md', everyMs: 50, rangeMs: 6 * HOUR }] },
+      () => (twinNow += MINUTE),
+    );
+    await twin.start();
+    await waitFor(() => readdirSync(twinDir).filter((f) => f.endsWith('.md')).length >= 3, { timeoutMs: 10_000, what: "the twin's three reports" });
+    await twin.stop();
     expect(readdirSync(directory)).toEqual(after);
     expect(after.some((f) => f.includes('.tmp-'))).toBe(false);
   });

@@ -195,7 +195,15 @@ describe('LrsService over real gRPC', () => {
     late.send(report('demo', { seconds: 1, nanos: 0 }, [endpoint(9102, 2, 0)]));
     await waitFor(() => received.length === 1, { timeoutMs: 5000, what: 'the report sent once ADS is open' });
     expect(received[0]).toMatchObject({ key: 'demo/127.0.0.1:9102', nodeId: 'late-ads' });
-    await new Promise((r) => setTimeout(r, 500));
+    // The positive marker: an orphan stream opened after `late` has its grace period run out and is closed;
+    // `late`'s grace period (had it not been cancelled) would have ended before that one, yet it is still open.
+    const witness = stream();
+    witness.send({ node: { id: 'never-ads' } });
+    const closed = await waitFor(() => witness.status, { timeoutMs: 5000, what: 'the orphan witness stream closed after its grace period' });
+    expect(closed.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(late.status).toBeUndefined();
+    late.send(report('demo', { seconds: 1, nanos: 0 }, [endpoint(9103, 1, 0)]));
+    await waitFor(() => received.length === 2, { timeoutMs: 5000, what: 'a later report still accepted' });
     expect(late.status).toBeUndefined();
   });
 

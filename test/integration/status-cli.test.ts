@@ -49,7 +49,7 @@ const run = async (args: string[]) => {
 
 beforeAll(async () => {
   let now = T0;
-  ops = new FakeOperations(['demo', 'other'], () => (now += 1000));
+  ops = new FakeOperations({ clusters: ['demo', 'other'], now: () => (now += 1000) });
   ops.seed({ cluster: 'demo', address: '127.0.0.1', port: 9101, expectedShare: 1 });
   ops.seed({
     cluster: 'demo',
@@ -74,7 +74,7 @@ beforeAll(async () => {
     score: 61.5,
     expectedShare: 0.25,
   });
-  ops.proxyRecords = [
+  ops.proxyList = [
     {
       streamId: 's1',
       nodeId: 'envoy-1',

@@ -92,7 +92,7 @@ const alert = (id: string, patch: Partial<AlertRecord> = {}): AlertRecord => ({
 
 beforeAll(async () => {
   let now = T0;
-  ops = new FakeOperations(['demo', 'other'], () => (now += 1000));
+  ops = new FakeOperations({ clusters: ['demo', 'other'], now: () => (now += 1000) });
   ops.seed({ cluster: 'demo', address: '127.0.0.1', port: 9101, zone: 'a' });
   ops.seed({
     cluster: 'demo',
@@ -106,7 +106,7 @@ beforeAll(async () => {
     reasons: ['connection refused', 'p99 1.8s > 500ms'],
   });
   ops.seed({ cluster: 'other', address: '10.0.0.5', port: 80, status: 'DEGRADED', health: 'DEGRADED', score: 60 });
-  ops.historyPoints.set(
+  ops.historyMap.set(
     'demo/127.0.0.1:9101',
     Array.from({ length: 10 }, (_, i) => ({
       key: 'demo/127.0.0.1:9101',
@@ -120,7 +120,7 @@ beforeAll(async () => {
       latencyMs: 5 + i,
     })),
   );
-  ops.proxyRecords = [
+  ops.proxyList = [
     {
       streamId: 's1',
       nodeId: 'envoy-1',
@@ -139,7 +139,7 @@ beforeAll(async () => {
       },
     },
   ];
-  ops.alertRecords = [alert('a1'), alert('a2', { level: 'critical', state: 'resolved', resolvedAt: T0 + 10, firedAt: T0 + 5 })];
+  ops.alertList = [alert('a1'), alert('a2', { level: 'critical', state: 'resolved', resolvedAt: T0 + 10, firedAt: T0 + 5 })];
 
   server = new grpc.Server();
   const auth = testAuthenticator();
@@ -475,7 +475,7 @@ describe('self services', () => {
   });
 
   it('is NOT_SERVING until Operations is ready and again after stop()', async () => {
-    const notYet = new FakeOperations(['demo']);
+    const notYet = new FakeOperations({ clusters: ['demo'] });
     notYet.isReady = false;
     const s = new grpc.Server();
     const mine = registerSelfServices(s, { ops: notYet, logger: silentLogger(), pollMs: 10 });

@@ -52,7 +52,7 @@ const alert = (id: string, message: string): AlertRecord => ({
 });
 
 beforeAll(async () => {
-  ops = new FakeOperations(['demo'], () => T0);
+  ops = new FakeOperations({ clusters: ['demo'], now: () => T0 });
   ops.seed({ cluster: 'demo', address: '127.0.0.1', port: 9101 });
   server = new grpc.Server();
   // A per-stream backlog far above what the total allows: only the shared budget can close a stream here.

@@ -91,14 +91,28 @@ export class AdsTestClient {
     }
   }
 
-  /** Resolves true if no response of that type arrives within `ms`. */
-  async quiet(typeUrl: string | undefined, ms: number): Promise<boolean> {
-    try {
-      await this.next(typeUrl, ms);
-      return false;
-    } catch {
-      return true;
+  /**
+   * Consumes every response up to the first one of `markerType` for which `match` holds: a positive marker the
+   * test caused after the thing that must not happen. Returns the marker and the responses before it, so a test
+   * asserts absence up to an event it waited for instead of over a quiet window.
+   */
+  async until(markerType: string, match: (r: Received) => boolean = () => true, timeoutMs = 5000): Promise<{ marker: Received; before: Received[] }> {
+    const deadline = Date.now() + timeoutMs;
+    const before: Received[] = [];
+    for (;;) {
+      const r = await this.next(undefined, Math.max(1, deadline - Date.now())).catch((err: Error) => {
+        throw new Error(`${err.message}; waiting for a ${markerType} marker after ${before.map((b) => b.typeUrl.split('.').pop()).join(', ') || 'nothing'}`, {
+          cause: err,
+        });
+      });
+      if (r.typeUrl === markerType && match(r)) return { marker: r, before };
+      before.push(r);
     }
+  }
+
+  /** Types of responses (short names) in `rs`, for assertions like `expect(types(before)).toEqual([])`. */
+  static types(rs: Received[]): string[] {
+    return rs.map((r) => r.typeUrl.split('.').pop() ?? r.typeUrl);
   }
 
   ack(r: Received, extra: Record<string, unknown> = {}): void {

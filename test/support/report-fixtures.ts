@@ -8,7 +8,7 @@
 import type { EndpointKey } from '../../src/core/model.js';
 import type { AlertRecord, HistoryPoint } from '../../src/operations.js';
 import { createMemoryStore, type Store } from '../../src/store/index.js';
-import { FakeOperations, fakeEndpoint } from './fake-operations-admin.js';
+import { FakeOperations, fakeEndpoint } from './fake-operations.js';
 import { mulberry32 } from './prng.js';
 
 /** 2026-11-25T00:00:00Z */
@@ -244,20 +244,22 @@ export function seededStore(): Store {
 
 /** Live state matching the seeded store: every seeded endpoint, plus one with no history yet. */
 export function seededOperations(): FakeOperations {
-  return new FakeOperations([
-    fakeEndpoint('web', '10.0.0.1', 8080, { score: 97 }),
-    fakeEndpoint('web', '10.0.0.2', 8080, { score: 96 }),
-    fakeEndpoint('web', '10.0.0.3', 8080, {
-      score: 0,
-      status: 'UNHEALTHY',
-      circuit: 'open',
-      health: 'UNHEALTHY',
-      weight: 0,
-      reasons: ['connection refused', HOSTILE.at],
-      flapping: true,
-    }),
-    fakeEndpoint('api', '10.0.1.1', 9000, { score: 70, status: 'DEGRADED', reasons: ['error rate 30% in real traffic', HOSTILE.img] }),
-    fakeEndpoint('edge:v2.eu-1', '10.0.2.1', 7000, { score: 80 }),
-    fakeEndpoint('edge:v2.eu-1', '10.0.2.2', 7000, { score: 100 }),
-  ]);
+  return new FakeOperations({
+    endpoints: [
+      fakeEndpoint('web', '10.0.0.1', 8080, { score: 97 }),
+      fakeEndpoint('web', '10.0.0.2', 8080, { score: 96 }),
+      fakeEndpoint('web', '10.0.0.3', 8080, {
+        score: 0,
+        status: 'UNHEALTHY',
+        circuit: 'open',
+        health: 'UNHEALTHY',
+        weight: 0,
+        reasons: ['connection refused', HOSTILE.at],
+        flapping: true,
+      }),
+      fakeEndpoint('api', '10.0.1.1', 9000, { score: 70, status: 'DEGRADED', reasons: ['error rate 30% in real traffic', HOSTILE.img] }),
+      fakeEndpoint('edge:v2.eu-1', '10.0.2.1', 7000, { score: 80 }),
+      fakeEndpoint('edge:v2.eu-1', '10.0.2.2', 7000, { score: 100 }),
+    ],
+  });
 }

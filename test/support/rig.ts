@@ -6,6 +6,7 @@ import type { EngineEvent } from '../../src/health/engine.js';
 import { startHttpBackends, type Backend } from './backends.js';
 import { startEnvoy, type EnvoyHandle } from './envoy.js';
 import { freePort } from './net.js';
+import { recordTimeline, type Timeline } from './timeline.js';
 import { shares } from './traffic.js';
 import { waitFor } from './wait.js';
 
@@ -19,6 +20,8 @@ export interface Rig {
   envoy: EnvoyHandle;
   url: string;
   events: EngineEvent[];
+  /** Probes, decisions, EDS versions and Envoy's ACKs in order, recorded from before the start. */
+  timeline: Timeline;
   probes: Array<{ id: string; latencyMs: number; ok: boolean; at: number }>;
   key(b: Backend): string;
   host(b: Backend): Promise<{ health: string[]; weight: number } | undefined>;
@@ -69,6 +72,8 @@ export async function rig(
   app.engine.onEvent((e) => events.push(e));
   const probes: Rig['probes'] = [];
   app.onProbe((id, o) => probes.push({ id, latencyMs: o.latencyMs, ok: o.ok, at: o.at }));
+  const timeline = recordTimeline({ app });
+  cleanup.push(async () => timeline.stop());
   const { xdsPort } = await app.start();
   cleanup.push(() => app.stop());
   const envoy = await startEnvoy({ xdsPort, mode: 'sotw' });
@@ -81,6 +86,7 @@ export async function rig(
     envoy,
     url,
     events,
+    timeline,
     probes,
     key: (b) => endpointKey('demo', '127.0.0.1', b.port),
     host: async (b) => (await envoy.clusterHosts('demo')).find((h) => h.port === b.port),

@@ -12,7 +12,8 @@ import {
   type ProbeKind,
 } from '../../src/metrics.js';
 import type { AlertLevel, ProxyRecord } from '../../src/operations.js';
-import { FakeOperations, fakeEndpoint, parseExposition, seededOperations, type ExpositionSample } from '../support/fake-operations-admin.js';
+import { FakeOperations, fakeEndpoint, seededOperations } from '../support/fake-operations.js';
+import { parseExposition, type ExpositionSample } from '../support/exposition.js';
 
 const TYPE_URL = {
   cds: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
@@ -140,14 +141,16 @@ describe('createMetrics: collect-time gauges', () => {
     const m = createMetrics(ops, { defaultMetrics: false });
     await scrape(m);
     await scrape(m);
-    expect(ops.calls.endpoints).toHaveLength(2);
-    expect(ops.calls.alerts).toHaveLength(2);
+    expect(ops.args.endpoints).toHaveLength(2);
+    expect(ops.args.alerts).toHaveLength(2);
   });
 });
 
 describe('createMetrics: label cardinality cap', () => {
   const fleet = (n: number): FakeOperations =>
-    new FakeOperations(Array.from({ length: n }, (_, i) => fakeEndpoint(i % 2 ? 'odd' : 'even', `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 8080)));
+    new FakeOperations({
+      endpoints: Array.from({ length: n }, (_, i) => fakeEndpoint(i % 2 ? 'odd' : 'even', `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 8080)),
+    });
 
   it.each([
     { endpoints: 3, cap: 3, truncated: false },

@@ -164,6 +164,33 @@ describe('ProbeScheduler', () => {
     await stopUnderFakeTimers(s);
   });
 
+  it('probes that hang until their timeout do not delay another job: it keeps its schedule to the millisecond', async () => {
+    // Scenario 3 on the fake clock: two targets never answer (their probes end only at the timeout), one answers at once.
+    const calls: Array<{ id: string; at: number }> = [];
+    const run: RunCheck = (target, _check, opts) => {
+      calls.push({ id: String(target.port), at: Date.now() });
+      if (target.port === 3) return Promise.resolve({ ok: true, detail: 'fast', latencyMs: 1 });
+      // Like the real checkers: a target that never answers ends at the check's own timeout.
+      return new Promise<CheckResult>((resolve) =>
+        setTimeout(() => resolve({ ok: false, detail: `timeout after ${opts.timeoutMs} ms`, latencyMs: opts.timeoutMs }), opts.timeoutMs),
+      );
+    };
+    const s = new ProbeScheduler({ run, onResult, concurrency: 4, random: () => 0 });
+    for (const i of [1, 2, 3]) s.upsert(jobN(i, { intervalMs: 1000, timeoutMs: 500, jitterPercent: 0 }));
+    s.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    const fast = calls.filter((c) => c.id === '3').map((c) => c.at);
+    expect(fast.length).toBeGreaterThanOrEqual(9);
+    expect(fast.slice(1).map((t, i) => t - fast[i]!)).toEqual(new Array<number>(fast.length - 1).fill(1000));
+    expect(s.jobStats('j3')).toMatchObject({ maxLagMs: 0, skipped: 0 });
+    // The hanging ones kept being probed meanwhile, each probe ending at its timeout.
+    for (const id of ['1', '2']) expect(calls.filter((c) => c.id === id).length).toBe(fast.length);
+    const hung = results.filter((r) => r.id !== 'j3');
+    expect(hung.length).toBeGreaterThanOrEqual(6);
+    for (const r of hung) expect(r.outcome).toMatchObject({ ok: false, latencyMs: 500 });
+    await stopUnderFakeTimers(s);
+  });
+
   it('starts queued probes in due order (FIFO by due time)', async () => {
     const fake = fakeRun({ afterMs: 100 });
     const s = new ProbeScheduler({ run: fake.run, onResult, concurrency: 1, random: sequence([0.05, 0.01, 0.03, 0.02, 0.04]) });

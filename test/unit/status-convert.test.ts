@@ -12,7 +12,7 @@ import { FakeOperations } from '../support/fake-operations.js';
 import { waitFor } from '../support/wait.js';
 
 describe('snapshot → wire', () => {
-  const ops = new FakeOperations(['demo'], () => 1_700_000_000_000);
+  const ops = new FakeOperations({ clusters: ['demo'], now: () => 1_700_000_000_000 });
 
   it('maps every endpoint field and enum', () => {
     const e = ops.seed({
@@ -132,7 +132,7 @@ function fakeCall(highWaterMark: number) {
 
 describe('Watch queue (coalescing, bound)', () => {
   it('coalesces events about one endpoint while the client is behind, keeping what it last saw as previous', async () => {
-    const ops = new FakeOperations(['demo'], () => 1000);
+    const ops = new FakeOperations({ clusters: ['demo'], now: () => 1000 });
     const e = ops.seed({ cluster: 'demo', address: 'h', port: 1 });
     const { call, out } = fakeCall(1);
     const closed: WatchStream[] = [];
@@ -164,7 +164,7 @@ describe('Watch queue (coalescing, bound)', () => {
   });
 
   it('closes with RESOURCE_EXHAUSTED past the backlog instead of buffering', () => {
-    const ops = new FakeOperations(['demo']);
+    const ops = new FakeOperations({ clusters: ['demo'] });
     const { call } = fakeCall(1);
     const errors: Array<{ code: number; details: string }> = [];
     call.on('error', (err: { code: number; details: string }) => errors.push(err));

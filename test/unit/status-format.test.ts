@@ -29,7 +29,7 @@ describe('CLI formatting', () => {
   });
 
   it('renders endpoints with flags, IPv6 brackets and cluster summaries', () => {
-    const ops = new FakeOperations(['demo'], () => 0);
+    const ops = new FakeOperations({ clusters: ['demo'], now: () => 0 });
     const eps = [
       ops.seed({
         cluster: 'demo',
@@ -57,7 +57,7 @@ describe('CLI formatting', () => {
   });
 
   it('renders every kind of watch event as one line', () => {
-    const ops = new FakeOperations(['demo'], () => 0);
+    const ops = new FakeOperations({ clusters: ['demo'], now: () => 0 });
     const e = endpointToWire(ops.seed({ cluster: 'demo', address: 'h', port: 1, reasons: ['ok now'] }));
     const at = Date.UTC(2024, 0, 2, 3, 4, 5, 6);
     expect(watchLine({ at_ms: at, event: 'endpoint', endpoint: e, previous: null })).toBe(
