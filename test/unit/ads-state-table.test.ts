@@ -3,6 +3,7 @@ import { AdsState, type Protocol, type RequestIn, type ResponseOut } from '../..
 import { TYPE, type XdsTypeUrl } from '../../src/xds/protos.js';
 import type { ResourceSpec } from '../../src/xds/resources.js';
 import { buildSnapshot, type Snapshot } from '../../src/xds/snapshot.js';
+import { clusterSpec, routeSpec } from '../support/xds-specs.js';
 
 /**
  * The ADS state machine driven by tables, without a network (in the style of go-control-plane's
@@ -12,18 +13,8 @@ import { buildSnapshot, type Snapshot } from '../../src/xds/snapshot.js';
 const T = { cds: TYPE.cluster, eds: TYPE.endpoint, lds: TYPE.listener, rds: TYPE.route } as const;
 type Short = keyof typeof T;
 
-const cluster = (name: string, timeoutS = 1): ResourceSpec => ({
-  name,
-  typeUrl: TYPE.cluster,
-  message: { name, type: 'EDS', connect_timeout: { seconds: timeoutS } },
-  refs: [],
-});
-const route = (name: string, clusters: string[]): ResourceSpec => ({
-  name,
-  typeUrl: TYPE.route,
-  message: { name, virtual_hosts: [{ name: 'vh', domains: ['*'], routes: clusters.map((c) => ({ match: { prefix: `/${c}` }, route: { cluster: c } })) }] },
-  refs: clusters,
-});
+const cluster = clusterSpec;
+const route = routeSpec;
 
 type Step =
   | { publish: ResourceSpec[] }

@@ -5,20 +5,11 @@ import { AdsState, SubscriptionLimitError, type ResponseOut } from '../../src/xd
 import { TYPE } from '../../src/xds/protos.js';
 import type { ResourceSpec } from '../../src/xds/resources.js';
 import { buildSnapshot, type Snapshot } from '../../src/xds/snapshot.js';
+import { clusterSpec, routeSpec } from '../support/xds-specs.js';
 
 /** The pure ADS state machine: requests and snapshots in, responses out. */
-const cluster = (name: string, timeoutS = 1): ResourceSpec => ({
-  name,
-  typeUrl: TYPE.cluster,
-  message: { name, type: 'EDS', connect_timeout: { seconds: timeoutS } },
-  refs: [],
-});
-const route = (name: string, clusters: string[]): ResourceSpec => ({
-  name,
-  typeUrl: TYPE.route,
-  message: { name, virtual_hosts: [{ name: 'vh', domains: ['*'], routes: clusters.map((c) => ({ match: { prefix: `/${c}` }, route: { cluster: c } })) }] },
-  refs: clusters,
-});
+const cluster = clusterSpec;
+const route = routeSpec;
 
 let v = 0;
 function snap(prev: Snapshot | undefined, specs: ResourceSpec[]): Snapshot {
