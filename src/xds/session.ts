@@ -76,7 +76,7 @@ export class AdsSession {
   private closed = false;
   private unsubscribe: (() => void) | undefined;
   private readonly nackTimes: number[] = [];
-  private readonly log: Logger;
+  private childLog: Logger | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -85,7 +85,6 @@ export class AdsSession {
     private readonly opts: SessionOptions,
   ) {
     this.now = opts.now ?? Date.now;
-    this.log = opts.logger.child({ stream: this.id, protocol });
     this.state = new AdsState(protocol, { maxSubscriptions: opts.maxSubscriptionsPerStream }, this.id);
     call.on('data', (req: SotwRequest | DeltaRequest | Malformed) => this.safely(() => this.onRequest(req)));
     call.on('end', () => this.close());
@@ -93,6 +92,11 @@ export class AdsSession {
     call.on('error', () => this.close());
     call.on('close', () => this.close());
     call.on('drain', () => this.safely(() => this.onDrain()));
+  }
+
+  /** This stream's logger, made on first use: most streams never log (a pino child per stream costs time and memory). */
+  private get log(): Logger {
+    return (this.childLog ??= this.opts.logger.child({ stream: this.id, protocol: this.protocol }));
   }
 
   private safely(fn: () => void): void {
