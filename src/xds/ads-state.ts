@@ -100,6 +100,8 @@ interface TypeState {
   isolate: boolean;
   requested: boolean;
   answered: boolean;
+  /** The type set this state was last found up to date with; cleared by every change of this state. */
+  upToDateWith: TypeSet | undefined;
 }
 
 interface Plan {
@@ -154,6 +156,7 @@ export class AdsState {
   /** Settle the response the request answers (if any) and apply its subscription changes. */
   onRequest(req: RequestIn): Settled | undefined {
     const st = this.typeState(req.typeUrl);
+    st.upToDateWith = undefined;
     const settled = this.settle(req.typeUrl, st, req);
     if (this.protocol === 'sotw') this.subscribeSotw(req.typeUrl, st, req.resourceNames ?? []);
     else this.subscribeDelta(req.typeUrl, st, req);
@@ -189,6 +192,7 @@ export class AdsState {
         isolate: false,
         requested: false,
         answered: false,
+        upToDateWith: undefined,
       };
       this.types.set(typeUrl, st);
     }
@@ -288,6 +292,7 @@ export class AdsState {
   }
 
   private forget(st: TypeState, name: string): void {
+    st.upToDateWith = undefined;
     st.acked.delete(name);
     st.uncertain.delete(name);
     st.rejected.delete(name);
@@ -388,8 +393,10 @@ export class AdsState {
    * resource it wants at its current version and nothing that is gone (`plan` would find nothing to send).
    */
   private upToDate(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): boolean {
+    const typeSet = this.setOf(snapshot, typeUrl);
+    if (st.upToDateWith === typeSet) return true; // neither this state nor the set changed since
     if (!st.answered || st.isolate || st.inFlight.length > 0 || st.uncertain.size > 0 || st.rejected.size > 0) return false;
-    const set = this.setOf(snapshot, typeUrl).resources;
+    const set = typeSet.resources;
     for (const name of st.acked.keys()) if (!set.has(name)) return false;
     if (st.wildcard) {
       for (const e of set.values()) if (versionOf(st.acked.get(e.name)) !== e.version) return false;
@@ -399,11 +406,13 @@ export class AdsState {
         if (e && versionOf(st.acked.get(name)) !== e.version) return false;
       }
     }
+    st.upToDateWith = typeSet;
     return true;
   }
 
   private respond(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): ResponseOut | undefined {
     if (this.upToDate(typeUrl, st, snapshot)) return undefined;
+    st.upToDateWith = undefined;
     const plan = this.plan(typeUrl, st, snapshot);
     for (const n of plan.forget) this.forget(st, n);
     if (st.isolate) {
