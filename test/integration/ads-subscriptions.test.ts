@@ -70,15 +70,21 @@ async function published(change: () => void): Promise<void> {
   change();
   await waitFor(() => cp!.cache.current()?.version !== before, { timeoutMs: 2000, what: 'the change published' });
 }
-/** Sends the client's answer (ACK or NACK) to a `type` response and waits until the server has recorded it. */
+/**
+ * Sends the client's answer (ACK or NACK) to a `type` response and waits until the server has recorded it: the
+ * ledger's ack/nack event for that type (two ACKs of one version within a millisecond change no recorded field).
+ */
 async function answered(type: string, send: () => void): Promise<void> {
-  const sig = () => {
-    const t = cp!.ledger.proxies()[0]?.types[type];
-    return `${t?.nacks}/${t?.ackedAt}/${t?.ackedVersion}/${t?.lastNack?.at}`;
-  };
-  const before = sig();
-  send();
-  await waitFor(() => sig() !== before, { timeoutMs: 2000, what: `the ${type.split('.').pop()} answer recorded` });
+  let recorded = false;
+  const off = cp!.ledger.onEvent((e) => {
+    if (e.typeUrl === type) recorded = true;
+  });
+  try {
+    send();
+    await waitFor(() => recorded, { timeoutMs: 2000, what: `the ${type.split('.').pop()} answer recorded` });
+  } finally {
+    off();
+  }
 }
 const types = AdsTestClient.types;
 const names = (r: Received): string[] => r.resources.map((x) => x.name).sort();
