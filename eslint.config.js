@@ -44,7 +44,7 @@ const fences = ADAPTERS.map((layer) => {
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bench/results/**', 'dist/**', 'src/generated/**'] },
+  { ignores: ['node_modules/**', 'bench/results/**', 'dist/**', 'src/generated/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
