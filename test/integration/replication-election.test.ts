@@ -1,22 +1,11 @@
 import type { Etcd3 } from 'etcd3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaderElection } from '../../src/replication/election.js';
 import { EtcdStatus } from '../../src/replication/status.js';
-import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
+import { testPrefix, useEtcdClients } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
-const etcd = useEtcd();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-
-function client(): Etcd3 {
-  const c = etcdTestClient(etcd());
-  cleanups.push(async () => c.close());
-  return c;
-}
+const { etcd, client, cleanups } = useEtcdClients();
 
 interface Candidate {
   id: string;

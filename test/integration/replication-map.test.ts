@@ -1,5 +1,4 @@
-import type { Etcd3 } from 'etcd3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ReplicatedValueError } from '../../src/replication/errors.js';
 import { ownerOf } from '../../src/replication/hash.js';
@@ -8,24 +7,13 @@ import { ReplicatedMap } from '../../src/replication/map.js';
 import { OwnershipClaims } from '../../src/replication/ownership.js';
 import { ReplicaRegistry } from '../../src/replication/registry.js';
 import { EtcdStatus } from '../../src/replication/status.js';
-import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
+import { testPrefix, useEtcdClients } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
 const decisionSchema = z.object({ weight: z.number(), by: z.string() }).strict();
 type Decision = z.infer<typeof decisionSchema>;
 
-const etcd = useEtcd();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-
-function client(): Etcd3 {
-  const c = etcdTestClient(etcd());
-  cleanups.push(async () => c.close());
-  return c;
-}
+const { client, cleanups } = useEtcdClients();
 
 interface Replica {
   id: string;

@@ -1,23 +1,11 @@
-import type { Etcd3 } from 'etcd3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ReplicaRegistry } from '../../src/replication/registry.js';
 import { EtcdStatus } from '../../src/replication/status.js';
-import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
+import { testPrefix, useEtcdClients } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
 const TTL = 2;
-const etcd = useEtcd();
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-
-function client(): Etcd3 {
-  const c = etcdTestClient(etcd());
-  cleanups.push(async () => c.close());
-  return c;
-}
+const { client, cleanups } = useEtcdClients();
 
 async function replica(prefix: string, id: string, errors: Error[] = []): Promise<ReplicaRegistry> {
   const r = new ReplicaRegistry(client(), {

@@ -7,7 +7,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { connectEtcd } from '../../src/replication/client.js';
 import { freePort } from './net.js';
 
@@ -213,4 +213,22 @@ export function useEtcd(): () => EtcdProcess {
     if (proc) return proc;
     throw failure instanceof Error ? failure : new Error('etcd was not started');
   };
+}
+
+/**
+ * A test file's etcd (see `useEtcd`) with per-test cleanups, run in reverse after each test, and a `client()`
+ * that is closed with them.
+ */
+export function useEtcdClients(): { etcd: () => EtcdProcess; client: () => Etcd3; cleanups: Array<() => Promise<unknown>> } {
+  const etcd = useEtcd();
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  });
+  const client = (): Etcd3 => {
+    const c = etcdTestClient(etcd());
+    cleanups.push(async () => c.close());
+    return c;
+  };
+  return { etcd, client, cleanups };
 }
