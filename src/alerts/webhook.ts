@@ -1,4 +1,6 @@
-import { request } from 'undici';
+import { lazyModule } from '../lazy-module.js';
+
+const undici = lazyModule<typeof import('undici')>('undici');
 import type { Logger } from '../log.js';
 import type { AlertRecord } from '../operations.js';
 
@@ -83,7 +85,7 @@ export class WebhookSink {
 
   private async attempt(body: string): Promise<'ok' | 'permanent' | string> {
     try {
-      const res = await request(this.opts.url, {
+      const res = await undici().request(this.opts.url, {
         method: 'POST',
         body,
         headers: { 'content-type': 'application/json', 'user-agent': 'healthmesh-alerts' },

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { lazyModule } from '../lazy-module.js';
 import type { CheckConfig } from '../config/schema.js';
 import { bounded, clip } from './outcome.js';
 import { parseStatusRanges, statusMatches, type StatusRange } from './status-ranges.js';
@@ -17,6 +18,8 @@ export interface HttpCheckerOptions {
 }
 
 /** Where to send one probe: the IP to connect to, and the name it stands for (Host header / SNI). */
+const undici = lazyModule<typeof import('undici')>('undici');
+
 export interface HttpProbeTarget extends CheckTarget {
   hostname?: string;
 }
@@ -26,14 +29,18 @@ export interface HttpProbeTarget extends CheckTarget {
  * by the status ranges); TLS is verified as usual.
  */
 export class HttpChecker {
-  private readonly dispatcher: Dispatcher;
-  private readonly owned: boolean;
+  private readonly given: Dispatcher | undefined;
+  private agent: Dispatcher | undefined;
   private readonly ranges = new WeakMap<readonly string[], StatusRange[]>();
   private closing: Promise<void> | undefined;
 
   constructor(opts: HttpCheckerOptions = {}) {
-    this.owned = opts.dispatcher === undefined;
-    this.dispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, pipelining: 1 });
+    this.given = opts.dispatcher;
+  }
+
+  /** The given dispatcher, or this checker's own Agent (undici is loaded with the first HTTP probe). */
+  private get dispatcher(): Dispatcher {
+    return this.given ?? (this.agent ??= new (undici().Agent)({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, pipelining: 1 }));
   }
 
   /** A RunCheck for an `http` check config (a target that is a name is connected to as given). */
@@ -78,7 +85,7 @@ export class HttpChecker {
 
   /** Closes the Agent if this checker created it. Idempotent. */
   close(): Promise<void> {
-    this.closing ??= this.owned ? this.dispatcher.destroy().catch(() => undefined) : Promise.resolve();
+    this.closing ??= this.agent ? this.agent.destroy().catch(() => undefined) : Promise.resolve();
     return this.closing;
   }
 

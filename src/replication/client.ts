@@ -3,18 +3,14 @@
  * (callers decide), a short circuit breaker, fast watch reconnects, gRPC keepalive to notice a hung
  * etcd, and one wrapper (`etcdCall`) that turns client failures into typed errors and feeds EtcdStatus.
  */
-import { BrokenCircuitError, ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, noop } from 'cockatiel';
-import {
-  ClientClosedError,
-  Etcd3,
-  EtcdLeaseInvalidError,
-  GRPCCancelledError,
-  GRPCDeadlineExceededError,
-  GRPCUnavailableError,
-  isRecoverableError,
-} from 'etcd3';
+import type { Etcd3 } from 'etcd3';
+import { lazyModule } from '../lazy-module.js';
 import { EtcdRequestError, EtcdUnavailableError } from './errors.js';
 import type { EtcdStatus } from './status.js';
+
+// Loaded only in replicated mode (a `replication:` section): a single process never carries them.
+const etcd3 = lazyModule<typeof import('etcd3')>('etcd3');
+const cockatiel = lazyModule<typeof import('cockatiel')>('cockatiel');
 
 export interface EtcdClientOptions {
   endpoints: string[];
@@ -27,6 +23,8 @@ export interface EtcdClientOptions {
 export function connectEtcd(opts: EtcdClientOptions): Etcd3 {
   const timeout = opts.requestTimeoutMs ?? 2000;
   const keepalive = opts.keepaliveMs ?? 5000;
+  const { Etcd3, isRecoverableError } = etcd3();
+  const { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, noop } = cockatiel();
   return new Etcd3({
     hosts: opts.endpoints,
     dialTimeout: timeout,
@@ -51,6 +49,8 @@ export function connectEtcd(opts: EtcdClientOptions): Etcd3 {
 /** True for failures that mean "etcd is not reachable right now" rather than "etcd said no". */
 export function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
+  const { GRPCUnavailableError, GRPCDeadlineExceededError, GRPCCancelledError, ClientClosedError, EtcdLeaseInvalidError, isRecoverableError } = etcd3();
+  const { BrokenCircuitError } = cockatiel();
   return (
     err instanceof GRPCUnavailableError ||
     err instanceof GRPCDeadlineExceededError ||

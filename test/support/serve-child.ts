@@ -14,9 +14,9 @@ export interface ServeChild {
   kill9(): Promise<void>;
 }
 
-/** `healthmesh serve --config FILE` as a real child process; resolves once its xDS server listens. */
-export function startServeChild(configFile: string, opts: { timeoutMs?: number } = {}): Promise<ServeChild> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'serve', '--config', configFile], {
+/** `healthmesh serve --config FILE` as a real child process (`nodeArgs`: extra Node flags); resolves once its xDS server listens. */
+export function startServeChild(configFile: string, opts: { timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<ServeChild> {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'src/cli.ts'), 'serve', '--config', configFile], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
