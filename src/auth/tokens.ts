@@ -155,19 +155,26 @@ export function mayBeNode(who: Identity, nodeId: string): boolean {
   return who.nodes === undefined || who.nodes.has(nodeId);
 }
 
+/** What the ADS admission check says about a new stream: refused now, or admitted (with a check of the node id it will send). */
+export type AdsAdmission =
+  | { refused: { code: number; details: string } }
+  | { refused?: undefined; /** PERMISSION_DENIED details when the stream may not speak as `nodeId`. */ checkNode?: (nodeId: string) => string | undefined };
+
 /**
  * The ADS admission check for AdsService: with `required()` (auth.requireProxyToken, read per stream so a
- * reload applies), a stream needs a proxy or admin token; the refusal is a gRPC status.
+ * reload applies), a stream needs a proxy or admin token, and a token with a `nodes` list may only connect
+ * as one of those node ids (the same rule LRS applies); a refusal is a gRPC status.
  */
-export function adsAdmission(auth: Authenticator, required: () => boolean): (metadata: Metadata) => { code: number; details: string } | undefined {
+export function adsAdmission(auth: Authenticator, required: () => boolean): (metadata: Metadata) => AdsAdmission | undefined {
   return (metadata) => {
     if (!required()) return undefined;
     try {
-      auth.require(authorizationOf(metadata), 'proxy', 'ADS');
-      return undefined;
+      const who = auth.require(authorizationOf(metadata), 'proxy', 'ADS');
+      if (who.nodes === undefined) return undefined;
+      return { checkNode: (nodeId) => (mayBeNode(who, nodeId) ? undefined : `node.id: token "${who.name}" may not connect as node "${nodeId.slice(0, 256)}"`) };
     } catch (err) {
       const status = authStatus(err);
-      if (status) return status;
+      if (status) return { refused: status };
       throw err;
     }
   };

@@ -1,4 +1,5 @@
-import { status, type Metadata, type Server, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
+import { status, type Metadata, type Server, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { AdsAdmission } from '../auth/index.js';
 import type { XdsConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { LogThrottle } from '../log-throttle.js';
@@ -17,8 +18,8 @@ export interface AdsServiceOptions {
     | 'clientLogWindowMs'
     | 'clientLogBurst'
   >;
-  /** Decides whether an ADS stream may open from its call metadata (e.g. a proxy token); a status refuses it. */
-  admitAds?: (metadata: Metadata) => Pick<StatusObject, 'code' | 'details'> | undefined;
+  /** Decides whether an ADS stream may open from its call metadata (e.g. a proxy token), and which node ids it may use. */
+  admitAds?: (metadata: Metadata) => AdsAdmission | undefined;
   cache: SnapshotCache;
   /** Told what every stream does (the ledger). */
   callbacks: StreamCallbacks;
@@ -55,7 +56,8 @@ export class AdsService {
       call.emit('error', Object.assign(new Error('control plane shutting down'), { code: status.UNAVAILABLE, details: 'control plane shutting down' }));
       return;
     }
-    const refused = this.opts.admitAds?.(call.metadata);
+    const admission = this.opts.admitAds?.(call.metadata);
+    const refused = admission?.refused;
     if (refused) {
       this.logs.rejected.warn({ peer: call.getPeer(), code: refused.code, details: refused.details }, 'ADS stream refused');
       call.emit('error', Object.assign(new Error(refused.details), refused));
@@ -71,6 +73,7 @@ export class AdsService {
       maxSubscriptionsPerStream: this.opts.config.maxSubscriptionsPerStream,
       maxNodeIdBytes: this.opts.config.maxNodeIdBytes,
       maxErrorDetailBytes: this.opts.config.maxErrorDetailBytes,
+      checkNode: admission?.checkNode,
     });
     this.sessions.add(session);
     const forget = (): void => {

@@ -43,6 +43,8 @@ export interface SessionOptions {
   maxSubscriptionsPerStream: number;
   maxNodeIdBytes: number;
   maxErrorDetailBytes: number;
+  /** From the admission check: PERMISSION_DENIED details when this stream's token may not use `nodeId`. */
+  checkNode?: (nodeId: string) => string | undefined;
   now?: () => number;
 }
 
@@ -121,6 +123,8 @@ export class AdsSession {
       const bytes = Buffer.byteLength(id);
       if (bytes > this.opts.maxNodeIdBytes)
         return this.fail(GrpcStatus.INVALID_ARGUMENT, `node.id is ${bytes} bytes, more than the ${this.opts.maxNodeIdBytes} allowed (xds.maxNodeIdBytes)`);
+      const denied = this.opts.checkNode?.(id);
+      if (denied) return this.fail(GrpcStatus.PERMISSION_DENIED, denied);
       this.nodeId = id;
       if (isWeightBlindClient(node.user_agent_name)) this.state.useVariant('proxyless');
       const ua = node.user_agent_name ? clip(`${node.user_agent_name}/${node.user_agent_version ?? ''}`, 256) : undefined;

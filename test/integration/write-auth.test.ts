@@ -256,6 +256,28 @@ describe('write RPCs need credentials (real app, real gRPC)', () => {
       app.reload(config);
     }
   });
+  it('ADS: a proxy token with a nodes list may only connect as those node ids (as on LRS)', async () => {
+    const edgeToken = 'edge-proxy-token-0123456789abcdef';
+    const tokens = [...structuredClone(TEST_AUTH).tokens, { name: 'edge-proxy', role: 'proxy', token: edgeToken, nodes: ['edge-1'] }];
+    app.reload(validateConfig({ ...structuredClone(config), auth: { tokens, requireProxyToken: true } }));
+    try {
+      const other = new AdsTestClient(port, 'sotw', {}, { metadata: bearer(edgeToken) });
+      other.send({ node: { id: 'edge-2' }, type_url: TYPE.cluster });
+      const closed = await other.closed;
+      expect(closed.code).toBe(grpc.status.PERMISSION_DENIED);
+      expect(closed.details).toContain('may not connect as node "edge-2"');
+      expect(other.received).toHaveLength(0);
+      other.close();
+      for (const protocol of ['sotw', 'delta'] as const) {
+        const own = new AdsTestClient(port, protocol, {}, { metadata: bearer(edgeToken) });
+        own.send({ node: { id: 'edge-1' }, type_url: TYPE.cluster, ...(protocol === 'delta' ? { resource_names_subscribe: ['*'] } : {}) });
+        expect((await own.next(TYPE.cluster)).resources.map((r) => r.name)).toEqual(['demo']);
+        own.close();
+      }
+    } finally {
+      app.reload(config);
+    }
+  });
 });
 
 describe('TLS and mTLS on the gRPC port', () => {
