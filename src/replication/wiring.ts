@@ -84,6 +84,8 @@ export class Replication implements RegistrationReplica {
   private readonly drains: ReplicatedMap<{ drained: true }>;
   private readonly signals: ReplicatedMap<{ signals: ForwardedSignal[] }>;
   private readonly outbox = new Map<EndpointKey, ForwardedSignal[]>();
+  /** Endpoints this replica has forwarded signals for (its `signals/<id>/<key>` keys, deleted when the endpoint leaves). */
+  private readonly forwarded = new Set<EndpointKey>();
   private signalTimer: NodeJS.Timeout | undefined;
   private readonly election: LeaderElection;
   private readonly watches: MapWatch[] = [];
@@ -97,7 +99,9 @@ export class Replication implements RegistrationReplica {
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling = false;
   private reconcileAgain = false;
-  private loadedDrains: EndpointKey[] = [];
+  /** The drains as etcd has them (also for endpoints this replica does not know yet: applied when they join). */
+  private readonly sharedDrains = new Set<EndpointKey>();
+  private engineStarted = false;
   private stopped = false;
   private readonly log: Logger;
 
@@ -190,7 +194,7 @@ export class Replication implements RegistrationReplica {
     const drains = await this.drains.load();
     // Signals are events: only batches written from now on are applied (each once, by the endpoint's owner).
     const signals = await this.signals.load();
-    this.loadedDrains = [...drains.values.keys()];
+    for (const key of drains.values.keys()) this.sharedDrains.add(key);
     this.watches.push(
       await this.members.watch(members, {
         onPut: (_key, r) => service.applyRegistration(r),
@@ -201,8 +205,14 @@ export class Replication implements RegistrationReplica {
         onDelete: (key) => engine.setExternal(key, undefined),
       }),
       await this.drains.watch(drains, {
-        onPut: (key) => this.applyDrain(key, true),
-        onDelete: (key) => this.applyDrain(key, false),
+        onPut: (key) => {
+          this.sharedDrains.add(key);
+          this.applyDrain(key, true);
+        },
+        onDelete: (key) => {
+          this.sharedDrains.delete(key);
+          this.applyDrain(key, false);
+        },
       }),
       await this.signals.watch(signals, {
         onPut: (rel, batch) => {
@@ -220,8 +230,8 @@ export class Replication implements RegistrationReplica {
 
   /** After engine.start(): apply the shared drains, claim what this replica owns, campaign for the alerts lead. */
   afterEngineStart(): void {
-    for (const key of this.loadedDrains) this.applyDrain(key, true);
-    this.loadedDrains = [];
+    this.engineStarted = true;
+    for (const key of this.sharedDrains) this.applyDrain(key, true);
     this.scheduleReconcile(0);
     this.election.start();
   }
@@ -249,6 +259,7 @@ export class Replication implements RegistrationReplica {
   private async flushSignals(): Promise<void> {
     if (this.outbox.size === 0) return;
     const entries = [...this.outbox].map(([key, signals]) => ({ key: `${this.id}/${key}`, value: { signals } }));
+    for (const key of this.outbox.keys()) this.forwarded.add(key);
     this.outbox.clear();
     try {
       await this.signals.putMany(entries);
@@ -265,6 +276,8 @@ export class Replication implements RegistrationReplica {
 
   async delete(key: EndpointKey): Promise<void> {
     await this.members.delete(key);
+    // A deregistered endpoint's drain goes with it: registered again later, it starts in rotation on every replica.
+    if (this.sharedDrains.has(key)) this.drain(key, false);
   }
 
   drain(key: EndpointKey, drained: boolean): void {
@@ -310,6 +323,14 @@ export class Replication implements RegistrationReplica {
   }
 
   private onMembership(ch: MembershipChange): void {
+    if (ch.kind === 'removed' && this.forwarded.delete(ch.member.key)) {
+      this.outbox.delete(ch.member.key);
+      void this.signals
+        .delete(`${this.id}/${ch.member.key}`)
+        .catch((err: unknown) =>
+          this.log.debug({ err: (err as Error).message, endpoint: ch.member.key }, 'could not delete forwarded signals of a removed endpoint'),
+        );
+    }
     if (ch.kind === 'removed' && ch.member.source === 'runtime' && this.owns(ch.member.key)) {
       const key = ch.member.key;
       this.pending.delete(key);
@@ -320,10 +341,17 @@ export class Replication implements RegistrationReplica {
         .catch((err: unknown) => this.log.debug({ err: (err as Error).message, endpoint: key }, "could not delete a removed endpoint's assignment"));
       return;
     }
-    if (ch.kind === 'added') this.scheduleReconcile(RECONCILE_DELAY_MS);
+    if (ch.kind === 'added') {
+      // A drain that arrived before the registration it refers to (two etcd watches, no order between them).
+      // After this change's other listeners: the engine subscribed after this one and tracks the endpoint in its own.
+      const key = ch.member.key;
+      if (this.sharedDrains.has(key)) queueMicrotask(() => this.applyDrain(key, true));
+      this.scheduleReconcile(RECONCILE_DELAY_MS);
+    }
   }
 
   private applyDrain(key: EndpointKey, drained: boolean): void {
+    if (!this.engineStarted) return; // afterEngineStart applies them all
     const { engine } = this.require();
     const e = engine.endpoint(key);
     if (!e || e.drained === drained) return;

@@ -264,6 +264,43 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     await converged(apps, (p) => p[extra.port] === undefined && Object.keys(p).length === 2, 'deregistered everywhere');
   }, 60_000);
 
+  it('a drain goes with its deregistration, and a drain that arrives before its registration is applied when the endpoint joins', async () => {
+    const bs = await backends(3);
+    const prefix = testPrefix();
+    const apps = await replicas(2, bs.slice(0, 2), prefix);
+    await converged(apps, allHealthy(bs.slice(0, 2)), 'configured backends HEALTHY');
+    const client = etcdTestClient(etcd());
+    cleanups.push(async () => client.close());
+    const extra = bs[2]!;
+    const key = endpointKey('web', '127.0.0.1', extra.port);
+    const registration = { cluster: 'web', address: '127.0.0.1', port: extra.port, weight: 1 };
+
+    await apps[0]!.service.register(registration);
+    await converged(apps, allHealthy(bs), 'registered backend HEALTHY');
+    apps[0]!.service.drain(key, true);
+    await converged(apps, (p) => p[extra.port]?.startsWith('DRAINING/') === true, 'drained on every replica');
+    await apps[1]!.service.deregister('web', '127.0.0.1', extra.port);
+    await waitFor(async () => (await client.get(`${prefix}/drains/${key}`).string()) === null, {
+      timeoutMs: 5000,
+      what: 'the drain key deleted with the registration',
+    });
+    await converged(apps, (p) => p[extra.port] === undefined, 'deregistered everywhere');
+
+    // Registered again: in rotation on every replica, including one that starts now and reads etcd afresh.
+    await apps[1]!.service.register(registration);
+    const late = createHealthmesh(config(prefix, 'r-late', bs.slice(0, 2)));
+    cleanups.push(() => late.stop());
+    await late.start();
+    await converged([...apps, late], allHealthy(bs), 'registered again: HEALTHY on every replica, the new one too');
+
+    // A drain written before the registration it refers to (another replica's watch may deliver them in this order).
+    await apps[1]!.service.deregister('web', '127.0.0.1', extra.port);
+    await converged([...apps, late], (p) => p[extra.port] === undefined, 'deregistered again');
+    await client.put(`${prefix}/drains/${key}`).value(JSON.stringify({ drained: true }));
+    await apps[0]!.service.register(registration);
+    await converged([...apps, late], (p) => p[extra.port]?.startsWith('DRAINING/') === true, 'the early drain applied on every replica');
+  }, 60_000);
+
   it('etcd down for 6 s: every replica keeps serving (no empty push, no flip-flop), the owner keeps probing, readyz says degraded; all converge after etcd returns', async () => {
     const bs = await backends(4);
     const apps = await replicas(3, bs, testPrefix(), { admin: { enabled: true } });
@@ -520,6 +557,24 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     };
     expect(n1.engine.onHeartbeat(hb)).toEqual({ accepted: 1 });
     await waitFor(() => owner.engine.metrics(key)?.cpuPercent === 97, { timeoutMs: 5000, intervalMs: 20, what: 'the owner has the heartbeat' });
+  }, 60_000);
+
+  it("a deregistered endpoint's forwarded signals are deleted from etcd (no keys left behind by churn)", async () => {
+    const bs = await backends(3);
+    const prefix = testPrefix();
+    const apps = await replicas(2, bs.slice(0, 2), prefix);
+    const extra = bs[2]!;
+    const key = endpointKey('web', '127.0.0.1', extra.port);
+    await apps[0]!.service.register({ cluster: 'web', address: '127.0.0.1', port: extra.port, weight: 1 });
+    await converged(apps, allHealthy(bs), 'registered backend HEALTHY');
+    const client = etcdTestClient(etcd());
+    cleanups.push(async () => client.close());
+    const signalKeys = () => client.getAll().prefix(`${prefix}/signals/`).keys();
+    const nonOwner = apps.find((a) => !a.engine.isOwned(key))!;
+    nonOwner.engine.onTraffic(key, { at: Date.now(), intervalMs: 1000, successes: 10, errors: 0 });
+    await waitFor(async () => (await signalKeys()).some((k) => k.endsWith(`/${key}`)), { timeoutMs: 5000, what: 'the forwarded signal in etcd' });
+    await apps[0]!.service.deregister('web', '127.0.0.1', extra.port);
+    await waitFor(async () => (await signalKeys()).length === 0, { timeoutMs: 5000, what: 'the forwarded signal deleted' });
   }, 60_000);
 
   it('propagation of decisions from the owner to every replica (ejections and ramp steps): p50/p99', async () => {
