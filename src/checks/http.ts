@@ -45,6 +45,7 @@ export class HttpChecker {
 
   /** A RunCheck for an `http` check config (a target that is a name is connected to as given). */
   run(target: HttpProbeTarget, http: HttpCheckConfig, opts: RunCheckOptions): Promise<CheckResult> {
+    if (!this.closing) void this.dispatcher; // undici is loaded before the clock starts, not inside the first probe's latency
     return bounded(opts, (signal) => this.probe(target, http, signal, opts.timeoutMs));
   }
 

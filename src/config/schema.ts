@@ -291,6 +291,8 @@ export const scoringSchema = z
     relativeLatencyFactor: z.number().min(1.5).max(100).default(3),
     /** Hosts faster than this are never slow relative to their peers. */
     relativeLatencyMinMs: z.number().min(0).max(600_000).default(20),
+    /** Passing probes an endpoint needs in its window before it is judged slow relative to its peers. */
+    relativeLatencyMinSamples: z.number().int().min(1).max(1000).default(3),
   })
   .strict()
   .refine((s) => s.unhealthyBelow <= s.degradedBelow && s.degradedBelow <= s.recoverAbove, 'need unhealthyBelow <= degradedBelow <= recoverAbove');

@@ -14,6 +14,8 @@ export interface ScoringPolicy {
   relativeLatencyFactor: number;
   /** ...but only when its own median is at least this (1 ms against 0.2 ms is not slow). */
   relativeLatencyMinMs: number;
+  /** ...and only once it has this many passing probes in its window (one cold probe after a start is not a latency profile). */
+  relativeLatencyMinSamples: number;
 }
 
 export interface CheckPolicy {

@@ -110,7 +110,8 @@ function activeScore(
         reasons.push(`p99 ${fmtMs(p99)} > ${fmtMs(check.latencyThresholdMs)}`);
       }
     }
-    const relative = relativeLatencyPenalty(median, s.peerLatencyMs, scoring);
+    // A single (e.g. the first, cold) probe is no latency profile: judge relative to peers only with enough samples.
+    const relative = latencies.length >= scoring.relativeLatencyMinSamples ? relativeLatencyPenalty(median, s.peerLatencyMs, scoring) : 0;
     if (relative > 0) {
       facts.peerLatencyMs = s.peerLatencyMs;
       reasons.push(

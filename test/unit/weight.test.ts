@@ -109,6 +109,19 @@ describe('adaptive latency', () => {
     expect(new Set(even)).toEqual(new Set([100]));
   });
 
+  it('one cold probe (e.g. the first after a restart) is no latency profile: judged relative to peers only from relativeLatencyMinSamples on', () => {
+    const few = (n: number): EndpointSignals => ({ ...signals(29, 2), probes: probes(29, n), probeCount: n, consecutiveOk: n });
+    expect(scoring.relativeLatencyMinSamples).toBe(3);
+    for (const n of [1, 2]) {
+      const d = decideEndpoint(initialMemory(0), few(n), noThreshold, 100, 10_000).decision;
+      expect(d.weight).toBe(100);
+      expect(d.reasons.join('; ')).not.toMatch(/median latency/);
+    }
+    const judged = decideEndpoint(initialMemory(0), few(3), noThreshold, 100, 10_000).decision;
+    expect(judged.reasons.join('; ')).toMatch(/median latency 29 ms is 14\.5x the cluster's 2 ms/);
+    expect(judged.weight).toBeLessThan(100);
+  });
+
   it('with a 300 ms threshold, latency counts once (the worse of threshold and peers), and clean real traffic softens it', () => {
     const p = { ...policy, check: { ...policy.check, latencyThresholdMs: 300 } };
     const r = scoreEndpoint(signals(400, 1), p, 10_000);
