@@ -134,4 +134,36 @@ describe('EDS is membership × assignment', () => {
     const ejected = Object.values(before).filter((v) => v.startsWith('UNHEALTHY')).length;
     expect(ejected).toBe(2);
   });
+  it('a restart lowers no weight without evidence: a cold first probe among fast peers is not "slow relative to the cluster"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'healthmesh-assign-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const bs = await backends(4);
+    const raw = {
+      store: { path: join(dir, 'h.db') },
+      health: { tickMs: 50, weighting: { minDwellMs: 0 } }, // no dwell: a level change would show at once
+      clusters: [{ name: 'web', healthCheck: { ...check, intervalMs: 1000 }, endpoints: bs.map((b) => ({ address: '127.0.0.1', port: b.port })) }],
+    };
+    const allFull = (e: Record<string, string>) => bs.every((b) => e[b.port] === 'HEALTHY/100');
+    const first = app(raw);
+    await first.start();
+    await waitFor(() => allFull(eds(first, 'web')), { timeoutMs: 10_000, what: 'all HEALTHY/100' });
+    await first.stop();
+
+    // The restarted process's first probe of b1 is slow (40 ms: a cold connection), every later one fast.
+    const slow = bs[0]!;
+    slow.setDelay(40);
+    const second = app(raw);
+    const seen = new Set<string>();
+    second.controlPlane.cache.subscribe(() => void seen.add(eds(second, 'web')[slow.port] ?? 'absent'));
+    const checksAtStart = slow.healthChecks;
+    await second.start();
+    await waitFor(() => slow.healthChecks > checksAtStart, { timeoutMs: 5000, intervalMs: 5, what: "b1's first probe after the restart" });
+    slow.setDelay(0);
+    // Long enough (1 s apart) for the peers' median to exist while b1 is judged on one and on two samples.
+    await waitFor(() => slow.healthChecks >= checksAtStart + 3, { timeoutMs: 10_000, what: 'three probes of b1 after the restart' });
+    await second.controlPlane.topology.flushed();
+    seen.add(eds(second, 'web')[slow.port] ?? 'absent');
+    expect([...seen]).toEqual(['HEALTHY/100']);
+    expect(second.engine.endpoint(endpointKey('web', '127.0.0.1', slow.port))?.decision.reasons.join('; ')).not.toMatch(/median latency/);
+  });
 });
