@@ -92,7 +92,8 @@ export class StartError extends HealthmeshError {
 
 function formatIssues(file: string, issues: ConfigIssue[]): string {
   const lines = issues.map((i) => {
-    const value = i.value === undefined ? '' : ` (got ${JSON.stringify(i.value)})`;
+    // Messages that already say what they got (`..., got "x"`) are not given the value twice.
+    const value = i.value === undefined || /\bgot\b/.test(i.message) ? '' : ` (got ${JSON.stringify(i.value)})`;
     return `  ${file}: ${i.path || '<root>'}: ${i.message}${value}`;
   });
   return `invalid configuration in ${file}:\n${lines.join('\n')}`;

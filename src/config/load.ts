@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { fileIssues } from './file-rules.js';
 import { configSchema, type Config } from './schema.js';
+import { redactAt } from './redact.js';
 
 /** A config file larger than this is refused before it is read. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -87,7 +88,7 @@ function toIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
     const fullPath = keys.length === 1 ? [...issue.path, keys[0] as string] : issue.path;
     const path = formatPath(fullPath);
-    const value = valueAt(raw, fullPath);
+    const value = redactAt(fullPath, valueAt(raw, fullPath));
     const expected = 'expected' in issue && issue.expected && !issue.message.includes('expected') ? ` (expected ${String(issue.expected)})` : '';
     return { path, message: `${issue.message}${expected}`, ...(value === undefined ? {} : { value }) };
   });

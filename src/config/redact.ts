@@ -40,6 +40,19 @@ function walk(value: unknown, key: string | undefined): unknown {
   return value;
 }
 
+/**
+ * What a config error may show of the value at `path` (it is printed by `validate` and logged on a refused
+ * SIGHUP): nothing of a secret (a key naming one anywhere on the path, check headers), only scheme and
+ * host of a URL, and nested secrets of an object replaced.
+ */
+export function redactAt(path: readonly PropertyKey[], value: unknown): unknown {
+  const keys = path.filter((k): k is string => typeof k === 'string');
+  if (keys.some((k) => SECRET_KEY.test(k) || k === 'headers')) return REDACTED;
+  const last = keys[keys.length - 1];
+  if (last === 'url' && typeof value === 'string') return redactUrl(value);
+  return walk(value, last);
+}
+
 /** A deep copy of the config with every secret replaced by `[redacted]`. */
 export function redactConfig(config: Readonly<Config>): unknown {
   return walk(config, undefined);

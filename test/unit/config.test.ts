@@ -73,6 +73,6 @@ describe('config validation', () => {
     expect(res.status).toBe(2);
     expect(res.stderr).toContain(bad);
     expect(res.stderr).toContain('clusters[0].endpoints[0].port');
-    expect(res.stderr).toContain('(got 0)');
+    expect(res.stderr).toContain('must be 1..65535, got 0');
   });
 });

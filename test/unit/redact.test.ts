@@ -4,6 +4,35 @@ import { validateConfig } from '../../src/config/load.js';
 import { REDACTED, redactConfig, redactUrl } from '../../src/config/redact.js';
 import { createLogger } from '../../src/log.js';
 
+describe('config errors show no secret (validate prints them, a refused SIGHUP logs them)', () => {
+  it('a too-short token, a bad header value and a bad webhook URL are named, their values are not shown', () => {
+    let message = '';
+    try {
+      validateConfig({
+        admin: { token: 'short-admin-1' },
+        auth: { tokens: [{ name: 'ops', role: 'operator', token: 'shortsecretX' }] },
+        alerts: { webhook: { url: 'ftp://hooks.example.com/services/SeCrEtPath', minSeverity: 'bogus' } },
+        clusters: [
+          {
+            name: 'c',
+            healthCheck: { check: { http: { headers: { Authorization: 'Bearer hdr-secret\r\nX: y' } } } },
+            endpoints: [{ address: 'backend.local', port: 1 }],
+          },
+        ],
+      });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('auth.tokens[0].token');
+    expect(message).toContain('admin.token');
+    expect(message).toContain('clusters[0].healthCheck.check.http.headers');
+    for (const secret of ['shortsecretX', 'short-admin-1', 'hdr-secret', 'SeCrEtPath']) expect(message).not.toContain(secret);
+    // A message that already says what it got is not given the value a second time.
+    const hostLine = message.split('\n').find((l) => l.includes('backend.local'));
+    expect(hostLine?.match(/backend\.local/g)).toHaveLength(1);
+  });
+});
+
 describe('redaction of the running config (finding 7)', () => {
   const config = validateConfig({
     admin: { token: 'admin-token-0123456789' },
