@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,9 @@ describe('the demo (npm start)', () => {
   beforeAll(async () => {
     envoyBinary(); // fail (not skip) when Envoy is missing
     dir = mkdtempSync(join(tmpdir(), 'healthmesh-demo-'));
-    cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
+    // The example config only: a local demo run leaves its state under examples/data, which must not leak in.
+    mkdirSync(join(dir, 'examples'));
+    cpSync(join(ROOT, 'examples/healthmesh.yaml'), join(dir, 'examples/healthmesh.yaml'));
     child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli.ts'), 'demo', '--config', join(dir, 'examples/healthmesh.yaml')], {
       cwd: ROOT,
       env: { ...process.env, HEALTHMESH_ADMIN_TOKEN: 'demo-test-token-0123456789' },
@@ -118,6 +120,26 @@ describe('the demo (npm start)', () => {
       timeoutMs: 15_000,
       what: 'b2 back in rotation (after its open period)',
     });
+  });
+
+  it('a backend that fails real requests only (b2/error) is ejected by the outlier detection the demo cluster enables', async () => {
+    await waitFor(async () => (await shares('http://127.0.0.1:10000/', 60)).counts.b2, { timeoutMs: 15_000, what: 'b2 in rotation' });
+    const b2Flags = async (): Promise<string> =>
+      (await (await fetch('http://127.0.0.1:9901/clusters')).text()).split('\n').find((l) => l.startsWith('demo::127.0.0.1:9102::health_flags::')) ?? '';
+    expect(await b2Flags()).not.toContain('failed_outlier_check');
+    expect((await fetch('http://127.0.0.1:9100/backends/b2/error', { method: 'POST' })).status).toBe(200);
+    try {
+      // Envoy's consecutive_5xx (5) flags b2 from the CDS outlier_detection healthmesh publishes for the demo cluster.
+      await waitFor(
+        async () => {
+          await shares('http://127.0.0.1:10000/', 30, { concurrency: 1 });
+          return (await b2Flags()).includes('failed_outlier_check');
+        },
+        { timeoutMs: 20_000, intervalMs: 0, what: "b2 ejected by Envoy's outlier detection" },
+      );
+    } finally {
+      await fetch('http://127.0.0.1:9100/backends/b2/ok', { method: 'POST' });
+    }
   });
 
   it('stops cleanly on SIGTERM', async () => {

@@ -7,7 +7,7 @@ export interface RegisterEndpointRequest {
    */
   'cluster'?: (string);
   /**
-   * An IP address or DNS name.
+   * An IP address (IPv4 or IPv6 literal; host names are refused: Envoy cannot use them in EDS).
    */
   'address'?: (string);
   /**
@@ -35,7 +35,7 @@ export interface RegisterEndpointRequest__Output {
    */
   'cluster': (string);
   /**
-   * An IP address or DNS name.
+   * An IP address (IPv4 or IPv6 literal; host names are refused: Envoy cannot use them in EDS).
    */
   'address': (string);
   /**
