@@ -50,7 +50,17 @@ export const initialMemory = (now: number, opts: { warming?: boolean } = {}): En
 });
 
 /** Whether any signal arrived at all (after a restart the signal windows are empty: no evidence, no change). */
-const hasEvidence = (s: EndpointSignals): boolean => s.probeCount > 0 || s.traffic.length > 0 || s.node !== undefined || s.failingDependencies.length > 0;
+export const hasEvidence = (s: EndpointSignals): boolean => s.probeCount > 0 || s.traffic.length > 0 || s.node !== undefined || s.failingDependencies.length > 0;
+
+/**
+ * After a restart (or an ownership move) the signal windows are empty: the decision keeps its remembered
+ * health and weight, and, with `rememberedScore` (the score published before), shows that score rather than
+ * the 100 an empty window gives, until the first signal arrives.
+ */
+export function withRememberedScore(d: Decision, signals: EndpointSignals, rememberedScore: number | undefined): Decision {
+  if (rememberedScore === undefined || hasEvidence(signals) || d.score === rememberedScore) return d;
+  return { ...d, score: rememberedScore, reasons: [...d.reasons, `score ${rememberedScore} as before the restart (no signal since)`] };
+}
 
 const secs = (ms: number): string => `${Math.max(0, Math.round(ms / 1000))} s`;
 

@@ -1,6 +1,6 @@
 import type { CheckConfig, ClusterConfig, Config } from '../config/schema.js';
 import { assignCluster, resumeMemory, type AssignmentInput, type ClusterAssignment, type EndpointAssignment } from '../core/assignment.js';
-import { decideEndpoint, initialMemory, type Decision, type EndpointMemory } from '../core/decide.js';
+import { decideEndpoint, hasEvidence, initialMemory, withRememberedScore, type Decision, type EndpointMemory } from '../core/decide.js';
 import { realTrafficEvidence, type ClusterVerdict } from '../core/guard.js';
 import { endpointKey, type EndpointKey, type NodeSample, type ProbeOutcome, type TrafficSample } from '../core/model.js';
 import { WEIGHT_UNIT, type EndpointPolicy } from '../core/policy.js';
@@ -91,6 +91,8 @@ interface Tracked {
   job?: ProbeJob | undefined;
   /** This replica probes and decides it (always true without replication). */
   owned: boolean;
+  /** The score published before a restart or an ownership move, shown until the first signal arrives. */
+  rememberedScore?: number | undefined;
 }
 
 const DEP_PREFIX = 'dep:';
@@ -264,8 +266,10 @@ export class HealthEngine {
         : saved
           ? resumeMemory(saved.assignment.memory, Math.max(0, now - saved.savedAt))
           : initialMemory(now, { warming: check !== undefined });
-      const decision = !owned && shared ? shared.decision : decideEndpoint(memory, this.book.view(m.key, m.cluster, now)!, policy, targetWeight, now).decision;
-      t = { key: m.key, cluster: m.cluster, member: m, targetWeight, policy, memory, decision, drained: saved?.assignment.drained ?? false, owned };
+      const rememberedScore = (shared?.decision ?? saved?.assignment.decision)?.score;
+      const view = this.book.view(m.key, m.cluster, now)!;
+      const decision = !owned && shared ? shared.decision : withRememberedScore(decideEndpoint(memory, view, policy, targetWeight, now).decision, view, rememberedScore);
+      t = { key: m.key, cluster: m.cluster, member: m, targetWeight, policy, memory, decision, drained: saved?.assignment.drained ?? false, owned, rememberedScore };
       this.tracked.set(m.key, t);
       if (owned) this.share(t, now);
       let keys = this.byCluster.get(m.cluster);
@@ -547,7 +551,10 @@ export class HealthEngine {
     if (!t.owned) return false;
     const signals = this.book.view(t.key, t.cluster, now);
     if (!signals) return false;
-    const { memory, decision } = decideEndpoint(t.memory, signals, t.policy, t.targetWeight, now);
+    const next = decideEndpoint(t.memory, signals, t.policy, t.targetWeight, now);
+    const { memory } = next;
+    const decision = withRememberedScore(next.decision, signals, t.rememberedScore);
+    if (hasEvidence(signals)) t.rememberedScore = undefined;
     const before = t.decision;
     const memoryChanged =
       memory.circuit !== t.memory.circuit ||
@@ -617,8 +624,9 @@ export class HealthEngine {
       if (owned) {
         gained++;
         if (shared) t.memory = resumeMemory(shared.memory, Math.max(0, now - shared.at));
+        if (shared) t.rememberedScore = shared.decision.score;
         const view = this.book.view(t.key, t.cluster, now);
-        if (view) t.decision = decideEndpoint(t.memory, view, t.policy, t.targetWeight, now).decision;
+        if (view) t.decision = withRememberedScore(decideEndpoint(t.memory, view, t.policy, t.targetWeight, now).decision, view, t.rememberedScore);
         if (t.job) this.opts.prober.upsert(t.job);
         this.share(t, now);
       } else {

@@ -124,6 +124,14 @@ describe('EDS is membership × assignment', () => {
     await first.controlPlane.topology.flushed();
     const before = eds(first, 'web');
     const beforeVersion = first.controlPlane.cache.current()!.version;
+    const scoresBefore = new Map(
+      bs
+        .map((b) => endpointKey('web', '127.0.0.1', b.port))
+        .filter((k) => first.engine.endpoint(k)?.decision.circuit === 'open')
+        .map((k) => [k, first.engine.endpoint(k)!.decision.score] as const),
+    );
+    expect(scoresBefore.size).toBe(3);
+    expect([...scoresBefore.values()].every((v) => v < 100)).toBe(true);
     await first.stop();
 
     // The checks keep failing: whatever the new process knows, its first snapshot must be the old one.
@@ -133,6 +141,13 @@ describe('EDS is membership × assignment', () => {
     expect(BigInt(second.controlPlane.cache.current()!.version)).toBeGreaterThan(BigInt(beforeVersion));
     const ejected = Object.values(before).filter((v) => v.startsWith('UNHEALTHY')).length;
     expect(ejected).toBe(2);
+    // An ejected endpoint (open circuit: not probed before its probation) shows the score it had, not an empty window's 100.
+    for (const [key, score] of scoresBefore) {
+      const d = second.engine.endpoint(key)?.decision;
+      expect(d?.circuit).toBe('open');
+      expect(d?.score).toBe(score);
+      expect(d?.reasons.join('; ')).toContain(`score ${score} as before the restart (no signal since)`);
+    }
   });
   it('a restart lowers no weight without evidence: a cold first probe among fast peers is not "slow relative to the cluster"', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'healthmesh-assign-'));
