@@ -251,24 +251,29 @@ export class HealthmeshService implements Operations {
     return this.deps.degraded?.() ?? [];
   }
 
-  /** Every endpoint as a history point, for the recorder. */
+  /**
+   * Every endpoint as a history point, for the recorder. An endpoint awaiting its first check (warming) has
+   * no health yet and is not recorded: reports must not count a start-up as an incident.
+   */
   historyPoints(at: number, keys?: Iterable<EndpointKey>): HistoryPoint[] {
     const list = keys ? [...keys].flatMap((k) => this.deps.engine.endpoint(k) ?? []) : this.deps.engine.endpoints();
-    return list.map((e) => {
-      const m = this.deps.engine.metrics(e.key) ?? {};
-      return {
-        key: e.key,
-        cluster: e.cluster,
-        at,
-        score: e.decision.score,
-        status: e.decision.status,
-        circuit: e.decision.circuit,
-        health: e.decision.health,
-        weight: e.decision.weight,
-        ...m,
-        reasons: e.decision.reasons.length ? e.decision.reasons : undefined,
-      };
-    });
+    return list
+      .filter((e) => !e.decision.warming)
+      .map((e) => {
+        const m = this.deps.engine.metrics(e.key) ?? {};
+        return {
+          key: e.key,
+          cluster: e.cluster,
+          at,
+          score: e.decision.score,
+          status: e.decision.status,
+          circuit: e.decision.circuit,
+          health: e.decision.health,
+          weight: e.decision.weight,
+          ...m,
+          reasons: e.decision.reasons.length ? e.decision.reasons : undefined,
+        };
+      });
   }
 
   private snapshot(e: EndpointHealth): EndpointSnapshot {

@@ -99,8 +99,13 @@ describe('EDS is membership × assignment', () => {
     expect(eds(h, 'web')[b2!.port]).toMatch(/^UNHEALTHY\//);
     b2!.setHealthStatus(200);
     await waitFor(() => eds(h, 'web')[b2!.port] === 'HEALTHY/100', { timeoutMs: 5000, what: 'the new endpoint served after its first passing check' });
-    // It was never guard-kept nor alerted on while warming.
+    // It was never guard-kept nor alerted on while warming, and its history (what reports read) starts HEALTHY:
+    // awaiting a first check is no incident.
     expect(h.alerts.list({}).filter((a) => a.message.includes(String(b2!.port)))).toEqual([]);
+    h.recordHistory();
+    const history = h.store.history(endpointKey('web', '127.0.0.1', b2!.port));
+    expect(history.length).toBeGreaterThan(0);
+    expect(history.map((p) => p.status)).not.toContain('UNHEALTHY');
   });
 
   it('after a restart the first snapshot equals the last one published before it (store restored first)', async () => {
