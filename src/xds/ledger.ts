@@ -79,7 +79,8 @@ export class Ledger implements StreamCallbacks {
     if (!rec || !t) return;
     t.ackedVersion = version;
     t.ackedAt = this.now();
-    t.publishToAckMs = Math.max(0, t.ackedAt - publishedAt);
+    // From the publish, or from the connection of a proxy that came later (it could not have had it earlier).
+    t.publishToAckMs = Math.max(0, t.ackedAt - Math.max(publishedAt, rec.connectedAt));
     if (this.nacking.has(streamId) && !Object.values(rec.types).some(unresolved)) {
       this.nacking.delete(streamId);
       this.emitNacked();

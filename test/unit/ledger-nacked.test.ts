@@ -47,3 +47,18 @@ describe('Ledger: proxies with an unresolved NACK', () => {
     expect(ledger.nacked()).toEqual([]);
   });
 });
+
+describe('Ledger: publish-to-ACK', () => {
+  it('counts from the publish, or from the connection of a proxy that connected after it', () => {
+    let t = 10_000;
+    const ledger = new Ledger(() => t);
+    const early = ledger.connect({ streamId: 'early', nodeId: 'a', protocol: 'sotw', peer: 'p' });
+    t = 15_000;
+    const late = ledger.connect({ streamId: 'late', nodeId: 'b', protocol: 'sotw', peer: 'p' });
+    t = 15_040;
+    ledger.ack('early', EDS, '7', 12_000); // published at 12 s, while it was connected
+    ledger.ack('late', EDS, '7', 12_000); // published before it connected
+    expect(early.types[EDS]?.publishToAckMs).toBe(3040);
+    expect(late.types[EDS]?.publishToAckMs).toBe(40);
+  });
+});
