@@ -50,7 +50,8 @@ export const initialMemory = (now: number, opts: { warming?: boolean } = {}): En
 });
 
 /** Whether any signal arrived at all (after a restart the signal windows are empty: no evidence, no change). */
-export const hasEvidence = (s: EndpointSignals): boolean => s.probeCount > 0 || s.traffic.length > 0 || s.node !== undefined || s.failingDependencies.length > 0;
+export const hasEvidence = (s: EndpointSignals): boolean =>
+  s.probeCount > 0 || s.traffic.length > 0 || s.node !== undefined || s.failingDependencies.length > 0;
 
 /**
  * After a restart (or an ownership move) the signal windows are empty: the decision keeps its remembered

@@ -268,8 +268,20 @@ export class HealthEngine {
           : initialMemory(now, { warming: check !== undefined });
       const rememberedScore = (shared?.decision ?? saved?.assignment.decision)?.score;
       const view = this.book.view(m.key, m.cluster, now)!;
-      const decision = !owned && shared ? shared.decision : withRememberedScore(decideEndpoint(memory, view, policy, targetWeight, now).decision, view, rememberedScore);
-      t = { key: m.key, cluster: m.cluster, member: m, targetWeight, policy, memory, decision, drained: saved?.assignment.drained ?? false, owned, rememberedScore };
+      const decision =
+        !owned && shared ? shared.decision : withRememberedScore(decideEndpoint(memory, view, policy, targetWeight, now).decision, view, rememberedScore);
+      t = {
+        key: m.key,
+        cluster: m.cluster,
+        member: m,
+        targetWeight,
+        policy,
+        memory,
+        decision,
+        drained: saved?.assignment.drained ?? false,
+        owned,
+        rememberedScore,
+      };
       this.tracked.set(m.key, t);
       if (owned) this.share(t, now);
       let keys = this.byCluster.get(m.cluster);
