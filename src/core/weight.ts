@@ -8,7 +8,8 @@
  * …, 1; never below the floor), with hysteresis (a level is left upwards only once the score minus
  * `hysteresisPoints` reaches the next level, downwards only once the score plus `hysteresisPoints`
  * falls below it) and a minimum dwell time between level changes, so noise in the score does not
- * cause EDS pushes. Pure: no I/O, time passed in.
+ * cause EDS pushes. A level falls at once to what the score is worth but rises one level per dwell.
+ * Pure: no I/O, time passed in.
  */
 import type { ScoringPolicy } from './policy.js';
 
@@ -71,7 +72,10 @@ export function stepWeightLevel(
   if (!prev) return Object.freeze({ fraction: levelFor(score, p, scoring), since: now, score, reasons: [...reasons] });
   const up = levelFor(score - p.hysteresisPoints, p, scoring);
   const down = levelFor(score + p.hysteresisPoints, p, scoring);
-  const next = up > prev.fraction ? up : down < prev.fraction ? down : prev.fraction;
+  // Down at once (to the level the score is worth); up one level per dwell, so a host whose score
+  // recovers without a circuit trip climbs back gradually (10% → 25% → 50% → 75% → 100%), like a ramp.
+  const oneUp = Math.min(1, (Math.floor(prev.fraction * p.levels + 1e-9) + 1) / p.levels);
+  const next = up > prev.fraction ? Math.min(up, oneUp) : down < prev.fraction ? down : prev.fraction;
   if (next === prev.fraction || now - prev.since < p.minDwellMs) return prev;
   return Object.freeze({ fraction: next, since: now, score, reasons: [...reasons] });
 }

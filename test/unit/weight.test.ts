@@ -61,6 +61,21 @@ describe('hysteresis and dwell', () => {
     expect(cut).toMatchObject({ fraction: 0.25, since: w.minDwellMs, score: 60, reasons: ['p99 400 ms > 300 ms'] });
   });
 
+  it('falls at once to what the score is worth, climbs back one level per dwell (no 10% → 100% jump)', () => {
+    const full = stepWeightLevel(undefined, 100, [], w, scoring, 0);
+    const low = stepWeightLevel(full, 40, ["median latency 400 ms is 400.0x the cluster's 1 ms"], w, scoring, w.minDwellMs);
+    expect(low.fraction).toBe(0.1);
+    const climb: number[] = [];
+    let level = low;
+    for (let i = 2; i <= 7; i++) {
+      level = stepWeightLevel(level, 100, [], w, scoring, i * w.minDwellMs);
+      climb.push(level.fraction);
+    }
+    expect(climb).toEqual([0.25, 0.5, 0.75, 1, 1, 1]);
+    // Within a dwell nothing moves, however good the score.
+    expect(stepWeightLevel(low, 100, [], w, scoring, w.minDwellMs + w.minDwellMs - 1)).toBe(low);
+  });
+
   it('law: the published weight never exceeds the target and equal histories give equal weights', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 50 }), fc.integer({ min: 1, max: 1000 }), (scores, target) => {
