@@ -607,7 +607,8 @@ const trendCells = (t: TrendEntry): Cell[] => [
   t.cluster,
   metricLabel(t.metric),
   t.direction,
-  t.slopePerHour,
+  // Too few points to call a direction: no slope shown either (the JSON keeps the fitted number).
+  t.direction === 'insufficient-data' ? null : t.slopePerHour,
   t.confidence,
   t.n,
   t.last,

@@ -252,4 +252,12 @@ describe('CSV neutralisation', () => {
     expect(negative).toBeDefined();
     expect(Number(negative!['Slope per hour'])).toBeLessThan(0);
   });
+
+  it('shows no slope for a trend with too few points to call a direction', async () => {
+    const trends = parseCsv(await text('trends', 'csv'), { columns: true }) as Array<Record<string, string>>;
+    const few = trends.filter((t) => t['Direction'] === 'insufficient-data');
+    expect(few.length).toBeGreaterThan(0);
+    expect(few.map((t) => t['Slope per hour'])).toEqual(few.map(() => ''));
+    expect(trends.filter((t) => t['Direction'] !== 'insufficient-data').every((t) => t['Slope per hour'] !== '')).toBe(true);
+  });
 });
