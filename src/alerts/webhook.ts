@@ -19,6 +19,8 @@ export interface WebhookPayload {
   event: 'fired' | 'resolved' | 'updated';
   alert: AlertRecord;
   source: 'healthmesh';
+  /** Posted by a newly elected replica for what happened while no replica led (replicated mode). */
+  replayed?: true;
 }
 
 /**

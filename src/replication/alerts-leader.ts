@@ -3,15 +3,19 @@
  * leader (LeaderElection `<prefix>/leader/alerts`) posts them to the webhook, so a receiver gets each
  * event once. app.ts gives the replicas' AlertManagers no webhook and attaches this sink to their
  * alert events instead, with the manager's delivery rules: new alerts (not re-fired within the
- * cooldown), level changes and resolutions, at or above `minLevel`.
+ * cooldown), level changes and resolutions, at or above `minLevel`. The leader logs what it posted
+ * (alert-deliveries.ts); a replica that becomes leader posts what the log lacks, marked `replayed`.
  */
 import type { AlertManager, AlertEventKind } from '../alerts/manager.js';
-import { WebhookSink } from '../alerts/webhook.js';
+import { WebhookSink, type WebhookPayload } from '../alerts/webhook.js';
 import type { AlertsConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { AlertRecord } from '../operations.js';
+import { catchUp, conditionOf, type AlertDeliveryLog } from './alert-deliveries.js';
 
 const RANK = { info: 0, warning: 1, critical: 2 } as const;
+/** A logged condition no replica resolves for this long is dropped (e.g. its rule was removed). */
+const STALE_MS = 24 * 3600_000;
 
 export interface LeaderWebhook {
   stop(): Promise<void>;
@@ -19,15 +23,29 @@ export interface LeaderWebhook {
   readonly sink: WebhookSink;
 }
 
-export function leaderWebhook(alerts: AlertManager, config: AlertsConfig, isLeader: () => boolean, logger: Logger): LeaderWebhook | undefined {
+export interface Leadership {
+  isLeader(): boolean;
+  /** Calls `cb` each time this replica becomes leader; returns the unsubscribe. */
+  onElected(cb: () => void): () => void;
+  deliveries: AlertDeliveryLog;
+}
+
+export function leaderWebhook(
+  alerts: AlertManager,
+  config: AlertsConfig,
+  lead: Leadership,
+  logger: Logger,
+  now: () => number = Date.now,
+): LeaderWebhook | undefined {
   const hook = config.webhook;
   if (!hook) return undefined;
-  const sink = new WebhookSink({
-    url: hook.url,
-    timeoutMs: hook.timeoutMs,
-    retries: hook.retries,
-    logger: logger.child({ sink: 'webhook', leaderOnly: true }),
-  });
+  const log = logger.child({ sink: 'webhook', leaderOnly: true });
+  const sink = new WebhookSink({ url: hook.url, timeoutMs: hook.timeoutMs, retries: hook.retries, logger: log });
+  const post = (event: WebhookPayload['event'], a: AlertRecord, replayed: boolean): void => {
+    sink.send({ event, alert: a, source: 'healthmesh', ...(replayed ? { replayed: true as const } : {}) });
+    if (event === 'resolved') lead.deliveries.forget(conditionOf(a));
+    else lead.deliveries.record(conditionOf(a), { level: a.level, at: now() });
+  };
   const levels = new Map<string, AlertRecord['level']>();
   const off = alerts.onAlert((a: AlertRecord, kind: AlertEventKind) => {
     const before = levels.get(a.id);
@@ -38,14 +56,39 @@ export function leaderWebhook(alerts: AlertManager, config: AlertsConfig, isLead
       notify = a.count === 1; // a re-fire within the cooldown is not notified
     else if (kind === 'updated') notify = before !== undefined && before !== a.level;
     else notify = kind === 'resolved';
-    if (!notify || RANK[a.level] < RANK[hook.minLevel] || !isLeader()) return;
-    sink.send({ event: kind as 'fired' | 'updated' | 'resolved', alert: a, source: 'healthmesh' });
+    if (!notify || RANK[a.level] < RANK[hook.minLevel] || !lead.isLeader()) return;
+    post(kind as WebhookPayload['event'], a, false);
+  });
+  let stopped = false;
+  const elected = async (): Promise<void> => {
+    const logged = await lead.deliveries.load();
+    if (stopped || !lead.isLeader()) return;
+    const plan = catchUp({
+      firing: alerts.list({ state: 'firing' }),
+      resolved: alerts.list({ state: 'resolved' }),
+      logged,
+      minLevel: hook.minLevel,
+      now: now(),
+      staleMs: STALE_MS,
+    });
+    for (const c of plan.forget) lead.deliveries.forget(c);
+    for (const { event, alert } of plan.send) post(event, alert, true);
+    if (plan.send.length > 0) log.info({ replayed: plan.send.length }, 'elected alert leader: posted what happened while no replica led');
+  };
+  let catchingUp: Promise<void> = Promise.resolve();
+  const offElected = lead.onElected(() => {
+    catchingUp = elected().catch((err: Error) => log.warn({ err: err.message }, 'elected alert leader: could not read the delivery log; nothing replayed'));
   });
   return {
     sink,
-    idle: () => sink.idle(),
+    idle: async () => {
+      await catchingUp;
+      await sink.idle();
+    },
     async stop() {
+      stopped = true;
       off();
+      offElected();
       await sink.stop();
     },
   };

@@ -20,6 +20,8 @@ import { ReplicatedMap, type BatchEntry, type MapWatch } from './map.js';
 import { OwnershipClaims } from './ownership.js';
 import { ReplicaRegistry } from './registry.js';
 import { EtcdStatus } from './status.js';
+import { etcdAlertDeliveryLog, type AlertDeliveryLog } from './alert-deliveries.js';
+import type { Leadership } from './alerts-leader.js';
 import { LeaderElection } from './election.js';
 import {
   assignmentsPrefix,
@@ -88,6 +90,8 @@ export class Replication implements RegistrationReplica {
   private readonly forwarded = new Set<EndpointKey>();
   private signalTimer: NodeJS.Timeout | undefined;
   private readonly election: LeaderElection;
+  private readonly electedListeners = new Set<() => void>();
+  private readonly deliveries: AlertDeliveryLog;
   private readonly watches: MapWatch[] = [];
   private readonly unsubscribe: Array<() => void> = [];
   private live: string[] = [];
@@ -138,7 +142,11 @@ export class Replication implements RegistrationReplica {
       ttlSeconds: c.leaseTtlSeconds,
       status: this.status,
       onError,
+      onElected: () => {
+        for (const cb of [...this.electedListeners]) cb();
+      },
     });
+    this.deliveries = etcdAlertDeliveryLog(this.client, { prefix: c.keyPrefix, status: this.status, onError });
     this.status.onChange((s) => {
       if (s.reachable) {
         this.log.info('etcd reachable again');
@@ -170,6 +178,18 @@ export class Replication implements RegistrationReplica {
   /** Whether this replica leads (sends the alert webhook). */
   isLeader(): boolean {
     return this.election.isLeader();
+  }
+
+  /** For the leader's webhook: whether this replica leads, when it is elected, and the log of what was posted. */
+  leadership(): Leadership {
+    return {
+      isLeader: () => this.election.isLeader(),
+      onElected: (cb) => {
+        this.electedListeners.add(cb);
+        return () => this.electedListeners.delete(cb);
+      },
+      deliveries: this.deliveries,
+    };
   }
 
   /** Engine, membership and service, once app.ts has built them (before start). */

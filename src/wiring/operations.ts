@@ -47,7 +47,7 @@ export function createOperations(
     now,
     input: alertInputOf({ engine, clusters: () => clusterSnapshots(current(), engine), ledger: controlPlane.ledger }),
   });
-  const leaderHook = replication ? leaderWebhook(alerts, config.alerts, () => replication.isLeader(), logger.child({ component: 'alerts' })) : undefined;
+  const leaderHook = replication ? leaderWebhook(alerts, config.alerts, replication.leadership(), logger.child({ component: 'alerts' }), now) : undefined;
   const service = new HealthmeshService({
     config: current,
     engine,

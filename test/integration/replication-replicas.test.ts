@@ -111,6 +111,28 @@ async function converged(apps: Healthmesh[], pred: (byPort: Record<string, strin
 const allHealthy = (bs: Backend[]) => (byPort: Record<string, string>) => bs.every((b) => byPort[b.port]?.startsWith('HEALTHY/'));
 const ownersOf = (apps: Healthmesh[], key: string) => apps.map((a, i) => (a.engine.isOwned(key) ? i : -1)).filter((i) => i >= 0);
 
+interface HookPost {
+  event: string;
+  replayed?: boolean;
+  alert: { rule: string; subject: string; message: string; level: string };
+}
+
+/** A webhook receiver on 127.0.0.1 that keeps every POSTed body. */
+async function webhookReceiver(): Promise<{ posts: HookPost[]; url: string }> {
+  const posts: HookPost[] = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      posts.push(JSON.parse(body) as HookPost);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => receiver.close(() => r())));
+  return { posts, url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` };
+}
+
 describe('healthmesh replicas on etcd (in process, real backends)', () => {
   it('serve identical EDS, probe each backend from exactly one replica, and all eject a failing backend', async () => {
     const bs = await backends(6);
@@ -366,18 +388,7 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
   }, 90_000);
 
   it('alerts reach the webhook once (from the leader only), and a new leader takes over when it leaves', async () => {
-    const posts: Array<{ event: string; alert: { rule: string; subject: string; message: string } }> = [];
-    const receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        posts.push(JSON.parse(body));
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise<void>((r) => receiver.close(() => r())));
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const { posts, url } = await webhookReceiver();
     const bs = await backends(4);
     const apps = await replicas(3, bs, testPrefix(), { alerts: { cooldownMs: 0, webhook: { url, timeoutMs: 1000, retries: 1 } } });
     await converged(apps, allHealthy(bs), 'all HEALTHY');
@@ -408,6 +419,42 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
       () => rest.every((a) => !a.alerts.list({ state: 'firing' }).some((x) => x.rule === 'endpoint_unhealthy' && x.message.includes(String(bad.port)))),
       { timeoutMs: 10_000, what: 'resolved on every remaining replica' },
     );
+    await Promise.all(rest.map((a) => a.alerts.idle()));
+    expect(about('resolved')).toHaveLength(1);
+    expect(about('fired')).toHaveLength(1);
+  }, 60_000);
+
+  it('an alert that fires while no replica leads (the leader crashed) is posted once by the next leader, marked replayed', async () => {
+    const { posts, url } = await webhookReceiver();
+    const bs = await backends(4);
+    const apps = await replicas(3, bs, testPrefix(), { alerts: { cooldownMs: 0, webhook: { url, timeoutMs: 1000, retries: 1 } } });
+    await converged(apps, allHealthy(bs), 'all HEALTHY');
+    await waitFor(() => apps.filter((a) => a.replication!.isLeader()).length === 1, { timeoutMs: 10_000, what: 'one leader' });
+    const leader = apps.find((a) => a.replication!.isLeader())!;
+    const rest = apps.filter((a) => a !== leader);
+    // A backend probed by a survivor, so that it fails while the crashed leader's lease still blocks the election.
+    const bad = bs.find((b) => ownersOf(rest, endpointKey('web', '127.0.0.1', b.port)).length === 1) ?? bs[0]!;
+    const about = (event: string) =>
+      posts.filter((p) => p.event === event && p.alert.rule === 'endpoint_unhealthy' && p.alert.message.includes(String(bad.port)));
+    const firingOn = (a: Healthmesh) => a.alerts.list({ state: 'firing' }).some((x) => x.rule === 'endpoint_unhealthy' && x.message.includes(String(bad.port)));
+
+    // Crash: no resignation, the leader key stays until its lease expires (TTL ${TTL} s).
+    await leader.replication!.stop({ revoke: false });
+    await leader.stop();
+    bad.setHealthStatus(503);
+    await waitFor(() => rest.every(firingOn), { timeoutMs: 15_000, intervalMs: 20, what: 'firing on both survivors' });
+    const leaderless = rest.every((a) => !a.replication!.isLeader());
+    await waitFor(() => rest.filter((a) => a.replication!.isLeader()).length === 1, { timeoutMs: TTL * 1000 + 5000, what: 'a new leader' });
+    await waitFor(() => about('fired').length > 0, { timeoutMs: 10_000, what: 'the fired alert posted by the new leader' });
+    await Promise.all(rest.map((a) => a.alerts.idle()));
+    expect(about('fired')).toHaveLength(1);
+    // When it fired before the election (the case this test is about), the new leader replayed it.
+    if (leaderless) expect(about('fired')[0]!.replayed).toBe(true);
+    console.log(`[replicas] alert fired while no replica led: ${leaderless} (posted ${about('fired')[0]!.replayed ? 'as a replay' : 'live'})`);
+
+    // The new leader logs what it posted: its resolution is posted once and clears the log.
+    bad.setHealthStatus(200);
+    await waitFor(() => about('resolved').length > 0, { timeoutMs: 20_000, what: 'the resolution posted' });
     await Promise.all(rest.map((a) => a.alerts.idle()));
     expect(about('resolved')).toHaveLength(1);
     expect(about('fired')).toHaveLength(1);
