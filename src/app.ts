@@ -1,6 +1,7 @@
 import { Authenticator } from './auth/index.js';
 import type { Config } from './config/schema.js';
 import { silentLogger } from './log.js';
+import { sharedConfigDigest } from './config/digest.js';
 import { createReplication } from './replication/wiring.js';
 import { connectEvents } from './wiring/events.js';
 import { serveGrpc } from './wiring/grpc-services.js';
@@ -26,7 +27,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   const auth = new Authenticator(config.auth, config.admin, process.env, logger.child({ component: 'auth' }));
   // Replicated mode (opt-in): membership, decisions and drains shared through etcd; see src/replication/wiring.ts.
   const replication = config.replication
-    ? createReplication({ config: config.replication, logger: logger.child({ component: 'replication' }), now })
+    ? createReplication({ config: config.replication, logger: logger.child({ component: 'replication' }), now, configDigest: () => sharedConfigDigest(config) })
     : undefined;
   const { membership, checker, probes, scheduler, engine } = createHealth(config, { logger, now, baseDir, replication });
   const { grpc, journal, controlPlane } = createXds(config, { logger, now, current, store, auth, membership, engine, replicated: replication !== undefined });
@@ -113,6 +114,7 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       membership.replaceConfig(next);
       controlPlane.reload(next);
       engine.reload(next);
+      replication?.configChanged();
     },
     recordHistory: () => history.recordAll(),
     stop: () => lifecycle.stop(),

@@ -12,7 +12,17 @@ import { replicaKey, replicasPrefix } from './keys.js';
 import { ReplicatedMap, type MapWatch } from './map.js';
 import type { EtcdStatus } from './status.js';
 
-export const replicaInfoSchema = z.object({ id: z.string().min(1), address: z.string().min(1), registeredAt: z.number() }).strict();
+/**
+ * Unknown fields are ignored (not refused), so a newer release may add some during a rolling upgrade
+ * without the older replicas dropping it from their live set.
+ */
+export const replicaInfoSchema = z.object({
+  id: z.string().min(1),
+  address: z.string().min(1),
+  registeredAt: z.number(),
+  /** Digest per shared config section (src/config/digest.ts); absent from releases before it. */
+  config: z.record(z.string(), z.string()).optional(),
+});
 export type ReplicaInfo = z.infer<typeof replicaInfoSchema>;
 
 export interface ReplicaRegistryOptions {
@@ -26,6 +36,8 @@ export interface ReplicaRegistryOptions {
   status: EtcdStatus;
   onError?: (err: Error) => void;
   now?: () => number;
+  /** Published with the membership key so replicas can compare configurations. */
+  configDigest?: () => Record<string, string>;
 }
 
 const REJOIN_MIN_MS = 200;
@@ -68,7 +80,7 @@ export class ReplicaRegistry {
       onPut: (id, info) => {
         const before = this.members.get(id);
         this.members.set(id, info);
-        if (!before || before.address !== info.address || before.registeredAt !== info.registeredAt) this.emit();
+        if (!before || before.address !== info.address || before.registeredAt !== info.registeredAt || !sameDigest(before.config, info.config)) this.emit();
       },
       onDelete: (id) => {
         if (this.members.delete(id)) this.emit();
@@ -112,14 +124,29 @@ export class ReplicaRegistry {
     else lease.release();
   }
 
+  /** Publishes this replica's info again under its current lease (e.g. its config digest after a reload). */
+  async refreshInfo(): Promise<void> {
+    const lease = this.lease;
+    if (!lease || this.stopped) return; // a rejoin writes the current info anyway
+    await this.putInfo(lease, this.registeredAt);
+  }
+
+  private registeredAt = 0;
+
+  private async putInfo(lease: Lease, registeredAt: number): Promise<void> {
+    const digest = this.opts.configDigest?.();
+    const info: ReplicaInfo = { id: this.opts.replicaId, address: this.opts.address, registeredAt, ...(digest ? { config: digest } : {}) };
+    await etcdCall(this.opts.status, `register replica ${this.opts.replicaId}`, () =>
+      lease.put(replicaKey(this.opts.prefix, this.opts.replicaId)).value(JSON.stringify(info)).exec(),
+    );
+  }
+
   private async join(): Promise<void> {
     const lease = this.client.lease(this.ttl, { autoKeepAlive: true });
     try {
       const id = await etcdCall(this.opts.status, 'grant membership lease', () => lease.grant());
-      const info: ReplicaInfo = { id: this.opts.replicaId, address: this.opts.address, registeredAt: (this.opts.now ?? Date.now)() };
-      await etcdCall(this.opts.status, `register replica ${this.opts.replicaId}`, () =>
-        lease.put(replicaKey(this.opts.prefix, this.opts.replicaId)).value(JSON.stringify(info)).exec(),
-      );
+      this.registeredAt = (this.opts.now ?? Date.now)();
+      await this.putInfo(lease, this.registeredAt);
       if (this.stopped) {
         await lease.revoke().catch(() => undefined);
         return;
@@ -179,4 +206,10 @@ export class ReplicaRegistry {
       // reporting must not throw into the etcd client's callbacks
     }
   }
+}
+
+function sameDigest(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (!a || !b) return a === b;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

@@ -20,6 +20,7 @@ import { ReplicatedMap, type BatchEntry, type MapWatch } from './map.js';
 import { OwnershipClaims } from './ownership.js';
 import { ReplicaRegistry } from './registry.js';
 import { EtcdStatus } from './status.js';
+import { differingSections, type ConfigDigest } from '../config/digest.js';
 import { etcdAlertDeliveryLog, type AlertDeliveryLog } from './alert-deliveries.js';
 import type { Leadership } from './alerts-leader.js';
 import { LeaderElection } from './election.js';
@@ -46,6 +47,8 @@ export interface ReplicationOptions {
   now?: () => number;
   /** Use this client instead of connecting to config.etcd (it is closed on stop either way). */
   client?: Etcd3;
+  /** This replica's shared-config digest (src/config/digest.ts), published so replicas can compare. */
+  configDigest?: () => ConfigDigest;
 }
 
 export interface ReplicationParts {
@@ -91,6 +94,7 @@ export class Replication implements RegistrationReplica {
   private signalTimer: NodeJS.Timeout | undefined;
   private readonly election: LeaderElection;
   private readonly electedListeners = new Set<() => void>();
+  private lastDivergence = '';
   private readonly deliveries: AlertDeliveryLog;
   private readonly watches: MapWatch[] = [];
   private readonly unsubscribe: Array<() => void> = [];
@@ -124,6 +128,7 @@ export class Replication implements RegistrationReplica {
       status: this.status,
       onError,
       now: opts.now,
+      ...(opts.configDigest ? { configDigest: opts.configDigest } : {}),
     });
     this.claims = new OwnershipClaims(this.client, {
       prefix: c.keyPrefix,
@@ -170,9 +175,38 @@ export class Replication implements RegistrationReplica {
     return [...this.live];
   }
 
-  /** "etcd unreachable since …" while etcd does not answer (for /readyz and the status service). */
+  /**
+   * "etcd unreachable since …" while etcd does not answer, and one line per live replica whose shared
+   * configuration differs from this one's (for /readyz and the status service).
+   */
   degraded(): string[] {
-    return this.status.snapshot().reachable ? [] : [this.status.describe()];
+    return [...(this.status.snapshot().reachable ? [] : [this.status.describe()]), ...this.divergence()];
+  }
+
+  /** Publishes this replica's config digest again (after a reload). */
+  configChanged(): void {
+    this.registry.refreshInfo().catch((err: Error) => this.log.warn({ err: err.message }, 'could not publish the reloaded config digest'));
+  }
+
+  private divergence(): string[] {
+    const mine = this.opts.configDigest?.();
+    if (!mine) return [];
+    const out: string[] = [];
+    for (const [id, info] of this.registry.live()) {
+      if (id === this.id || !info.config) continue;
+      const diff = differingSections(mine, info.config);
+      if (diff.length > 0) out.push(`replica ${id} serves a different configuration (${diff.join(', ')} differ from replica ${this.id}'s)`);
+    }
+    return out;
+  }
+
+  private warnDivergence(): void {
+    const now = this.divergence();
+    const key = now.join('\n');
+    if (key === this.lastDivergence) return;
+    this.lastDivergence = key;
+    if (now.length > 0) this.log.warn({ divergence: now }, 'replicas disagree on the shared configuration: the EDS they serve may differ');
+    else this.log.info('replicas agree on the shared configuration again');
   }
 
   /** Whether this replica leads (sends the alert webhook). */
@@ -207,6 +241,8 @@ export class Replication implements RegistrationReplica {
     await this.registry.start();
     this.live = this.registry.liveIds();
     this.unsubscribe.push(this.registry.onChange(() => this.onLive()));
+    this.unsubscribe.push(this.registry.onChange(() => this.warnDivergence()));
+    this.warnDivergence();
     const members = await this.members.load();
     for (const r of members.values.values()) service.applyRegistration(r);
     const assignments = await this.assignments.load();

@@ -460,6 +460,46 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     expect(about('fired')).toHaveLength(1);
   }, 60_000);
 
+  it('replicas serving different configurations say so (readyz, status service) until a reload makes them agree; a replica key with unknown fields still counts as live', async () => {
+    const bs = await backends(3);
+    const prefix = testPrefix();
+    const [r0] = await replicas(1, bs, prefix, { admin: { enabled: true } });
+    const odd = createHealthmesh(config(prefix, 'r1', bs.slice(0, 2)));
+    cleanups.push(() => odd.stop());
+    await odd.start();
+    await waitFor(() => r0!.replication!.liveIds().length === 2, { timeoutMs: 10_000, what: 'two live' });
+    await waitFor(() => r0!.service.degraded().some((d) => d.startsWith('replica r1 serves a different configuration (clusters differ')), {
+      timeoutMs: 10_000,
+      what: 'r0 reports the divergence',
+    });
+    expect(odd.service.degraded()).toEqual(["replica r0 serves a different configuration (clusters differ from replica r1's)"]);
+    const res = await fetch(`http://127.0.0.1:${adminPorts.get(r0!)}/readyz`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { degraded?: string[] }).degraded).toEqual([
+      "replica r1 serves a different configuration (clusters differ from replica r0's)",
+    ]);
+    const status = createStatusClient(`127.0.0.1:${statusPorts.get(r0!)}`);
+    cleanups.push(async () => status.close());
+    expect((await callStatus(status, 'ListClusters', {})).degraded).toEqual([
+      "replica r1 serves a different configuration (clusters differ from replica r0's)",
+    ]);
+
+    // A reload (SIGHUP) to the same clusters: both agree again.
+    odd.reload(config(prefix, 'r1', bs));
+    await waitFor(() => r0!.service.degraded().length === 0 && odd.service.degraded().length === 0, { timeoutMs: 10_000, what: 'agreement after the reload' });
+
+    // A newer release may add fields to its replica key: still a live replica here.
+    const client = etcdTestClient(etcd());
+    cleanups.push(async () => client.close());
+    const lease = client.lease(TTL);
+    await lease
+      .put(`${prefix}/replicas/r-next`)
+      .value(JSON.stringify({ id: 'r-next', address: '127.0.0.1:18001', registeredAt: Date.now(), zone: 'b', config: {} }));
+    await waitFor(() => r0!.replication!.liveIds().includes('r-next'), { timeoutMs: 10_000, what: 'r-next live on r0' });
+    await lease.revoke();
+    await waitFor(() => !r0!.replication!.liveIds().includes('r-next'), { timeoutMs: 10_000, what: 'r-next gone' });
+  }, 60_000);
+
   it('replicas joining one by one cause no change in what the first one serves', async () => {
     const bs = await backends(4);
     const prefix = testPrefix();
