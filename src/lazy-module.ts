@@ -11,3 +11,9 @@ export function lazyModule<T>(name: string): () => T {
   let loaded: T | undefined;
   return () => (loaded ??= require(name) as T);
 }
+
+/** Like lazyModule, for a dependency of `owner` (resolved from the owner's own location, not ours). */
+export function lazyDependencyOf<T>(owner: string, name: string): () => T {
+  let loaded: T | undefined;
+  return () => (loaded ??= createRequire(require.resolve(owner))(name) as T);
+}

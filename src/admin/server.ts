@@ -4,6 +4,7 @@
  * Loopback by default; JSON errors `{ error: { code, message, field? } }`; never logs the token.
  */
 import type { AddressInfo } from 'node:net';
+import { lazyDependencyOf } from '../lazy-module.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AdminConfig } from '../config/schema.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -95,6 +96,11 @@ export class AdminServer {
       frameworkErrors: (err, _req, reply) => {
         void this.sendError(reply, err, bodyLimit);
       },
+      // The routes validate with zod (validate.ts), not JSON schemas: fastify's default compilers (ajv,
+      // fast-json-stringify; ~10 MiB of RSS) are loaded only if a route ever declares a schema.
+      schemaController: {
+        compilersFactory: { buildValidator: lazyCompiler('@fastify/ajv-compiler'), buildSerializer: lazyCompiler('@fastify/fast-json-stringify-compiler') },
+      },
     });
     this.app = app;
 
@@ -178,4 +184,11 @@ export class AdminServer {
     for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...r.headers })) reply.header(name, value);
     return reply.code(r.statusCode).type('application/json; charset=utf-8').send(r.body);
   }
+}
+
+/** One of fastify's default schema compiler factories, loaded (from fastify's own dependencies) on first use. */
+function lazyCompiler<F extends (...args: never[]) => unknown>(pkg: string): F {
+  const load = lazyDependencyOf<() => F>('fastify', pkg);
+  let build: F | undefined;
+  return ((...args: Parameters<F>) => (build ??= load()())(...args)) as F;
 }
