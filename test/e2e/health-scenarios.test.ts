@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Backend } from '../support/backends.js';
 import { ejected, INTERVAL, rig, UNHEALTHY_THRESHOLD } from '../support/rig.js';
 import { drainSteps, shareStep, step, type Step } from '../support/timeline.js';
+import { loopStall } from '../support/stall.js';
 import { shares } from '../support/traffic.js';
 import { waitFor } from '../support/wait.js';
 
@@ -45,6 +46,9 @@ describe('health scenarios with a real Envoy', () => {
   it('3: a slow host and a hanging host are drained; healthy probes keep their schedule', async () => {
     const interval = 1000;
     const timeout = 500;
+    // The scheduler, its checker and the backends run in this process: a starved machine stalls this event loop and
+    // delays every probe timer and timeout by as much. Recorded from before the first probe, for the bounds below.
+    const stall = loopStall();
     const r = await rig(3, {}, interval, timeout);
     const [slow, hung, ok] = r.backends as [Backend, Backend, Backend];
     const start = r.timeline.mark(r.key(slow), 'slow and hanging from now');
@@ -86,13 +90,17 @@ describe('health scenarios with a real Envoy', () => {
       .of('probe', r.key(slow))
       .filter((p) => p.seq > start.seq && p.t > start.t + 100)
       .map((p) => p.latencyMs);
+    const stalled = await stall.maxMs();
+    stall.stop();
     console.log(
-      `[scenario 3] healthy job lag max ${okStats.maxLagMs} ms over ${okStats.runs} runs; hanging probe rounds ${hungRounds.join(', ')} ms; slow ${slowRounds.join(', ')} ms`,
+      `[scenario 3] healthy job lag max ${okStats.maxLagMs} ms over ${okStats.runs} runs; hanging probe rounds ${hungRounds.join(', ')} ms; slow ${slowRounds.join(', ')} ms; event loop stalled up to ${stalled.toFixed(0)} ms`,
     );
-    // SCENARIOS.md 3's own figures: the scheduler's lag and each probe's time as the checker measured them.
-    expect(okStats.maxLagMs).toBeLessThanOrEqual(interval * 0.1);
+    // SCENARIOS.md 3's own figures: the scheduler's lag and each probe's time as the checker measured them, each
+    // plus what the event loop itself stalled (not the scheduler's doing). A scheduler that let the hanging probes
+    // hold up the healthy one lags by the 500 ms timeout per round; a checker that ignored its timeout waits 2 s.
+    expect(okStats.maxLagMs).toBeLessThanOrEqual(interval * 0.1 + stalled);
     expect(hungRounds.length).toBeGreaterThanOrEqual(3);
-    for (const ms of [...hungRounds, ...slowRounds]) expect(ms).toBeLessThanOrEqual(timeout * 1.1);
+    for (const ms of [...hungRounds, ...slowRounds]) expect(ms).toBeLessThanOrEqual(timeout * 1.1 + stalled);
   });
 
   it('4: a healed host goes half-open, passes probation and ramps up, never above its fair share', async () => {
