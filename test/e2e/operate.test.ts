@@ -98,7 +98,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
       clusters: [
         {
           name: 'demo',
-          healthCheck: { check: { http: { path: '/healthz' } }, intervalMs: 400, timeoutMs: 300, healthyThreshold: 1, unhealthyThreshold: 2 },
+          healthCheck: { check: { http: { path: '/healthz' } }, intervalMs: 400, timeoutMs: 400, healthyThreshold: 1, unhealthyThreshold: 2 },
           endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
         },
       ],

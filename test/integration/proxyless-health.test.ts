@@ -25,7 +25,7 @@ beforeAll(async () => {
     clusters: [
       {
         name: 'echo_backends',
-        healthCheck: { check: { grpc: { service: '' } }, intervalMs: 300, timeoutMs: 200, healthyThreshold: 2, unhealthyThreshold: 2 },
+        healthCheck: { check: { grpc: { service: '' } }, intervalMs: 300, timeoutMs: 300, healthyThreshold: 2, unhealthyThreshold: 2 },
         endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
       },
     ],
