@@ -28,7 +28,7 @@ describe('health scenarios with a real Envoy', () => {
     console.log(
       `[scenario 2] first failed probe → ACK of EDS ${eds!.kind === 'eds' ? eds!.version : ''} in ${ack!.t - firstFail!.t} ms (bar ${INTERVAL * UNHEALTHY_THRESHOLD + 1000} ms from the failure)`,
     );
-    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 5000, what: 'the failing host ejected in Envoy' });
+    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 15_000, what: 'the failing host ejected in Envoy' });
     const s = await shares(r.url, 600, { concurrency: 6 });
     r.timeline.mark(key, 'share', s.share(bad.name));
     r.timeline.expectOrder(key, [...drainSteps(), shareStep('its share through Envoy below 2%', (v) => v < 0.02)], start);
@@ -64,7 +64,10 @@ describe('health scenarios with a real Envoy', () => {
         `[scenario 3] ${b === slow ? 'slow' : 'hanging'} host: EDS ACKed ${ack!.t - start.t} ms after it went bad (EDS ${eds!.kind === 'eds' ? eds!.version : ''})`,
       );
     }
-    await waitFor(async () => ejected(await r.host(slow)) && ejected(await r.host(hung)), { timeoutMs: 5000, what: 'slow and hanging hosts ejected in Envoy' });
+    await waitFor(async () => ejected(await r.host(slow)) && ejected(await r.host(hung)), {
+      timeoutMs: 15_000,
+      what: 'slow and hanging hosts ejected in Envoy',
+    });
     expect(r.app.engine.endpoint(r.key(slow))!.decision.reasons.join(' ')).toMatch(/timeout after 500 ms/);
     const s = await shares(r.url, 300, { concurrency: 6, timeoutMs: 5000 });
     for (const b of [slow, hung]) r.timeline.mark(r.key(b), 'share', s.share(b.name));
@@ -110,7 +113,7 @@ describe('health scenarios with a real Envoy', () => {
     const failing = r.timeline.mark(key, 'failing');
     bad.setHealthStatus(503);
     const [, , drainedEds] = await r.timeline.waitForOrder(key, drainSteps(), { after: failing, timeoutMs: 10_000, what: 'drained' });
-    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 5000, intervalMs: 20, what: 'ejected' });
+    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 15_000, intervalMs: 20, what: 'ejected' });
     const healed = r.timeline.mark(key, 'healed');
     bad.setHealthStatus(200);
     const windows: number[] = [];
@@ -182,7 +185,7 @@ describe('health scenarios with a real Envoy', () => {
       },
       { timeoutMs: 20_000, intervalMs: 0, what: 'the erroring host drained from load reports' },
     );
-    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 5000, what: 'ejected in Envoy' });
+    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 15_000, what: 'ejected in Envoy' });
     // Its checks kept passing all along: the decision came from real traffic.
     const [decision] = r.timeline.expectOrder(key, passiveDrain, start);
     expect(r.timeline.of('probe', key).filter((p) => p.seq > start.seq && p.seq < decision!.seq && !p.ok)).toEqual([]);
@@ -214,9 +217,9 @@ describe('health scenarios with a real Envoy', () => {
         const v = r.app.engine.clusters().get('demo');
         return v && v.failing === 3 ? v : undefined;
       },
-      { timeoutMs: 5000, what: 'three failing endpoints' },
+      { timeoutMs: 15_000, what: 'three failing endpoints' },
     );
-    await waitFor(async () => (await r.envoy.clusterHosts('demo')).filter(ejected).length === 2, { timeoutMs: 3000, what: 'two ejected in Envoy' });
+    await waitFor(async () => (await r.envoy.clusterHosts('demo')).filter(ejected).length === 2, { timeoutMs: 15_000, what: 'two ejected in Envoy' });
     watching = false;
     await watcher;
     expect(verdict).toMatchObject({ total: 4, failing: 3, ejected: 2, guarded: 1, maxEjected: 2 });

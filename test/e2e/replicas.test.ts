@@ -134,7 +134,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
         if (a === undefined || a !== b || !a.startsWith('c-')) throw new Error(`EDS version_info A=${a} B=${b}`);
         return true;
       },
-      { timeoutMs: 5000, what: 'identical EDS version_info on both Envoys' },
+      { timeoutMs: 15_000, what: 'identical EDS version_info on both Envoys' },
     );
 
     const bad = backends[0]!;
@@ -152,7 +152,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     await waitFor(
       async () =>
         view(await envoyA.clusterHosts('web')) === view(await envoyB.clusterHosts('web')) && (await edsVersion(envoyA)) === (await edsVersion(envoyB)),
-      { timeoutMs: 5000, what: 'identical endpoints and EDS version on both Envoys' },
+      { timeoutMs: 15_000, what: 'identical endpoints and EDS version on both Envoys' },
     );
     console.log(`[replicas e2e] failing backend drained by both Envoys after ${times.map((t) => t.toFixed(0)).join(' / ')} ms`);
     bad.setHealthStatus(200);

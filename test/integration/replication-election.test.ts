@@ -55,7 +55,7 @@ describe('LeaderElection (real etcd)', () => {
     const prefix = testPrefix();
     const journal: string[] = [];
     const cands = ['a', 'b', 'c'].map((id) => candidate(prefix, id, journal));
-    const first = await waitFor(() => cands.find((c) => c.election.isLeader()), { timeoutMs: 5000, what: 'a leader' });
+    const first = await waitFor(() => cands.find((c) => c.election.isLeader()), { timeoutMs: 15_000, what: 'a leader' });
     expect(cands.filter((c) => c.election.isLeader())).toHaveLength(1);
     expect(await first.election.leader()).toBe(first.id);
 
@@ -63,7 +63,7 @@ describe('LeaderElection (real etcd)', () => {
     const t0 = Date.now();
     await client().leaseClient.leaseRevoke({ ID: first.election.leaseId()! });
     const second = await waitFor(() => cands.find((c) => c !== first && c.election.isLeader()), {
-      timeoutMs: 5000,
+      timeoutMs: 15_000,
       intervalMs: 20,
       what: 'a new leader',
     });
@@ -87,11 +87,11 @@ describe('LeaderElection (real etcd)', () => {
     const prefix = testPrefix();
     const journal: string[] = [];
     const a = candidate(prefix, 'a', journal);
-    await waitFor(() => a.election.isLeader(), { timeoutMs: 5000, what: 'a leads' });
+    await waitFor(() => a.election.isLeader(), { timeoutMs: 15_000, what: 'a leads' });
     const b = candidate(prefix, 'b', journal);
     const c = candidate(prefix, 'c', journal);
     await a.election.stop();
-    const next = await waitFor(() => [b, c].find((x) => x.election.isLeader()), { timeoutMs: 5000, what: 'b or c leads' });
+    const next = await waitFor(() => [b, c].find((x) => x.election.isLeader()), { timeoutMs: 15_000, what: 'b or c leads' });
     const other = next === b ? c : b;
 
     // Freeze etcd longer than the TTL: the leader cannot renew, so it must step down by itself.
@@ -111,9 +111,9 @@ describe('LeaderElection (real etcd)', () => {
     const prefix = testPrefix();
     const journal: string[] = [];
     const a = candidate(prefix, 'a', journal);
-    await waitFor(() => a.election.isLeader(), { timeoutMs: 5000, what: 'a leads' });
+    await waitFor(() => a.election.isLeader(), { timeoutMs: 15_000, what: 'a leads' });
     const b = candidate(prefix, 'b', journal);
-    await waitFor(async () => (await b.election.leader()) === 'a', { timeoutMs: 5000, what: 'b sees a lead' });
+    await waitFor(async () => (await b.election.leader()) === 'a', { timeoutMs: 15_000, what: 'b sees a lead' });
     const stall = loopStall();
     const t0 = Date.now();
     await a.election.stop({ revoke: false }); // no revoke, no more keepalives: like kill -9

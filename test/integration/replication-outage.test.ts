@@ -92,12 +92,12 @@ describe('replication primitives while etcd is away (real etcd)', () => {
     const a = await replica(prefix, 'a');
     const b = await replica(prefix, 'b');
     await waitFor(() => a.registry.liveIds().join() === 'a,b' && b.registry.liveIds().join() === 'a,b', {
-      timeoutMs: 5000,
+      timeoutMs: 15_000,
       what: 'both live',
     });
-    await waitFor(() => [a, b].some((r) => r.election.isLeader()), { timeoutMs: 5000, what: 'a leader' });
+    await waitFor(() => [a, b].some((r) => r.election.isLeader()), { timeoutMs: 15_000, what: 'a leader' });
     await a.map.durablePut('before', { n: 1 });
-    await waitFor(() => b.events.includes('put before=1'), { timeoutMs: 5000, what: 'b saw the first put' });
+    await waitFor(() => b.events.includes('put before=1'), { timeoutMs: 15_000, what: 'b saw the first put' });
     const liveChanges: string[] = [];
     b.registry.onChange((live) => liveChanges.push([...live.keys()].sort().join()));
 
@@ -121,7 +121,7 @@ describe('replication primitives while etcd is away (real etcd)', () => {
     const ambiguous = 'put during-outage=-1';
     expect(b.events.filter((e) => e !== ambiguous)).toEqual(['put before=1', 'put after=2', 'del before']);
     if (b.events.includes(ambiguous)) expect(b.events.indexOf(ambiguous)).toBe(1);
-    await waitFor(() => a.status.snapshot().reachable, { timeoutMs: 5000, what: 'status back to reachable' });
+    await waitFor(() => a.status.snapshot().reachable, { timeoutMs: 15_000, what: 'status back to reachable' });
     await waitFor(() => [a, b].every((r) => r.registry.liveIds().join() === 'a,b' && r.registry.leaseId()), {
       timeoutMs: 15_000,
       what: 'both registered and live again',
@@ -134,7 +134,7 @@ describe('replication primitives while etcd is away (real etcd)', () => {
     const a = await replica(prefix, 'a');
     const b = await replica(prefix, 'b');
     await a.map.durablePut('k1', { n: 1 });
-    await waitFor(() => b.events.length === 1, { timeoutMs: 5000, what: 'first event' });
+    await waitFor(() => b.events.length === 1, { timeoutMs: 15_000, what: 'first event' });
 
     await etcd().kill();
     await expectFastTypedFailure(a);
@@ -159,6 +159,6 @@ describe('replication primitives while etcd is away (real etcd)', () => {
       what: 'both registered and live again',
     });
     await waitFor(() => [a, b].filter((r) => r.election.isLeader()).length === 1, { timeoutMs: 15_000, what: 'one leader' });
-    await waitFor(() => b.status.snapshot().reachable, { timeoutMs: 5000, what: 'b status reachable' });
+    await waitFor(() => b.status.snapshot().reachable, { timeoutMs: 15_000, what: 'b status reachable' });
   });
 });

@@ -29,7 +29,7 @@ describe('ReplicaRegistry (real etcd)', () => {
     const b = await replica(prefix, 'b');
     const c = await replica(prefix, 'c');
     for (const r of [a, b, c]) {
-      await waitFor(() => r.liveIds().join() === 'a,b,c', { timeoutMs: 5000, what: 'three live replicas' });
+      await waitFor(() => r.liveIds().join() === 'a,b,c', { timeoutMs: 15_000, what: 'three live replicas' });
     }
     expect(a.live().get('b')?.address).toBe('127.0.0.1:18001');
     expect(a.leaseId()).toMatch(/^\d+$/);
@@ -39,7 +39,7 @@ describe('ReplicaRegistry (real etcd)', () => {
     const prefix = testPrefix();
     const a = await replica(prefix, 'a');
     const b = await replica(prefix, 'b');
-    await waitFor(() => a.liveIds().join() === 'a,b', { timeoutMs: 5000, what: 'a sees b' });
+    await waitFor(() => a.liveIds().join() === 'a,b', { timeoutMs: 15_000, what: 'a sees b' });
     const changes: string[] = [];
     a.onChange((live) => changes.push([...live.keys()].sort().join()));
     const stall = loopStall();
@@ -61,18 +61,22 @@ describe('ReplicaRegistry (real etcd)', () => {
     const a = await replica(prefix, 'a');
     const b = await replica(prefix, 'b', errors);
     const c = await replica(prefix, 'c');
-    await waitFor(() => a.liveIds().join() === 'a,b,c', { timeoutMs: 5000, what: 'all live' });
+    await waitFor(() => a.liveIds().join() === 'a,b,c', { timeoutMs: 15_000, what: 'all live' });
 
+    const cLease = c.leaseId()!;
     await c.stop();
-    await waitFor(() => a.liveIds().join() === 'a,b', { timeoutMs: 2000, what: 'c gone right after a clean stop' });
+    // At once, not after the TTL: the clean stop revoked the lease (etcd knows it no more; an expiring one would
+    // still have a TTL), so its key went with it. The wait for a to see that is generous for a loaded machine.
+    expect((await client().leaseClient.leaseTimeToLive({ ID: cLease, keys: false })).TTL).toBe('-1');
+    await waitFor(() => a.liveIds().join() === 'a,b', { timeoutMs: 15_000, what: 'c gone right after a clean stop' });
 
     const seen: string[] = [];
     a.onChange((live) => seen.push([...live.keys()].sort().join()));
     const oldLease = b.leaseId()!;
     await client().leaseClient.leaseRevoke({ ID: oldLease });
-    await waitFor(() => seen.includes('a'), { timeoutMs: 3000, what: 'a sees b leave' });
+    await waitFor(() => seen.includes('a'), { timeoutMs: 15_000, what: 'a sees b leave' });
     await waitFor(() => b.leaseId() !== undefined && b.leaseId() !== oldLease, { timeoutMs: 10_000, what: 'b re-registered' });
-    await waitFor(() => a.liveIds().join() === 'a,b', { timeoutMs: 5000, what: 'a sees b back' });
+    await waitFor(() => a.liveIds().join() === 'a,b', { timeoutMs: 15_000, what: 'a sees b back' });
     expect(seen.slice(0, 2)).toEqual(['a', 'a,b']);
     expect(errors.some((e) => /lease/i.test(e.message))).toBe(true);
   });
