@@ -36,7 +36,7 @@ describe('TCP check', () => {
     const r = await checker.run({ address: '127.0.0.1', port }, { tcp: {} }, { timeoutMs: 1000 });
     expect(r).toMatchObject({ ok: true, detail: 'connected' });
     expect(accepted).toBeGreaterThanOrEqual(1);
-    await waitFor(() => open.size === 0, { timeoutMs: 2000, intervalMs: 10, what: 'the probe connection to be closed' });
+    await waitFor(() => open.size === 0, { timeoutMs: 10_000, intervalMs: 10, what: 'the probe connection to be closed' });
   });
 
   it('fails on a refused port', async () => {
