@@ -385,7 +385,9 @@ describe('healthmesh replicas on etcd (in process, real backends)', () => {
     cleanups.push(() => new Promise<void>((r) => receiver.close(() => r())));
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     const bs = await backends(4);
-    const apps = await replicas(3, bs, testPrefix(), { alerts: { cooldownMs: 0, webhook: { url, timeoutMs: 1000, retries: 1 } } });
+    // A long webhook timeout: a receiver stalled past a short one by a loaded machine is posted to again (a retry,
+    // not a second replica posting), which is not what "once" checks here.
+    const apps = await replicas(3, bs, testPrefix(), { alerts: { cooldownMs: 0, webhook: { url, timeoutMs: 10_000, retries: 1 } } });
     await converged(apps, allHealthy(bs), 'all HEALTHY');
     await waitFor(() => apps.filter((a) => a.replication!.isLeader()).length === 1, { timeoutMs: 10_000, what: 'one leader' });
     const bad = bs[0]!;
