@@ -79,7 +79,7 @@ describe('probe target policy, end to end', () => {
   it('refuses a name that resolves to a metadata address', async () => {
     const checker = createChecker({ allowTargets: [], baseDir: process.cwd(), logger: silentLogger(), lookup: fakeDns });
     try {
-      expect(await checker.run({ address: 'rebind.test', port }, httpCheck, { timeoutMs: 1000 })).toMatchObject({
+      expect(await checker.run({ address: 'rebind.test', port }, httpCheck, { timeoutMs: 5000 })).toMatchObject({
         ok: false,
         detail: `target rebind.test refused: resolves to 169.254.169.254: ${METADATA}`,
       });
@@ -92,9 +92,9 @@ describe('probe target policy, end to end', () => {
     const checker = createChecker({ allowTargets: [], baseDir: process.cwd(), logger: silentLogger(), lookup: fakeDns });
     try {
       const before = hits;
-      expect(await checker.run({ address: 'app.test', port }, httpCheck, { timeoutMs: 1000 })).toMatchObject({ ok: true, detail: 'HTTP 200' });
+      expect(await checker.run({ address: 'app.test', port }, httpCheck, { timeoutMs: 5000 })).toMatchObject({ ok: true, detail: 'HTTP 200' });
       expect(hits).toBe(before + 1);
-      expect(await checker.run({ address: 'nx.test', port }, httpCheck, { timeoutMs: 1000 })).toMatchObject({
+      expect(await checker.run({ address: 'nx.test', port }, httpCheck, { timeoutMs: 5000 })).toMatchObject({
         ok: false,
         detail: 'cannot resolve nx.test: ENOTFOUND',
       });
@@ -110,9 +110,9 @@ describe('probe target policy, end to end', () => {
     const allowed = createChecker({ allowTargets: ['metadata'], baseDir: process.cwd(), logger: silentLogger(), lookup: dns });
     try {
       const before = hits;
-      expect(await refused.run({ address: 'metadata', port }, httpCheck, { timeoutMs: 1000 })).toMatchObject({ ok: false });
+      expect(await refused.run({ address: 'metadata', port }, httpCheck, { timeoutMs: 5000 })).toMatchObject({ ok: false });
       expect(hits).toBe(before);
-      expect(await allowed.run({ address: 'metadata', port }, httpCheck, { timeoutMs: 1000 })).toMatchObject({ ok: true, detail: 'HTTP 200' });
+      expect(await allowed.run({ address: 'metadata', port }, httpCheck, { timeoutMs: 5000 })).toMatchObject({ ok: true, detail: 'HTTP 200' });
       expect(hits).toBe(before + 1);
     } finally {
       await Promise.all([refused.close(), allowed.close()]);
