@@ -73,7 +73,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy NACKs an endpoint, then gets th
       what: 'Envoy to route',
     });
     cp.topology.setEndpoint('demo', BAD);
-    const nack = await waitFor(() => eds()?.lastNack, { timeoutMs: 5000, what: 'the EDS NACK' });
+    const nack = await waitFor(() => eds()?.lastNack, { timeoutMs: 15_000, what: 'the EDS NACK' });
     expect(nack.message).toMatch(/malformed IP address|backend\.invalid/i);
     const s = await shares(`${url}/`, 100, { concurrency: 5 });
     expect(s.errors).toBe(0);
@@ -82,7 +82,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy NACKs an endpoint, then gets th
 
   it('after an Envoy restart with the bad entry in place, the other cluster still gets its endpoints; the correction reaches Envoy', async () => {
     await envoy.stop();
-    await waitFor(() => !eds(), { timeoutMs: 5000, what: 'the old stream closed' });
+    await waitFor(() => !eds(), { timeoutMs: 15_000, what: 'the old stream closed' });
     // Envoy goes LIVE only after demo's initial fetch times out (it never accepts demo's EDS): do not wait for it.
     envoy = await startEnvoy({ xdsPort, mode, nodeId, readiness: 'admin' });
     await waitFor(() => eds()?.lastNack, { timeoutMs: 10_000, what: 'the new Envoy to NACK the bad endpoint' });
@@ -98,6 +98,6 @@ describe.each(['sotw', 'delta'] as const)('Envoy NACKs an endpoint, then gets th
     expect(s.errors).toBe(0);
     const o = await shares(`${url}/other`, 50, { concurrency: 5 });
     expect(o.errors).toBe(0);
-    await waitFor(() => eds()?.ackedVersion !== undefined && eds()?.ackedVersion === eds()?.sentVersion, { timeoutMs: 5000, what: 'EDS settled' });
+    await waitFor(() => eds()?.ackedVersion !== undefined && eds()?.ackedVersion === eds()?.sentVersion, { timeoutMs: 15_000, what: 'EDS settled' });
   });
 });

@@ -57,7 +57,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
         cp.ledger
           .proxies()
           .find((p) => p.nodeId === `envoy-${mode}` && Object.keys(p.types).length === 4 && Object.values(p.types).every((t) => t.ackedVersion)),
-      { timeoutMs: 5000, what: 'all four types ACKed' },
+      { timeoutMs: 15_000, what: 'all four types ACKed' },
     );
     expect(proxy.protocol).toBe(mode);
     expect(Object.values(proxy.types).every((t) => !t.lastNack)).toBe(true);
@@ -94,7 +94,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
       timeoutMs: 10_000,
       what: 'the removal published and ACKed',
     });
-    await waitFor(async () => !(await hosts()).includes(gone.port), { timeoutMs: 5000, what: 'Envoy to drop the endpoint' });
+    await waitFor(async () => !(await hosts()).includes(gone.port), { timeoutMs: 15_000, what: 'Envoy to drop the endpoint' });
     const s = await shares(url, 150, { concurrency: 5 });
     timeline.mark(key, 'share', s.share(gone.name));
     timeline.expectOrder(key, [step('eds-removed'), step('ack'), shareStep('no share', (v) => v === 0)] as Step[], removed);
@@ -108,7 +108,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
       timeoutMs: 10_000,
       what: 'the addition published and ACKed',
     });
-    await waitFor(async () => (await hosts()).includes(gone.port), { timeoutMs: 5000, what: 'Envoy to add the endpoint back' });
+    await waitFor(async () => (await hosts()).includes(gone.port), { timeoutMs: 15_000, what: 'Envoy to add the endpoint back' });
     console.log(
       `[${mode}] endpoint removal ACKed in ${removedAck!.t - removed.t} ms, addition in ${addedAck!.t - added.t} ms (EDS ${removedEds!.kind === 'eds-removed' ? removedEds!.version : ''})`,
     );
@@ -117,7 +117,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
         const share = (await shares(url, 60)).share(gone.name);
         return share > 0 ? timeline.mark(key, 'share', share) : undefined;
       },
-      { timeoutMs: 5000, what: 'traffic to the re-added endpoint' },
+      { timeoutMs: 15_000, what: 'traffic to the re-added endpoint' },
     );
     timeline.expectOrder(key, [step('eds'), step('ack'), shareStep('traffic again', (v) => v > 0)] as Step[], added);
     expect(back.seq).toBeGreaterThan(addedAck!.seq);
@@ -127,13 +127,13 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
     const sick = backends[1]!;
     cp.topology.setEndpoint('demo', { address: '127.0.0.1', port: sick.port, health: 'UNHEALTHY' });
     await waitFor(async () => (await envoy.clusterHosts('demo')).find((h) => h.port === sick.port)?.health.includes('UNHEALTHY'), {
-      timeoutMs: 2000,
+      timeoutMs: 15_000,
       what: 'Envoy to see the endpoint UNHEALTHY',
     });
     const s = await shares(url, 300, { concurrency: 5 });
     expect(s.counts[sick.name]).toBeUndefined();
     cp.topology.setEndpoint('demo', { address: '127.0.0.1', port: sick.port, health: 'HEALTHY' });
-    await waitFor(async () => (await shares(url, 60)).counts[sick.name], { timeoutMs: 5000, what: 'traffic back to the healed endpoint' });
+    await waitFor(async () => (await shares(url, 60)).counts[sick.name], { timeoutMs: 15_000, what: 'traffic back to the healed endpoint' });
   });
 
   it('a listener Envoy cannot bind is NACKed with its error text; the last good config keeps serving', async () => {
@@ -144,7 +144,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
       bad.listeners.push({ name: 'clash', kind: 'tcp', address: '127.0.0.1', port: busyPort, routeConfig: 'local_route' });
       cp.reload(validateConfig(bad));
       const nack = await waitFor(() => cp.ledger.proxies().find((p) => p.nodeId === `envoy-${mode}`)?.types[TYPE.listener]?.lastNack, {
-        timeoutMs: 5000,
+        timeoutMs: 15_000,
         what: 'a NACK for the listener',
       });
       expect(nack.message).toMatch(/clash|bind|address already in use/i);
@@ -162,7 +162,7 @@ describe.each(['sotw', 'delta'] as const)('Envoy over ADS (%s)', (mode) => {
         const t = cp.ledger.proxies().find((p) => p.nodeId === `envoy-${mode}`)?.types[TYPE.listener];
         return t && t.ackedVersion === t.sentVersion;
       },
-      { timeoutMs: 5000, what: 'the reverted listeners to be ACKed' },
+      { timeoutMs: 15_000, what: 'the reverted listeners to be ACKed' },
     );
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Backend } from '../support/backends.js';
 import { ejected, INTERVAL, rig, UNHEALTHY_THRESHOLD } from '../support/rig.js';
 import { drainSteps, shareStep, step, type Step } from '../support/timeline.js';
+import { loopStall } from '../support/stall.js';
 import { shares } from '../support/traffic.js';
 import { waitFor } from '../support/wait.js';
 
@@ -27,7 +28,7 @@ describe('health scenarios with a real Envoy', () => {
     console.log(
       `[scenario 2] first failed probe → ACK of EDS ${eds!.kind === 'eds' ? eds!.version : ''} in ${ack!.t - firstFail!.t} ms (bar ${INTERVAL * UNHEALTHY_THRESHOLD + 1000} ms from the failure)`,
     );
-    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 5000, what: 'the failing host ejected in Envoy' });
+    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 15_000, what: 'the failing host ejected in Envoy' });
     const s = await shares(r.url, 600, { concurrency: 6 });
     r.timeline.mark(key, 'share', s.share(bad.name));
     r.timeline.expectOrder(key, [...drainSteps(), shareStep('its share through Envoy below 2%', (v) => v < 0.02)], start);
@@ -45,6 +46,9 @@ describe('health scenarios with a real Envoy', () => {
   it('3: a slow host and a hanging host are drained; healthy probes keep their schedule', async () => {
     const interval = 1000;
     const timeout = 500;
+    // The scheduler, its checker and the backends run in this process: a starved machine stalls this event loop and
+    // delays every probe timer and timeout by as much. Recorded from before the first probe, for the bounds below.
+    const stall = loopStall();
     const r = await rig(3, {}, interval, timeout);
     const [slow, hung, ok] = r.backends as [Backend, Backend, Backend];
     const start = r.timeline.mark(r.key(slow), 'slow and hanging from now');
@@ -60,7 +64,10 @@ describe('health scenarios with a real Envoy', () => {
         `[scenario 3] ${b === slow ? 'slow' : 'hanging'} host: EDS ACKed ${ack!.t - start.t} ms after it went bad (EDS ${eds!.kind === 'eds' ? eds!.version : ''})`,
       );
     }
-    await waitFor(async () => ejected(await r.host(slow)) && ejected(await r.host(hung)), { timeoutMs: 5000, what: 'slow and hanging hosts ejected in Envoy' });
+    await waitFor(async () => ejected(await r.host(slow)) && ejected(await r.host(hung)), {
+      timeoutMs: 15_000,
+      what: 'slow and hanging hosts ejected in Envoy',
+    });
     expect(r.app.engine.endpoint(r.key(slow))!.decision.reasons.join(' ')).toMatch(/timeout after 500 ms/);
     const s = await shares(r.url, 300, { concurrency: 6, timeoutMs: 5000 });
     for (const b of [slow, hung]) r.timeline.mark(r.key(b), 'share', s.share(b.name));
@@ -86,13 +93,17 @@ describe('health scenarios with a real Envoy', () => {
       .of('probe', r.key(slow))
       .filter((p) => p.seq > start.seq && p.t > start.t + 100)
       .map((p) => p.latencyMs);
+    const stalled = await stall.maxMs();
+    stall.stop();
     console.log(
-      `[scenario 3] healthy job lag max ${okStats.maxLagMs} ms over ${okStats.runs} runs; hanging probe rounds ${hungRounds.join(', ')} ms; slow ${slowRounds.join(', ')} ms`,
+      `[scenario 3] healthy job lag max ${okStats.maxLagMs} ms over ${okStats.runs} runs; hanging probe rounds ${hungRounds.join(', ')} ms; slow ${slowRounds.join(', ')} ms; event loop stalled up to ${stalled.toFixed(0)} ms`,
     );
-    // SCENARIOS.md 3's own figures: the scheduler's lag and each probe's time as the checker measured them.
-    expect(okStats.maxLagMs).toBeLessThanOrEqual(interval * 0.1);
+    // SCENARIOS.md 3's own figures: the scheduler's lag and each probe's time as the checker measured them, each
+    // plus what the event loop itself stalled (not the scheduler's doing). A scheduler that let the hanging probes
+    // hold up the healthy one lags by the 500 ms timeout per round; a checker that ignored its timeout waits 2 s.
+    expect(okStats.maxLagMs).toBeLessThanOrEqual(interval * 0.1 + stalled);
     expect(hungRounds.length).toBeGreaterThanOrEqual(3);
-    for (const ms of [...hungRounds, ...slowRounds]) expect(ms).toBeLessThanOrEqual(timeout * 1.1);
+    for (const ms of [...hungRounds, ...slowRounds]) expect(ms).toBeLessThanOrEqual(timeout * 1.1 + stalled);
   });
 
   it('4: a healed host goes half-open, passes probation and ramps up, never above its fair share', async () => {
@@ -102,7 +113,7 @@ describe('health scenarios with a real Envoy', () => {
     const failing = r.timeline.mark(key, 'failing');
     bad.setHealthStatus(503);
     const [, , drainedEds] = await r.timeline.waitForOrder(key, drainSteps(), { after: failing, timeoutMs: 10_000, what: 'drained' });
-    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 5000, intervalMs: 20, what: 'ejected' });
+    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 15_000, intervalMs: 20, what: 'ejected' });
     const healed = r.timeline.mark(key, 'healed');
     bad.setHealthStatus(200);
     const windows: number[] = [];
@@ -174,7 +185,7 @@ describe('health scenarios with a real Envoy', () => {
       },
       { timeoutMs: 20_000, intervalMs: 0, what: 'the erroring host drained from load reports' },
     );
-    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 5000, what: 'ejected in Envoy' });
+    await waitFor(async () => ejected(await r.host(bad)), { timeoutMs: 15_000, what: 'ejected in Envoy' });
     // Its checks kept passing all along: the decision came from real traffic.
     const [decision] = r.timeline.expectOrder(key, passiveDrain, start);
     expect(r.timeline.of('probe', key).filter((p) => p.seq > start.seq && p.seq < decision!.seq && !p.ok)).toEqual([]);
@@ -206,9 +217,9 @@ describe('health scenarios with a real Envoy', () => {
         const v = r.app.engine.clusters().get('demo');
         return v && v.failing === 3 ? v : undefined;
       },
-      { timeoutMs: 5000, what: 'three failing endpoints' },
+      { timeoutMs: 15_000, what: 'three failing endpoints' },
     );
-    await waitFor(async () => (await r.envoy.clusterHosts('demo')).filter(ejected).length === 2, { timeoutMs: 3000, what: 'two ejected in Envoy' });
+    await waitFor(async () => (await r.envoy.clusterHosts('demo')).filter(ejected).length === 2, { timeoutMs: 15_000, what: 'two ejected in Envoy' });
     watching = false;
     await watcher;
     expect(verdict).toMatchObject({ total: 4, failing: 3, ejected: 2, guarded: 1, maxEjected: 2 });

@@ -98,7 +98,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
       clusters: [
         {
           name: 'demo',
-          healthCheck: { check: { http: { path: '/healthz' } }, intervalMs: 400, timeoutMs: 300, healthyThreshold: 1, unhealthyThreshold: 2 },
+          healthCheck: { check: { http: { path: '/healthz' } }, intervalMs: 400, timeoutMs: 400, healthyThreshold: 1, unhealthyThreshold: 2 },
           endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
         },
       ],
@@ -137,8 +137,8 @@ describe('operating healthmesh (child process, real Envoy)', () => {
       details: expect.stringMatching(/^address: /),
     });
     await expect(rpc('RegisterEndpoint', { ...reg, cluster: 'nope' })).rejects.toMatchObject({ code: 5 });
-    await waitFor(async () => (await hostPorts()).includes(extra.port), { timeoutMs: 3000, what: 'Envoy to get the registered endpoint' });
-    await waitFor(async () => (await shares(url, 60)).counts[extra.name], { timeoutMs: 5000, what: 'traffic to the registered endpoint' });
+    await waitFor(async () => (await hostPorts()).includes(extra.port), { timeoutMs: 15_000, what: 'Envoy to get the registered endpoint' });
+    await waitFor(async () => (await shares(url, 60)).counts[extra.name], { timeoutMs: 15_000, what: 'traffic to the registered endpoint' });
 
     const list = await rpc('ListEndpoints', { cluster: 'demo' });
     const registered = list.endpoints.find((e) => e.port === extra.port)!;
@@ -149,7 +149,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
   it('6: three of five failing: the guard caps ejections, a critical alert fires, and the status service says why', async () => {
     for (const b of backends.slice(0, 3)) b.setHealthStatus(503);
     const cluster = await waitFor(async () => (await rpc('ListClusters', {})).clusters.find((c) => c.name === 'demo' && c.failing === 3), {
-      timeoutMs: 6000,
+      timeoutMs: 15_000,
       what: 'three failing endpoints',
     });
     expect(cluster).toMatchObject({ total: 5, ejected: 2, guarded: 1 });
@@ -162,16 +162,16 @@ describe('operating healthmesh (child process, real Envoy)', () => {
 
     const critical = await waitFor(
       async () => (await rpc('ListAlerts', {})).alerts.find((a) => a.rule === 'cluster_capacity' && a.state === 'ALERT_STATE_FIRING'),
-      { timeoutMs: 5000, what: 'a critical capacity alert' },
+      { timeoutMs: 15_000, what: 'a critical capacity alert' },
     );
     expect(critical.level).toBe('ALERT_LEVEL_CRITICAL');
     expect(critical.message).toMatch(/2 of 5 endpoints healthy .*guard: 3 of 5 endpoints failing/);
     await waitFor(() => watched.some((e) => e.alert?.rule === 'cluster_capacity'), {
-      timeoutMs: 3000,
+      timeoutMs: 15_000,
       what: 'the alert on the Watch stream',
     });
     await waitFor(() => hooks.some((h) => h.event === 'fired' && h.alert.rule === 'cluster_capacity' && h.alert.level === 'critical'), {
-      timeoutMs: 5000,
+      timeoutMs: 15_000,
       what: 'the webhook delivery',
     });
     const s = await shares(url, 300, { concurrency: 5 });
@@ -179,7 +179,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
 
     for (const b of backends.slice(0, 3)) b.setHealthStatus(200);
     await waitFor(async () => (await rpc('ListClusters', {})).clusters[0]?.healthy === 5, { timeoutMs: 10_000, what: 'recovery' });
-    await waitFor(() => hooks.some((h) => h.event === 'resolved' && h.alert.rule === 'cluster_capacity'), { timeoutMs: 5000, what: 'the resolved webhook' });
+    await waitFor(() => hooks.some((h) => h.event === 'resolved' && h.alert.rule === 'cluster_capacity'), { timeoutMs: 15_000, what: 'the resolved webhook' });
   });
 
   it('admin: status, metrics, and mutations only with the bearer token', async () => {
@@ -195,7 +195,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
     const drained = await post(`${target}/drain`, TOKEN);
     expect(drained.status).toBe(200);
     await waitFor(async () => (await envoy.clusterHosts('demo')).find((h) => h.port === backends[3]!.port)?.health.includes('DRAINING'), {
-      timeoutMs: 3000,
+      timeoutMs: 15_000,
       what: 'Envoy to see DRAINING',
     });
     expect((await shares(url, 200)).counts[backends[3]!.name]).toBeUndefined();
@@ -212,7 +212,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
       child!.kill('SIGHUP');
       const proxy = await waitFor(
         async () => (await rpc('ListProxies', {})).proxies.find((p) => p.node_id === 'operate-envoy' && p.types.some((t) => t.last_nack)),
-        { timeoutMs: 5000, what: 'the NACK in ListProxies' },
+        { timeoutMs: 15_000, what: 'the NACK in ListProxies' },
       );
       const nack = proxy.types.find((t) => t.last_nack)!.last_nack!;
       expect(nack.message).toMatch(/bind|address already in use/i);
@@ -220,7 +220,7 @@ describe('operating healthmesh (child process, real Envoy)', () => {
       const viaAdmin = JSON.stringify(await (await fetch(`${admin}/proxies`)).json());
       expect(viaAdmin).toContain(nack.message.slice(0, 40).replace(/"/g, '\\"'));
       await waitFor(async () => (await rpc('ListAlerts', {})).alerts.find((a) => a.rule === 'nack' && a.state === 'ALERT_STATE_FIRING'), {
-        timeoutMs: 5000,
+        timeoutMs: 15_000,
         what: 'a NACK alert',
       });
       const s = await shares(url, 200, { concurrency: 5 });

@@ -13,6 +13,7 @@ import { startEnvoy, type EnvoyHandle, type HostStatus } from '../support/envoy.
 import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
 import { freePort } from '../support/net.js';
 import { startServeChild, type ServeChild } from '../support/serve-child.js';
+import { loopStall } from '../support/stall.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -97,7 +98,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
           clusters: [
             {
               name: 'web',
-              healthCheck: { check: { http: { path: '/healthz' } }, intervalMs: 300, timeoutMs: 200, healthyThreshold: 1, unhealthyThreshold: 2 },
+              healthCheck: { check: { http: { path: '/healthz' } }, intervalMs: 300, timeoutMs: 300, healthyThreshold: 1, unhealthyThreshold: 2 },
               endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
             },
           ],
@@ -133,7 +134,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
         if (a === undefined || a !== b || !a.startsWith('c-')) throw new Error(`EDS version_info A=${a} B=${b}`);
         return true;
       },
-      { timeoutMs: 5000, what: 'identical EDS version_info on both Envoys' },
+      { timeoutMs: 15_000, what: 'identical EDS version_info on both Envoys' },
     );
 
     const bad = backends[0]!;
@@ -151,7 +152,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     await waitFor(
       async () =>
         view(await envoyA.clusterHosts('web')) === view(await envoyB.clusterHosts('web')) && (await edsVersion(envoyA)) === (await edsVersion(envoyB)),
-      { timeoutMs: 5000, what: 'identical endpoints and EDS version on both Envoys' },
+      { timeoutMs: 15_000, what: 'identical endpoints and EDS version on both Envoys' },
     );
     console.log(`[replicas e2e] failing backend drained by both Envoys after ${times.map((t) => t.toFixed(0)).join(' / ')} ms`);
     bad.setHealthStatus(200);
@@ -169,6 +170,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     const tally = traffic.tally;
     await waitFor(() => tally.ok >= 20, { timeoutMs: 10_000, what: 'traffic flowing before the kill' });
     const before = await envoyB.stats();
+    const stall = loopStall();
     const killedAt = performance.now();
     await victim.child!.kill9();
     victim.child = undefined;
@@ -178,6 +180,8 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
       what: 'Envoy B on the other replica',
     });
     const reconnectMs = performance.now() - killedAt;
+    const stalled = await stall.maxMs();
+    stall.stop();
     // A change after the move reaches B through its new replica (the positive marker for what follows).
     const bad = backends[1]!;
     bad.setHealthStatus(503);
@@ -207,7 +211,9 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     );
     expect(tally.errors).toBe(0);
     expect(tally.ok).toBeGreaterThan(50);
-    expect(reconnectMs).toBeLessThan(2000);
+    // Within 2 s, plus whatever this process's event loop stalled meanwhile (a starved machine delays Envoy's
+    // retry and the replicas' answers alike); an Envoy left waiting for a TTL or a long backoff misses it.
+    expect(reconnectMs, `event loop stalled up to ${stalled.toFixed(0)} ms`).toBeLessThan(2000 + stalled);
   }, 90_000);
 
   it('kill -9 of the replica that owns a backend mid-ramp: the ramp continues on the new owner, no weight jump, zero failed requests', async () => {

@@ -110,7 +110,7 @@ describe.each(['sotw', 'delta'] as const)('control-plane restart (%s)', (mode) =
     if (mode === 'sotw') {
       // The restarted control plane's versions are higher: they never go backwards.
       let seen = '';
-      await waitFor(async () => Number((seen = await clusterVersion())) > Number(before), { timeoutMs: 5000, what: `a CDS version above ${before}` }).catch(
+      await waitFor(async () => Number((seen = await clusterVersion())) > Number(before), { timeoutMs: 15_000, what: `a CDS version above ${before}` }).catch(
         (e: Error) => {
           throw new Error(`${e.message}; Envoy has ${seen}`);
         },
@@ -131,13 +131,13 @@ describe.each(['sotw', 'delta'] as const)('control-plane restart (%s)', (mode) =
     writeFileSync(configFile, stringify(cfg));
     child!.kill('SIGHUP');
     await waitFor(async () => !(await envoy.clusterHosts('demo')).some((h) => h.port === dropped.port), {
-      timeoutMs: 5000,
+      timeoutMs: 15_000,
       what: 'the endpoint removed by SIGHUP reload to leave Envoy',
     });
 
     writeFileSync(configFile, 'clusters: [{ name: demo, endpoints: [{ address: 127.0.0.1, port: "not-a-port" }] }]\n');
     child!.kill('SIGHUP');
-    await waitFor(() => childLog.includes('new configuration refused'), { timeoutMs: 5000, what: 'the refusal to be logged' });
+    await waitFor(() => childLog.includes('new configuration refused'), { timeoutMs: 15_000, what: 'the refusal to be logged' });
     expect(childLog).toMatch(/clusters\[0\]\.endpoints\[0\]\.port/);
     const s = await shares(url, 200, { concurrency: 5 });
     expect(s.errors).toBe(0);

@@ -181,7 +181,7 @@ describe('scenario 14: traffic follows the score through a real Envoy', () => {
     expectPredicted(r, p, s, kept);
     expect(await r.envoy.clusterHosts('demo')).toHaveLength(4);
     const alert = await waitFor(() => r.app.alerts.list({ state: 'firing' }).find((a) => a.rule === 'cluster_capacity'), {
-      timeoutMs: 5000,
+      timeoutMs: 15_000,
       what: 'a cluster_capacity alert',
     });
     console.log(`[scenario 14] alert ${alert.level}: ${alert.message}`);
@@ -232,7 +232,7 @@ describe('the guard asks real traffic', () => {
     expect(d).toMatchObject({ health: 'HEALTHY', guarded: true, vouched: true, weight: 100 });
     const alert = await waitFor(
       () => r.app.alerts.list({ state: 'firing' }).find((a) => a.rule === 'cluster_capacity' && a.message.includes('checker may be wrong')),
-      { timeoutMs: 5000, what: 'the alert saying the checker may be wrong' },
+      { timeoutMs: 15_000, what: 'the alert saying the checker may be wrong' },
     );
     console.log(`[scenario 14] alert ${alert.level}: ${alert.message}`);
     expect(alert.message).toContain(`127.0.0.1:${kept.port} kept at its normal weight: its real traffic succeeds`);

@@ -71,7 +71,7 @@ describe('ADS State-of-the-World', () => {
     expect(eds.resources.map((r) => r.name).sort()).toEqual(['c1', 'c2']);
     c.ack(eds, { resource_names: ['c1', 'c2'] });
 
-    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.endpoint]?.ackedVersion === eds.version, { timeoutMs: 2000, what: 'EDS ACK in ledger' });
+    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.endpoint]?.ackedVersion === eds.version, { timeoutMs: 10_000, what: 'EDS ACK in ledger' });
     const proxy = cp!.ledger.proxies()[0]!;
     expect(proxy.nodeId).toBe('n1');
     expect(proxy.protocol).toBe('sotw');
@@ -104,7 +104,7 @@ describe('ADS State-of-the-World', () => {
     const first = await c.next(TYPE.cluster);
     c.ack(first);
     // Pushes are immediate after a quiet period: let the ACK land first (an ACK of an older nonce is stale).
-    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === first.version, { timeoutMs: 2000, what: 'first ACK in ledger' });
+    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === first.version, { timeoutMs: 10_000, what: 'first ACK in ledger' });
     cp!.reload(
       baseConfig({
         clusters: [
@@ -115,7 +115,7 @@ describe('ADS State-of-the-World', () => {
     );
     const second = await c.next(TYPE.cluster);
     c.nack(second, 'cluster c1: rejected for the test');
-    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.lastNack, { timeoutMs: 2000, what: 'NACK in ledger' });
+    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.lastNack, { timeoutMs: 10_000, what: 'NACK in ledger' });
     const t = cp!.ledger.proxies()[0]!.types[TYPE.cluster]!;
     expect(t.lastNack).toMatchObject({ message: 'cluster c1: rejected for the test', version: second.version, resources: ['c1', 'c2'] });
     expect(t.ackedVersion).toBe(first.version);

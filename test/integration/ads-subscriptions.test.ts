@@ -63,12 +63,12 @@ function client(port: number, protocol: Protocol): AdsTestClient {
 }
 /** The server has processed the client's ACK of `r` (so later changes race nothing). */
 const acked = (type: string, r: Received) =>
-  waitFor(() => cp!.ledger.proxies().some((p) => p.types[type]?.ackedVersion === r.version), { timeoutMs: 2000, what: `ACK of ${r.version}` });
+  waitFor(() => cp!.ledger.proxies().some((p) => p.types[type]?.ackedVersion === r.version), { timeoutMs: 10_000, what: `ACK of ${r.version}` });
 /** Runs `change` and waits until it is published (so a later change is a push of its own, not merged with it). */
 async function published(change: () => void): Promise<void> {
   const before = cp!.cache.current()?.version;
   change();
-  await waitFor(() => cp!.cache.current()?.version !== before, { timeoutMs: 2000, what: 'the change published' });
+  await waitFor(() => cp!.cache.current()?.version !== before, { timeoutMs: 10_000, what: 'the change published' });
 }
 /**
  * Sends the client's answer (ACK or NACK) to a `type` response and waits until the server has recorded it: the
@@ -81,7 +81,7 @@ async function answered(type: string, send: () => void): Promise<void> {
   });
   try {
     send();
-    await waitFor(() => recorded, { timeoutMs: 2000, what: `the ${type.split('.').pop()} answer recorded` });
+    await waitFor(() => recorded, { timeoutMs: 10_000, what: `the ${type.split('.').pop()} answer recorded` });
   } finally {
     off();
   }
@@ -241,7 +241,7 @@ describe('NACK: the client keeps its last ACKed versions', () => {
       expect(names(fixed)).toEqual(protocol === 'sotw' ? ['c1', 'c2'] : ['c1']);
       expect(timeoutOf(fixed, 'c1')).toMatchObject({ seconds: '1' });
       c.ack(fixed);
-      await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === fixed.version, { timeoutMs: 2000, what: 'the fix ACKed' });
+      await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === fixed.version, { timeoutMs: 10_000, what: 'the fix ACKed' });
     },
   );
 
@@ -405,7 +405,7 @@ describe('bounds', () => {
     const r = await c.next(TYPE.cluster);
     c.nack(r, 'e'.repeat(10_000));
     const rec = await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.lastNack && cp!.ledger.proxies()[0], {
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
       what: 'NACK recorded',
     });
     expect(rec.unknownTypes).toHaveLength(3);
@@ -421,7 +421,7 @@ describe('bounds', () => {
       await c.next(TYPE.cluster);
       c.close();
     }
-    await waitFor(() => cp!.ledger.proxies().length === 0, { timeoutMs: 3000, what: 'all streams closed' });
+    await waitFor(() => cp!.ledger.proxies().length === 0, { timeoutMs: 10_000, what: 'all streams closed' });
     const closed = cp!.ledger.disconnected();
     expect(closed.length).toBeGreaterThan(0);
     expect(closed.length).toBeLessThan(12);

@@ -53,7 +53,8 @@ function app(raw: Record<string, unknown>): Healthmesh {
   return a;
 }
 
-const check = { check: { http: { path: '/healthz' } }, intervalMs: 200, timeoutMs: 150, healthyThreshold: 1, unhealthyThreshold: 2 };
+// timeout = interval: no healthy backend fails a probe because the machine is loaded (no test here hangs a backend).
+const check = { check: { http: { path: '/healthz' } }, intervalMs: 200, timeoutMs: 200, healthyThreshold: 1, unhealthyThreshold: 2 };
 
 describe('EDS is membership × assignment', () => {
   it('config `health` is an operator override, with and without checks', async () => {
@@ -162,7 +163,9 @@ describe('EDS is membership × assignment', () => {
     const raw = {
       store: { path: join(dir, 'h.db') },
       health: { tickMs: 50, weighting: { minDwellMs: 0 } }, // no dwell: a level change would show at once
-      clusters: [{ name: 'web', healthCheck: { ...check, intervalMs: 1000 }, endpoints: bs.map((b) => ({ address: '127.0.0.1', port: b.port })) }],
+      clusters: [
+        { name: 'web', healthCheck: { ...check, intervalMs: 1000, timeoutMs: 1000 }, endpoints: bs.map((b) => ({ address: '127.0.0.1', port: b.port })) },
+      ],
     };
     const allFull = (e: Record<string, string>) => bs.every((b) => e[b.port] === 'HEALTHY/100');
     const first = app(raw);

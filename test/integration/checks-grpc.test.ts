@@ -41,20 +41,20 @@ describe('gRPC health check (grpc.health.v1.Health/Check)', () => {
   const target = () => ({ address: '127.0.0.1', port: srv.port });
 
   it('passes when SERVING (overall and per service)', async () => {
-    expect(await checker.run(target(), grpcCheck(''), { timeoutMs: 2000 })).toMatchObject({ ok: true, detail: 'SERVING' });
-    expect(await checker.run(target(), grpcCheck('echo.Echo'), { timeoutMs: 2000 })).toMatchObject({ ok: true, detail: 'SERVING' });
+    expect(await checker.run(target(), grpcCheck(''), { timeoutMs: 5000 })).toMatchObject({ ok: true, detail: 'SERVING' });
+    expect(await checker.run(target(), grpcCheck('echo.Echo'), { timeoutMs: 5000 })).toMatchObject({ ok: true, detail: 'SERVING' });
   });
 
   it('fails on NOT_SERVING and UNKNOWN, and follows status changes', async () => {
-    expect(await checker.run(target(), grpcCheck('db.Primary'), { timeoutMs: 2000 })).toMatchObject({ ok: false, detail: 'NOT_SERVING' });
-    expect(await checker.run(target(), grpcCheck('cache.Warm'), { timeoutMs: 2000 })).toMatchObject({ ok: false, detail: 'UNKNOWN' });
+    expect(await checker.run(target(), grpcCheck('db.Primary'), { timeoutMs: 5000 })).toMatchObject({ ok: false, detail: 'NOT_SERVING' });
+    expect(await checker.run(target(), grpcCheck('cache.Warm'), { timeoutMs: 5000 })).toMatchObject({ ok: false, detail: 'UNKNOWN' });
     srv.health.setStatus('db.Primary', 'SERVING');
-    expect(await checker.run(target(), grpcCheck('db.Primary'), { timeoutMs: 2000 })).toMatchObject({ ok: true, detail: 'SERVING' });
+    expect(await checker.run(target(), grpcCheck('db.Primary'), { timeoutMs: 5000 })).toMatchObject({ ok: true, detail: 'SERVING' });
     srv.health.setStatus('db.Primary', 'NOT_SERVING');
   });
 
   it('fails on an unknown service with the RPC status', async () => {
-    expect(await checker.run(target(), grpcCheck('no.Such'), { timeoutMs: 2000 })).toEqual(
+    expect(await checker.run(target(), grpcCheck('no.Such'), { timeoutMs: 5000 })).toEqual(
       expect.objectContaining({ ok: false, detail: 'gRPC NOT_FOUND: Health status unknown for service no.Such' }),
     );
   });
@@ -63,14 +63,14 @@ describe('gRPC health check (grpc.health.v1.Health/Check)', () => {
     const g = new GrpcChecker();
     try {
       const port = await freePort();
-      const down = await g.run({ address: '127.0.0.1', port }, '', { timeoutMs: 2000 });
+      const down = await g.run({ address: '127.0.0.1', port }, '', { timeoutMs: 5000 });
       expect(down.ok).toBe(false);
       expect(down.detail).toMatch(/^gRPC UNAVAILABLE/);
       expect(down.timedOut).toBeUndefined();
       expect(g.channelCount).toBe(0); // a failed channel is dropped, not left in reconnect backoff
       const up = await startHealthServer(port);
       try {
-        expect(await g.run({ address: '127.0.0.1', port }, '', { timeoutMs: 2000 })).toMatchObject({ ok: true, detail: 'SERVING' });
+        expect(await g.run({ address: '127.0.0.1', port }, '', { timeoutMs: 5000 })).toMatchObject({ ok: true, detail: 'SERVING' });
       } finally {
         up.close();
       }
@@ -81,10 +81,10 @@ describe('gRPC health check (grpc.health.v1.Health/Check)', () => {
 
   it('reuses one channel per target and closes them all', async () => {
     const g = new GrpcChecker();
-    for (let i = 0; i < 5; i++) expect((await g.run({ address: '127.0.0.1', port: srv.port }, '', { timeoutMs: 2000 })).ok).toBe(true);
+    for (let i = 0; i < 5; i++) expect((await g.run({ address: '127.0.0.1', port: srv.port }, '', { timeoutMs: 5000 })).ok).toBe(true);
     expect(g.channelCount).toBe(1);
     await g.close();
     expect(g.channelCount).toBe(0);
-    expect(await g.run({ address: '127.0.0.1', port: srv.port }, '', { timeoutMs: 2000 })).toMatchObject({ ok: false, detail: 'checker closed' });
+    expect(await g.run({ address: '127.0.0.1', port: srv.port }, '', { timeoutMs: 5000 })).toMatchObject({ ok: false, detail: 'checker closed' });
   });
 });

@@ -33,21 +33,21 @@ afterAll(async () => {
 
 describe('TCP check', () => {
   it('passes on an open port and closes the connection at once', async () => {
-    const r = await checker.run({ address: '127.0.0.1', port }, { tcp: {} }, { timeoutMs: 1000 });
+    const r = await checker.run({ address: '127.0.0.1', port }, { tcp: {} }, { timeoutMs: 5000 });
     expect(r).toMatchObject({ ok: true, detail: 'connected' });
     expect(accepted).toBeGreaterThanOrEqual(1);
-    await waitFor(() => open.size === 0, { timeoutMs: 2000, intervalMs: 10, what: 'the probe connection to be closed' });
+    await waitFor(() => open.size === 0, { timeoutMs: 10_000, intervalMs: 10, what: 'the probe connection to be closed' });
   });
 
   it('fails on a refused port', async () => {
-    const r = await checker.run({ address: '127.0.0.1', port: await freePort() }, { tcp: {} }, { timeoutMs: 1000 });
+    const r = await checker.run({ address: '127.0.0.1', port: await freePort() }, { tcp: {} }, { timeoutMs: 5000 });
     expect(r).toMatchObject({ ok: false, detail: 'connection refused' });
   });
 
   it('works standalone, bounded by its timeout', async () => {
-    expect(await runTcpCheck({ address: '127.0.0.1', port }, { timeoutMs: 1000 })).toMatchObject({ ok: true, detail: 'connected' });
+    expect(await runTcpCheck({ address: '127.0.0.1', port }, { timeoutMs: 5000 })).toMatchObject({ ok: true, detail: 'connected' });
     const ac = new AbortController();
     ac.abort();
-    expect(await runTcpCheck({ address: '127.0.0.1', port }, { timeoutMs: 1000, signal: ac.signal })).toMatchObject({ ok: false, detail: 'aborted' });
+    expect(await runTcpCheck({ address: '127.0.0.1', port }, { timeoutMs: 5000, signal: ac.signal })).toMatchObject({ ok: false, detail: 'aborted' });
   });
 });

@@ -42,8 +42,8 @@ describe('engine with real signals', () => {
       clusters: [
         {
           name: 'web',
-          healthCheck: { check: { tcp: {} }, intervalMs: 200, timeoutMs: 100 },
-          dependencies: [{ name: 'db', address: '127.0.0.1', port: dbPort, check: { tcp: {} }, timeoutMs: 100 }],
+          healthCheck: { check: { tcp: {} }, intervalMs: 200, timeoutMs: 200 },
+          dependencies: [{ name: 'db', address: '127.0.0.1', port: dbPort, check: { tcp: {} }, timeoutMs: 200 }],
           endpoints: [b1, b2].map((b) => ({ address: '127.0.0.1', port: b!.port })),
         },
       ],
@@ -68,7 +68,8 @@ describe('engine with real signals', () => {
       clusters: [
         {
           name: 'custom',
-          healthCheck: { check: { custom: { module: 'checks/ok.mjs' } }, intervalMs: 200, timeoutMs: 100, unhealthyThreshold: 2 },
+          // timeout = interval, 400 ms: b1 must keep score 100, which one probe timed out by a loaded machine would spoil.
+          healthCheck: { check: { custom: { module: 'checks/ok.mjs' } }, intervalMs: 400, timeoutMs: 400, unhealthyThreshold: 2 },
           endpoints: [
             { address: '127.0.0.1', port: b1!.port },
             { address: '127.0.0.1', port: b2!.port, healthCheck: { check: { custom: { module: 'checks/throws.mjs' } } } },
@@ -77,7 +78,7 @@ describe('engine with real signals', () => {
       ],
     });
     // New endpoints are not served before their first passing check; the throwing one never passes and trips.
-    await waitFor(() => decision(app, 'custom', b2!.port)?.circuit === 'open', { timeoutMs: 5000, what: 'the throwing custom check to fail its endpoint' });
+    await waitFor(() => decision(app, 'custom', b2!.port)?.circuit === 'open', { timeoutMs: 10_000, what: 'the throwing custom check to fail its endpoint' });
     expect(decision(app, 'custom', b2!.port)!.health).toBe('UNHEALTHY');
     expect(decision(app, 'custom', b1!.port)).toMatchObject({ health: 'HEALTHY', score: 100 });
     console.log('[custom] reasons:', decision(app, 'custom', b2!.port)!.reasons);

@@ -25,7 +25,7 @@ beforeAll(async () => {
     clusters: [
       {
         name: 'echo_backends',
-        healthCheck: { check: { grpc: { service: '' } }, intervalMs: 300, timeoutMs: 200, healthyThreshold: 2, unhealthyThreshold: 2 },
+        healthCheck: { check: { grpc: { service: '' } }, intervalMs: 300, timeoutMs: 300, healthyThreshold: 2, unhealthyThreshold: 2 },
         endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
       },
     ],
@@ -52,12 +52,12 @@ describe('proxyless gRPC follows healthmesh health decisions', () => {
     const sick = backends[1]!;
     sick.setServing(false);
     await waitFor(() => app.engine.endpoint(endpointKey('echo_backends', '127.0.0.1', sick.port))?.decision.health === 'UNHEALTHY', {
-      timeoutMs: 5000,
+      timeoutMs: 10_000,
       what: 'engine ejects g2',
     });
     const d = app.engine.endpoint(endpointKey('echo_backends', '127.0.0.1', sick.port))!.decision;
     expect(d.reasons[0]).toMatch(/consecutive failed checks \(last: NOT_SERVING\)/);
-    await waitFor(async () => !(await tally(12)).g2, { timeoutMs: 3000, what: 'the client to stop calling g2' });
+    await waitFor(async () => !(await tally(12)).g2, { timeoutMs: 10_000, what: 'the client to stop calling g2' });
     const drained = await tally(60);
     expect(drained.g2).toBeUndefined();
     expect(drained.g1! + drained.g3!).toBe(60);

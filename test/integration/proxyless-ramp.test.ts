@@ -34,7 +34,7 @@ beforeAll(async () => {
     clusters: [
       {
         name: 'echo_backends',
-        healthCheck: { check: { grpc: { service: '' } }, intervalMs: 300, timeoutMs: 200, healthyThreshold: 2, unhealthyThreshold: 2 },
+        healthCheck: { check: { grpc: { service: '' } }, intervalMs: 300, timeoutMs: 300, healthyThreshold: 2, unhealthyThreshold: 2 },
         endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
       },
     ],
@@ -68,8 +68,8 @@ describe('proxyless gRPC: a recovering endpoint ramps over the slow-start window
     const key = endpointKey('echo_backends', '127.0.0.1', sick.port);
     const decision = () => app.engine.endpoint(key)!.decision;
     sick.setServing(false);
-    await waitFor(() => decision().health === 'UNHEALTHY', { timeoutMs: 5000, what: 'engine ejects g2' });
-    await waitFor(async () => !(await tally(12)).g2, { timeoutMs: 3000, what: 'the client to stop calling g2' });
+    await waitFor(() => decision().health === 'UNHEALTHY', { timeoutMs: 10_000, what: 'engine ejects g2' });
+    await waitFor(async () => !(await tally(12)).g2, { timeoutMs: 10_000, what: 'the client to stop calling g2' });
 
     sick.setServing(true);
     // Sample g2's share of 60 calls at a time, with the weight fraction the engine grants it, until it has

@@ -142,7 +142,7 @@ describe('proxyless gRPC: one target, two routes, two clusters', () => {
       // Reload changing echo_b only: the client must keep echo_a (the CDS response carries both).
       const cdsBefore = cdsVersion();
       cp.reload(config({ bTimeoutMs: 2500 }));
-      await waitFor(() => cdsVersion() !== cdsBefore && ackedCds() === cdsVersion(), { timeoutMs: 5000, what: 'the changed clusters ACKed' });
+      await waitFor(() => cdsVersion() !== cdsBefore && ackedCds() === cdsVersion(), { timeoutMs: 10_000, what: 'the changed clusters ACKed' });
       const mark = { a: t.ok.a!, b: t.ok.b! };
       await waitFor(() => t.ok.a! >= mark.a + 30 && t.ok.b! >= mark.b + 30, { timeoutMs: 10_000, what: 'traffic after the reload' });
       expect(t.failed.a).toEqual([]);

@@ -56,20 +56,20 @@ describe('proxyless gRPC client (@grpc/grpc-js-xds)', () => {
   it('stops sending to a removed endpoint and resumes when it is added back', async () => {
     const gone = backends[1]!;
     cp.topology.removeEndpoint('echo_backends', '127.0.0.1', gone.port);
-    await waitFor(async () => !(await tally(12)).g2, { timeoutMs: 5000, what: 'g2 to receive no traffic' });
+    await waitFor(async () => !(await tally(12)).g2, { timeoutMs: 10_000, what: 'g2 to receive no traffic' });
     const after = await tally(30);
     expect(after.g2).toBeUndefined();
     expect(after.g1! + after.g3!).toBe(30);
 
     cp.topology.setEndpoint('echo_backends', { address: '127.0.0.1', port: gone.port });
-    await waitFor(async () => (await tally(12)).g2, { timeoutMs: 5000, what: 'g2 to receive traffic again' });
+    await waitFor(async () => (await tally(12)).g2, { timeoutMs: 10_000, what: 'g2 to receive traffic again' });
   });
 
   it('drops an endpoint marked UNHEALTHY (and DEGRADED) like Envoy excludes it', async () => {
     const sick = backends[2]!;
     cp.topology.setEndpoint('echo_backends', { address: '127.0.0.1', port: sick.port, health: 'UNHEALTHY' });
-    await waitFor(async () => !(await tally(12)).g3, { timeoutMs: 5000, what: 'g3 to be drained' });
+    await waitFor(async () => !(await tally(12)).g3, { timeoutMs: 10_000, what: 'g3 to be drained' });
     cp.topology.setEndpoint('echo_backends', { address: '127.0.0.1', port: sick.port, health: 'HEALTHY' });
-    await waitFor(async () => (await tally(12)).g3, { timeoutMs: 5000, what: 'g3 back' });
+    await waitFor(async () => (await tally(12)).g3, { timeoutMs: 10_000, what: 'g3 back' });
   });
 });

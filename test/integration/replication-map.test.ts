@@ -66,7 +66,7 @@ describe('ReplicatedMap (real etcd)', () => {
   it('reconcile gives each key to exactly one live replica, and a dead replica’s keys to the survivors', async () => {
     const prefix = testPrefix();
     const reps = [await replica(prefix, 'r1'), await replica(prefix, 'r2'), await replica(prefix, 'r3')];
-    await waitFor(() => reps.every((r) => r.registry.liveIds().length === 3), { timeoutMs: 5000, what: 'all live' });
+    await waitFor(() => reps.every((r) => r.registry.liveIds().length === 3), { timeoutMs: 15_000, what: 'all live' });
     const keys = Array.from({ length: 60 }, (_, i) => `cluster-a/10.0.0.${i}:80`);
     for (const r of reps) {
       const res = await r.claims.reconcile(keys, r.registry.liveIds());
@@ -79,7 +79,7 @@ describe('ReplicatedMap (real etcd)', () => {
     const dead = reps[2]!;
     await dead.registry.stop({ revoke: false }); // crash: its claims expire with its lease
     const survivors = reps.slice(0, 2);
-    await waitFor(() => survivors.every((r) => r.registry.liveIds().join() === 'r1,r2'), { timeoutMs: 8000, what: 'r3 gone' });
+    await waitFor(() => survivors.every((r) => r.registry.liveIds().join() === 'r1,r2'), { timeoutMs: 15_000, what: 'r3 gone' });
     for (const r of survivors) {
       const res = await r.claims.reconcile(keys, r.registry.liveIds());
       expect(res.waiting).toEqual([]);
@@ -111,7 +111,7 @@ describe('ReplicatedMap (real etcd)', () => {
     cleanups.push(() => cw.cancel());
     const released = await a.claims.reconcile(keys, ['a', 'b']);
     expect(released.released.sort()).toEqual(bKeys.sort());
-    await waitFor(() => releasedSeen.length === bKeys.length, { timeoutMs: 5000, what: 'b sees the releases' });
+    await waitFor(() => releasedSeen.length === bKeys.length, { timeoutMs: 15_000, what: 'b sees the releases' });
     expect(releasedSeen.sort()).toEqual(bKeys.sort());
     expect((await b.claims.reconcile(keys, ['a', 'b'])).held.sort()).toEqual(bKeys.sort());
   });
@@ -169,10 +169,10 @@ describe('ReplicatedMap (real etcd)', () => {
     await client().put(`${prefix}/assignment/broken`).value('{not json');
     await a.map.durablePut('last', { weight: -1, by: 'a' });
     expected.push('put last=-1');
-    await waitFor(() => events.length >= expected.length, { timeoutMs: 5000, what: 'all events' });
+    await waitFor(() => events.length >= expected.length, { timeoutMs: 15_000, what: 'all events' });
     expect(events).toEqual(expected);
     expect(a.errors).toEqual([]);
-    await waitFor(() => b.errors.length > 0, { timeoutMs: 2000, what: 'invalid value reported' });
+    await waitFor(() => b.errors.length > 0, { timeoutMs: 15_000, what: 'invalid value reported' });
     expect(b.errors[0]).toBeInstanceOf(ReplicatedValueError);
     expect(b.errors[0]!.message).toContain(`${prefix}/assignment/broken`);
   });
@@ -192,7 +192,7 @@ describe('ReplicatedMap (real etcd)', () => {
     cleanups.push(() => w.cancel());
     await a.map.durablePut('boom', { weight: 1, by: 'a' });
     await a.map.durablePut('after', { weight: 2, by: 'a' });
-    await waitFor(() => seen.includes('after'), { timeoutMs: 5000, what: 'event after the throwing one' });
+    await waitFor(() => seen.includes('after'), { timeoutMs: 15_000, what: 'event after the throwing one' });
     expect(a.errors.map((e) => e.message)).toContain('handler bug');
   });
 
@@ -213,9 +213,9 @@ describe('ReplicatedMap (real etcd)', () => {
       onDelete: (k) => events.push(`del ${k}`),
     });
     cleanups.push(() => w.cancel());
-    await waitFor(() => events.length >= 3, { timeoutMs: 8000, what: 'resync events' });
+    await waitFor(() => events.length >= 3, { timeoutMs: 15_000, what: 'resync events' });
     expect(events.sort()).toEqual(['del goes', 'put changes=2', 'put new=3']);
     await a.map.durablePut('later', { weight: 4, by: 'a' });
-    await waitFor(() => events.includes('put later=4'), { timeoutMs: 5000, what: 'events after the resync' });
+    await waitFor(() => events.includes('put later=4'), { timeoutMs: 15_000, what: 'events after the resync' });
   });
 });

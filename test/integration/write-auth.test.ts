@@ -98,7 +98,7 @@ describe('write RPCs need credentials (real app, real gRPC)', () => {
       clusters: [
         {
           name: 'demo',
-          healthCheck: { check: { http: { path: '/healthz' } }, intervalMs: 300, timeoutMs: 200, healthyThreshold: 1, unhealthyThreshold: 2 },
+          healthCheck: { check: { http: { path: '/healthz' } }, intervalMs: 300, timeoutMs: 300, healthyThreshold: 1, unhealthyThreshold: 2 },
           endpoints: backends.map((b) => ({ address: '127.0.0.1', port: b.port })),
         },
       ],

@@ -40,7 +40,7 @@ function counted() {
 describe('SwappableChecker: the checker rebuilt on reload when health.allowTargets changes', () => {
   it('an unchanged list keeps the checker; a changed one swaps it in and closes the old one', async () => {
     const { checker, built, closed } = counted();
-    const before = await checker.run(METADATA, TCP, { timeoutMs: 300 });
+    const before = await checker.run(METADATA, TCP, { timeoutMs: 5000 });
     expect(before).toMatchObject({ ok: false });
     expect(before.detail).toMatch(/target metadata refused/);
 
@@ -51,7 +51,7 @@ describe('SwappableChecker: the checker rebuilt on reload when health.allowTarge
     expect(built).toEqual([[], ['metadata']]);
     expect(closed).toEqual([[]]);
     // The new policy is the one in use: the target is no longer refused and the check connects.
-    expect(await checker.run(METADATA, TCP, { timeoutMs: 2000 })).toMatchObject({ ok: true });
+    expect(await checker.run(METADATA, TCP, { timeoutMs: 5000 })).toMatchObject({ ok: true });
 
     await checker.close();
     expect(closed).toEqual([[], ['metadata']]);
@@ -62,7 +62,7 @@ describe('SwappableChecker: the checker rebuilt on reload when health.allowTarge
     expect(() => checker.setAllowTargets(['10.0.0.0/99'])).toThrow(InvalidArgumentError);
     expect(built).toEqual([[]]);
     expect(closed).toEqual([]);
-    expect((await checker.run(METADATA, TCP, { timeoutMs: 300 })).detail).toMatch(/refused/);
+    expect((await checker.run(METADATA, TCP, { timeoutMs: 5000 })).detail).toMatch(/refused/);
     // The same list again is still a change (the failed one was never adopted).
     checker.setAllowTargets(['metadata']);
     expect(built).toEqual([[], ['metadata']]);
