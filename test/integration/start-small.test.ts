@@ -9,7 +9,8 @@ import { waitFor } from '../support/wait.js';
 /**
  * Start small (issue 13): a `serve` whose configuration does not need them does not load the
  * libraries only some set-ups use — etcd3 and cockatiel (replication), undici (HTTP checks and
- * webhooks), systeminformation (the agent), exceljs and csv-stringify (reports). A real child process.
+ * webhooks), systeminformation (the agent), exceljs and csv-stringify (reports), ajv (fastify's schema
+ * compilers: the admin routes validate with zod). A real child process.
  */
 const PRELOAD = resolve(fileURLToPath(import.meta.url), '../../support/print-loaded-packages.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'hm-start-small-'));
@@ -47,6 +48,8 @@ describe('start small', () => {
     // The probe works without them: its port 9 (discard) is closed, so the check runs and fails.
     expect(loaded).toContain('@grpc/grpc-js');
     expect(loaded).toContain('better-sqlite3');
-    for (const name of ['etcd3', 'cockatiel', 'undici', 'systeminformation', 'exceljs', 'csv-stringify']) expect(loaded, name).not.toContain(name);
+    expect(loaded).toContain('fastify'); // the admin server runs, without its JSON-schema compilers
+    for (const name of ['etcd3', 'cockatiel', 'undici', 'systeminformation', 'exceljs', 'csv-stringify', 'ajv', '@fastify/ajv-compiler'])
+      expect(loaded, name).not.toContain(name);
   });
 });
