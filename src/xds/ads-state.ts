@@ -77,6 +77,12 @@ interface InFlight {
    * subscribes again before it arrives takes them, so once it is answered they are uncertain.
    */
   unknown: Set<string>;
+  /**
+   * What this response changed for the client: the resources it advanced (name → version) and the
+   * removals (REMOVAL). A full-state response also carries held entries at their ACKed version; those
+   * were valid once and are not suspects when it is NACKed.
+   */
+  changed: Array<[string, string]>;
 }
 
 /** Marks a removal the client rejected. */
@@ -96,8 +102,11 @@ interface TypeState {
   inFlight: InFlight[];
   /** Versions the client rejected on their own: not re-sent until they change. */
   rejected: Map<string, string>;
-  /** After a NACK of a response that changed several resources: one change per response, one response at a time. */
-  isolate: boolean;
+  /**
+   * After a NACK of a response that changed several resources: at most this many changes per response,
+   * one response at a time, halved on every NACK until the rejected change is found (bisection); 0 = off.
+   */
+  isolate: number;
   requested: boolean;
   answered: boolean;
   /** The type set this state was last found up to date with; cleared by every change of this state. */
@@ -189,7 +198,7 @@ export class AdsState {
         uncertain: new Set(),
         inFlight: [],
         rejected: new Map(),
-        isolate: false,
+        isolate: 0,
         requested: false,
         answered: false,
         upToDateWith: undefined,
@@ -235,17 +244,25 @@ export class AdsState {
 
   /**
    * A NACK: what the client ACKed stays its known state, and what the response changed becomes
-   * uncertain. One rejected change is remembered (not re-sent until it changes); several are
-   * retried one per response, so the good ones get through and the bad one is identified.
+   * uncertain. One rejected change is remembered (not re-sent until it changes) and the others go
+   * together again; several are bisected (half of them per response, one response at a time, halved
+   * again on each NACK), so the good ones get through and a bad one among n is found in ~2·log2(n)
+   * round trips rather than n.
    */
   private rejectedResponse(st: TypeState, r: InFlight): void {
-    const changes: Array<[string, string]> = [];
-    for (const [name, e] of r.resources) if (st.uncertain.has(name) || versionOf(st.acked.get(name)) !== e.version) changes.push([name, e.version]);
-    const gone = (name: string): boolean => r.removed.has(name) || (r.full && !r.resources.has(name));
-    for (const name of new Set([...st.acked.keys(), ...st.uncertain])) if (gone(name)) changes.push([name, REMOVAL]);
+    let changes = r.changed;
+    if (changes.length === 0) {
+      // Nothing new in it (only entries re-sent at their ACKed version): every one of them is a suspect.
+      changes = [];
+      for (const [name, e] of r.resources) if (st.uncertain.has(name) || versionOf(st.acked.get(name)) !== e.version) changes.push([name, e.version]);
+      const gone = (name: string): boolean => r.removed.has(name) || (r.full && !r.resources.has(name));
+      for (const name of new Set([...st.acked.keys(), ...st.uncertain])) if (gone(name)) changes.push([name, REMOVAL]);
+    }
     for (const [name] of changes) st.uncertain.add(name);
-    if (changes.length === 1) st.rejected.set(changes[0]![0], changes[0]![1]);
-    else if (changes.length > 1) st.isolate = true;
+    if (changes.length === 1) {
+      st.rejected.set(changes[0]![0], changes[0]![1]);
+      st.isolate = 0;
+    } else if (changes.length > 1) st.isolate = Math.ceil(changes.length / 2);
   }
 
   private subscribeSotw(typeUrl: XdsTypeUrl, st: TypeState, names: readonly string[]): void {
@@ -415,12 +432,12 @@ export class AdsState {
     st.upToDateWith = undefined;
     const plan = this.plan(typeUrl, st, snapshot);
     for (const n of plan.forget) this.forget(st, n);
-    if (st.isolate) {
-      if (plan.advance.length === 0 && plan.removals.length === 0) st.isolate = false;
+    if (st.isolate > 0) {
+      if (plan.advance.length === 0 && plan.removals.length === 0) st.isolate = 0;
       else if (st.inFlight.length > 0) return undefined;
       else {
-        plan.advance.splice(1);
-        plan.removals.splice(plan.advance.length === 0 ? 1 : 0);
+        plan.advance.splice(st.isolate);
+        plan.removals.splice(st.isolate - plan.advance.length);
       }
     }
     const full = this.protocol === 'sotw' && TYPE_RULES[typeUrl].fullStateSotw;
@@ -440,7 +457,7 @@ export class AdsState {
         if (held !== undefined && typeof held !== 'string') resources.push(held);
       }
       for (const e of plan.retained) resources.push(e);
-      // In isolation only one removal goes per response: the others stay in the set for now.
+      // In isolation only the removals of this step go: the others stay in the set for now.
       const present = new Set([...resources.map((r) => r.name), ...plan.removals]);
       for (const name of this.heldNames(st)) {
         if (present.has(name) || this.setOf(snapshot, typeUrl).resources.has(name)) continue;
@@ -470,6 +487,7 @@ export class AdsState {
       removed: new Set(out.removed),
       full,
       unknown: new Set(),
+      changed: [...plan.advance.map((e): [string, string] => [e.name, e.version]), ...plan.removals.map((n): [string, string] => [n, REMOVAL])],
     });
     if (st.inFlight.length > (this.limits.maxInFlight ?? 32)) st.inFlight.shift();
     st.answered = true;

@@ -68,6 +68,51 @@ describe('AdsState', () => {
     expect(r3!.resources.find((e) => e.name === 'a')).toBe(good.types[TYPE.cluster].resources.get('a'));
   });
 
+  it.each([
+    ['sotw', 'CDS (full state)', [0]],
+    ['sotw', 'CDS (full state)', [63]],
+    ['sotw', 'CDS (full state)', [17, 40]],
+    ['sotw', 'RDS', [5]],
+    ['delta', 'CDS', [0]],
+    ['delta', 'RDS', [31, 32]],
+  ] as const)('%s %s: a NACK of 64 changes is bisected; the rejected %j are found in ~2·log2(64) round trips, the rest land', (protocol, kind, badIdx) => {
+    const N = 64;
+    const typeUrl = kind === 'RDS' ? TYPE.route : TYPE.cluster;
+    const spec = (i: number, gen: number) => (typeUrl === TYPE.route ? route(`r${i}`, [`c${i}x${gen}`]) : cluster(`c${i}`, gen));
+    const all = [...Array(N).keys()];
+    const s = new AdsState(protocol, { maxSubscriptions: 1000 }, 't');
+    const good = snap(
+      undefined,
+      all.map((i) => spec(i, 1)),
+    );
+    const names = typeUrl === TYPE.route ? all.map((i) => `r${i}`) : [];
+    // SotW repeats its subscription on every request; Delta subscribes once.
+    const sub = protocol === 'sotw' ? { resourceNames: names } : {};
+    s.onRequest({ typeUrl, ...(protocol === 'sotw' ? { resourceNames: names } : { subscribe: names.length > 0 ? names : ['*'] }) });
+    const [first] = drain(s, good);
+    s.onRequest({ typeUrl, nonce: first!.nonce, ...sub });
+    const next = snap(
+      good,
+      all.map((i) => spec(i, 2)),
+    );
+    const newVersion = (name: string) => next.types[typeUrl].resources.get(name)!.version;
+    const bad = new Set(badIdx.map((i) => (typeUrl === TYPE.route ? `r${i}` : `c${i}`)));
+    const held = new Map<string, string>(); // what the client applied: name → version
+    let rounds = 0;
+    for (let out = drain(s, next); out.length > 0 && rounds < 200; out = drain(s, next), rounds++) {
+      const r = out[0]!;
+      const advanced = r.resources.filter((e) => e.version === newVersion(e.name)).map((e) => e.name);
+      const nack = advanced.some((n) => bad.has(n));
+      if (!nack) for (const e of r.resources) held.set(e.name, e.version);
+      s.onRequest({ typeUrl, nonce: r.nonce, ...sub, ...(nack ? { error: { code: 3, message: 'rejected' } } : {}) });
+    }
+    // One-by-one retries would take ~N round trips; bisection ~2·log2(N) per rejected change.
+    expect(rounds).toBeLessThanOrEqual(1 + bad.size * (2 * Math.log2(N) + 1));
+    for (const [name, e] of next.types[typeUrl].resources) if (!bad.has(name)) expect(held.get(name), name).toBe(e.version);
+    for (const name of bad) expect(held.get(name) ?? 'old', name).not.toBe(newVersion(name));
+    expect(drain(s, next)).toEqual([]); // the rejected versions are not re-sent
+  });
+
   it('make-before-break waits for the ACK of the route update, not its sending', () => {
     const s = new AdsState('delta', { maxSubscriptions: 100 }, 't');
     const s1 = snap(undefined, [cluster('a'), cluster('b'), route('r', ['a', 'b'])]);
