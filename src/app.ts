@@ -9,7 +9,7 @@ import { createHealth } from './wiring/health.js';
 import { createHttp } from './wiring/http.js';
 import type { Healthmesh, HealthmeshOptions } from './wiring/healthmesh.js';
 import { Lifecycle } from './wiring/lifecycle.js';
-import { createOperations } from './wiring/operations.js';
+import { createOperations, managerAlertsConfig } from './wiring/operations.js';
 import { openConfiguredStore } from './wiring/store.js';
 import { createXds } from './wiring/xds.js';
 
@@ -114,6 +114,8 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
       membership.replaceConfig(next);
       controlPlane.reload(next);
       engine.reload(next);
+      alerts.reload(managerAlertsConfig(next.alerts, replication !== undefined));
+      leaderHook?.reload(next.alerts);
       replication?.configChanged();
     },
     recordHistory: () => history.recordAll(),

@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AlertLevel, AlertRecord } from '../operations.js';
 import type { Store } from '../store/types.js';
-import { WebhookSink } from './webhook.js';
+import { WebhookTarget } from './webhook.js';
 
 /** Default period of the safety sweep (see `intervalMs`). */
 export const DEFAULT_SWEEP_MS = 10_000;
@@ -38,20 +38,29 @@ export class AlertManager {
   private readonly known = new Map<string, OpenAlert>();
   private readonly byId = new Map<string, AlertRecord>();
   private readonly listeners = new Set<(a: AlertRecord, kind: AlertEventKind) => void>();
-  private readonly webhook: WebhookSink | undefined;
+  private readonly webhook: WebhookTarget;
   private timer: NodeJS.Timeout | undefined;
   private pending: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly now: () => number;
-  private readonly policy: AlertPolicy;
+  private config: AlertsConfig;
 
   constructor(private readonly opts: AlertManagerOptions) {
     this.now = opts.now ?? Date.now;
-    this.policy = opts.config;
-    const hook = opts.config.webhook;
-    this.webhook = hook
-      ? new WebhookSink({ url: hook.url, timeoutMs: hook.timeoutMs, retries: hook.retries, logger: opts.logger.child({ sink: 'webhook' }) })
-      : undefined;
+    this.config = opts.config;
+    this.webhook = new WebhookTarget(opts.logger.child({ sink: 'webhook' }), opts.config.webhook);
     for (const a of opts.store?.alerts() ?? []) this.remember(a);
+  }
+
+  private get policy(): AlertPolicy {
+    return this.config;
+  }
+
+  /** A reload (SIGHUP): new rules, cooldown and webhook apply from the next evaluation, which runs now. */
+  reload(config: AlertsConfig): void {
+    this.config = config;
+    this.webhook.configure(config.webhook);
+    this.schedule(0);
   }
 
   start(): void {
@@ -61,15 +70,16 @@ export class AlertManager {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.pending) clearTimeout(this.pending);
     this.timer = this.pending = undefined;
-    await this.webhook?.stop();
+    await this.webhook.stop();
   }
 
-  /** Coalesce bursts of state changes into one evaluation. */
+  /** Coalesce bursts of state changes into one evaluation. Ignored once stopped. */
   schedule(delayMs = 50): void {
-    if (this.pending) return;
+    if (this.pending || this.stopped) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
       this.evaluate();
@@ -78,6 +88,7 @@ export class AlertManager {
   }
 
   evaluate(): void {
+    if (this.stopped) return;
     const now = this.now();
     let conditions;
     try {
@@ -135,7 +146,7 @@ export class AlertManager {
 
   /** Webhook deliveries settled (tests). */
   async idle(): Promise<void> {
-    await this.webhook?.idle();
+    await this.webhook.idle();
   }
 
   private apply(a: OpenAlert, kind: Exclude<AlertEventKind, 'acknowledged'>, notify: boolean): void {
@@ -149,8 +160,8 @@ export class AlertManager {
       if (kind === 'resolved' || a.level === 'info') log.info(line);
       else if (a.level === 'warning') log.warn(line);
       else log.error(line);
-      const min = this.opts.config.webhook?.minLevel ?? 'warning';
-      if (this.webhook && RANK[a.level] >= RANK[min]) this.webhook.send({ event: kind, alert: record, source: 'healthmesh' });
+      const hook = this.webhook.current();
+      if (hook && RANK[a.level] >= RANK[hook.minLevel]) this.webhook.send({ event: kind, alert: record, source: 'healthmesh' });
     }
     this.emit(record, kind);
   }
@@ -160,7 +171,7 @@ export class AlertManager {
     const key = conditionKey(a);
     const current = this.known.get(key);
     if (!current || current.id === a.id || current.firedAt <= a.firedAt) this.known.set(key, a);
-    const limit = this.opts.config.historyLimit;
+    const limit = this.config.historyLimit;
     if (this.byId.size > limit) {
       const oldest = [...this.byId.values()].filter((x) => x.state === 'resolved').sort((x, y) => x.firedAt - y.firedAt);
       for (const old of oldest.slice(0, this.byId.size - limit)) this.byId.delete(old.id);

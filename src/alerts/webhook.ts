@@ -106,3 +106,61 @@ export class WebhookSink {
     }
   }
 }
+
+/** The webhook settings a sink is built from (alerts.webhook in the config). */
+export interface WebhookSettings {
+  url: string;
+  timeoutMs: number;
+  retries: number;
+  minLevel: 'info' | 'warning' | 'critical';
+}
+
+/**
+ * The configured webhook, replaceable by a reload: a changed URL, timeout or retry count gets a new
+ * sink for what is sent from then on, while deliveries already queued for the old one finish there.
+ */
+export class WebhookTarget {
+  private sink: WebhookSink | undefined;
+  private settings: WebhookSettings | undefined;
+  private readonly retiring = new Set<WebhookSink>();
+
+  constructor(
+    private readonly logger: Logger,
+    settings: WebhookSettings | undefined,
+  ) {
+    this.configure(settings);
+  }
+
+  /** The settings in force (undefined: no webhook). */
+  current(): WebhookSettings | undefined {
+    return this.settings;
+  }
+
+  configure(settings: WebhookSettings | undefined): void {
+    const old = this.settings;
+    this.settings = settings;
+    if (old && settings && old.url === settings.url && old.timeoutMs === settings.timeoutMs && old.retries === settings.retries) return;
+    const retired = this.sink;
+    this.sink = settings ? new WebhookSink({ url: settings.url, timeoutMs: settings.timeoutMs, retries: settings.retries, logger: this.logger }) : undefined;
+    if (retired) {
+      this.retiring.add(retired);
+      void retired
+        .idle()
+        .then(() => retired.stop())
+        .finally(() => this.retiring.delete(retired));
+    }
+  }
+
+  send(payload: WebhookPayload): void {
+    this.sink?.send(payload);
+  }
+
+  /** Deliveries queued so far (to the current and retired sinks) settled. */
+  async idle(): Promise<void> {
+    await Promise.all([this.sink?.idle(), ...[...this.retiring].map((s) => s.idle())]);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.sink?.stop(), ...[...this.retiring].map((s) => s.stop())]);
+  }
+}

@@ -7,7 +7,7 @@
  * (alert-deliveries.ts); a replica that becomes leader posts what the log lacks, marked `replayed`.
  */
 import type { AlertManager, AlertEventKind } from '../alerts/manager.js';
-import { WebhookSink, type WebhookPayload } from '../alerts/webhook.js';
+import { WebhookTarget, type WebhookPayload } from '../alerts/webhook.js';
 import type { AlertsConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { AlertRecord } from '../operations.js';
@@ -20,7 +20,8 @@ const STALE_MS = 24 * 3600_000;
 export interface LeaderWebhook {
   stop(): Promise<void>;
   idle(): Promise<void>;
-  readonly sink: WebhookSink;
+  /** A reload (SIGHUP): the webhook settings apply to what is posted from now on. */
+  reload(config: AlertsConfig): void;
 }
 
 export interface Leadership {
@@ -30,17 +31,9 @@ export interface Leadership {
   deliveries: AlertDeliveryLog;
 }
 
-export function leaderWebhook(
-  alerts: AlertManager,
-  config: AlertsConfig,
-  lead: Leadership,
-  logger: Logger,
-  now: () => number = Date.now,
-): LeaderWebhook | undefined {
-  const hook = config.webhook;
-  if (!hook) return undefined;
+export function leaderWebhook(alerts: AlertManager, config: AlertsConfig, lead: Leadership, logger: Logger, now: () => number = Date.now): LeaderWebhook {
   const log = logger.child({ sink: 'webhook', leaderOnly: true });
-  const sink = new WebhookSink({ url: hook.url, timeoutMs: hook.timeoutMs, retries: hook.retries, logger: log });
+  const sink = new WebhookTarget(log, config.webhook);
   const post = (event: WebhookPayload['event'], a: AlertRecord, replayed: boolean): void => {
     sink.send({ event, alert: a, source: 'healthmesh', ...(replayed ? { replayed: true as const } : {}) });
     if (event === 'resolved') lead.deliveries.forget(conditionOf(a));
@@ -56,11 +49,14 @@ export function leaderWebhook(
       notify = a.count === 1; // a re-fire within the cooldown is not notified
     else if (kind === 'updated') notify = before !== undefined && before !== a.level;
     else notify = kind === 'resolved';
-    if (!notify || RANK[a.level] < RANK[hook.minLevel] || !lead.isLeader()) return;
+    const hook = sink.current();
+    if (!hook || !notify || RANK[a.level] < RANK[hook.minLevel] || !lead.isLeader()) return;
     post(kind as WebhookPayload['event'], a, false);
   });
   let stopped = false;
   const elected = async (): Promise<void> => {
+    const hook = sink.current();
+    if (!hook) return;
     const logged = await lead.deliveries.load();
     if (stopped || !lead.isLeader()) return;
     const plan = catchUp({
@@ -80,7 +76,7 @@ export function leaderWebhook(
     catchingUp = elected().catch((err: Error) => log.warn({ err: err.message }, 'elected alert leader: could not read the delivery log; nothing replayed'));
   });
   return {
-    sink,
+    reload: (next) => sink.configure(next.webhook),
     idle: async () => {
       await catchingUp;
       await sink.idle();

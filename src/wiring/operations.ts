@@ -41,7 +41,7 @@ export function createOperations(
   const { logger, now, current, store, engine, replication, controlPlane } = deps;
   // Replicated: every replica evaluates alerts, only the leader posts them to the webhook.
   const alerts = new AlertManager({
-    config: replication ? { ...config.alerts, webhook: undefined } : config.alerts,
+    config: managerAlertsConfig(config.alerts, replication !== undefined),
     logger: logger.child({ component: 'alerts' }),
     store,
     now,
@@ -72,4 +72,9 @@ export function createOperations(
     intervalMs: config.store.sampleIntervalMs,
   });
   return { alerts, leaderHook, service, metrics, history };
+}
+
+/** The AlertManager's own config: replicated, it has no webhook (the leader's sink posts; see alerts-leader.ts). */
+export function managerAlertsConfig(alerts: Config['alerts'], replicated: boolean): Config['alerts'] {
+  return replicated ? { ...alerts, webhook: undefined } : alerts;
 }
