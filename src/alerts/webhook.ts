@@ -21,6 +21,8 @@ export interface WebhookPayload {
   source: 'healthmesh';
   /** Posted by a newly elected replica for what happened while no replica led (replicated mode). */
   replayed?: true;
+  /** Replicated mode, alerts about this replica's own proxy streams (`nack`): the replica that raised it. */
+  replica?: string;
 }
 
 /**

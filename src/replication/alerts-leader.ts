@@ -14,6 +14,11 @@ import type { AlertRecord } from '../operations.js';
 import { catchUp, conditionOf, type AlertDeliveryLog } from './alert-deliveries.js';
 
 const RANK = { info: 0, warning: 1, critical: 2 } as const;
+/**
+ * Rules evaluated from this replica's own ADS streams (its ledger), not from the shared state: only the
+ * replica that holds the proxy sees them, so it posts them itself (with `replica`), leader or not.
+ */
+const LOCAL_RULES: ReadonlySet<string> = new Set(['nack']);
 /** A logged condition no replica resolves for this long is dropped (e.g. its rule was removed). */
 const STALE_MS = 24 * 3600_000;
 
@@ -29,12 +34,17 @@ export interface Leadership {
   /** Calls `cb` each time this replica becomes leader; returns the unsubscribe. */
   onElected(cb: () => void): () => void;
   deliveries: AlertDeliveryLog;
+  replicaId: string;
 }
 
 export function leaderWebhook(alerts: AlertManager, config: AlertsConfig, lead: Leadership, logger: Logger, now: () => number = Date.now): LeaderWebhook {
   const log = logger.child({ sink: 'webhook', leaderOnly: true });
   const sink = new WebhookTarget(log, config.webhook);
   const post = (event: WebhookPayload['event'], a: AlertRecord, replayed: boolean): void => {
+    if (LOCAL_RULES.has(a.rule)) {
+      sink.send({ event, alert: a, source: 'healthmesh', replica: lead.replicaId });
+      return;
+    }
     sink.send({ event, alert: a, source: 'healthmesh', ...(replayed ? { replayed: true as const } : {}) });
     if (event === 'resolved') lead.deliveries.forget(conditionOf(a));
     else lead.deliveries.record(conditionOf(a), { level: a.level, at: now() });
@@ -50,7 +60,7 @@ export function leaderWebhook(alerts: AlertManager, config: AlertsConfig, lead: 
     else if (kind === 'updated') notify = before !== undefined && before !== a.level;
     else notify = kind === 'resolved';
     const hook = sink.current();
-    if (!hook || !notify || RANK[a.level] < RANK[hook.minLevel] || !lead.isLeader()) return;
+    if (!hook || !notify || RANK[a.level] < RANK[hook.minLevel] || !(lead.isLeader() || LOCAL_RULES.has(a.rule))) return;
     post(kind as WebhookPayload['event'], a, false);
   });
   let stopped = false;
@@ -60,8 +70,8 @@ export function leaderWebhook(alerts: AlertManager, config: AlertsConfig, lead: 
     const logged = await lead.deliveries.load();
     if (stopped || !lead.isLeader()) return;
     const plan = catchUp({
-      firing: alerts.list({ state: 'firing' }),
-      resolved: alerts.list({ state: 'resolved' }),
+      firing: alerts.list({ state: 'firing' }).filter((a) => !LOCAL_RULES.has(a.rule)),
+      resolved: alerts.list({ state: 'resolved' }).filter((a) => !LOCAL_RULES.has(a.rule)),
       logged,
       minLevel: hook.minLevel,
       now: now(),

@@ -223,6 +223,7 @@ export class Replication implements RegistrationReplica {
         return () => this.electedListeners.delete(cb);
       },
       deliveries: this.deliveries,
+      replicaId: this.id,
     };
   }
 
