@@ -33,8 +33,8 @@ export function createHealthmesh(initial: Readonly<Config>, opts: HealthmeshOpti
   const { grpc, journal, controlPlane } = createXds(config, { logger, now, current, store, auth, membership, engine, replicated: replication !== undefined });
   const operations = { logger, now, current, store, membership, engine, controlPlane, runCheck: checker.run, probes, replication };
   const { alerts, leaderHook, service, metrics, history } = createOperations(config, operations);
-  replication?.bind({ engine, membership, service });
-  const statusGrpc = serveGrpc(config, { logger, now, auth, engine, controlPlane, service, xdsHost: grpc });
+  replication?.bind({ engine, membership, service, ledger: controlPlane.ledger });
+  const statusGrpc = serveGrpc(config, { logger, now, auth, engine, controlPlane, service, xdsHost: grpc, replication });
   const { admin, reportScheduler, retention } = createHttp(config, { logger, now, store, service, metrics });
   connectEvents({ engine, journal, controlPlane, alerts, history, metrics });
 

@@ -133,6 +133,14 @@ export class ReplicaRegistry {
 
   private registeredAt = 0;
 
+  /** Puts `key` bound to this replica's membership lease (it goes when the replica does); false while (re)registering. */
+  async putBound(key: string, value: string): Promise<boolean> {
+    const lease = this.lease;
+    if (!lease || this.stopped) return false;
+    await etcdCall(this.opts.status, `put ${key}`, () => lease.put(key).value(value).exec());
+    return true;
+  }
+
   private async putInfo(lease: Lease, registeredAt: number): Promise<void> {
     const digest = this.opts.configDigest?.();
     const info: ReplicaInfo = { id: this.opts.replicaId, address: this.opts.address, registeredAt, ...(digest ? { config: digest } : {}) };

@@ -21,6 +21,8 @@ import { OwnershipClaims } from './ownership.js';
 import { ReplicaRegistry } from './registry.js';
 import { EtcdStatus } from './status.js';
 import { differingSections, type ConfigDigest } from '../config/digest.js';
+import type { Ledger } from '../xds/ledger.js';
+import { AdsPresence } from './ads-presence.js';
 import { etcdAlertDeliveryLog, type AlertDeliveryLog } from './alert-deliveries.js';
 import type { Leadership } from './alerts-leader.js';
 import { LeaderElection } from './election.js';
@@ -55,6 +57,8 @@ export interface ReplicationParts {
   engine: HealthEngine;
   membership: Membership;
   service: HealthmeshService;
+  /** This replica's ADS streams (the xDS ledger), shared so that LRS on another replica can match them. */
+  ledger?: Pick<Ledger, 'openNodeIds' | 'onStreamsChange'>;
 }
 
 export interface ReplicationCounters {
@@ -93,6 +97,7 @@ export class Replication implements RegistrationReplica {
   private readonly forwarded = new Set<EndpointKey>();
   private signalTimer: NodeJS.Timeout | undefined;
   private readonly election: LeaderElection;
+  private readonly presence: AdsPresence;
   private readonly electedListeners = new Set<() => void>();
   private lastDivergence = '';
   private readonly deliveries: AlertDeliveryLog;
@@ -150,6 +155,14 @@ export class Replication implements RegistrationReplica {
       onElected: () => {
         for (const cb of [...this.electedListeners]) cb();
       },
+    });
+    this.presence = new AdsPresence(this.client, {
+      prefix: c.keyPrefix,
+      replicaId: c.replicaId,
+      registry: this.registry,
+      status: this.status,
+      logger: this.log,
+      local: () => this.parts?.ledger?.openNodeIds() ?? new Set(),
     });
     this.deliveries = etcdAlertDeliveryLog(this.client, { prefix: c.keyPrefix, status: this.status, onError });
     this.status.onChange((s) => {
@@ -209,6 +222,11 @@ export class Replication implements RegistrationReplica {
     else this.log.info('replicas agree on the shared configuration again');
   }
 
+  /** Whether another live replica holds an ADS stream from `nodeId` (LRS accepts that proxy's reports here too). */
+  adsStreamElsewhere(nodeId: string): boolean {
+    return this.presence.elsewhere(nodeId);
+  }
+
   /** Whether this replica leads (sends the alert webhook). */
   isLeader(): boolean {
     return this.election.isLeader();
@@ -240,6 +258,10 @@ export class Replication implements RegistrationReplica {
   async start(): Promise<void> {
     const { engine, service, membership } = this.require();
     await this.registry.start();
+    await this.presence.start();
+    const ledger = this.parts?.ledger;
+    if (ledger) this.unsubscribe.push(ledger.onStreamsChange(() => this.presence.changed()));
+    this.unsubscribe.push(this.registry.onChange(() => this.presence.changed())); // e.g. re-registered with a new lease
     this.live = this.registry.liveIds();
     this.unsubscribe.push(this.registry.onChange(() => this.onLive()));
     this.unsubscribe.push(this.registry.onChange(() => this.warnDivergence()));
@@ -355,6 +377,7 @@ export class Replication implements RegistrationReplica {
     for (const u of this.unsubscribe.splice(0)) u();
     if (opts.revoke ?? true) await this.flushWrites().catch(() => undefined);
     await Promise.all(this.watches.splice(0).map((w) => w.cancel().catch(() => undefined)));
+    await this.presence.stop();
     await this.election.stop(opts).catch(() => undefined);
     await this.registry.stop(opts).catch(() => undefined);
     this.client.close();

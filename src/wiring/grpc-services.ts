@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { ControlPlane } from '../controlplane.js';
 import type { HealthEngine } from '../health/engine.js';
 import type { Logger } from '../log.js';
+import type { Replication } from '../replication/wiring.js';
 import type { HealthmeshService } from '../service.js';
 import { AgentIntake } from '../signals/agent-intake.js';
 import { LrsService } from '../signals/lrs.js';
@@ -25,6 +26,8 @@ export function serveGrpc(
     controlPlane: ControlPlane;
     service: HealthmeshService;
     xdsHost: GrpcHost;
+    /** Replicated: a proxy's ADS stream may be on another replica. */
+    replication?: Pick<Replication, 'adsStreamElsewhere'> | undefined;
   },
 ): GrpcHost {
   const { logger, now, auth, engine } = deps;
@@ -34,7 +37,7 @@ export function serveGrpc(
     now,
     onTraffic: (key, sample) => engine.onTraffic(key, sample),
     auth,
-    hasAdsStream: (nodeId) => deps.controlPlane.ledger.hasOpenStream(nodeId),
+    hasAdsStream: (nodeId) => deps.controlPlane.ledger.hasOpenStream(nodeId) || (deps.replication?.adsStreamElsewhere(nodeId) ?? false),
   });
   const agents = new AgentIntake({
     auth,

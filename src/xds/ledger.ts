@@ -38,6 +38,7 @@ export class Ledger implements StreamCallbacks {
   /** Streams with an unresolved NACK: alert evaluation reads these, not every proxy. */
   private readonly nacking = new Set<string>();
   private readonly nackListeners = new Set<() => void>();
+  private readonly streamListeners = new Set<() => void>();
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -49,6 +50,7 @@ export class Ledger implements StreamCallbacks {
   connect(rec: Omit<ProxyRecord, 'connectedAt' | 'types' | 'unknownTypes'>): ProxyRecord {
     const full: ProxyRecord = { ...rec, connectedAt: this.now(), types: {}, unknownTypes: [] };
     this.open.set(rec.streamId, full);
+    this.emitStreams();
     return full;
   }
 
@@ -57,6 +59,7 @@ export class Ledger implements StreamCallbacks {
     if (!rec) return;
     this.open.delete(streamId);
     if (this.nacking.delete(streamId)) this.emitNacked();
+    this.emitStreams();
     rec.closedAt = this.now();
     const bytes = JSON.stringify(rec).length;
     this.closed.push({ rec, bytes });
@@ -117,6 +120,19 @@ export class Ledger implements StreamCallbacks {
     return false;
   }
 
+  /** The node ids with an open ADS stream now. */
+  openNodeIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const rec of this.open.values()) ids.add(rec.nodeId);
+    return ids;
+  }
+
+  /** Called whenever an ADS stream opens or closes. */
+  onStreamsChange(listener: () => void): () => void {
+    this.streamListeners.add(listener);
+    return () => this.streamListeners.delete(listener);
+  }
+
   /** Connected proxies with an unresolved NACK (cheap: only those are read). */
   nacked(): NackedProxy[] {
     const out: NackedProxy[] = [];
@@ -153,6 +169,10 @@ export class Ledger implements StreamCallbacks {
 
   private emit(e: LedgerEvent): void {
     for (const l of this.listeners) l(e);
+  }
+
+  private emitStreams(): void {
+    for (const l of this.streamListeners) l();
   }
 
   private emitNacked(): void {
