@@ -582,6 +582,24 @@ export const configSchema = z
         }),
       ),
     );
+    // Envoy NACKs a route configuration whose virtual hosts repeat a domain, compared case-insensitively
+    // ("Only unique values for domains are permitted", "Only a single wildcard domain is permitted").
+    cfg.routes.forEach((r, i) => {
+      const seen = new Map<string, string>();
+      r.virtualHosts.forEach((vh, j) =>
+        vh.domains.forEach((d, k) => {
+          const first = seen.get(d.toLowerCase());
+          if (first !== undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['routes', i, 'virtualHosts', j, 'domains', k],
+              message: `domain "${d}" is already served by virtual host "${first}" of route "${r.name}" (Envoy rejects a domain repeated in one route configuration, compared case-insensitively)`,
+              input: d,
+            });
+          else seen.set(d.toLowerCase(), vh.name);
+        }),
+      );
+    });
     cfg.clusters.forEach((c, i) => {
       const seen = new Set<string>();
       c.endpoints.forEach((e, j) => {
