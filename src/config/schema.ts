@@ -129,6 +129,9 @@ const healthCheckOverrideSchema = z
  * Envoy's own outlier detection on real requests (CDS `outlier_detection`): Envoy ejects a host that
  * fails real requests within a few requests, while healthmesh's probes confirm or clear it.
  */
+/** Envoy's outlier-detection counts are uint32 (protobuf would wrap a larger number silently). */
+const UINT32_MAX = 4_294_967_295;
+
 export const outlierDetectionSchema = z
   .object({
     /** Consecutive 5xx (or connection failures) that eject a host. */
@@ -142,9 +145,9 @@ export const outlierDetectionSchema = z
     /** Statistical ejection of hosts whose success rate is stdevFactor/1000 standard deviations below the mean. */
     successRate: z
       .object({
-        minimumHosts: z.number().int().min(1).default(5),
-        requestVolume: z.number().int().min(1).default(100),
-        stdevFactor: z.number().int().min(1).default(1900),
+        minimumHosts: z.number().int().min(1).max(UINT32_MAX).default(5),
+        requestVolume: z.number().int().min(1).max(UINT32_MAX).default(100),
+        stdevFactor: z.number().int().min(1).max(UINT32_MAX).default(1900),
       })
       .strict()
       .optional(),
@@ -152,8 +155,8 @@ export const outlierDetectionSchema = z
     failurePercentage: z
       .object({
         threshold: z.number().int().min(0).max(100).default(85),
-        minimumHosts: z.number().int().min(1).default(5),
-        requestVolume: z.number().int().min(1).default(50),
+        minimumHosts: z.number().int().min(1).max(UINT32_MAX).default(5),
+        requestVolume: z.number().int().min(1).max(UINT32_MAX).default(50),
       })
       .strict()
       .optional(),
