@@ -31,7 +31,7 @@ export interface WebhookPayload {
  * the caller: `send` only enqueues.
  */
 export class WebhookSink {
-  private readonly queue: WebhookPayload[] = [];
+  private readonly queue: Array<{ payload: WebhookPayload; settled?: ((delivered: boolean) => void) | undefined }> = [];
   private running: Promise<void> | undefined;
   private stopped = false;
   delivered = 0;
@@ -39,14 +39,16 @@ export class WebhookSink {
 
   constructor(private readonly opts: WebhookOptions) {}
 
-  send(payload: WebhookPayload): void {
+  /** Queues a delivery; `settled` is told whether the receiver accepted it (2xx) once that is known. */
+  send(payload: WebhookPayload, settled?: (delivered: boolean) => void): void {
     if (this.stopped) return;
     const max = this.opts.maxQueue ?? 1000;
     if (this.queue.length >= max) {
       const dropped = this.queue.shift();
-      this.opts.logger.warn({ alert: dropped?.alert.id }, 'alert webhook queue full: dropping the oldest delivery');
+      this.opts.logger.warn({ alert: dropped?.payload.alert.id }, 'alert webhook queue full: dropping the oldest delivery');
+      dropped?.settled?.(false);
     }
-    this.queue.push(payload);
+    this.queue.push({ payload, settled });
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
     });
@@ -59,22 +61,25 @@ export class WebhookSink {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.queue.length = 0;
+    for (const q of this.queue.splice(0)) q.settled?.(false);
     await this.idle();
   }
 
   private async drain(): Promise<void> {
-    for (let next = this.queue.shift(); next && !this.stopped; next = this.queue.shift()) await this.deliver(next);
+    for (let next = this.queue.shift(); next && !this.stopped; next = this.queue.shift()) {
+      const delivered = await this.deliver(next.payload);
+      next.settled?.(delivered);
+    }
   }
 
-  private async deliver(payload: WebhookPayload): Promise<void> {
+  private async deliver(payload: WebhookPayload): Promise<boolean> {
     const body = JSON.stringify(payload);
     const attempts = this.opts.retries + 1;
     for (let attempt = 1; attempt <= attempts && !this.stopped; attempt++) {
       const outcome = await this.attempt(body);
       if (outcome === 'ok') {
         this.delivered++;
-        return;
+        return true;
       }
       const last = attempt === attempts;
       this.opts.logger[last ? 'error' : 'warn'](
@@ -85,6 +90,7 @@ export class WebhookSink {
       if (!last) await new Promise((r) => setTimeout(r, (this.opts.backoffMs ?? ((n) => 250 * 2 ** (n - 1)))(attempt)));
     }
     this.failed++;
+    return false;
   }
 
   private async attempt(body: string): Promise<'ok' | 'permanent' | string> {
@@ -153,8 +159,9 @@ export class WebhookTarget {
     }
   }
 
-  send(payload: WebhookPayload): void {
-    this.sink?.send(payload);
+  send(payload: WebhookPayload, settled?: (delivered: boolean) => void): void {
+    if (this.sink) this.sink.send(payload, settled);
+    else settled?.(false);
   }
 
   /** Deliveries queued so far (to the current and retired sinks) settled. */

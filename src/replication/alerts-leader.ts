@@ -45,9 +45,12 @@ export function leaderWebhook(alerts: AlertManager, config: AlertsConfig, lead: 
       sink.send({ event, alert: a, source: 'healthmesh', replica: lead.replicaId });
       return;
     }
-    sink.send({ event, alert: a, source: 'healthmesh', ...(replayed ? { replayed: true as const } : {}) });
-    if (event === 'resolved') lead.deliveries.forget(conditionOf(a));
-    else lead.deliveries.record(conditionOf(a), { level: a.level, at: now() });
+    // Logged once the receiver accepted it: a leader that dies before (or whose POSTs fail) leaves it for the next one.
+    sink.send({ event, alert: a, source: 'healthmesh', ...(replayed ? { replayed: true as const } : {}) }, (delivered) => {
+      if (!delivered) return;
+      if (event === 'resolved') lead.deliveries.forget(conditionOf(a));
+      else lead.deliveries.record(conditionOf(a), { level: a.level, at: now() });
+    });
   };
   const levels = new Map<string, AlertRecord['level']>();
   const off = alerts.onAlert((a: AlertRecord, kind: AlertEventKind) => {
