@@ -125,6 +125,13 @@ export interface TypeLedger {
   publishToAckMs?: number;
   lastNack?: NackRecord;
   nacks: number;
+  /**
+   * Resources whose current version this proxy rejected: held back (not re-sent until they change), so
+   * the proxy lacks them although it may ACK later responses of the type (first 100 names).
+   */
+  heldBack?: string[];
+  /** A rejected response with several changes is still being narrowed down (bisected). */
+  bisecting?: boolean;
 }
 
 /** A connected (or recently disconnected) proxy, as the xDS ledger records it. */

@@ -161,6 +161,8 @@ function typeToWire(typeUrl: string, t: TypeLedger): TypeLedgerWire {
           resources: [...t.lastNack.resources],
         }
       : null,
+    held_back: [...(t.heldBack ?? [])],
+    bisecting: t.bisecting === true,
   };
 }
 

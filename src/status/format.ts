@@ -124,7 +124,8 @@ export function proxyReport(proxies: ProxyWire[]): string {
     const head = [p.node_id, shortEnum(p.protocol), p.peer];
     if (p.types.length === 0) rows.push([...head, '-', '-', '-', '-', '0', '-']);
     p.types.forEach((t, i) => {
-      const nack = t.last_nack ? `${t.last_nack.version}: ${truncate(t.last_nack.message, NACK_WIDTH)}` : '-';
+      const held = (t.held_back ?? []).length > 0 ? `held back: ${truncate((t.held_back ?? []).join(','), 40)}; ` : t.bisecting ? 'bisecting; ' : '';
+      const nack = t.last_nack ? `${held}${t.last_nack.version}: ${truncate(t.last_nack.message, NACK_WIDTH)}` : '-';
       rows.push([
         ...(i === 0 ? head : ['', '', '']),
         typeName(t.type_url),

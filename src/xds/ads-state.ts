@@ -178,6 +178,22 @@ export class AdsState {
    * The next response the client should get, recorded as in flight; undefined when it lacks nothing.
    * `skip`: types already answered in this round (each type answers at most once per round).
    */
+  /**
+   * What the client lacks because it rejected it: resources whose current version (or removal) it
+   * NACKed on its own, and whether a rejected response is still being bisected.
+   */
+  heldBack(typeUrl: XdsTypeUrl, snapshot: Snapshot): { names: string[]; bisecting: boolean } {
+    const st = this.types.get(typeUrl);
+    if (!st) return { names: [], bisecting: false };
+    const set = this.setOf(snapshot, typeUrl).resources;
+    const names: string[] = [];
+    for (const [name, v] of st.rejected) {
+      const current = set.get(name);
+      if (v === REMOVAL ? !current && this.mayHold(st, name) : current?.version === v) names.push(name);
+    }
+    return { names, bisecting: st.isolate > 0 };
+  }
+
   next(snapshot: Snapshot, skip: ReadonlySet<XdsTypeUrl> = new Set()): ResponseOut | undefined {
     for (const typeUrl of PUSH_ORDER) {
       const st = this.types.get(typeUrl);

@@ -27,7 +27,9 @@ export interface NackedProxy {
   nacked: Array<{ typeUrl: string; message: string }>;
 }
 
-const unresolved = (t: TypeLedger): boolean => t.lastNack !== undefined && (t.ackedAt === undefined || t.lastNack.at > t.ackedAt);
+/** A NACK is unresolved until the proxy ACKs a later response and nothing it rejected is held back from it any more. */
+const unresolved = (t: TypeLedger): boolean =>
+  t.lastNack !== undefined && ((t.heldBack?.length ?? 0) > 0 || t.bisecting === true || t.ackedAt === undefined || t.lastNack.at > t.ackedAt);
 
 export class Ledger implements StreamCallbacks {
   private readonly open = new Map<string, ProxyRecord>();
@@ -101,6 +103,22 @@ export class Ledger implements StreamCallbacks {
     this.nacking.add(streamId);
     this.emitNacked();
     this.emit({ kind: 'nack', proxy: rec, typeUrl, nack: t.lastNack });
+  }
+
+  /** What the stream's state holds back from the proxy after its last ACK or NACK of `typeUrl`. */
+  held(streamId: string, typeUrl: string, heldBack: readonly string[], bisecting: boolean): void {
+    const rec = this.open.get(streamId);
+    const t = rec?.types[typeUrl];
+    if (!rec || !t) return;
+    if (heldBack.length > 0) t.heldBack = heldBack.slice(0, MAX_NACK_RESOURCES).map((n) => (n.length > MAX_NAME_CHARS ? n.slice(0, MAX_NAME_CHARS) : n));
+    else delete t.heldBack;
+    if (bisecting) t.bisecting = true;
+    else delete t.bisecting;
+    const open = Object.values(rec.types).some(unresolved);
+    if (open === this.nacking.has(streamId)) return;
+    if (open) this.nacking.add(streamId);
+    else this.nacking.delete(streamId);
+    this.emitNacked();
   }
 
   unknownType(streamId: string, typeUrl: string): void {

@@ -30,6 +30,8 @@ export interface StreamCallbacks {
   ack(streamId: string, typeUrl: string, version: string, publishedAt: number): void;
   nack(streamId: string, typeUrl: string, nack: Omit<NackRecord, 'at'>): void;
   unknownType(streamId: string, typeUrl: string): void;
+  /** After each ACK or NACK: the resources of the type held back from the proxy, and whether a bisection is under way. */
+  held?(streamId: string, typeUrl: string, heldBack: readonly string[], bisecting: boolean): void;
   disconnect(streamId: string): void;
 }
 
@@ -164,6 +166,12 @@ export class AdsSession {
       if (this.nackTimes.length > this.opts.maxNacksPerMinute) {
         return this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `too many NACKs (${this.nackTimes.length} in a minute)`);
       }
+    }
+    const snapshot = settled ? this.opts.cache.current() : undefined;
+    if (snapshot) {
+      // After the ACK or NACK: what stays held back from the proxy keeps its NACK unresolved in the ledger.
+      const held = this.state.heldBack(typeUrl, snapshot);
+      this.opts.callbacks.held?.(this.id, typeUrl, held.names, held.bisecting);
     }
     this.pump();
   }

@@ -21,6 +21,15 @@ export interface TypeLedger {
    * Absent while it never rejected anything.
    */
   'last_nack'?: (_healthmesh_v1_Nack | null);
+  /**
+   * Resources whose current version the proxy rejected: held back from it (not re-sent until they
+   * change), so it lacks them even when it ACKed later responses of this type (first 100 names).
+   */
+  'held_back'?: (string)[];
+  /**
+   * A rejected response with several changes is still being narrowed down (bisected).
+   */
+  'bisecting'?: (boolean);
   '_publish_to_ack_ms'?: "publish_to_ack_ms";
 }
 
@@ -42,5 +51,14 @@ export interface TypeLedger__Output {
    * Absent while it never rejected anything.
    */
   'last_nack': (_healthmesh_v1_Nack__Output | null);
+  /**
+   * Resources whose current version the proxy rejected: held back from it (not re-sent until they
+   * change), so it lacks them even when it ACKed later responses of this type (first 100 names).
+   */
+  'held_back': (string)[];
+  /**
+   * A rejected response with several changes is still being narrowed down (bisected).
+   */
+  'bisecting': (boolean);
   '_publish_to_ack_ms'?: "publish_to_ack_ms";
 }
