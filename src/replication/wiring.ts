@@ -218,7 +218,8 @@ export class Replication implements RegistrationReplica {
     const key = now.join('\n');
     if (key === this.lastDivergence) return;
     this.lastDivergence = key;
-    if (now.length > 0) this.log.warn({ divergence: now }, 'replicas disagree on the shared configuration: the EDS they serve may differ');
+    if (now.length > 0)
+      this.log.warn({ divergence: now }, 'replicas disagree on the shared configuration: what they serve (listeners, routes, clusters, endpoints) may differ');
     else this.log.info('replicas agree on the shared configuration again');
   }
 
