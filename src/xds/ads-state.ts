@@ -85,6 +85,8 @@ interface InFlight {
   changed: Array<[string, string]>;
 }
 
+const NOTHING_HELD: { names: string[]; bisecting: boolean } = Object.freeze({ names: [], bisecting: false }) as { names: string[]; bisecting: boolean };
+
 /** Marks a removal the client rejected. */
 const REMOVAL = '\u0000removed';
 
@@ -184,7 +186,7 @@ export class AdsState {
    */
   heldBack(typeUrl: XdsTypeUrl, snapshot: Snapshot): { names: string[]; bisecting: boolean } {
     const st = this.types.get(typeUrl);
-    if (!st) return { names: [], bisecting: false };
+    if (!st || (st.rejected.size === 0 && st.isolate === 0)) return NOTHING_HELD;
     const set = this.setOf(snapshot, typeUrl).resources;
     const names: string[] = [];
     for (const [name, v] of st.rejected) {

@@ -110,6 +110,7 @@ export class Ledger implements StreamCallbacks {
     const rec = this.open.get(streamId);
     const t = rec?.types[typeUrl];
     if (!rec || !t) return;
+    if (heldBack.length === 0 && !bisecting && t.heldBack === undefined && t.bisecting === undefined) return; // the common ACK: nothing to change
     if (heldBack.length > 0) t.heldBack = heldBack.slice(0, MAX_NACK_RESOURCES).map((n) => (n.length > MAX_NAME_CHARS ? n.slice(0, MAX_NAME_CHARS) : n));
     else delete t.heldBack;
     if (bisecting) t.bisecting = true;
