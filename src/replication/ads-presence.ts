@@ -9,11 +9,10 @@
 import type { Etcd3 } from 'etcd3';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
+import { adsPresencePrefix } from './keys.js';
 import { ReplicatedMap, type MapWatch } from './map.js';
 import type { ReplicaRegistry } from './registry.js';
 import type { EtcdStatus } from './status.js';
-
-export const adsPresencePrefix = (prefix: string): string => `${prefix}/ads/`;
 
 const presenceSchema = z.object({ nodes: z.array(z.string()) });
 /** Node ids published per replica at most (etcd's default request limit is 1.5 MiB). */

@@ -8,6 +8,7 @@
 import type { Etcd3 } from 'etcd3';
 import { z } from 'zod';
 import type { AlertLevel, AlertRecord } from '../operations.js';
+import { notifiedPrefix } from './keys.js';
 import { ReplicatedMap } from './map.js';
 import type { EtcdStatus } from './status.js';
 
@@ -18,8 +19,6 @@ export interface DeliveredAlert {
 }
 
 const deliveredSchema = z.strictObject({ level: z.enum(['info', 'warning', 'critical']), at: z.number() });
-
-export const notifiedPrefix = (prefix: string): string => `${prefix}/alerts/notified/`;
 
 /** The condition an alert is about, as an etcd key part (rule and subject, each URI-encoded). */
 export const conditionOf = (a: Pick<AlertRecord, 'rule' | 'subject'>): string => `${encodeURIComponent(a.rule)}/${encodeURIComponent(a.subject)}`;

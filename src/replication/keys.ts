@@ -4,3 +4,5 @@ export const replicaKey = (prefix: string, replicaId: string): string => `${pref
 export const ownerClaimsPrefix = (prefix: string): string => `${prefix}/owners/`;
 export const ownerClaimKey = (prefix: string, key: string): string => `${prefix}/owners/${key}`;
 export const leaderKey = (prefix: string, name: string): string => `${prefix}/leader/${name}`;
+export const adsPresencePrefix = (prefix: string): string => `${prefix}/ads/`;
+export const notifiedPrefix = (prefix: string): string => `${prefix}/alerts/notified/`;
