@@ -77,12 +77,6 @@ interface InFlight {
    * subscribes again before it arrives takes them, so once it is answered they are uncertain.
    */
   unknown: Set<string>;
-  /**
-   * What this response changed for the client: the resources it advanced (name → version) and the
-   * removals (REMOVAL). A full-state response also carries held entries at their ACKed version; those
-   * were valid once and are not suspects when it is NACKed.
-   */
-  changed: Array<[string, string]>;
 }
 
 const NOTHING_HELD: { names: string[]; bisecting: boolean } = Object.freeze({ names: [], bisecting: false }) as { names: string[]; bisecting: boolean };
@@ -268,13 +262,18 @@ export class AdsState {
    * round trips rather than n.
    */
   private rejectedResponse(st: TypeState, r: InFlight): void {
-    let changes = r.changed;
+    // Suspects: what differs from what the client ACKed (entries re-sent at their ACKed version were valid
+    // once and are not suspects; a full-state response carries them for every resource it does not change).
+    const gone = (name: string): boolean => r.removed.has(name) || (r.full && !r.resources.has(name));
+    const removals: Array<[string, string]> = [];
+    for (const name of new Set([...st.acked.keys(), ...st.uncertain])) if (gone(name)) removals.push([name, REMOVAL]);
+    let changes: Array<[string, string]> = [];
+    for (const [name, e] of r.resources) if (versionOf(st.acked.get(name)) !== e.version) changes.push([name, e.version]);
+    changes.push(...removals);
     if (changes.length === 0) {
-      // Nothing new in it (only entries re-sent at their ACKed version): every one of them is a suspect.
+      // Nothing new in it (only entries re-sent at their ACKed version): every uncertain one is a suspect.
       changes = [];
-      for (const [name, e] of r.resources) if (st.uncertain.has(name) || versionOf(st.acked.get(name)) !== e.version) changes.push([name, e.version]);
-      const gone = (name: string): boolean => r.removed.has(name) || (r.full && !r.resources.has(name));
-      for (const name of new Set([...st.acked.keys(), ...st.uncertain])) if (gone(name)) changes.push([name, REMOVAL]);
+      for (const [name, e] of r.resources) if (st.uncertain.has(name)) changes.push([name, e.version]);
     }
     for (const [name] of changes) st.uncertain.add(name);
     if (changes.length === 1) {
@@ -505,7 +504,6 @@ export class AdsState {
       removed: new Set(out.removed),
       full,
       unknown: new Set(),
-      changed: [...plan.advance.map((e): [string, string] => [e.name, e.version]), ...plan.removals.map((n): [string, string] => [n, REMOVAL])],
     });
     if (st.inFlight.length > (this.limits.maxInFlight ?? 32)) st.inFlight.shift();
     st.answered = true;
