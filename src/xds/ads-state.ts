@@ -81,6 +81,9 @@ interface InFlight {
 
 const NOTHING_HELD: { names: string[]; bisecting: boolean } = Object.freeze({ names: [], bisecting: false }) as { names: string[]; bisecting: boolean };
 
+/** Marks a suspect of a NACK whose version is not known (forgotten while the response was in flight). */
+const FORGOTTEN = '\u0000forgotten';
+
 /** Marks a removal the client rejected. */
 const REMOVAL = '\u0000removed';
 
@@ -270,6 +273,8 @@ export class AdsState {
     let changes: Array<[string, string]> = [];
     for (const [name, e] of r.resources) if (versionOf(st.acked.get(name)) !== e.version) changes.push([name, e.version]);
     changes.push(...removals);
+    // Names forgotten while it was in flight and asked for again: the client took whatever it carried for them.
+    for (const name of r.unknown) if (st.wildcard || st.names.has(name)) changes.push([name, FORGOTTEN]);
     if (changes.length === 0) {
       // Nothing new in it (only entries re-sent at their ACKed version): every uncertain one is a suspect.
       changes = [];
@@ -277,7 +282,8 @@ export class AdsState {
     }
     for (const [name] of changes) st.uncertain.add(name);
     if (changes.length === 1) {
-      st.rejected.set(changes[0]![0], changes[0]![1]);
+      // One suspect: the culprit (unless it is a forgotten one, whose rejected version is not known: it is re-sent).
+      if (changes[0]![1] !== FORGOTTEN) st.rejected.set(changes[0]![0], changes[0]![1]);
       st.isolate = 0;
     } else if (changes.length > 1) st.isolate = Math.ceil(changes.length / 2);
   }

@@ -155,6 +155,19 @@ describe('AdsState converges after NACKs (property)', () => {
               { kind: 'deliver' },
             ],
           ],
+          [
+            false,
+            ['c'],
+            [
+              { kind: 'publish', config: new Map([['b', 1]]) },
+              { kind: 'resubscribe', names: ['b'] },
+              { kind: 'pump' },
+              { kind: 'publish', config: new Map([['a', BAD]]) },
+              { kind: 'resubscribe', names: ['a', 'b'] },
+              { kind: 'resubscribe', names: ['b'] },
+              { kind: 'resubscribe', names: ['a', 'b'] },
+            ],
+          ],
         ],
       },
     );
