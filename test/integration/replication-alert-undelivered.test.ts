@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHealthmesh, type Healthmesh } from '../../src/app.js';
 import { startHttpBackends, type Backend } from '../support/backends.js';
 import { testConfig } from '../support/config.js';
-import { testPrefix, useEtcd } from '../support/etcd.js';
+import { replicationSection, testPrefix, useEtcd } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
 const TTL = 2;
@@ -53,13 +53,7 @@ describe('replicated alert webhook: delivery log vs. a failing receiver', () => 
     for (let i = 0; i < 3; i++) {
       const app = createHealthmesh(
         testConfig({
-          replication: {
-            etcd: { endpoints: [etcd().endpoint], requestTimeoutMs: 1000, keepaliveMs: 1000 },
-            keyPrefix: prefix,
-            leaseTtlSeconds: TTL,
-            replicaId: `r${i}`,
-            advertisedAddress: '127.0.0.1:18000',
-          },
+          replication: replicationSection(etcd(), prefix, `r${i}`, TTL),
           // Retries spread over several seconds: the leader is crashed while they are still pending.
           alerts: { cooldownMs: 0, webhook: { url: hook.url, timeoutMs: 5000, retries: 10 } },
           health: { circuit: { baseOpenMs: 1000, probationSuccesses: 2 }, warmupTimeoutMs: 3000 },

@@ -13,7 +13,7 @@ import { AdsTestClient } from '../support/ads-client.js';
 import { bearer, TEST_TOKENS } from '../support/auth.js';
 import { startHttpBackends, type Backend } from '../support/backends.js';
 import { testConfig } from '../support/config.js';
-import { testPrefix, useEtcd } from '../support/etcd.js';
+import { replicationSection, testPrefix, useEtcd } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
 const etcd = useEtcd();
@@ -36,13 +36,7 @@ describe('replicas: LRS on one replica, ADS on another (as Envoy does after a fa
     for (let i = 0; i < 2; i++) {
       const app = createHealthmesh(
         testConfig({
-          replication: {
-            etcd: { endpoints: [etcd().endpoint], requestTimeoutMs: 1000, keepaliveMs: 1000 },
-            keyPrefix: prefix,
-            leaseTtlSeconds: 2,
-            replicaId: `r${i}`,
-            advertisedAddress: '127.0.0.1:18000',
-          },
+          replication: replicationSection(etcd(), prefix, `r${i}`),
           lrs: { reportIntervalMs: 500, adsGraceMs: 1000 },
           clusters: [{ name: 'web', endpoints: bs.map((b) => ({ address: '127.0.0.1', port: b.port })) }],
         }),

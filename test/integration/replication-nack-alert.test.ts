@@ -8,7 +8,7 @@ import { createHealthmesh, type Healthmesh } from '../../src/app.js';
 import { TYPE } from '../../src/xds/protos.js';
 import { AdsTestClient } from '../support/ads-client.js';
 import { testConfig } from '../support/config.js';
-import { testPrefix, useEtcd } from '../support/etcd.js';
+import { replicationSection, testPrefix, useEtcd } from '../support/etcd.js';
 import { waitFor } from '../support/wait.js';
 
 const etcd = useEtcd();
@@ -38,13 +38,7 @@ describe('replicas: a NACK on a replica that does not lead', () => {
     for (let i = 0; i < 2; i++) {
       const app = createHealthmesh(
         testConfig({
-          replication: {
-            etcd: { endpoints: [etcd().endpoint], requestTimeoutMs: 1000, keepaliveMs: 1000 },
-            keyPrefix: prefix,
-            leaseTtlSeconds: 2,
-            replicaId: `r${i}`,
-            advertisedAddress: '127.0.0.1:18000',
-          },
+          replication: replicationSection(etcd(), prefix, `r${i}`),
           alerts: { cooldownMs: 0, webhook: { url, timeoutMs: 10_000, retries: 1 } },
           clusters: [{ name: 'web', endpoints: [{ address: '127.0.0.1', port: 9001 }] }],
         }),

@@ -232,3 +232,14 @@ export function useEtcdClients(): { etcd: () => EtcdProcess; client: () => Etcd3
   };
   return { etcd, client, cleanups };
 }
+
+/** The `replication` config section of a test replica on `etcd` (lease TTL 2 s unless given). */
+export function replicationSection(etcd: EtcdProcess, keyPrefix: string, replicaId: string, leaseTtlSeconds = 2) {
+  return {
+    etcd: { endpoints: [etcd.endpoint], requestTimeoutMs: 1000, keepaliveMs: 1000 },
+    keyPrefix,
+    leaseTtlSeconds,
+    replicaId,
+    advertisedAddress: '127.0.0.1:18000',
+  };
+}
