@@ -31,6 +31,7 @@ export const _google_protobuf_FeatureSet_EnforceNamingStyle = {
   ENFORCE_NAMING_STYLE_UNKNOWN: 'ENFORCE_NAMING_STYLE_UNKNOWN',
   STYLE2024: 'STYLE2024',
   STYLE_LEGACY: 'STYLE_LEGACY',
+  STYLE2026: 'STYLE2026',
 } as const;
 
 export type _google_protobuf_FeatureSet_EnforceNamingStyle =
@@ -40,8 +41,28 @@ export type _google_protobuf_FeatureSet_EnforceNamingStyle =
   | 1
   | 'STYLE_LEGACY'
   | 2
+  | 'STYLE2026'
+  | 3
 
 export type _google_protobuf_FeatureSet_EnforceNamingStyle__Output = typeof _google_protobuf_FeatureSet_EnforceNamingStyle[keyof typeof _google_protobuf_FeatureSet_EnforceNamingStyle]
+
+// Original file: null
+
+export const _google_protobuf_FeatureSet_ProtoLimitsFeature_EnforceProtoLimits = {
+  PROTO_LIMITS_UNKNOWN: 'PROTO_LIMITS_UNKNOWN',
+  LEGACY_NO_EXPLICIT_LIMITS: 'LEGACY_NO_EXPLICIT_LIMITS',
+  PROTO_LIMITS2026: 'PROTO_LIMITS2026',
+} as const;
+
+export type _google_protobuf_FeatureSet_ProtoLimitsFeature_EnforceProtoLimits =
+  | 'PROTO_LIMITS_UNKNOWN'
+  | 0
+  | 'LEGACY_NO_EXPLICIT_LIMITS'
+  | 1
+  | 'PROTO_LIMITS2026'
+  | 2
+
+export type _google_protobuf_FeatureSet_ProtoLimitsFeature_EnforceProtoLimits__Output = typeof _google_protobuf_FeatureSet_ProtoLimitsFeature_EnforceProtoLimits[keyof typeof _google_protobuf_FeatureSet_ProtoLimitsFeature_EnforceProtoLimits]
 
 // Original file: null
 
@@ -118,6 +139,12 @@ export type _google_protobuf_FeatureSet_MessageEncoding =
 
 export type _google_protobuf_FeatureSet_MessageEncoding__Output = typeof _google_protobuf_FeatureSet_MessageEncoding[keyof typeof _google_protobuf_FeatureSet_MessageEncoding]
 
+export interface _google_protobuf_FeatureSet_ProtoLimitsFeature {
+}
+
+export interface _google_protobuf_FeatureSet_ProtoLimitsFeature__Output {
+}
+
 // Original file: null
 
 export const _google_protobuf_FeatureSet_RepeatedFieldEncoding = {
@@ -169,6 +196,7 @@ export interface FeatureSet {
   'jsonFormat'?: (_google_protobuf_FeatureSet_JsonFormat);
   'enforceNamingStyle'?: (_google_protobuf_FeatureSet_EnforceNamingStyle);
   'defaultSymbolVisibility'?: (_google_protobuf_FeatureSet_VisibilityFeature_DefaultSymbolVisibility);
+  'enforceProtoLimits'?: (_google_protobuf_FeatureSet_ProtoLimitsFeature_EnforceProtoLimits);
 }
 
 export interface FeatureSet__Output {
@@ -180,4 +208,5 @@ export interface FeatureSet__Output {
   'jsonFormat'?: (_google_protobuf_FeatureSet_JsonFormat__Output);
   'enforceNamingStyle'?: (_google_protobuf_FeatureSet_EnforceNamingStyle__Output);
   'defaultSymbolVisibility'?: (_google_protobuf_FeatureSet_VisibilityFeature_DefaultSymbolVisibility__Output);
+  'enforceProtoLimits'?: (_google_protobuf_FeatureSet_ProtoLimitsFeature_EnforceProtoLimits__Output);
 }
