@@ -1,28 +1,50 @@
 // Floor experiment for the peer table: grpc-js alone with healthmesh's ADS serializers answering fixed CDS/EDS bytes
-// (no state machine, ledger, auth or logs). Run `npx tsx bench/bare-grpc-ads.ts [port]`, then point
-// ../shared/peer-bench's adsload at it with -trials 0 to read its initial-sync CPU. Loopback only.
+// (no state machine, ledger, auth or logs). Run `npx tsx bench/bare-grpc-ads.ts [port] [httpPort]`, then point
+// ../shared/peer-bench's adsload at it: with -trials 0 to read its initial-sync CPU, or with
+// `-trigger http://127.0.0.1:<httpPort>/drain,http://127.0.0.1:<httpPort>/undrain` for the fastest change → all
+// streams a grpc-js server can give (every SotW stream is written the other pre-encoded EDS, nothing else). Loopback only.
+import { createServer } from 'node:http';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 import { createControlPlane } from '../src/controlplane.js';
 import { validateConfig } from '../src/config/load.js';
 import { adsService, type SotwRequest } from '../src/xds/wire.js';
 import { TYPE } from '../src/xds/protos.js';
-const config = validateConfig({ clusters: [{ name: 'bench', endpoints: Array.from({ length: 10 }, (_, i) => ({ address: '127.0.0.1', port: 20000 + i })) }] });
-const cp = createControlPlane(config);
-const snap = cp.topology.publishNow()!;
-const cds = [...snap.types[TYPE.cluster].resources.values()].map((e) => e.any);
-const eds = [...snap.types[TYPE.endpoint].resources.values()].map((e) => e.any);
+
+function resources(health?: 'DRAINING') {
+  const endpoints = Array.from({ length: 10 }, (_, i) => ({ address: '127.0.0.1', port: 20000 + i, ...(i === 0 && health ? { health } : {}) }));
+  const snap = createControlPlane(validateConfig({ clusters: [{ name: 'bench', endpoints }] })).topology.publishNow()!;
+  const of = (t: string) => [...snap.types[t as keyof typeof snap.types].resources.values()].map((e) => e.any);
+  return { cds: of(TYPE.cluster), eds: of(TYPE.endpoint) };
+}
+const healthy = resources();
+const draining = resources('DRAINING');
+let eds = healthy.eds;
+let version = 1;
 let n = 0;
+const streams = new Set<ServerDuplexStream<SotwRequest, unknown>>();
 const server = new Server({ 'grpc.max_concurrent_streams': 100000 });
 server.addService(adsService, {
   StreamAggregatedResources: (call: ServerDuplexStream<SotwRequest, unknown>) => {
     call.on('data', (req: SotwRequest) => {
       if (req.response_nonce) return;
-      const res = req.type_url === TYPE.cluster ? cds : eds;
-      call.write({ version_info: '1', type_url: req.type_url, nonce: String(++n), resources: res });
+      if (req.type_url === TYPE.endpoint) streams.add(call);
+      const res = req.type_url === TYPE.cluster ? healthy.cds : eds;
+      call.write({ version_info: String(version), type_url: req.type_url, nonce: String(++n), resources: res });
     });
-    call.on('error', () => {});
+    const drop = () => streams.delete(call);
+    call.on('error', drop);
+    call.on('close', drop);
   },
   DeltaAggregatedResources: (call: ServerDuplexStream<SotwRequest, unknown>) => call.end(),
 });
 const port = Number(process.argv[2] ?? 28620);
 server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), () => console.log('bare ADS on', port));
+const httpPort = Number(process.argv[3] ?? 0);
+if (httpPort) {
+  createServer((req, res) => {
+    eds = req.url?.endsWith('/undrain') ? healthy.eds : draining.eds;
+    version++;
+    for (const call of streams) call.write({ version_info: String(version), type_url: TYPE.endpoint, nonce: String(++n), resources: eds });
+    res.end('ok');
+  }).listen(httpPort, '127.0.0.1', () => console.log('toggle on', httpPort));
+}

@@ -231,7 +231,8 @@ export class AdsState {
 
   private settle(typeUrl: XdsTypeUrl, st: TypeState, req: RequestIn): Settled | undefined {
     if (!req.nonce) return undefined;
-    const i = st.inFlight.findIndex((f) => f.nonce === req.nonce);
+    let i = st.inFlight.length - 1;
+    while (i >= 0 && st.inFlight[i]!.nonce !== req.nonce) i--;
     if (i < 0) return undefined; // stale or unknown nonce: nothing to settle
     const r = st.inFlight[i]!;
     st.inFlight.splice(0, i + 1); // older unanswered responses were superseded
@@ -450,9 +451,42 @@ export class AdsState {
     return true;
   }
 
+  /**
+   * The common change, without a plan: nothing in flight, uncertain, rejected or being bisected, and every resource the
+   * client ACKed still exists. What to send is then what it wants at a version it did not ACK (a full-state type:
+   * everything it wants, the rest at the version it holds). Undefined: the general path decides.
+   */
+  private quickChange(
+    typeUrl: XdsTypeUrl,
+    st: TypeState,
+    set: ReadonlyMap<string, ResourceEntry>,
+  ): { advance: ResourceEntry[]; resources: ResourceEntry[] } | undefined {
+    if (!st.answered || st.isolate || st.inFlight.length > 0 || st.uncertain.size > 0 || st.rejected.size > 0) return undefined;
+    for (const name of st.acked.keys()) if (!set.has(name)) return undefined;
+    const full = this.protocol === 'sotw' && TYPE_RULES[typeUrl].fullStateSotw;
+    const advance: ResourceEntry[] = [];
+    const resources: ResourceEntry[] = [];
+    const consider = (e: ResourceEntry): void => {
+      const held = st.acked.get(e.name);
+      if (versionOf(held) !== e.version) {
+        advance.push(e);
+        resources.push(e);
+      } else if (full && held !== undefined && typeof held !== 'string') resources.push(held);
+    };
+    if (st.wildcard) for (const e of set.values()) consider(e);
+    else
+      for (const name of st.names) {
+        const e = set.get(name);
+        if (e) consider(e);
+      }
+    return { advance, resources: full ? resources : advance };
+  }
+
   private respond(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): ResponseOut | undefined {
     if (this.upToDate(typeUrl, st, snapshot)) return undefined;
     st.upToDateWith = undefined;
+    const quick = this.quickChange(typeUrl, st, this.setOf(snapshot, typeUrl).resources);
+    if (quick) return quick.advance.length === 0 ? undefined : this.send(typeUrl, st, snapshot, quick.advance, quick.resources, []);
     const plan = this.plan(typeUrl, st, snapshot);
     for (const n of plan.forget) this.forget(st, n);
     if (st.isolate > 0) {
@@ -488,11 +522,24 @@ export class AdsState {
         if (held !== undefined && typeof held !== 'string') resources.push(held);
       }
     } else resources = plan.advance;
+    return this.send(typeUrl, st, snapshot, plan.advance, resources, this.protocol === 'delta' ? plan.removals : []);
+  }
+
+  /** Records the response as in flight and returns it; `advance`: the resources it changes. */
+  private send(
+    typeUrl: XdsTypeUrl,
+    st: TypeState,
+    snapshot: Snapshot,
+    advance: readonly ResourceEntry[],
+    resources: ResourceEntry[],
+    removed: string[],
+  ): ResponseOut {
+    const full = this.protocol === 'sotw' && TYPE_RULES[typeUrl].fullStateSotw;
     const rewarms = TYPE_RULES[typeUrl].rewarms;
     if (rewarms) {
       // A changed cluster is re-warmed by Envoy: it must get its endpoints again.
       const child = this.types.get(rewarms);
-      if (child) for (const e of plan.advance) if (this.held(st, e.name) !== undefined) this.forget(child, e.name);
+      if (child) for (const e of advance) if (this.held(st, e.name) !== undefined) this.forget(child, e.name);
     }
     const out: ResponseOut = {
       typeUrl,
@@ -500,7 +547,7 @@ export class AdsState {
       version: this.setOf(snapshot, typeUrl).version,
       publishedAt: snapshot.publishedAt,
       resources,
-      removed: this.protocol === 'delta' ? plan.removals : [],
+      removed,
     };
     st.inFlight.push({
       nonce: out.nonce,

@@ -80,8 +80,8 @@ export class Ledger implements StreamCallbacks {
 
   ack(streamId: string, typeUrl: string, version: string, publishedAt: number): void {
     const rec = this.open.get(streamId);
-    const t = this.type(streamId, typeUrl);
-    if (!rec || !t) return;
+    if (!rec) return;
+    const t = (rec.types[typeUrl] ??= { nacks: 0 });
     t.ackedVersion = version;
     t.ackedAt = this.now();
     // From the publish, or from the connection of a proxy that came later (it could not have had it earlier).

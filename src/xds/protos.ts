@@ -26,6 +26,16 @@ export function isXdsType(typeUrl: string): typeUrl is XdsTypeUrl {
   return (PUSH_ORDER as readonly string[]).includes(typeUrl);
 }
 
+const CANONICAL = new Map<string, XdsTypeUrl>(PUSH_ORDER.map((t) => [t, t]));
+
+/**
+ * The served type a request's `type_url` names, as the constant above (undefined for any other type): a decoded
+ * request carries a fresh string, and every map keyed by type then compares the constant by identity.
+ */
+export function xdsType(typeUrl: string): XdsTypeUrl | undefined {
+  return CANONICAL.get(typeUrl);
+}
+
 /** The Envoy API files healthmesh loads (and generates types for: scripts/gen-proto.ts). */
 export const PROTO_FILES = [
   'envoy/service/discovery/v3/ads.proto',

@@ -5,7 +5,7 @@ import type { LogThrottle } from '../log-throttle.js';
 import { AdsState, SubscriptionLimitError, type Protocol, type RequestIn, type ResponseOut } from './ads-state.js';
 import type { SnapshotCache } from './cache.js';
 import type { NackRecord, ProxyRecord } from '../operations.js';
-import { isXdsType } from './protos.js';
+import { xdsType } from './protos.js';
 import { isWeightBlindClient } from './resources.js';
 import { decodeNode, isMalformed, type DeltaRequest, type DeltaResponse, type Malformed, type SotwRequest, type SotwResponse } from './wire.js';
 
@@ -138,10 +138,11 @@ export class AdsSession {
       );
       this.unsubscribe = this.opts.cache.subscribe(() => this.safely(() => this.pump()));
     }
-    const typeUrl = req.type_url ?? '';
-    if (!isXdsType(typeUrl)) {
-      this.opts.callbacks.unknownType(this.id, typeUrl);
-      this.opts.logs.unknownType.warn({ stream: this.id, node: clip(this.nodeId ?? ''), typeUrl: clip(typeUrl) }, 'ignoring request for unsupported type_url');
+    const typeUrl = xdsType(req.type_url ?? '');
+    if (!typeUrl) {
+      const asked = req.type_url ?? '';
+      this.opts.callbacks.unknownType(this.id, asked);
+      this.opts.logs.unknownType.warn({ stream: this.id, node: clip(this.nodeId ?? ''), typeUrl: clip(asked) }, 'ignoring request for unsupported type_url');
       return;
     }
     const settled = this.state.onRequest(this.toRequest(typeUrl, req));

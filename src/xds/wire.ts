@@ -81,11 +81,12 @@ function writeStringField(buf: Buffer, tag: number, s: string, bytes: number, at
   return at + bytes;
 }
 
-/** The fields every response of a type carries: type_url and control_plane { identifier }. */
-const constantTails = new Map<string, Buffer>();
+/** The fields every response of a type carries: type_url and control_plane { identifier }, per control_plane field tag. */
+const constantTails = new Map<number, Map<string, Buffer>>();
 function constantTail(typeUrl: string, controlPlaneTag: number): Buffer {
-  const key = `${controlPlaneTag}\0${typeUrl}`;
-  let tail = constantTails.get(key);
+  let tails = constantTails.get(controlPlaneTag);
+  if (!tails) constantTails.set(controlPlaneTag, (tails = new Map()));
+  let tail = tails.get(typeUrl);
   if (!tail) {
     const id = Buffer.from(CONTROL_PLANE_ID);
     const cp = Buffer.alloc(fieldLength(id.length));
@@ -93,7 +94,7 @@ function constantTail(typeUrl: string, controlPlaneTag: number): Buffer {
     const url = Buffer.from(typeUrl);
     tail = Buffer.alloc(fieldLength(url.length) + fieldLength(cp.length));
     writeBytesField(tail, controlPlaneTag, cp, writeBytesField(tail, 34, url, 0));
-    if (constantTails.size < 64) constantTails.set(key, tail);
+    if (tails.size < 64) tails.set(typeUrl, tail);
   }
   return tail;
 }
