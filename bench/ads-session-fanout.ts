@@ -13,7 +13,7 @@ const changes = Number(process.argv[3] ?? 1000);
 const protocol = process.argv[4] ?? 'sotw';
 const delta = protocol === 'delta';
 const endpoints = Array.from({ length: 10 }, (_, i) => ({ address: '127.0.0.1', port: 20000 + i }));
-const cp = createControlPlane(validateConfig({ clusters: [{ name: 'bench', endpoints }], xds: { debounceMs: 0 } }));
+const cp = createControlPlane(validateConfig({ clusters: [{ name: 'bench', endpoints }], xds: { debounceMs: 0 } }), { fanOutSliceMs: Infinity });
 cp.topology.publishNow();
 const svc = (delta ? adsService.DeltaAggregatedResources : adsService.StreamAggregatedResources)!;
 const reqType = messageType(delta ? 'envoy.service.discovery.v3.DeltaDiscoveryRequest' : 'envoy.service.discovery.v3.DiscoveryRequest');

@@ -28,6 +28,8 @@ export interface ControlPlaneOptions {
   admitAds?: AdsServiceOptions['admitAds'];
   /** SotW type versions derived from content instead of the clock (replicated mode). */
   contentVersions?: boolean;
+  /** How long a fan-out writes before the event loop turns (default 1 ms; Infinity: all streams at once). */
+  fanOutSliceMs?: number;
 }
 
 export interface ControlPlane {
@@ -50,7 +52,7 @@ export function createControlPlane(config: Readonly<Config>, opts: ControlPlaneO
   const now = opts.now ?? Date.now;
   const versions = new VersionClock(now);
   if (opts.versionFloor) versions.observe(opts.versionFloor);
-  const cache = new SnapshotCache();
+  const cache = new SnapshotCache(opts.fanOutSliceMs);
   const ledger = new Ledger(now, {
     maxUnknownTypes: config.xds.ledgerMaxUnknownTypes,
     maxClosed: config.xds.ledgerClosedStreams,

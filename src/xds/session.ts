@@ -90,7 +90,7 @@ export class AdsSession {
   ) {
     this.now = opts.now ?? Date.now;
     this.state = new AdsState(protocol, { maxSubscriptions: opts.maxSubscriptionsPerStream }, this.id);
-    call.on('data', (req: SotwRequest | DeltaRequest | Malformed) => this.safely(() => this.onRequest(req)));
+    call.on('data', (req: SotwRequest | DeltaRequest | Malformed) => opts.cache.whenIdle(() => this.safely(() => this.onRequest(req))));
     call.on('end', () => this.close());
     call.on('cancelled', () => this.close());
     call.on('error', () => this.close());
@@ -136,7 +136,7 @@ export class AdsSession {
         { stream: this.id, protocol: this.protocol, node: clip(id), peer: this.call.getPeer(), eds: this.state.variant },
         'proxy connected',
       );
-      this.unsubscribe = this.opts.cache.subscribe(() => this.safely(() => this.pump()));
+      this.unsubscribe = this.opts.cache.subscribeStream(() => this.safely(() => this.pump()));
     }
     const typeUrl = xdsType(req.type_url ?? '');
     if (!typeUrl) {
