@@ -7,20 +7,25 @@ const SLICE_MS = 1;
 
 /**
  * Holds the current snapshot and tells subscribers when a new one is published: observers at once, with the
- * previous snapshot; streams in slices of about 1 ms (`sliceMs`), so that the first streams' responses leave the process while
- * the rest are written (Node sends what a stream wrote only once the event loop turns), and a client starts reading
- * before the last stream was served. A publish during a fan-out supersedes it: the new one serves every stream.
- * Requests that arrive during a fan-out (`whenIdle`) are handled after it, in the order they came, so ACKs do not
- * delay the push.
+ * previous snapshot; ADS streams through one FIFO work queue served in slices of about 1 ms (`sliceMs`), so that
+ * the first streams' responses leave the process while the rest are written (Node sends what a stream wrote only
+ * once the event loop turns) and a client starts reading before the last stream was served.
+ *
+ * A publish queues every stream not already queued (a queued stream sends whatever is newest when its turn
+ * comes). Requests that arrive while the queue is not empty (`whenIdle`: ACKs, mostly) are queued behind the
+ * streams queued before them, so ACK handling does not delay a push, and they never wait for a later publish:
+ * everything runs in arrival order, nothing starves under a stream of publishes.
  */
 export class SnapshotCache {
   private snapshot: Snapshot | undefined;
   private readonly observers = new Set<SnapshotListener>();
   private readonly streams = new Set<() => void>();
-  private generation = 0;
-  private fanningOut = false;
-  private deferred: Array<() => void> = [];
-  private draining = false;
+  /** Work in order: stream pumps (each at most once: `queued`) and held requests. */
+  private queue: Array<() => void> = [];
+  private head = 0;
+  private readonly queued = new Set<() => void>();
+  private running = false;
+  private scheduled = false;
 
   /** `sliceMs`: Infinity serves every stream at once (benchmarks of the code alone). */
   constructor(private readonly sliceMs = SLICE_MS) {}
@@ -33,25 +38,12 @@ export class SnapshotCache {
     const previous = this.snapshot;
     this.snapshot = next;
     for (const observer of this.observers) observer(next, previous);
-    const streams = [...this.streams];
-    const generation = ++this.generation;
-    this.fanningOut = true;
-    const slice = (from: number): void => {
-      if (generation !== this.generation) return; // superseded: the newer publish serves every stream
-      const deadline = performance.now() + this.sliceMs;
-      let i = from;
-      while (i < streams.length) {
-        const pump = streams[i++]!;
-        if (this.streams.has(pump)) pump();
-        if ((i & 15) === 0 && i < streams.length && performance.now() >= deadline) {
-          setImmediate(() => slice(i));
-          return;
-        }
-      }
-      this.fanningOut = false;
-      this.runDeferred();
-    };
-    slice(0);
+    for (const pump of this.streams) {
+      if (this.queued.has(pump)) continue;
+      this.queued.add(pump);
+      this.queue.push(pump);
+    }
+    if (!this.running && !this.scheduled) this.run();
   }
 
   /** Called with every snapshot and the one before it, as it is published (metrics, tests, benchmarks). */
@@ -60,39 +52,44 @@ export class SnapshotCache {
     return () => this.observers.delete(listener);
   }
 
-  /** An ADS stream: `pump` is called after each publish (perhaps a slice later, once per publish at most). */
+  /** An ADS stream: `pump` is called after each publish (perhaps a slice later; once for several publishes). */
   subscribeStream(pump: () => void): () => void {
     this.streams.add(pump);
     return () => this.streams.delete(pump);
   }
 
-  /** Runs `fn` now, or once the fan-out under way has served every stream. */
+  /** Runs `fn` now, or after the work queued before it (streams still to be served, requests held earlier). */
   whenIdle(fn: () => void): void {
-    if (this.fanningOut) this.deferred.push(fn);
-    else fn();
+    if (this.head === this.queue.length) fn();
+    else this.queue.push(fn);
   }
 
-  private runDeferred(): void {
-    if (this.draining) return; // a deferred request published, and that publish is done: the loop below goes on
-    this.draining = true;
+  /** Serves the queue for one slice, then yields to the event loop if work is left. */
+  private run(): void {
+    this.scheduled = false;
+    this.running = true;
     try {
-      this.drain();
+      const deadline = performance.now() + this.sliceMs;
+      let n = 0;
+      while (this.head < this.queue.length) {
+        const work = this.queue[this.head++]!;
+        if (this.queued.delete(work)) {
+          if (this.streams.has(work)) work();
+        } else work();
+        if ((++n & 15) === 0 && this.head < this.queue.length && performance.now() >= deadline) break;
+      }
     } finally {
-      this.draining = false;
-    }
-  }
-
-  private drain(): void {
-    while (!this.fanningOut && this.deferred.length > 0) {
-      const batch = this.deferred;
-      this.deferred = [];
-      for (let i = 0; i < batch.length; i++) {
-        if (this.fanningOut) {
-          // One of them published again: the rest wait for that fan-out, ahead of anything newer.
-          this.deferred = batch.slice(i).concat(this.deferred);
-          return;
+      this.running = false;
+      if (this.head === this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      } else {
+        if (this.head > 1024 && this.head * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
         }
-        batch[i]!();
+        this.scheduled = true;
+        setImmediate(() => this.run());
       }
     }
   }
