@@ -74,10 +74,17 @@ function writeBytesField(buf: Buffer, tag: number, bytes: Uint8Array, at: number
   return at + bytes.length;
 }
 
+/** UTF-8 length of `s`; for ASCII (versions, nonces: always) without leaving JavaScript. */
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s);
+  return s.length;
+}
+
 function writeStringField(buf: Buffer, tag: number, s: string, bytes: number, at: number): number {
   buf[at++] = tag;
   at = writeVarint(buf, bytes, at);
-  buf.write(s, at, bytes, 'utf8');
+  if (bytes === s.length) for (let i = 0; i < bytes; i++) buf[at + i] = s.charCodeAt(i);
+  else buf.write(s, at, bytes, 'utf8');
   return at + bytes;
 }
 
@@ -100,19 +107,19 @@ function constantTail(typeUrl: string, controlPlaneTag: number): Buffer {
 }
 
 function encodeResponse(version: string, resources: readonly Uint8Array[], typeUrl: string, nonce: string, removed: readonly string[], cpTag: number): Buffer {
-  const versionBytes = Buffer.byteLength(version);
-  const nonceBytes = Buffer.byteLength(nonce);
+  const versionBytes = utf8Length(version);
+  const nonceBytes = utf8Length(nonce);
   const tail = constantTail(typeUrl, cpTag);
   let size = fieldLength(versionBytes) + fieldLength(nonceBytes) + tail.length;
   for (const r of resources) size += fieldLength(r.length);
-  const removedBytes = removed.map((n) => Buffer.byteLength(n));
+  const removedBytes = removed.map(utf8Length);
   for (const b of removedBytes) size += fieldLength(b);
   const buf = Buffer.allocUnsafe(size);
   let at = writeStringField(buf, 10, version, versionBytes, 0);
   for (const r of resources) at = writeBytesField(buf, 18, r, at);
   at = writeStringField(buf, 42, nonce, nonceBytes, at);
   removed.forEach((n, i) => (at = writeStringField(buf, 50, n, removedBytes[i]!, at)));
-  tail.copy(buf, at);
+  buf.set(tail, at);
   return buf;
 }
 
