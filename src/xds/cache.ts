@@ -12,7 +12,7 @@ const SLICE_MS = 1;
  * once the event loop turns) and a client starts reading before the last stream was served.
  *
  * A publish queues every stream not already queued (a queued stream sends whatever is newest when its turn
- * comes). Requests that arrive while the queue is not empty (`whenIdle`: ACKs, mostly) are queued behind the
+ * comes). Requests that arrive while the queue is not empty (`inTurn`: ACKs, mostly) are queued behind the
  * streams queued before them, so ACK handling does not delay a push, and they never wait for a later publish:
  * everything runs in arrival order, nothing starves under a stream of publishes.
  */
@@ -59,7 +59,7 @@ export class SnapshotCache {
   }
 
   /** Runs `fn` now, or after the work queued before it (streams still to be served, requests held earlier). */
-  whenIdle(fn: () => void): void {
+  inTurn(fn: () => void): void {
     if (this.head === this.queue.length) fn();
     else this.queue.push(fn);
   }

@@ -22,10 +22,6 @@ export type XdsTypeUrl = (typeof TYPE)['listener' | 'route' | 'cluster' | 'endpo
 /** Make-before-break order: clusters, then their endpoints, then listeners, then the routes they use. */
 export const PUSH_ORDER: readonly XdsTypeUrl[] = [TYPE.cluster, TYPE.endpoint, TYPE.listener, TYPE.route];
 
-export function isXdsType(typeUrl: string): typeUrl is XdsTypeUrl {
-  return (PUSH_ORDER as readonly string[]).includes(typeUrl);
-}
-
 const CANONICAL = new Map<string, XdsTypeUrl>(PUSH_ORDER.map((t) => [t, t]));
 
 /**

@@ -90,7 +90,7 @@ export class AdsSession {
   ) {
     this.now = opts.now ?? Date.now;
     this.state = new AdsState(protocol, { maxSubscriptions: opts.maxSubscriptionsPerStream }, this.id);
-    call.on('data', (req: SotwRequest | DeltaRequest | Malformed) => opts.cache.whenIdle(() => this.safely(() => this.onRequest(req))));
+    call.on('data', (req: SotwRequest | DeltaRequest | Malformed) => opts.cache.inTurn(() => this.safely(() => this.onRequest(req))));
     call.on('end', () => this.close());
     call.on('cancelled', () => this.close());
     call.on('error', () => this.close());

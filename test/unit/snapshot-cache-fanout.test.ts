@@ -9,7 +9,7 @@ const snap = (version: string): Snapshot => ({ version, publishedAt: 0, types: {
 async function settle(cache: SnapshotCache): Promise<number> {
   for (let turns = 0; ; turns++) {
     let now = false;
-    cache.whenIdle(() => (now = true));
+    cache.inTurn(() => (now = true));
     if (now) return turns;
     await tick();
   }
@@ -34,10 +34,10 @@ describe('SnapshotCache fan-out in slices', () => {
     const cache = new SnapshotCache(0);
     const events: string[] = [];
     for (let i = 0; i < 40; i++) cache.subscribeStream(() => events.push(`pump ${i}`));
-    cache.whenIdle(() => events.push('before')); // idle: runs at once
+    cache.inTurn(() => events.push('before')); // idle: runs at once
     cache.publish(snap('v1'));
-    cache.whenIdle(() => events.push('ack a'));
-    cache.whenIdle(() => events.push('ack b'));
+    cache.inTurn(() => events.push('ack a'));
+    cache.inTurn(() => events.push('ack b'));
     expect(events).not.toContain('ack a');
     await settle(cache);
     expect(events[0]).toBe('before');
@@ -63,7 +63,7 @@ describe('SnapshotCache fan-out in slices', () => {
     let heldRanAt = -1;
     for (let t = 0; t < 10; t++) {
       cache.publish(snap(`v${t}`)); // a new publish every turn of the loop, each turn serves one slice (16)
-      if (t === 1) cache.whenIdle(() => (heldRanAt = t));
+      if (t === 1) cache.inTurn(() => (heldRanAt = t));
       await tick();
     }
     expect(Math.min(...pumps)).toBeGreaterThanOrEqual(3);
@@ -76,13 +76,13 @@ describe('SnapshotCache fan-out in slices', () => {
     const events: string[] = [];
     for (let i = 0; i < 40; i++) cache.subscribeStream(() => events.push(`pump ${cache.current()!.version}`));
     cache.publish(snap('v1'));
-    cache.whenIdle(() => {
+    cache.inTurn(() => {
       events.push('ack 1 publishes');
       cache.publish(snap('v2'));
     });
-    cache.whenIdle(() => events.push('ack 2'));
+    cache.inTurn(() => events.push('ack 2'));
     await tick();
-    cache.whenIdle(() => events.push('ack 3')); // arrives during v1's fan-out, after ack 2
+    cache.inTurn(() => events.push('ack 3')); // arrives during v1's fan-out, after ack 2
     await settle(cache);
     const at = (e: string) => events.indexOf(e);
     expect(at('ack 1 publishes')).toBeGreaterThan(events.lastIndexOf('pump v1'));
@@ -97,16 +97,16 @@ describe('SnapshotCache fan-out in slices', () => {
     const events: string[] = [];
     const unsubscribe = Array.from({ length: 40 }, (_, i) =>
       cache.subscribeStream(() => {
-        if (i === 0 && cache.current()!.version === 'v2') cache.whenIdle(() => events.push('request during v2'));
+        if (i === 0 && cache.current()!.version === 'v2') cache.inTurn(() => events.push('request during v2'));
       }),
     );
     cache.publish(snap('v1')); // 40 streams: sliced, so the next two wait
-    cache.whenIdle(() => {
+    cache.inTurn(() => {
       events.push('ack 1 publishes');
       unsubscribe.slice(10).forEach((u) => u());
       cache.publish(snap('v2')); // 10 streams: one slice, done at once
     });
-    cache.whenIdle(() => events.push('ack 2'));
+    cache.inTurn(() => events.push('ack 2'));
     await settle(cache);
     expect(events).toEqual(['ack 1 publishes', 'ack 2', 'request during v2']);
   });
@@ -128,7 +128,7 @@ describe('SnapshotCache fan-out in slices', () => {
     for (let i = 0; i < 10; i++) cache.subscribeStream(() => pumps++);
     cache.publish(snap('v1'));
     let ran = false;
-    cache.whenIdle(() => (ran = true));
+    cache.inTurn(() => (ran = true));
     expect([pumps, ran]).toEqual([10, true]);
   });
 });
