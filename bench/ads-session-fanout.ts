@@ -92,4 +92,18 @@ const per = (ms: number) => ((ms / changes / n) * 1000).toFixed(2);
 console.log(
   `${protocol} N=${n}: ${(best.ms / changes).toFixed(2)} ms per change in healthmesh's code (${per(best.ms)} µs per stream: the push ${per(best.push)} µs, the ACK ${per(best.ms - best.push)} µs), ${(best.sent / changes).toFixed(0)} responses per change; initial sync ${((syncMs / n) * 1000).toFixed(1)} µs per stream (open, CDS, ACK, EDS, ACK; the second half ${(((syncMs - firstHalfMs) / (n / 2)) * 1000).toFixed(1)} µs)`,
 );
+// For bench/sections/ads-cost.ts: the same figures as one JSON line.
+console.log(
+  JSON.stringify({
+    protocol,
+    streams: n,
+    changes,
+    usPerStreamPerChange: (best.ms / changes / n) * 1000,
+    usPushPerStream: (best.push / changes / n) * 1000,
+    usAckPerStream: ((best.ms - best.push) / changes / n) * 1000,
+    responsesPerChange: best.sent / changes,
+    usSyncPerStream: (syncMs / n) * 1000,
+    usSyncPerStreamSecondHalf: ((syncMs - firstHalfMs) / (n / 2)) * 1000,
+  }),
+);
 void cp.stop();

@@ -1,4 +1,5 @@
 /** Registered benchmark sections, in run order. Add new ones (health checks, reports, …) here. */
+import { adsCostSection } from './ads-cost.js';
 import { healthDrainSection } from './health-drain.js';
 import { healthScaleSection } from './health-scale.js';
 import { idleSection } from './idle.js';
@@ -12,6 +13,7 @@ import { xdsSection } from './xds.js';
 
 export const sections: Section[] = [
   xdsSection,
+  adsCostSection,
   healthDrainSection,
   healthScaleSection,
   restartSection,
