@@ -33,6 +33,7 @@ describe.each(['sotw', 'delta'] as const)('ADS fan-out in slices (%s)', (protoco
     cp = createControlPlane(config, { fanOutSliceMs: 0 });
     const { port } = await cp.start();
     const last = new Map<AdsTestClient, Received>();
+    const edsAck = protocol === 'sotw' ? { resource_names: ['c1'] } : {}; // a SotW ACK repeats the subscription
     for (let i = 0; i < STREAMS; i++) {
       const c = new AdsTestClient(port, protocol);
       clients.push(c);
@@ -40,7 +41,7 @@ describe.each(['sotw', 'delta'] as const)('ADS fan-out in slices (%s)', (protoco
       c.ack(await c.next(TYPE.cluster));
       c.send(protocol === 'sotw' ? { type_url: TYPE.endpoint, resource_names: ['c1'] } : { type_url: TYPE.endpoint, resource_names_subscribe: ['c1'] });
       const eds = await c.next(TYPE.endpoint);
-      c.ack(eds, protocol === 'sotw' ? { resource_names: ['c1'] } : {});
+      c.ack(eds, edsAck);
       last.set(c, eds);
       // From now on ACK every EDS response as it comes.
       void (async () => {
@@ -48,7 +49,7 @@ describe.each(['sotw', 'delta'] as const)('ADS fan-out in slices (%s)', (protoco
           const r = await c.next(TYPE.endpoint, 60_000).catch(() => undefined);
           if (!r) return;
           last.set(c, r);
-          c.ack(r, protocol === 'sotw' ? { resource_names: ['c1'] } : {});
+          c.ack(r, edsAck);
         }
       })();
     }
