@@ -79,6 +79,22 @@ interface InFlight {
   unknown: Set<string>;
 }
 
+/** The empty `removed`/`unknown` of most in-flight responses, shared: never added to (see `markUnknown`). */
+class NoNames extends Set<string> {
+  override add(): this {
+    throw new Error('the shared empty name set is never added to');
+  }
+}
+const NO_NAMES: Set<string> = new NoNames();
+
+function markUnknown(f: InFlight, name: string): void {
+  if (f.unknown === NO_NAMES) f.unknown = new Set();
+  f.unknown.add(name);
+}
+
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+const NO_TYPES: ReadonlySet<XdsTypeUrl> = new Set();
+
 const NOTHING_HELD: { names: string[]; bisecting: boolean } = Object.freeze({ names: [], bisecting: false }) as { names: string[]; bisecting: boolean };
 
 /** Marks a suspect of a NACK whose version is not known (forgotten while the response was in flight). */
@@ -125,6 +141,25 @@ interface Plan {
 }
 
 const versionOf = (k: ResourceEntry | string | undefined): string | undefined => (typeof k === 'string' ? k : k?.version);
+
+interface QuickChange {
+  advance: ResourceEntry[];
+  resources: ResourceEntry[];
+}
+
+/** `quickChange` for one wanted resource: sent when the client did not ACK this version; a full-state type also carries the rest. */
+function quickConsider(st: TypeState, e: ResourceEntry, full: boolean, advance: ResourceEntry[], resources: ResourceEntry[]): void {
+  const held = st.acked.get(e.name);
+  if (versionOf(held) !== e.version) {
+    advance.push(e);
+    if (full) resources.push(e);
+  } else if (full && held !== undefined && typeof held !== 'string') resources.push(held);
+}
+
+function hasKeys(o: object | undefined): boolean {
+  for (const _ in o) return true;
+  return false;
+}
 
 /** A SotW request names exactly the subscribed set (no `*`, no duplicates). */
 function sameNames(names: readonly string[], current: ReadonlySet<string>): boolean {
@@ -193,7 +228,7 @@ export class AdsState {
     return { names, bisecting: st.isolate > 0 };
   }
 
-  next(snapshot: Snapshot, skip: ReadonlySet<XdsTypeUrl> = new Set()): ResponseOut | undefined {
+  next(snapshot: Snapshot, skip: ReadonlySet<XdsTypeUrl> = NO_TYPES): ResponseOut | undefined {
     for (const typeUrl of PUSH_ORDER) {
       const st = this.types.get(typeUrl);
       if (!st || skip.has(typeUrl)) continue;
@@ -235,9 +270,10 @@ export class AdsState {
     while (i >= 0 && st.inFlight[i]!.nonce !== req.nonce) i--;
     if (i < 0) return undefined; // stale or unknown nonce: nothing to settle
     const r = st.inFlight[i]!;
-    st.inFlight.splice(0, i + 1); // older unanswered responses were superseded
+    if (i === 0) st.inFlight.shift();
+    else st.inFlight.splice(0, i + 1); // older unanswered responses were superseded
     if (req.error) {
-      for (const name of r.unknown) if (st.wildcard || st.names.has(name)) st.uncertain.add(name);
+      if (r.unknown.size) for (const name of r.unknown) if (st.wildcard || st.names.has(name)) st.uncertain.add(name);
       this.rejectedResponse(st, r);
       return { kind: 'nack', typeUrl, version: r.version, resources: [...r.resources.keys()], error: req.error };
     }
@@ -249,12 +285,13 @@ export class AdsState {
       st.acked.set(name, e);
       st.uncertain.delete(name);
     }
-    for (const name of r.removed) {
-      st.acked.delete(name);
-      st.uncertain.delete(name);
-    }
-    for (const name of r.unknown) if (st.wildcard || st.names.has(name)) st.uncertain.add(name);
-    for (const [name, v] of st.rejected) if (v === REMOVAL ? !st.acked.has(name) : versionOf(st.acked.get(name)) === v) st.rejected.delete(name);
+    if (r.removed.size)
+      for (const name of r.removed) {
+        st.acked.delete(name);
+        st.uncertain.delete(name);
+      }
+    if (r.unknown.size) for (const name of r.unknown) if (st.wildcard || st.names.has(name)) st.uncertain.add(name);
+    if (st.rejected.size) for (const [name, v] of st.rejected) if (v === REMOVAL ? !st.acked.has(name) : versionOf(st.acked.get(name)) === v) st.rejected.delete(name);
     return { kind: 'ack', typeUrl, version: r.version, publishedAt: r.publishedAt };
   }
 
@@ -304,8 +341,9 @@ export class AdsState {
   }
 
   private subscribeDelta(typeUrl: XdsTypeUrl, st: TypeState, req: RequestIn): void {
-    const subscribe = req.subscribe ?? [];
-    const unsubscribe = req.unsubscribe ?? [];
+    const subscribe = req.subscribe ?? NO_STRINGS;
+    const unsubscribe = req.unsubscribe ?? NO_STRINGS;
+    if (st.requested && subscribe.length === 0 && unsubscribe.length === 0 && !hasKeys(req.initialVersions)) return; // an ACK
     const initial = Object.entries(req.initialVersions ?? {});
     if (subscribe.length + initial.length > this.limits.maxSubscriptions)
       throw new SubscriptionLimitError(`too many resource names in one request (${subscribe.length + initial.length} > ${this.limits.maxSubscriptions})`);
@@ -338,7 +376,7 @@ export class AdsState {
     st.uncertain.delete(name);
     st.rejected.delete(name);
     for (const f of st.inFlight) {
-      if (f.resources.delete(name) || f.removed.delete(name) || f.full) f.unknown.add(name);
+      if (f.resources.delete(name) || f.removed.delete(name) || f.full) markUnknown(f, name);
     }
   }
 
@@ -456,30 +494,19 @@ export class AdsState {
    * client ACKed still exists. What to send is then what it wants at a version it did not ACK (a full-state type:
    * everything it wants, the rest at the version it holds). Undefined: the general path decides.
    */
-  private quickChange(
-    typeUrl: XdsTypeUrl,
-    st: TypeState,
-    set: ReadonlyMap<string, ResourceEntry>,
-  ): { advance: ResourceEntry[]; resources: ResourceEntry[] } | undefined {
+  private quickChange(typeUrl: XdsTypeUrl, st: TypeState, set: ReadonlyMap<string, ResourceEntry>): QuickChange | undefined {
     if (!st.answered || st.isolate || st.inFlight.length > 0 || st.uncertain.size > 0 || st.rejected.size > 0) return undefined;
     for (const name of st.acked.keys()) if (!set.has(name)) return undefined;
     const full = this.protocol === 'sotw' && TYPE_RULES[typeUrl].fullStateSotw;
     const advance: ResourceEntry[] = [];
-    const resources: ResourceEntry[] = [];
-    const consider = (e: ResourceEntry): void => {
-      const held = st.acked.get(e.name);
-      if (versionOf(held) !== e.version) {
-        advance.push(e);
-        resources.push(e);
-      } else if (full && held !== undefined && typeof held !== 'string') resources.push(held);
-    };
-    if (st.wildcard) for (const e of set.values()) consider(e);
+    const resources: ResourceEntry[] = full ? [] : advance;
+    if (st.wildcard) for (const e of set.values()) quickConsider(st, e, full, advance, resources);
     else
       for (const name of st.names) {
         const e = set.get(name);
-        if (e) consider(e);
+        if (e) quickConsider(st, e, full, advance, resources);
       }
-    return { advance, resources: full ? resources : advance };
+    return { advance, resources };
   }
 
   private respond(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): ResponseOut | undefined {
@@ -549,14 +576,16 @@ export class AdsState {
       resources,
       removed,
     };
+    const sent = new Map<string, ResourceEntry>();
+    for (const e of resources) sent.set(e.name, e);
     st.inFlight.push({
       nonce: out.nonce,
       version: out.version,
       publishedAt: out.publishedAt,
-      resources: new Map(resources.map((e) => [e.name, e])),
-      removed: new Set(out.removed),
+      resources: sent,
+      removed: removed.length ? new Set(removed) : NO_NAMES,
       full,
-      unknown: new Set(),
+      unknown: NO_NAMES,
     });
     if (st.inFlight.length > (this.limits.maxInFlight ?? 32)) st.inFlight.shift();
     st.answered = true;

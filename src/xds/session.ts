@@ -67,6 +67,8 @@ export function truncateBytes(s: string, max: number): string {
  * snapshot's pre-encoded bytes. Nothing is queued: a stream that cannot keep up gets the newest
  * state when it drains.
  */
+const NO_TYPES: ReadonlySet<ResponseOut['typeUrl']> = new Set();
+
 /** Stream ids: a random prefix per process and a counter (unique within the process, and across restarts in practice). */
 const STREAM_ID_PREFIX = randomBytes(4).toString('hex');
 let streamCount = 0;
@@ -130,7 +132,7 @@ export class AdsSession {
       this.nodeId = id;
       if (isWeightBlindClient(node.user_agent_name)) this.state.useVariant('proxyless');
       const ua = node.user_agent_name ? clip(`${node.user_agent_name}/${node.user_agent_version ?? ''}`, 256) : undefined;
-      const nodeCluster = node.cluster === undefined ? undefined : clip(node.cluster, 256);
+      const nodeCluster = node.cluster ? clip(node.cluster, 256) : undefined;
       this.opts.callbacks.connect({ streamId: this.id, nodeId: id, nodeCluster, userAgent: ua, protocol: this.protocol, peer: this.call.getPeer() });
       this.opts.logs.connection.info(
         { stream: this.id, protocol: this.protocol, node: clip(id), peer: this.call.getPeer(), eds: this.state.variant },
@@ -203,11 +205,11 @@ export class AdsSession {
   pump(): void {
     const snapshot = this.opts.cache.current();
     if (this.closed || !snapshot) return;
-    const answered = new Set<ResponseOut['typeUrl']>();
+    let answered: Set<ResponseOut['typeUrl']> | undefined; // most pumps send one response or none
     while (this.blockedSince === undefined && !this.closed) {
-      const out = this.state.next(snapshot, answered);
+      const out = this.state.next(snapshot, answered ?? NO_TYPES);
       if (!out) return;
-      answered.add(out.typeUrl);
+      (answered ??= new Set()).add(out.typeUrl);
       this.write(out);
     }
   }

@@ -16,9 +16,6 @@ type WithNodeBytes<T> = Omit<T, 'node' | 'error_detail'> & { node?: Uint8Array |
 export type SotwRequest = WithNodeBytes<DiscoveryRequest__Output>;
 export type DeltaRequest = WithNodeBytes<DeltaDiscoveryRequest__Output>;
 
-/** A request's node (Envoy's `config.core.v3.Node`) as `decodeNode` gives it (it has no 64-bit field). */
-export type RequestNode = Node__Output;
-
 export { isMalformed, type Malformed } from '../decoded.js';
 
 /** A response whose resources are pre-encoded bytes shared by every stream. */
@@ -163,13 +160,32 @@ function decoder<T>(typeName: string): (buf: Buffer) => T | Malformed {
   };
 }
 
+/** What the control plane reads of a request's node: its identity (Envoy's full node also lists its ~200 extensions). */
+const NODE_FIELDS = ['id', 'cluster', 'user_agent_name', 'user_agent_version'] as const;
+export type RequestNode = Pick<Node__Output, (typeof NODE_FIELDS)[number]>;
+
 let nodeType: protobuf.Type | undefined;
 
-/** The node of a request (decoded from its bytes), or why it could not be. */
+/**
+ * The node's identity fields, as a type of their own in the node's namespace: the other fields (metadata,
+ * extensions, build version) are skipped, not decoded (~85 µs for an Envoy node, a few µs this way).
+ */
+function nodeIdentityType(): protobuf.Type {
+  const original = messageType('envoy.config.core.v3.Node');
+  const identity = new protobuf.Type('NodeIdentity');
+  for (const name of NODE_FIELDS) {
+    const f = original.fields[name]!;
+    identity.add(new protobuf.Field(f.name, f.id, f.type));
+  }
+  original.parent!.add(identity);
+  return identity;
+}
+
+/** The node of a request (its identity, decoded from its bytes), or why it could not be. */
 export function decodeNode(bytes: Uint8Array): RequestNode | Malformed {
   try {
-    nodeType ??= messageType('envoy.config.core.v3.Node');
-    return nodeType.toObject(nodeType.decode(bytes), { longs: String, enums: String }) as RequestNode;
+    nodeType ??= nodeIdentityType();
+    return nodeType.decode(bytes) as unknown as RequestNode;
   } catch (err) {
     return { malformed: `node: ${(err as Error).message}` };
   }

@@ -94,6 +94,22 @@ describe('ADS request decoding', () => {
     expect(decodeNode(req.node!)).toMatchObject({ id: 'envoy-1', cluster: 'edge', user_agent_name: 'envoy' });
   });
 
+  it('reads only the identity of a node: the version too, and unset fields are empty; metadata and extensions are skipped', () => {
+    const bytes = encode('envoy.config.core.v3.Node', {
+      id: 'envoy-2',
+      user_agent_name: 'envoy',
+      user_agent_version: '1.40.0',
+      metadata: { fields: { team: { string_value: 'edge' } } },
+      locality: { zone: 'z1' },
+      extensions: [{ name: 'envoy.filters.http.router', category: 'envoy.filters.http' }],
+    });
+    const node = decodeNode(bytes);
+    expect(isMalformed(node)).toBe(false);
+    expect({ ...node }).toEqual({ id: 'envoy-2', user_agent_name: 'envoy', user_agent_version: '1.40.0' });
+    expect((node as { cluster: string }).cluster).toBe('');
+    expect(Object.keys(node)).not.toContain('extensions');
+  });
+
   it('an ACK without node or names has empty defaults; Delta maps and lists decode', () => {
     const ack = decodeSotwRequest(encode('envoy.service.discovery.v3.DiscoveryRequest', { type_url: 'x', response_nonce: '1' })) as SotwRequest;
     expect(ack.resource_names).toEqual([]);
