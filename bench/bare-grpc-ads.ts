@@ -22,7 +22,7 @@ let eds = healthy.eds;
 let version = 1;
 let n = 0;
 const streams = new Set<ServerDuplexStream<SotwRequest, unknown>>();
-const server = new Server({ 'grpc.max_concurrent_streams': 100000 });
+const server = new Server({ 'grpc.max_concurrent_streams': 100000, 'grpc.enable_channelz': 0 }); // as healthmesh's server
 server.addService(adsService, {
   StreamAggregatedResources: (call: ServerDuplexStream<SotwRequest, unknown>) => {
     call.on('data', (req: SotwRequest) => {

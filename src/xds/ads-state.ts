@@ -201,10 +201,9 @@ export class AdsState {
     const st = this.typeState(req.typeUrl);
     st.upToDateWith = undefined;
     const settled = this.settle(req.typeUrl, st, req);
-    if (this.protocol === 'sotw') this.subscribeSotw(req.typeUrl, st, req.resourceNames ?? []);
-    else this.subscribeDelta(req.typeUrl, st, req);
+    const changed = this.protocol === 'sotw' ? this.subscribeSotw(req.typeUrl, st, req.resourceNames ?? NO_STRINGS) : this.subscribeDelta(req.typeUrl, st, req);
     st.requested = true;
-    this.checkLimits();
+    if (changed) this.checkLimits();
     return settled;
   }
 
@@ -326,24 +325,27 @@ export class AdsState {
     } else if (changes.length > 1) st.isolate = Math.ceil(changes.length / 2);
   }
 
-  private subscribeSotw(typeUrl: XdsTypeUrl, st: TypeState, names: readonly string[]): void {
+  /** Applies a SotW request's names; false when the subscription did not change (an ACK). */
+  private subscribeSotw(typeUrl: XdsTypeUrl, st: TypeState, names: readonly string[]): boolean {
     if (names.length > this.limits.maxSubscriptions)
       throw new SubscriptionLimitError(`too many resource names in one request (${names.length} > ${this.limits.maxSubscriptions})`);
     checkNames(names, 'resource name');
     const rules = TYPE_RULES[typeUrl];
     // Legacy wildcard: an empty list on the first request (and while it stays wildcard); `*` explicitly.
     const wildcard = rules.wildcard && (names.includes('*') || (names.length === 0 && (!st.requested || st.wildcard)));
-    if (wildcard === st.wildcard && sameNames(names, st.names)) return; // an ACK: the subscription did not change
+    if (wildcard === st.wildcard && sameNames(names, st.names)) return false; // an ACK: the subscription did not change
     const next = new Set(names.filter((n) => n !== '*'));
     if (!wildcard) for (const n of this.heldNames(st)) if (!next.has(n)) this.forget(st, n);
     st.wildcard = wildcard;
     st.names = next;
+    return true;
   }
 
-  private subscribeDelta(typeUrl: XdsTypeUrl, st: TypeState, req: RequestIn): void {
+  /** Applies a Delta request's (un)subscriptions; false for an ACK that changes none. */
+  private subscribeDelta(typeUrl: XdsTypeUrl, st: TypeState, req: RequestIn): boolean {
     const subscribe = req.subscribe ?? NO_STRINGS;
     const unsubscribe = req.unsubscribe ?? NO_STRINGS;
-    if (st.requested && subscribe.length === 0 && unsubscribe.length === 0 && !hasKeys(req.initialVersions)) return; // an ACK
+    if (st.requested && subscribe.length === 0 && unsubscribe.length === 0 && !hasKeys(req.initialVersions)) return false; // an ACK
     const initial = Object.entries(req.initialVersions ?? {});
     if (subscribe.length + initial.length > this.limits.maxSubscriptions)
       throw new SubscriptionLimitError(`too many resource names in one request (${subscribe.length + initial.length} > ${this.limits.maxSubscriptions})`);
@@ -368,6 +370,7 @@ export class AdsState {
       if (!st.wildcard) this.forget(st, n);
     }
     if (!st.requested) for (const [name, version] of initial) st.acked.set(name, version);
+    return true;
   }
 
   private forget(st: TypeState, name: string): void {
