@@ -156,6 +156,13 @@ function quickConsider(st: TypeState, e: ResourceEntry, full: boolean, advance: 
   } else if (full && held !== undefined && typeof held !== 'string') resources.push(held);
 }
 
+/** A served type's place in PUSH_ORDER (the served types are canonical constants: compared by identity). */
+function typeSlot(typeUrl: XdsTypeUrl): number {
+  const i = PUSH_ORDER.indexOf(typeUrl);
+  if (i < 0) throw new Error(`not a served type: ${typeUrl}`);
+  return i;
+}
+
 function hasKeys(o: object | undefined): boolean {
   for (const _ in o) return true;
   return false;
@@ -169,7 +176,8 @@ function sameNames(names: readonly string[], current: ReadonlySet<string>): bool
 }
 
 export class AdsState {
-  private readonly types = new Map<XdsTypeUrl, TypeState>();
+  /** Per served type, by its place in PUSH_ORDER (an array, not a map: read for every type on every push). */
+  private readonly slots: Array<TypeState | undefined> = [undefined, undefined, undefined, undefined];
   private nonceCounter = 0;
   private edsVariant: EdsVariant = 'envoy';
 
@@ -184,7 +192,7 @@ export class AdsState {
    * two shapes carry different versions of the same names.
    */
   useVariant(variant: EdsVariant): void {
-    if (this.types.size > 0 && variant !== this.edsVariant) throw new Error('the EDS variant is chosen before the first request');
+    if (this.slots.some((st) => st !== undefined) && variant !== this.edsVariant) throw new Error('the EDS variant is chosen before the first request');
     this.edsVariant = variant;
   }
 
@@ -216,7 +224,7 @@ export class AdsState {
    * NACKed on its own, and whether a rejected response is still being bisected.
    */
   heldBack(typeUrl: XdsTypeUrl, snapshot: Snapshot): { names: string[]; bisecting: boolean } {
-    const st = this.types.get(typeUrl);
+    const st = this.stateOf(typeUrl);
     if (!st || (st.rejected.size === 0 && st.isolate === 0)) return NOTHING_HELD;
     const set = this.setOf(snapshot, typeUrl).resources;
     const names: string[] = [];
@@ -228,8 +236,9 @@ export class AdsState {
   }
 
   next(snapshot: Snapshot, skip: ReadonlySet<XdsTypeUrl> = NO_TYPES): ResponseOut | undefined {
-    for (const typeUrl of PUSH_ORDER) {
-      const st = this.types.get(typeUrl);
+    for (let i = 0; i < PUSH_ORDER.length; i++) {
+      const typeUrl = PUSH_ORDER[i]!;
+      const st = this.slots[i];
       if (!st || skip.has(typeUrl)) continue;
       const out = this.respond(typeUrl, st, snapshot);
       if (out) return out;
@@ -237,8 +246,12 @@ export class AdsState {
     return undefined;
   }
 
+  private stateOf(typeUrl: XdsTypeUrl): TypeState | undefined {
+    return this.slots[typeSlot(typeUrl)];
+  }
+
   private typeState(typeUrl: XdsTypeUrl): TypeState {
-    let st = this.types.get(typeUrl);
+    let st = this.stateOf(typeUrl);
     if (!st) {
       st = {
         wildcard: false,
@@ -252,14 +265,14 @@ export class AdsState {
         answered: false,
         upToDateWith: undefined,
       };
-      this.types.set(typeUrl, st);
+      this.slots[typeSlot(typeUrl)] = st;
     }
     return st;
   }
 
   private checkLimits(): void {
     let n = 0;
-    for (const st of this.types.values()) n += st.names.size;
+    for (const st of this.slots) if (st) n += st.names.size;
     if (n > this.limits.maxSubscriptions) throw new SubscriptionLimitError(`too many subscribed resources (${n} > ${this.limits.maxSubscriptions})`);
   }
 
@@ -452,7 +465,7 @@ export class AdsState {
   private canRemove(typeUrl: XdsTypeUrl, name: string, snapshot: Snapshot): boolean {
     const removal = TYPE_RULES[typeUrl].removal;
     if ('parentGone' in removal) {
-      const parent = this.types.get(removal.parentGone);
+      const parent = this.stateOf(removal.parentGone);
       return !parent || this.held(parent, name) === undefined;
     }
     return removal.after.every((t) => this.settled(t, snapshot));
@@ -460,7 +473,7 @@ export class AdsState {
 
   /** The client ACKed the current state of this type: nothing in flight, nothing it lacks. */
   private settled(typeUrl: XdsTypeUrl, snapshot: Snapshot): boolean {
-    const st = this.types.get(typeUrl);
+    const st = this.stateOf(typeUrl);
     if (!st) return true;
     if (st.inFlight.length > 0 || st.uncertain.size > 0) return false;
     const set = this.setOf(snapshot, typeUrl).resources;
@@ -568,7 +581,7 @@ export class AdsState {
     const rewarms = TYPE_RULES[typeUrl].rewarms;
     if (rewarms) {
       // A changed cluster is re-warmed by Envoy: it must get its endpoints again.
-      const child = this.types.get(rewarms);
+      const child = this.stateOf(rewarms);
       if (child) for (const e of advance) if (this.held(st, e.name) !== undefined) this.forget(child, e.name);
     }
     const out: ResponseOut = {

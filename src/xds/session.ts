@@ -20,19 +20,23 @@ export interface ClientLogs {
 }
 
 /**
- * What a stream reports as it goes (go-control-plane's server callbacks): opened with its node, each response
- * sent, each ACK and NACK, requests for types it does not serve, closed. The ledger implements it; the
- * session knows nothing else about who listens.
+ * What a stream reports as it goes (go-control-plane's server callbacks): opened with its node (`connect`), then,
+ * to what that returned, each response sent, each ACK and NACK, requests for types it does not serve, closed.
+ * The ledger implements it; the session knows nothing else about who listens.
  */
 export interface StreamCallbacks {
-  connect(rec: Omit<ProxyRecord, 'connectedAt' | 'types' | 'unknownTypes'>): void;
-  sent(streamId: string, typeUrl: string, version: string): void;
-  ack(streamId: string, typeUrl: string, version: string, publishedAt: number): void;
-  nack(streamId: string, typeUrl: string, nack: Omit<NackRecord, 'at'>): void;
-  unknownType(streamId: string, typeUrl: string): void;
+  connect(rec: Omit<ProxyRecord, 'connectedAt' | 'types' | 'unknownTypes'>): StreamReport;
+}
+
+/** One open stream's reports. */
+export interface StreamReport {
+  sent(typeUrl: string, version: string): void;
+  ack(typeUrl: string, version: string, publishedAt: number): void;
+  nack(typeUrl: string, nack: Omit<NackRecord, 'at'>): void;
+  unknownType(typeUrl: string): void;
   /** After each ACK or NACK: the resources of the type held back from the proxy, and whether a bisection is under way. */
-  held?(streamId: string, typeUrl: string, heldBack: readonly string[], bisecting: boolean): void;
-  disconnect(streamId: string): void;
+  held(typeUrl: string, heldBack: readonly string[], bisecting: boolean): void;
+  disconnect(): void;
 }
 
 export interface SessionOptions {
@@ -76,6 +80,8 @@ let streamCount = 0;
 export class AdsSession {
   readonly id = `${STREAM_ID_PREFIX}${(++streamCount).toString(36)}`;
   private nodeId: string | undefined;
+  /** Where this stream reports, once its node is known. */
+  private report: StreamReport | undefined;
   private readonly state: AdsState;
   private blockedSince: number | undefined;
   private stuckTimer: NodeJS.Timeout | undefined;
@@ -133,7 +139,14 @@ export class AdsSession {
       if (isWeightBlindClient(node.user_agent_name)) this.state.useVariant('proxyless');
       const ua = node.user_agent_name ? clip(`${node.user_agent_name}/${node.user_agent_version ?? ''}`, 256) : undefined;
       const nodeCluster = node.cluster ? clip(node.cluster, 256) : undefined;
-      this.opts.callbacks.connect({ streamId: this.id, nodeId: id, nodeCluster, userAgent: ua, protocol: this.protocol, peer: this.call.getPeer() });
+      this.report = this.opts.callbacks.connect({
+        streamId: this.id,
+        nodeId: id,
+        nodeCluster,
+        userAgent: ua,
+        protocol: this.protocol,
+        peer: this.call.getPeer(),
+      });
       this.opts.logs.connection.info(
         { stream: this.id, protocol: this.protocol, node: clip(id), peer: this.call.getPeer(), eds: this.state.variant },
         'proxy connected',
@@ -143,15 +156,15 @@ export class AdsSession {
     const typeUrl = xdsType(req.type_url ?? '');
     if (!typeUrl) {
       const asked = req.type_url ?? '';
-      this.opts.callbacks.unknownType(this.id, asked);
+      this.report?.unknownType(asked);
       this.opts.logs.unknownType.warn({ stream: this.id, node: clip(this.nodeId ?? ''), typeUrl: clip(asked) }, 'ignoring request for unsupported type_url');
       return;
     }
     const settled = this.state.onRequest(this.toRequest(typeUrl, req));
-    if (settled?.kind === 'ack') this.opts.callbacks.ack(this.id, typeUrl, settled.version, settled.publishedAt);
+    if (settled?.kind === 'ack') this.report?.ack(typeUrl, settled.version, settled.publishedAt);
     else if (settled?.kind === 'nack') {
       const message = truncateBytes(settled.error.message, this.opts.maxErrorDetailBytes);
-      this.opts.callbacks.nack(this.id, typeUrl, { version: settled.version, message, code: settled.error.code, resources: settled.resources });
+      this.report?.nack(typeUrl, { version: settled.version, message, code: settled.error.code, resources: settled.resources });
       this.opts.logs.nack.warn(
         {
           stream: this.id,
@@ -174,7 +187,7 @@ export class AdsSession {
     if (snapshot) {
       // After the ACK or NACK: what stays held back from the proxy keeps its NACK unresolved in the ledger.
       const held = this.state.heldBack(typeUrl, snapshot);
-      this.opts.callbacks.held?.(this.id, typeUrl, held.names, held.bisecting);
+      this.report?.held(typeUrl, held.names, held.bisecting);
     }
     this.pump();
   }
@@ -225,7 +238,7 @@ export class AdsSession {
             resources: out.resources.map((e) => e.delta),
             removed_resources: out.removed,
           });
-    this.opts.callbacks.sent(this.id, out.typeUrl, out.version);
+    this.report?.sent(out.typeUrl, out.version);
     if (!ok) this.block();
   }
 
@@ -253,7 +266,7 @@ export class AdsSession {
     this.closed = true;
     if (this.stuckTimer) clearTimeout(this.stuckTimer);
     this.unsubscribe?.();
-    this.opts.callbacks.disconnect(this.id);
+    this.report?.disconnect();
     if (this.nodeId) this.opts.logs.connection.info({ stream: this.id, node: clip(this.nodeId) }, 'proxy disconnected');
   }
 

@@ -10,15 +10,15 @@ describe('Ledger: proxies with an unresolved NACK', () => {
     const ledger = new Ledger(() => t);
     let changes = 0;
     ledger.onNackedChange(() => changes++);
-    for (const id of ['s1', 's2', 's3']) ledger.connect({ streamId: id, nodeId: `node-${id}`, protocol: 'sotw', peer: 'ipv4:127.0.0.1:1' });
-    ledger.ack('s1', CDS, '1', 900);
+    const [s1, s2, s3] = ['s1', 's2', 's3'].map((id) => ledger.connect({ streamId: id, nodeId: `node-${id}`, protocol: 'sotw', peer: 'ipv4:127.0.0.1:1' }));
+    s1!.ack(CDS, '1', 900);
     expect(ledger.nacked()).toEqual([]);
     expect(changes).toBe(0);
 
     t = 2000;
-    ledger.nack('s2', CDS, { version: '2', message: 'bad cluster', code: 3, resources: ['x'] });
-    ledger.nack('s2', EDS, { version: '2', message: 'bad endpoints', code: 3, resources: ['x'] });
-    ledger.nack('s3', EDS, { version: '2', message: 'also bad', code: 3, resources: ['x'] });
+    s2!.nack(CDS, { version: '2', message: 'bad cluster', code: 3, resources: ['x'] });
+    s2!.nack(EDS, { version: '2', message: 'bad endpoints', code: 3, resources: ['x'] });
+    s3!.nack(EDS, { version: '2', message: 'also bad', code: 3, resources: ['x'] });
     expect(changes).toBe(3);
     expect(ledger.nacked()).toEqual([
       {
@@ -33,16 +33,16 @@ describe('Ledger: proxies with an unresolved NACK', () => {
 
     // An ACK of one type leaves the other NACK unresolved: no change of the set.
     t = 3000;
-    ledger.ack('s2', CDS, '3', 2500);
+    s2!.ack(CDS, '3', 2500);
     expect(changes).toBe(3);
     expect(ledger.nacked()[0]).toEqual({ nodeId: 'node-s2', nacked: [{ typeUrl: EDS, message: 'bad endpoints' }] });
-    ledger.ack('s2', EDS, '3', 2500);
+    s2!.ack(EDS, '3', 2500);
     expect(changes).toBe(4);
     expect(ledger.nacked().map((p) => p.nodeId)).toEqual(['node-s3']);
 
     // Leaving resolves it too; an ACK from a proxy that never NACKed changes nothing.
-    ledger.disconnect('s3');
-    ledger.ack('s1', EDS, '3', 2500);
+    s3!.disconnect();
+    s1!.ack(EDS, '3', 2500);
     expect(changes).toBe(5);
     expect(ledger.nacked()).toEqual([]);
   });
@@ -56,9 +56,9 @@ describe('Ledger: publish-to-ACK', () => {
     t = 15_000;
     const late = ledger.connect({ streamId: 'late', nodeId: 'b', protocol: 'sotw', peer: 'p' });
     t = 15_040;
-    ledger.ack('early', EDS, '7', 12_000); // published at 12 s, while it was connected
-    ledger.ack('late', EDS, '7', 12_000); // published before it connected
-    expect(early.types[EDS]?.publishToAckMs).toBe(3040);
-    expect(late.types[EDS]?.publishToAckMs).toBe(40);
+    early.ack(EDS, '7', 12_000); // published at 12 s, while it was connected
+    late.ack(EDS, '7', 12_000); // published before it connected
+    expect(early.record.types[EDS]?.publishToAckMs).toBe(3040);
+    expect(late.record.types[EDS]?.publishToAckMs).toBe(40);
   });
 });

@@ -30,12 +30,12 @@ function setup() {
   const cache = new SnapshotCache();
   const topology = new Topology(config, { cache, versions: new VersionClock(() => 1_000_000), logger: silentLogger(), debounceMs: 0, now: () => 1_000_000 });
   const ledger = new Ledger(() => 1_000_000);
-  ledger.connect({ streamId: 's1', nodeId: 'envoy', protocol: 'sotw', peer: 'test' });
+  const stream = ledger.connect({ streamId: 's1', nodeId: 'envoy', protocol: 'sotw', peer: 'test' });
   const timeline = recordTimeline({ cache, ledger });
   const edsVersion = () => cache.current()!.types[TYPE.endpoint].version;
   const ackEds = (version = edsVersion()) => {
-    ledger.sent('s1', TYPE.endpoint, version);
-    ledger.ack('s1', TYPE.endpoint, version, 1_000_000);
+    stream.sent(TYPE.endpoint, version);
+    stream.ack(TYPE.endpoint, version, 1_000_000);
   };
   return { cache, topology, ledger, timeline, edsVersion, ackEds };
 }
