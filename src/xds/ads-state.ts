@@ -303,7 +303,8 @@ export class AdsState {
         st.uncertain.delete(name);
       }
     if (r.unknown.size) for (const name of r.unknown) if (st.wildcard || st.names.has(name)) st.uncertain.add(name);
-    if (st.rejected.size) for (const [name, v] of st.rejected) if (v === REMOVAL ? !st.acked.has(name) : versionOf(st.acked.get(name)) === v) st.rejected.delete(name);
+    if (st.rejected.size)
+      for (const [name, v] of st.rejected) if (v === REMOVAL ? !st.acked.has(name) : versionOf(st.acked.get(name)) === v) st.rejected.delete(name);
     return { kind: 'ack', typeUrl, version: r.version, publishedAt: r.publishedAt };
   }
 
