@@ -142,18 +142,11 @@ interface Plan {
 
 const versionOf = (k: ResourceEntry | string | undefined): string | undefined => (typeof k === 'string' ? k : k?.version);
 
-interface QuickChange {
-  advance: ResourceEntry[];
-  resources: ResourceEntry[];
-}
-
-/** `quickChange` for one wanted resource: sent when the client did not ACK this version; a full-state type also carries the rest. */
-function quickConsider(st: TypeState, e: ResourceEntry, full: boolean, advance: ResourceEntry[], resources: ResourceEntry[]): void {
+/** What a full-state response carries for one wanted resource: the current entry when the client lacks it, else the one it holds. */
+function fullStateEntry(st: TypeState, e: ResourceEntry): ResourceEntry | undefined {
   const held = st.acked.get(e.name);
-  if (versionOf(held) !== e.version) {
-    advance.push(e);
-    if (full) resources.push(e);
-  } else if (full && held !== undefined && typeof held !== 'string') resources.push(held);
+  if (versionOf(held) !== e.version) return e;
+  return held !== undefined && typeof held !== 'string' ? held : undefined;
 }
 
 /** A served type's place in PUSH_ORDER (the served types are canonical constants: compared by identity). */
@@ -511,26 +504,42 @@ export class AdsState {
    * client ACKed still exists. What to send is then what it wants at a version it did not ACK (a full-state type:
    * everything it wants, the rest at the version it holds). Undefined: the general path decides.
    */
-  private quickChange(typeUrl: XdsTypeUrl, st: TypeState, set: ReadonlyMap<string, ResourceEntry>): QuickChange | undefined {
+  private quickChange(st: TypeState, set: ReadonlyMap<string, ResourceEntry>): ResourceEntry[] | undefined {
     if (!st.answered || st.isolate || st.inFlight.length > 0 || st.uncertain.size > 0 || st.rejected.size > 0) return undefined;
     for (const name of st.acked.keys()) if (!set.has(name)) return undefined;
-    const full = this.protocol === 'sotw' && TYPE_RULES[typeUrl].fullStateSotw;
     const advance: ResourceEntry[] = [];
-    const resources: ResourceEntry[] = full ? [] : advance;
-    if (st.wildcard) for (const e of set.values()) quickConsider(st, e, full, advance, resources);
-    else
+    if (st.wildcard) {
+      for (const e of set.values()) if (versionOf(st.acked.get(e.name)) !== e.version) advance.push(e);
+    } else
       for (const name of st.names) {
         const e = set.get(name);
-        if (e) quickConsider(st, e, full, advance, resources);
+        if (e && versionOf(st.acked.get(name)) !== e.version) advance.push(e);
       }
-    return { advance, resources };
+    return advance;
+  }
+
+  /** `quickChange`'s response for a full-state type: everything the client wants, what it lacks at the current version. */
+  private quickFullState(st: TypeState, set: ReadonlyMap<string, ResourceEntry>): ResourceEntry[] {
+    const resources: ResourceEntry[] = [];
+    const add = (e: ResourceEntry | undefined): void => {
+      const r = e && fullStateEntry(st, e);
+      if (r) resources.push(r);
+    };
+    if (st.wildcard) for (const e of set.values()) add(e);
+    else for (const name of st.names) add(set.get(name));
+    return resources;
   }
 
   private respond(typeUrl: XdsTypeUrl, st: TypeState, snapshot: Snapshot): ResponseOut | undefined {
     if (this.upToDate(typeUrl, st, snapshot)) return undefined;
     st.upToDateWith = undefined;
-    const quick = this.quickChange(typeUrl, st, this.setOf(snapshot, typeUrl).resources);
-    if (quick) return quick.advance.length === 0 ? undefined : this.send(typeUrl, st, snapshot, quick.advance, quick.resources, []);
+    const set = this.setOf(snapshot, typeUrl).resources;
+    const advance = this.quickChange(st, set);
+    if (advance) {
+      if (advance.length === 0) return undefined;
+      const full = this.protocol === 'sotw' && TYPE_RULES[typeUrl].fullStateSotw;
+      return this.send(typeUrl, st, snapshot, advance, full ? this.quickFullState(st, set) : advance, []);
+    }
     const plan = this.plan(typeUrl, st, snapshot);
     for (const n of plan.forget) this.forget(st, n);
     if (st.isolate > 0) {

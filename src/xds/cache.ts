@@ -59,9 +59,12 @@ export class SnapshotCache {
   }
 
   /** Runs `fn` now, or after the work queued before it (streams still to be served, requests held earlier). */
-  inTurn(fn: () => void): void {
-    if (this.head === this.queue.length) fn();
-    else this.queue.push(fn);
+  inTurn(fn: () => void): void;
+  /** The same for `fn(arg)` (no closure unless it has to wait: a request handler per stream, called per request). */
+  inTurn<T>(fn: (arg: T) => void, arg: T): void;
+  inTurn<T>(fn: (arg?: T) => void, arg?: T): void {
+    if (this.head === this.queue.length) fn(arg);
+    else this.queue.push(() => fn(arg));
   }
 
   /** Serves the queue for one slice, then yields to the event loop if work is left. */

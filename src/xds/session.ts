@@ -98,7 +98,7 @@ export class AdsSession {
   ) {
     this.now = opts.now ?? Date.now;
     this.state = new AdsState(protocol, { maxSubscriptions: opts.maxSubscriptionsPerStream }, this.id);
-    call.on('data', (req: SotwRequest | DeltaRequest | Malformed) => opts.cache.inTurn(() => this.safely(() => this.onRequest(req))));
+    call.on('data', (req: SotwRequest | DeltaRequest | Malformed) => opts.cache.inTurn(this.receive, req));
     call.on('end', () => this.close());
     call.on('cancelled', () => this.close());
     call.on('error', () => this.close());
@@ -115,11 +115,24 @@ export class AdsSession {
     try {
       fn();
     } catch (err) {
-      if (err instanceof SubscriptionLimitError)
-        return this.fail(err.kind === 'limit' ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.INVALID_ARGUMENT, err.message);
-      this.log.error({ err }, 'ADS stream failed');
-      this.fail(GrpcStatus.INTERNAL, `healthmesh: internal error: ${(err as Error).message}`);
+      this.failed(err);
     }
+  }
+
+  /** A request, in its turn (one function per stream: no closure per request). */
+  private readonly receive = (req: SotwRequest | DeltaRequest | Malformed): void => {
+    try {
+      this.onRequest(req);
+    } catch (err) {
+      this.failed(err);
+    }
+  };
+
+  private failed(err: unknown): void {
+    if (err instanceof SubscriptionLimitError)
+      return this.fail(err.kind === 'limit' ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.INVALID_ARGUMENT, err.message);
+    this.log.error({ err }, 'ADS stream failed');
+    this.fail(GrpcStatus.INTERNAL, `healthmesh: internal error: ${(err as Error).message}`);
   }
 
   private onRequest(req: SotwRequest | DeltaRequest | Malformed): void {
