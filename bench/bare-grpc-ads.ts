@@ -5,21 +5,10 @@
 // streams a grpc-js server can give (every SotW stream is written the other pre-encoded EDS, nothing else). Loopback only.
 import { createServer } from 'node:http';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
-import { createControlPlane } from '../src/controlplane.js';
-import { validateConfig } from '../src/config/load.js';
 import { adsService, type SotwRequest } from '../src/xds/wire.js';
 import { TYPE } from '../src/xds/protos.js';
+import { fixedAds } from './lib/fixed-ads.js';
 
-function resources(health?: 'DRAINING') {
-  const endpoints = Array.from({ length: 10 }, (_, i) => ({ address: '127.0.0.1', port: 20000 + i, ...(i === 0 && health ? { health } : {}) }));
-  const snap = createControlPlane(validateConfig({ clusters: [{ name: 'bench', endpoints }] })).topology.publishNow()!;
-  const of = (t: string) => [...snap.types[t as keyof typeof snap.types].resources.values()].map((e) => e.any);
-  return { cds: of(TYPE.cluster), eds: of(TYPE.endpoint) };
-}
-const healthy = resources();
-const draining = resources('DRAINING');
-let eds = healthy.eds;
-let version = 1;
 let n = 0;
 const streams = new Set<ServerDuplexStream<SotwRequest, unknown>>();
 const server = new Server({ 'grpc.max_concurrent_streams': 100000, 'grpc.enable_channelz': 0 }); // as healthmesh's server
@@ -28,8 +17,8 @@ server.addService(adsService, {
     call.on('data', (req: SotwRequest) => {
       if (req.response_nonce) return;
       if (req.type_url === TYPE.endpoint) streams.add(call);
-      const res = req.type_url === TYPE.cluster ? healthy.cds : eds;
-      call.write({ version_info: String(version), type_url: req.type_url, nonce: String(++n), resources: res });
+      const res = req.type_url === TYPE.cluster ? fixedAds.cds : fixedAds.eds;
+      call.write({ version_info: String(fixedAds.version), type_url: req.type_url, nonce: String(++n), resources: res });
     });
     const drop = () => streams.delete(call);
     call.on('error', drop);
@@ -42,9 +31,8 @@ server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), () => 
 const httpPort = Number(process.argv[3] ?? 0);
 if (httpPort) {
   createServer((req, res) => {
-    eds = req.url?.endsWith('/undrain') ? healthy.eds : draining.eds;
-    version++;
-    for (const call of streams) call.write({ version_info: String(version), type_url: TYPE.endpoint, nonce: String(++n), resources: eds });
+    fixedAds.toggle(req.url);
+    for (const call of streams) call.write({ version_info: String(fixedAds.version), type_url: TYPE.endpoint, nonce: String(++n), resources: fixedAds.eds });
     res.end('ok');
   }).listen(httpPort, '127.0.0.1', () => console.log('toggle on', httpPort));
 }

@@ -7,21 +7,10 @@
 // An experiment, not a server: no flow-control handling beyond Node's, no errors, no Delta.
 import { createServer } from 'node:http';
 import { constants, createServer as createHttp2Server, type ServerHttp2Stream } from 'node:http2';
-import { createControlPlane } from '../src/controlplane.js';
-import { validateConfig } from '../src/config/load.js';
 import { decodeSotwRequest, encodeSotwResponse, isMalformed, type SotwRequest } from '../src/xds/wire.js';
 import { TYPE } from '../src/xds/protos.js';
+import { fixedAds } from './lib/fixed-ads.js';
 
-function resources(health?: 'DRAINING') {
-  const endpoints = Array.from({ length: 10 }, (_, i) => ({ address: '127.0.0.1', port: 20000 + i, ...(i === 0 && health ? { health } : {}) }));
-  const snap = createControlPlane(validateConfig({ clusters: [{ name: 'bench', endpoints }] })).topology.publishNow()!;
-  const of = (t: string) => [...snap.types[t as keyof typeof snap.types].resources.values()].map((e) => e.any);
-  return { cds: of(TYPE.cluster), eds: of(TYPE.endpoint) };
-}
-const healthy = resources();
-const draining = resources('DRAINING');
-let eds = healthy.eds;
-let version = 1;
 let n = 0;
 const edsStreams = new Set<ServerHttp2Stream>();
 
@@ -35,7 +24,7 @@ function frame(msg: Buffer): Buffer {
 }
 
 function send(stream: ServerHttp2Stream, typeUrl: string, res: readonly Uint8Array[]): void {
-  stream.write(frame(encodeSotwResponse({ version_info: String(version), type_url: typeUrl, nonce: String(++n), resources: res })));
+  stream.write(frame(encodeSotwResponse({ version_info: String(fixedAds.version), type_url: typeUrl, nonce: String(++n), resources: res })));
 }
 
 const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
@@ -58,7 +47,7 @@ server.on('stream', (stream, headers) => {
       const r = req as SotwRequest;
       if (r.response_nonce) continue; // an ACK
       if (r.type_url === TYPE.endpoint) edsStreams.add(stream);
-      send(stream, r.type_url ?? '', r.type_url === TYPE.cluster ? healthy.cds : eds);
+      send(stream, r.type_url ?? '', r.type_url === TYPE.cluster ? fixedAds.cds : fixedAds.eds);
     }
   });
   const drop = () => edsStreams.delete(stream);
@@ -70,9 +59,8 @@ server.listen(port, '127.0.0.1', () => console.log('bare HTTP/2 ADS on', port));
 const httpPort = Number(process.argv[3] ?? 0);
 if (httpPort) {
   createServer((req, res) => {
-    eds = req.url?.endsWith('/undrain') ? healthy.eds : draining.eds;
-    version++;
-    for (const s of edsStreams) send(s, TYPE.endpoint, eds);
+    fixedAds.toggle(req.url);
+    for (const s of edsStreams) send(s, TYPE.endpoint, fixedAds.eds);
     res.end('ok');
   }).listen(httpPort, '127.0.0.1', () => console.log('toggle on', httpPort));
 }
