@@ -149,13 +149,14 @@ function fullStateEntry(st: TypeState, e: ResourceEntry): ResourceEntry | undefi
   return held !== undefined && typeof held !== 'string' ? held : undefined;
 }
 
-/** A served type's place in PUSH_ORDER (the served types are canonical constants: compared by identity). */
+/** A served type's place in PUSH_ORDER (at most four string comparisons). */
 function typeSlot(typeUrl: XdsTypeUrl): number {
   const i = PUSH_ORDER.indexOf(typeUrl);
   if (i < 0) throw new Error(`not a served type: ${typeUrl}`);
   return i;
 }
 
+/** Whether a record (a decoded protobuf map, `{}` when absent) has any entry. */
 function hasKeys(o: object | undefined): boolean {
   for (const _ in o) return true;
   return false;
@@ -501,8 +502,8 @@ export class AdsState {
 
   /**
    * The common change, without a plan: nothing in flight, uncertain, rejected or being bisected, and every resource the
-   * client ACKed still exists. What to send is then what it wants at a version it did not ACK (a full-state type:
-   * everything it wants, the rest at the version it holds). Undefined: the general path decides.
+   * client ACKed still exists. What changes is then what it wants at a version it did not ACK (a full-state type sends
+   * those with the rest at the version it holds: `quickFullState`). Undefined: the general path decides.
    */
   private quickChange(st: TypeState, set: ReadonlyMap<string, ResourceEntry>): ResourceEntry[] | undefined {
     if (!st.answered || st.isolate || st.inFlight.length > 0 || st.uncertain.size > 0 || st.rejected.size > 0) return undefined;

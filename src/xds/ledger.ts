@@ -31,10 +31,6 @@ export interface NackedProxy {
 const unresolved = (t: TypeLedger): boolean =>
   t.lastNack !== undefined && ((t.heldBack?.length ?? 0) > 0 || t.bisecting === true || t.ackedAt === undefined || t.lastNack.at > t.ackedAt);
 
-/**
- * One open stream's record, as its session reports to it (go-control-plane's per-stream callbacks): the session
- * holds it, so a push or an ACK goes straight to the stream's record (no look-up by stream id on the hot path).
- */
 /** What a LedgerStream tells its ledger (private to the two). */
 interface LedgerHooks {
   now(): number;
@@ -45,6 +41,10 @@ interface LedgerHooks {
   closed(stream: LedgerStream): void;
 }
 
+/**
+ * One open stream's record, as its session reports to it (go-control-plane's per-stream callbacks): the session
+ * holds it, so a push or an ACK goes straight to the stream's record (no look-up by stream id on the hot path).
+ */
 export class LedgerStream implements StreamReport {
   /** The type last reported: nearly every push and ACK after the initial sync is EDS. */
   private lastTypeUrl: string | undefined;
@@ -88,7 +88,7 @@ export class LedgerStream implements StreamReport {
   }
 
   held(typeUrl: string, heldBack: readonly string[], bisecting: boolean): void {
-    const t = this.record.types[typeUrl];
+    const t = typeUrl === this.lastTypeUrl ? this.lastType : this.record.types[typeUrl];
     if (!t) return;
     if (heldBack.length === 0 && !bisecting && t.heldBack === undefined && t.bisecting === undefined) return; // the common ACK: nothing to change
     if (heldBack.length > 0) t.heldBack = heldBack.slice(0, MAX_NACK_RESOURCES).map((n) => (n.length > MAX_NAME_CHARS ? n.slice(0, MAX_NAME_CHARS) : n));

@@ -66,17 +66,17 @@ export function truncateBytes(s: string, max: number): string {
   return buf.toString('utf8').replace(/\uFFFD+$/, '');
 }
 
-/**
- * One ADS stream (SotW or Delta): the gRPC adapter around the pure AdsState. Responses carry the
- * snapshot's pre-encoded bytes. Nothing is queued: a stream that cannot keep up gets the newest
- * state when it drains.
- */
 const NO_TYPES: ReadonlySet<ResponseOut['typeUrl']> = new Set();
 
 /** Stream ids: a random prefix per process and a counter (unique within the process, and across restarts in practice). */
 const STREAM_ID_PREFIX = randomBytes(4).toString('hex');
 let streamCount = 0;
 
+/**
+ * One ADS stream (SotW or Delta): the gRPC adapter around the pure AdsState. Responses carry the
+ * snapshot's pre-encoded bytes. Nothing is queued: a stream that cannot keep up gets the newest
+ * state when it drains.
+ */
 export class AdsSession {
   readonly id = `${STREAM_ID_PREFIX}${(++streamCount).toString(36)}`;
   private nodeId: string | undefined;
