@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startHttpBackends, type Backend } from '../support/backends.js';
 import { startEnvoy, type EnvoyHandle, type HostStatus } from '../support/envoy.js';
-import { freePort } from '../support/net.js';
+import { freePort, restartablePort } from '../support/net.js';
 import { mulberry32 } from '../support/prng.js';
 import { startServeChild, type ServeChild } from '../support/serve-child.js';
 import { loopStall } from '../support/stall.js';
@@ -43,7 +43,7 @@ describe('restarts are invisible to traffic (kill -9 during fail → eject → h
     backends = await startHttpBackends(4);
     victim = backends[0]!;
     const listenerPort = await freePort();
-    const xdsPort = await freePort();
+    const xdsPort = await restartablePort();
     url = `http://127.0.0.1:${listenerPort}/`;
     dir = mkdtempSync(join(tmpdir(), 'healthmesh-continuity-'));
     configFile = join(dir, 'healthmesh.yaml');

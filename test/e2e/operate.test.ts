@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { callStatus, createStatusClient, type StatusClient, type WatchEventWire } from '../../src/status/proto.js';
 import { startHttpBackends, type Backend } from '../support/backends.js';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy.js';
-import { freePort } from '../support/net.js';
+import { freePort, restartablePort } from '../support/net.js';
 import { shares } from '../support/traffic.js';
 import { waitFor } from '../support/wait.js';
 import { bearer, TEST_AUTH, TEST_TOKENS } from '../support/auth.js';
@@ -77,9 +77,9 @@ describe('operating healthmesh (child process, real Envoy)', () => {
       });
     });
     await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', () => r()));
-    xdsPort = await freePort();
+    xdsPort = await restartablePort();
     listenerPort = await freePort();
-    const adminPort = await freePort();
+    const adminPort = await restartablePort();
     admin = `http://127.0.0.1:${adminPort}`;
     url = `http://127.0.0.1:${listenerPort}/`;
     config = {

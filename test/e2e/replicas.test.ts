@@ -11,7 +11,7 @@ import { startHttpBackends, type Backend } from '../support/backends.js';
 import { startTraffic } from '../support/traffic.js';
 import { startEnvoy, type EnvoyHandle, type HostStatus } from '../support/envoy.js';
 import { etcdTestClient, testPrefix, useEtcd } from '../support/etcd.js';
-import { freePort } from '../support/net.js';
+import { freePort, restartablePort } from '../support/net.js';
 import { startServeChild, type ServeChild } from '../support/serve-child.js';
 import { loopStall } from '../support/stall.js';
 import { waitFor } from '../support/wait.js';
@@ -76,7 +76,7 @@ describe('replicas with real Envoys (kill -9, etcd)', () => {
     url = `http://127.0.0.1:${listenerPort}/`;
     prefix = testPrefix();
     for (let i = 0; i < 3; i++) {
-      const port = await freePort();
+      const port = await restartablePort();
       const config = join(dir, `r${i}.yaml`);
       writeFileSync(
         config,

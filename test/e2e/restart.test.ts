@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { startHttpBackends, type Backend } from '../support/backends.js';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy.js';
-import { freePort } from '../support/net.js';
+import { freePort, restartablePort } from '../support/net.js';
 import { shares } from '../support/traffic.js';
 import { waitFor } from '../support/wait.js';
 
@@ -59,7 +59,7 @@ describe.each(['sotw', 'delta'] as const)('control-plane restart (%s)', (mode) =
   beforeAll(async () => {
     backends = await startHttpBackends(3);
     const listenerPort = await freePort();
-    xdsPort = await freePort();
+    xdsPort = await restartablePort();
     url = `http://127.0.0.1:${listenerPort}/`;
     dir = mkdtempSync(join(tmpdir(), 'healthmesh-restart-'));
     configFile = join(dir, 'healthmesh.yaml');

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { connectEtcd } from '../../src/replication/client.js';
-import { freePort } from './net.js';
+import { restartablePort } from './net.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 /** Written by scripts/ensure-etcd.mjs. */
@@ -98,8 +98,8 @@ async function healthy(clientPort: number): Promise<boolean> {
  */
 export async function startEtcd(opts: { readyTimeoutMs?: number } = {}): Promise<EtcdProcess> {
   const bin = etcdBinary();
-  const clientPort = await freePort();
-  const peerPort = await freePort();
+  const clientPort = await restartablePort();
+  const peerPort = await restartablePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'healthmesh-etcd-'));
   const lines: string[] = [];
   let child: ChildProcess | undefined;
