@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
-import { createControlPlane, type ControlPlane } from '../../src/controlplane.js';
 import { TYPE } from '../../src/xds/protos.js';
+import { adsRig } from '../support/ads-rig.js';
 import { AdsTestClient, type Received } from '../support/ads-client.js';
 import { waitFor } from '../support/wait.js';
 
@@ -11,13 +11,7 @@ import { waitFor } from '../support/wait.js';
 const STREAMS = 64;
 const CHANGES = 6;
 
-let cp: ControlPlane | undefined;
-const clients: AdsTestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await cp?.stop();
-  cp = undefined;
-});
+const rig = adsRig();
 
 const weightOf = (r: Received): number | undefined => {
   const endpoints = (r.resources[0]?.message.endpoints as Array<{ lb_endpoints: Array<{ load_balancing_weight?: { value: number } }> }>) ?? [];
@@ -30,13 +24,11 @@ describe.each(['sotw', 'delta'] as const)('ADS fan-out in slices (%s)', (protoco
       xds: { listen: '127.0.0.1:0', debounceMs: 0 },
       clusters: [{ name: 'c1', endpoints: [{ address: '127.0.0.1', port: 9001, weight: 1 }] }],
     });
-    cp = createControlPlane(config, { fanOutSliceMs: 0 });
-    const { port } = await cp.start();
+    const port = await rig.start(config, { fanOutSliceMs: 0 });
     const last = new Map<AdsTestClient, Received>();
     const edsAck = protocol === 'sotw' ? { resource_names: ['c1'] } : {}; // a SotW ACK repeats the subscription
     for (let i = 0; i < STREAMS; i++) {
-      const c = new AdsTestClient(port, protocol);
-      clients.push(c);
+      const c = rig.client(port, protocol);
       c.send({ node: { id: `fanout-${i}` }, type_url: TYPE.cluster });
       c.ack(await c.next(TYPE.cluster));
       c.send(protocol === 'sotw' ? { type_url: TYPE.endpoint, resource_names: ['c1'] } : { type_url: TYPE.endpoint, resource_names_subscribe: ['c1'] });
@@ -54,17 +46,17 @@ describe.each(['sotw', 'delta'] as const)('ADS fan-out in slices (%s)', (protoco
       })();
     }
     for (let k = 1; k <= CHANGES; k++) {
-      cp.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: k + 1 });
-      cp.topology.publishNow();
+      rig.cp.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: k + 1 });
+      rig.cp.topology.publishNow();
     }
     const final = CHANGES + 1; // the weight set last (a control plane without the engine publishes it as set)
-    const version = cp.cache.current()!.types[TYPE.endpoint].version;
-    await waitFor(() => clients.every((c) => weightOf(last.get(c)!) === final), { timeoutMs: 15_000, what: 'every stream has the newest EDS' });
-    await waitFor(() => cp!.ledger.proxies().filter((p) => p.types[TYPE.endpoint]?.ackedVersion === version).length === STREAMS, {
+    const version = rig.cp.cache.current()!.types[TYPE.endpoint].version;
+    await waitFor(() => [...last.keys()].every((c) => weightOf(last.get(c)!) === final), { timeoutMs: 15_000, what: 'every stream has the newest EDS' });
+    await waitFor(() => rig.cp.ledger.proxies().filter((p) => p.types[TYPE.endpoint]?.ackedVersion === version).length === STREAMS, {
       timeoutMs: 15_000,
       what: 'every stream ACKed the newest EDS version',
     });
-    const proxies = cp.ledger.proxies();
+    const proxies = rig.cp.ledger.proxies();
     expect(proxies).toHaveLength(STREAMS);
     expect(proxies.every((p) => p.types[TYPE.endpoint]?.nacks === 0)).toBe(true);
   });

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { createControlPlane, type ControlPlane } from '../../src/controlplane.js';
 import { TYPE } from '../../src/xds/protos.js';
+import { adsRig } from '../support/ads-rig.js';
 import { AdsTestClient } from '../support/ads-client.js';
 import { waitFor } from '../support/wait.js';
 
@@ -40,23 +40,10 @@ function baseConfig(over: Partial<Record<string, unknown>> = {}): Readonly<Confi
   });
 }
 
-let cp: ControlPlane | undefined;
-const clients: AdsTestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await cp?.stop();
-  cp = undefined;
-});
+const rig = adsRig();
 
-async function start(config = baseConfig()): Promise<number> {
-  cp = createControlPlane(config);
-  return (await cp.start()).port;
-}
-function client(port: number, protocol: 'sotw' | 'delta'): AdsTestClient {
-  const c = new AdsTestClient(port, protocol);
-  clients.push(c);
-  return c;
-}
+const start = (config = baseConfig()): Promise<number> => rig.start(config);
+const client = (port: number, protocol: 'sotw' | 'delta'): AdsTestClient => rig.client(port, protocol);
 
 describe('ADS State-of-the-World', () => {
   it('serves wildcard CDS, named EDS, records ACKs, and re-sends only the changed endpoints', async () => {
@@ -71,14 +58,14 @@ describe('ADS State-of-the-World', () => {
     expect(eds.resources.map((r) => r.name).sort()).toEqual(['c1', 'c2']);
     c.ack(eds, { resource_names: ['c1', 'c2'] });
 
-    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.endpoint]?.ackedVersion === eds.version, { timeoutMs: 10_000, what: 'EDS ACK in ledger' });
-    const proxy = cp!.ledger.proxies()[0]!;
+    await waitFor(() => rig.cp.ledger.proxies()[0]?.types[TYPE.endpoint]?.ackedVersion === eds.version, { timeoutMs: 10_000, what: 'EDS ACK in ledger' });
+    const proxy = rig.cp.ledger.proxies()[0]!;
     expect(proxy.nodeId).toBe('n1');
     expect(proxy.protocol).toBe('sotw');
     expect(proxy.types[TYPE.cluster]?.ackedVersion).toBe(cds.version);
     expect(proxy.types[TYPE.endpoint]?.publishToAckMs).toBeGreaterThanOrEqual(0);
 
-    cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, health: 'UNHEALTHY' });
+    rig.cp.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, health: 'UNHEALTHY' });
     const { marker: update, before: beforeUpdate } = await c.until(TYPE.endpoint);
     expect(AdsTestClient.types(beforeUpdate)).toEqual([]); // an endpoint change pushes no CDS
     expect(update.resources.map((r) => r.name)).toEqual(['c1']);
@@ -91,7 +78,7 @@ describe('ADS State-of-the-World', () => {
     expect(lb.find((e) => e.endpoint.address.socket_address.port_value === 9001)?.health_status).toBe('UNHEALTHY');
     // Nothing else follows it: a later, unrelated endpoint change is the next response, and no CDS came before it.
     c.ack(update, { resource_names: ['c1', 'c2'] });
-    cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 5 });
+    rig.cp.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 5 });
     const { marker, before } = await c.until(TYPE.endpoint);
     expect(marker.resources.map((r) => r.name)).toEqual(['c2']);
     expect(AdsTestClient.types(before)).toEqual([]);
@@ -104,8 +91,8 @@ describe('ADS State-of-the-World', () => {
     const first = await c.next(TYPE.cluster);
     c.ack(first);
     // Pushes are immediate after a quiet period: let the ACK land first (an ACK of an older nonce is stale).
-    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === first.version, { timeoutMs: 10_000, what: 'first ACK in ledger' });
-    cp!.reload(
+    await waitFor(() => rig.cp.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === first.version, { timeoutMs: 10_000, what: 'first ACK in ledger' });
+    rig.cp.reload(
       baseConfig({
         clusters: [
           { name: 'c1', connectTimeoutMs: 2500, endpoints: [] },
@@ -115,12 +102,12 @@ describe('ADS State-of-the-World', () => {
     );
     const second = await c.next(TYPE.cluster);
     c.nack(second, 'cluster c1: rejected for the test');
-    await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.lastNack, { timeoutMs: 10_000, what: 'NACK in ledger' });
-    const t = cp!.ledger.proxies()[0]!.types[TYPE.cluster]!;
+    await waitFor(() => rig.cp.ledger.proxies()[0]?.types[TYPE.cluster]?.lastNack, { timeoutMs: 10_000, what: 'NACK in ledger' });
+    const t = rig.cp.ledger.proxies()[0]!.types[TYPE.cluster]!;
     expect(t.lastNack).toMatchObject({ message: 'cluster c1: rejected for the test', version: second.version, resources: ['c1', 'c2'] });
     expect(t.ackedVersion).toBe(first.version);
     // The rejected version is not re-sent: the next CDS the client gets is a later change the test makes.
-    cp!.reload(
+    rig.cp.reload(
       baseConfig({
         clusters: [
           { name: 'c1', connectTimeoutMs: 3000, endpoints: [] },
@@ -143,7 +130,7 @@ describe('ADS State-of-the-World', () => {
     const { before } = await c.until(TYPE.cluster);
     expect(AdsTestClient.types(before)).toEqual([]);
     const cfg = baseConfig();
-    cp!.reload(
+    rig.cp.reload(
       validateConfig({
         ...structuredClone(cfg),
         clusters: [...structuredClone(cfg.clusters), { name: 'c3', endpoints: [{ address: '127.0.0.1', port: 9009 }] }],
@@ -161,7 +148,7 @@ describe('ADS State-of-the-World', () => {
     c.send({ type_url: TYPE.route, resource_names: ['r1'] });
     c.ack(await c.next(TYPE.route), { resource_names: ['r1'] });
 
-    cp!.reload(
+    rig.cp.reload(
       baseConfig({
         routes: [{ name: 'r1', virtualHosts: [{ name: 'vh', routes: [{ prefix: '/', cluster: 'c1' }] }] }],
         clusters: [{ name: 'c1', endpoints: [] }],
@@ -184,7 +171,7 @@ describe('ADS State-of-the-World', () => {
     c.ack(await c.next(TYPE.endpoint), { resource_names: ['c1', 'c2'] });
     const cfg = structuredClone(baseConfig()) as { clusters: Array<{ connectTimeoutMs: number }> };
     cfg.clusters[0]!.connectTimeoutMs = 3000;
-    cp!.reload(validateConfig(cfg));
+    rig.cp.reload(validateConfig(cfg));
     const cds = await c.next(TYPE.cluster);
     expect(cds.resources.map((r) => r.name)).toEqual(['c1', 'c2']);
     const eds = await c.next(TYPE.endpoint);
@@ -211,16 +198,16 @@ describe('ADS Delta', () => {
     const eds = await c.next(TYPE.endpoint);
     expect(eds.resources.map((r) => r.name).sort()).toEqual(['c1', 'c2']);
     c.ack(eds);
-    cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 7 });
+    rig.cp.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 7 });
     const upd = await c.next(TYPE.endpoint);
     expect(upd.resources.map((r) => r.name)).toEqual(['c2']);
     expect(upd.removed).toEqual([]);
 
     c.ack(upd);
     c.send({ type_url: TYPE.endpoint, resource_names_unsubscribe: ['c2'] });
-    cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 9 });
+    rig.cp.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 9 });
     // A later change to c1, still subscribed, is the marker: c2's change is not sent before it (nor with it).
-    cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: 3 });
+    rig.cp.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: 3 });
     const { marker, before } = await c.until(TYPE.endpoint);
     expect(AdsTestClient.types(before)).toEqual([]);
     expect(marker.resources.map((r) => r.name)).toEqual(['c1']);
@@ -231,7 +218,7 @@ describe('ADS Delta', () => {
     const c = client(port, 'delta');
     c.send({ node: node('n6'), type_url: TYPE.cluster });
     c.ack(await c.next(TYPE.cluster));
-    cp!.reload(
+    rig.cp.reload(
       baseConfig({
         routes: [{ name: 'r1', virtualHosts: [{ name: 'vh', routes: [{ prefix: '/', cluster: 'c1' }] }] }],
         clusters: [{ name: 'c1', endpoints: [] }],
@@ -258,7 +245,7 @@ describe('bad input is contained', () => {
     c.send({ node: node('n7'), type_url: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret' });
     c.send({ type_url: TYPE.cluster });
     expect((await c.next(TYPE.cluster)).resources).toHaveLength(2);
-    expect(cp!.ledger.proxies()[0]?.unknownTypes).toEqual(['type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret']);
+    expect(rig.cp.ledger.proxies()[0]?.unknownTypes).toEqual(['type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret']);
   });
 
   it('rejects an oversized request with RESOURCE_EXHAUSTED and keeps serving others', async () => {
@@ -279,7 +266,7 @@ describe('bad input is contained', () => {
       const r = await c.next(TYPE.endpoint).catch(() => undefined);
       if (!r) break;
       c.nack(r, `bad ${i}`, { resource_names: ['c1'] });
-      cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: i + 2 });
+      rig.cp.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: i + 2 });
     }
     const status = await c.closed;
     expect(status.code).toBe(8);
@@ -297,8 +284,7 @@ describe('bad input is contained', () => {
         ],
       }),
     );
-    const stuck = new AdsTestClient(port, 'sotw', { 'grpc.http2.lookahead_bytes': 0 } as never);
-    clients.push(stuck);
+    const stuck = rig.client(port, 'sotw', { 'grpc.http2.lookahead_bytes': 0 } as never);
     stuck.send({ node: node('stuck'), type_url: TYPE.endpoint, resource_names: ['c1'] });
     await stuck.next(TYPE.endpoint);
     (stuck as unknown as { call: { pause(): void } }).call.pause();
@@ -306,12 +292,12 @@ describe('bad input is contained', () => {
     healthy.send({ node: node('healthy'), type_url: TYPE.endpoint, resource_names: ['c1'] });
     await healthy.next(TYPE.endpoint);
     for (let i = 0; i < 60; i++) {
-      cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 20000 + i, weight: 2 + (i % 100) });
-      cp!.topology.publishNow();
+      rig.cp.topology.setEndpoint('c1', { address: '127.0.0.1', port: 20000 + i, weight: 2 + (i % 100) });
+      rig.cp.topology.publishNow();
       const r = await healthy.next(TYPE.endpoint, 2000);
       healthy.ack(r, { resource_names: ['c1'] });
     }
-    await waitFor(() => !cp!.ledger.proxies().some((p) => p.nodeId === 'stuck'), { timeoutMs: 10_000, what: 'stuck stream closed' });
-    expect(cp!.ledger.proxies().map((p) => p.nodeId)).toEqual(['healthy']);
+    await waitFor(() => !rig.cp.ledger.proxies().some((p) => p.nodeId === 'stuck'), { timeoutMs: 10_000, what: 'stuck stream closed' });
+    expect(rig.cp.ledger.proxies().map((p) => p.nodeId)).toEqual(['healthy']);
   });
 });

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { createControlPlane, type ControlPlane } from '../../src/controlplane.js';
 import { TYPE } from '../../src/xds/protos.js';
+import { adsRig } from '../support/ads-rig.js';
 import { AdsTestClient, type Received } from '../support/ads-client.js';
 import { waitFor } from '../support/wait.js';
 
@@ -44,31 +44,18 @@ function config(s: Shape = {}): Readonly<Config> {
   });
 }
 
-let cp: ControlPlane | undefined;
-const clients: AdsTestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await cp?.stop();
-  cp = undefined;
-});
+const rig = adsRig();
 
-async function start(s: Shape = {}): Promise<number> {
-  cp = createControlPlane(config(s));
-  return (await cp.start()).port;
-}
-function client(port: number, protocol: Protocol): AdsTestClient {
-  const c = new AdsTestClient(port, protocol);
-  clients.push(c);
-  return c;
-}
+const start = (s: Shape = {}): Promise<number> => rig.start(config(s));
+const client = (port: number, protocol: Protocol): AdsTestClient => rig.client(port, protocol);
 /** The server has processed the client's ACK of `r` (so later changes race nothing). */
 const acked = (type: string, r: Received) =>
-  waitFor(() => cp!.ledger.proxies().some((p) => p.types[type]?.ackedVersion === r.version), { timeoutMs: 10_000, what: `ACK of ${r.version}` });
+  waitFor(() => rig.cp.ledger.proxies().some((p) => p.types[type]?.ackedVersion === r.version), { timeoutMs: 10_000, what: `ACK of ${r.version}` });
 /** Runs `change` and waits until it is published (so a later change is a push of its own, not merged with it). */
 async function published(change: () => void): Promise<void> {
-  const before = cp!.cache.current()?.version;
+  const before = rig.cp.cache.current()?.version;
   change();
-  await waitFor(() => cp!.cache.current()?.version !== before, { timeoutMs: 10_000, what: 'the change published' });
+  await waitFor(() => rig.cp.cache.current()?.version !== before, { timeoutMs: 10_000, what: 'the change published' });
 }
 /**
  * Sends the client's answer (ACK or NACK) to a `type` response and waits until the server has recorded it: the
@@ -76,7 +63,7 @@ async function published(change: () => void): Promise<void> {
  */
 async function answered(type: string, send: () => void): Promise<void> {
   let recorded = false;
-  const off = cp!.ledger.onEvent((e) => {
+  const off = rig.cp.ledger.onEvent((e) => {
     if (e.typeUrl === type) recorded = true;
   });
   try {
@@ -112,7 +99,7 @@ describe('SotW LDS/CDS carry every subscribed resource, named or wildcard', () =
     const second = await c.next(type);
     expect(names(second)).toEqual(both);
     await answered(type, () => c.ack(second, { resource_names: both }));
-    await published(() => cp!.reload(config({ c2Timeout: 2500 }))); // changes c2 only (and nothing for listeners)
+    await published(() => rig.cp.reload(config({ c2Timeout: 2500 }))); // changes c2 only (and nothing for listeners)
     if (type === TYPE.cluster) {
       const third = await c.next(type);
       expect(names(third)).toEqual(both);
@@ -120,11 +107,11 @@ describe('SotW LDS/CDS carry every subscribed resource, named or wildcard', () =
       await answered(type, () => c.ack(third, { resource_names: both }));
     }
     // Nothing more of this type until a later change to it (the positive marker): c1's timeout, l1's port.
-    if (type === TYPE.cluster) cp!.reload(config({ c2Timeout: 2500, c1Timeout: 3000 }));
+    if (type === TYPE.cluster) rig.cp.reload(config({ c2Timeout: 2500, c1Timeout: 3000 }));
     else {
       const cfg = structuredClone(config({ c2Timeout: 2500 })) as { listeners: Array<{ port: number }> };
       cfg.listeners[0]!.port = 10005;
-      cp!.reload(validateConfig(cfg));
+      rig.cp.reload(validateConfig(cfg));
     }
     const { marker, before } = await c.until(type);
     expect(types(before)).toEqual([]);
@@ -144,7 +131,7 @@ describe('SotW LDS/CDS carry every subscribed resource, named or wildcard', () =
     const first = await c.next(TYPE.cluster);
     expect(names(first)).toEqual(['c1', 'c2']);
     c.ack(first, protocol === 'sotw' && list ? { resource_names: list } : {});
-    cp!.reload(config({ dropC2: true }));
+    rig.cp.reload(config({ dropC2: true }));
     const upd = await c.next(TYPE.cluster);
     if (protocol === 'sotw') expect(names(upd)).toEqual(['c1']);
     else expect(upd.removed).toEqual(['c2']);
@@ -157,7 +144,7 @@ describe('SotW LDS/CDS carry every subscribed resource, named or wildcard', () =
     c.ack(await c.next(TYPE.listener), { resource_names: ['l1', 'l2'] });
     const cfg = structuredClone(config()) as { listeners: unknown[] };
     cfg.listeners.pop();
-    cp!.reload(validateConfig(cfg));
+    rig.cp.reload(validateConfig(cfg));
     expect(names(await c.next(TYPE.listener))).toEqual(['l1']);
   });
 
@@ -176,8 +163,8 @@ describe('SotW LDS/CDS carry every subscribed resource, named or wildcard', () =
     expect(names(first)).toEqual(['c1', 'c2']);
     c.ack(first, { resource_names: ['c1'] });
     await acked(TYPE.cluster, first);
-    await published(() => cp!.reload(config({ c2Timeout: 2000 })));
-    cp!.reload(config({ c2Timeout: 2000, c1Timeout: 3000 }));
+    await published(() => rig.cp.reload(config({ c2Timeout: 2000 })));
+    rig.cp.reload(config({ c2Timeout: 2000, c1Timeout: 3000 }));
     // The change to c2 sent nothing: the change to c1 is the next response.
     const { marker: upd, before } = await c.until(TYPE.cluster);
     expect(types(before)).toEqual([]);
@@ -191,7 +178,7 @@ describe('SotW LDS/CDS carry every subscribed resource, named or wildcard', () =
     const first = await c.next(TYPE.cluster);
     c.ack(first, { resource_names: [] });
     await acked(TYPE.cluster, first);
-    await published(() => cp!.reload(config({ c1Timeout: 3000, c2Timeout: 3000 })));
+    await published(() => rig.cp.reload(config({ c1Timeout: 3000, c2Timeout: 3000 })));
     // The marker: a listener subscription made after that change was published is answered with no CDS before it.
     c.send({ type_url: TYPE.listener });
     const { before } = await c.until(TYPE.listener);
@@ -229,19 +216,19 @@ describe('NACK: the client keeps its last ACKed versions', () => {
       c.send({ node: node(`nack-fix-${protocol}`), type_url: TYPE.cluster });
       const first = await c.next(TYPE.cluster);
       c.ack(first);
-      cp!.reload(config({ c1Timeout: 7000 }));
+      rig.cp.reload(config({ c1Timeout: 7000 }));
       const bad = await c.next(TYPE.cluster);
       expect(timeoutOf(bad, 'c1')).toMatchObject({ seconds: '7' });
       await answered(TYPE.cluster, () => c.nack(bad, 'c1: rejected for the test'));
       // The fix restores exactly what the client last ACKed: it may have applied part of the rejected response, so c1 goes again.
       // And it is the next CDS response: the rejected one was not re-sent before it.
-      cp!.reload(config());
+      rig.cp.reload(config());
       const { marker: fixed, before } = await c.until(TYPE.cluster);
       expect(types(before)).toEqual([]);
       expect(names(fixed)).toEqual(protocol === 'sotw' ? ['c1', 'c2'] : ['c1']);
       expect(timeoutOf(fixed, 'c1')).toMatchObject({ seconds: '1' });
       c.ack(fixed);
-      await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === fixed.version, { timeoutMs: 10_000, what: 'the fix ACKed' });
+      await waitFor(() => rig.cp.ledger.proxies()[0]?.types[TYPE.cluster]?.ackedVersion === fixed.version, { timeoutMs: 10_000, what: 'the fix ACKed' });
     },
   );
 
@@ -253,8 +240,8 @@ describe('NACK: the client keeps its last ACKed versions', () => {
       subscribe(c, TYPE.endpoint, ['c1', 'c2'], true);
       const first = await c.next(TYPE.endpoint);
       c.ack(first, protocol === 'sotw' ? { resource_names: ['c1', 'c2'] } : {});
-      cp!.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: 5 });
-      cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 5 });
+      rig.cp.topology.setEndpoint('c1', { address: '127.0.0.1', port: 9001, weight: 5 });
+      rig.cp.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 5 });
       const both = await c.next(TYPE.endpoint);
       expect(names(both)).toEqual(['c1', 'c2']);
       const extra = protocol === 'sotw' ? { resource_names: ['c1', 'c2'] } : {};
@@ -272,7 +259,7 @@ describe('NACK: the client keeps its last ACKed versions', () => {
       expect([one.resources[0]!.name, ...rest].sort()).toEqual(['c1', 'c2']);
       await answered(TYPE.endpoint, () => (two.resources[0]!.name === 'c2' ? c.nack(two, 'c2: bad endpoint', extra) : c.ack(two, extra)));
       // c2 at the rejected version is not re-sent: the next EDS response is c2's next change.
-      cp!.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 6 });
+      rig.cp.topology.setEndpoint('c2', { address: '127.0.0.1', port: 9003, weight: 6 });
       const { marker, before } = await c.until(TYPE.endpoint);
       expect(types(before).filter((t) => t !== 'Cluster')).toEqual([]);
       expect(names(marker)).toEqual(['c2']);
@@ -292,12 +279,12 @@ describe('NACK: the client keeps its last ACKed versions', () => {
       c.ack(r, protocol === 'sotw' ? { resource_names: ['r1'] } : {});
       const extra = protocol === 'sotw' ? { resource_names: ['r1'] } : {};
 
-      cp!.reload(config({ dropC2: true }));
+      rig.cp.reload(config({ dropC2: true }));
       const rds = await c.next(TYPE.route);
       await answered(TYPE.route, () => c.nack(rds, 'r1: rejected for the test', extra));
 
       // c2 stays while the client still routes /b to it: the fixed route comes first, no CDS before it...
-      cp!.reload(config({ dropC2: true, c1Prefix: '/' }));
+      rig.cp.reload(config({ dropC2: true, c1Prefix: '/' }));
       const { marker: fixed, before } = await c.until(TYPE.route);
       expect(types(before)).toEqual([]);
       // ...and not before the ACK either: a listener request made now is answered first (ACKed too: the
@@ -321,11 +308,11 @@ describe('NACK: the client keeps its last ACKed versions', () => {
     c.ack(first);
     const cfg = structuredClone(config()) as { listeners: Array<Record<string, unknown>> };
     cfg.listeners.push({ name: 'clash', port: 10002, routeConfig: 'r1' });
-    cp!.reload(validateConfig(cfg));
+    rig.cp.reload(validateConfig(cfg));
     const bad = await c.next(TYPE.listener);
     expect(names(bad)).toEqual(['clash', 'l1', 'l2']);
     await answered(TYPE.listener, () => c.nack(bad, 'clash: cannot bind'));
-    cp!.reload(config());
+    rig.cp.reload(config());
     // The rejected set is not re-sent: the revert is the next LDS response.
     const { marker: back, before } = await c.until(TYPE.listener);
     expect(types(before)).toEqual([]);
@@ -392,7 +379,7 @@ describe('bounds', () => {
       const status = await c.closed;
       expect(status.code).toBe(3);
       expect(status.details).toMatch(/node\.id is 1025 bytes/);
-      expect(cp!.ledger.proxies()).toHaveLength(0);
+      expect(rig.cp.ledger.proxies()).toHaveLength(0);
     }
   });
 
@@ -404,7 +391,7 @@ describe('bounds', () => {
     c.send({ type_url: TYPE.cluster });
     const r = await c.next(TYPE.cluster);
     c.nack(r, 'e'.repeat(10_000));
-    const rec = await waitFor(() => cp!.ledger.proxies()[0]?.types[TYPE.cluster]?.lastNack && cp!.ledger.proxies()[0], {
+    const rec = await waitFor(() => rig.cp.ledger.proxies()[0]?.types[TYPE.cluster]?.lastNack && rig.cp.ledger.proxies()[0], {
       timeoutMs: 10_000,
       what: 'NACK recorded',
     });
@@ -421,8 +408,8 @@ describe('bounds', () => {
       await c.next(TYPE.cluster);
       c.close();
     }
-    await waitFor(() => cp!.ledger.proxies().length === 0, { timeoutMs: 10_000, what: 'all streams closed' });
-    const closed = cp!.ledger.disconnected();
+    await waitFor(() => rig.cp.ledger.proxies().length === 0, { timeoutMs: 10_000, what: 'all streams closed' });
+    const closed = rig.cp.ledger.disconnected();
     expect(closed.length).toBeGreaterThan(0);
     expect(closed.length).toBeLessThan(12);
     expect(JSON.stringify(closed).length).toBeLessThanOrEqual(4000);
